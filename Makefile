@@ -1,0 +1,76 @@
+# nslab's contract commands: `make run` serves the web lab, `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Written after a successful `pip install`; pyproject.toml being newer means the install is stale.
+STAMP := $(VENV)/.nslab-installed
+RUN_PORT ?= 8000
+
+# What the sandboxes and the test suite run on a Debian 12 machine (python3-venv: Debian's
+# python3 cannot create a venv without it).
+APT_PACKAGES := iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
+	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv
+
+.PHONY: help setup apt-packages venv test lint fmt run bench
+
+help:
+	@echo "make run    serve the web lab at http://127.0.0.1:$(RUN_PORT) (demo logins teacher/teacher, student/student)"
+	@echo "make test   ruff, the import boundaries and pytest (what CI runs)"
+	@echo "make bench  run the benchmarks, write bench/results.json"
+	@echo "make setup  install missing Debian packages and the virtualenv $(VENV)"
+	@echo "make lint   ruff check, ruff format --check, import boundaries"
+	@echo "make fmt    ruff format and autofix"
+
+setup: apt-packages venv
+
+apt-packages:
+	@if ! command -v dpkg >/dev/null; then echo "setup: no dpkg, not Debian: install $(APT_PACKAGES) yourself"; exit 0; fi; \
+	missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "setup: as root, run: apt-get install" $$missing >&2; exit 1; fi; \
+		echo "setup: installing" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# A venv is not relocatable: one whose scripts point elsewhere (a copy, a fresh clone of a tree that
+# had one) is rebuilt in place.
+venv:
+	@if ! { $(BIN)/python -c '' && head -n 1 $(BIN)/pip | grep -qF '#!$(CURDIR)/$(BIN)/python'; } 2>/dev/null; then \
+		echo "setup: creating $(VENV) with $$(command -v $(PYTHON))"; \
+		$(PYTHON) -m venv --clear $(VENV); \
+	fi
+	@if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
+		$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' && touch $(STAMP); \
+	fi
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q; status=$$?; \
+	if [ $$status = 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$status
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+run: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py nslab_demo_users
+	@echo
+	@echo "nslab is at http://127.0.0.1:$(RUN_PORT)"
+	@echo "Log in as teacher/teacher (instructor) or student/student. Ctrl-C stops the server."
+	@echo
+	exec $(BIN)/daphne -b 127.0.0.1 -p $(RUN_PORT) labapp.config.asgi:application
+
+bench: setup
+	$(BIN)/python -m bench

@@ -1,0 +1,1 @@
+"""Benchmarks of nslab: `python -m bench` (or `make bench`). See bench/harness.py."""

@@ -1,0 +1,1 @@
+"""nslab's web lab: the Django project (config/) and its apps."""

@@ -1,0 +1,1 @@
+"""Project configuration: settings, URL routes, the ASGI/WSGI entry points and the Celery app."""

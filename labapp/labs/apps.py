@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LabsConfig(AppConfig):
+    name = "labapp.labs"
+    label = "labs"
