@@ -5,10 +5,13 @@
 #
 # stdin:  the daemon's go/answers; fd 1: progress lines for the daemon;
 # $1: file with bwrap's NUL-separated arguments; $2: file with the host's init script;
-# $3: namespace limit; $4: map for the student's user namespace ("0 0 65536").
+# $3: namespace limit; $4: map for the student's user namespace ("0 0 65536");
+# $5: the Docker host's /etc template.
 set -eu
 mount -t tmpfs -o mode=0755,size=16m nslab /run
-mkdir -p /run/netns /run/www
+mkdir -p /run/netns /run/www /run/sys
+mount -t sysfs sysfs /run/sys
+cp -R "$5" /run/etc
 for ns in user net mnt pid uts ipc cgroup; do
   echo "$3" > /proc/sys/user/max_${ns}_namespaces
 done
@@ -16,13 +19,12 @@ echo "nslab remote web server" > /run/www/index.html
 
 # The Docker host: bwrap creates the student's user namespace and waits on fd 4
 # until its id map is written below.
-mkfifo /run/userns-ready
-bwrap --args 5 --info-fd 3 --userns-block-fd 4 -- /bin/sh -c "$(cat "$2")" \
-  3>/run/host.info 4</run/userns-ready 5<"$1" 6>&1 </dev/null &
+mkfifo /run/userns-ready /run/host.info
+bwrap --args 5 --info-fd 3 --userns-block-fd 4 -- /bin/sh /dev/fd/8 \
+  4</run/userns-ready 3>/run/host.info 5<"$1" 8<"$2" 6>&1 </dev/null &
 exec 7>/run/userns-ready
-while ! grep -q child-pid /run/host.info 2>/dev/null; do :; done
 hpid=$(sed -n 's/.*"child-pid": *\([0-9]*\).*/\1/p' /run/host.info)
-echo deny > /proc/$hpid/setgroups 2>/dev/null || true
+[ "$4" != "0 0 1" ] || echo deny > /proc/$hpid/setgroups
 echo "$4" > /proc/$hpid/uid_map
 echo "$4" > /proc/$hpid/gid_map
 echo go >&7

@@ -1,0 +1,93 @@
+"""python -m topology: sandboxes from a shell (up, exec, snapshot, events, ls, down, daemon)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from topology.docker.model import VERSIONS
+from topology.errors import TopologyError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m topology", description="nslab sandboxes from a shell")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = sub.add_parser("up", help="create a sandbox and print its id")
+    up.add_argument("--docker", default="19.03", choices=VERSIONS, help="Docker version to emulate")
+    up.add_argument("--json", action="store_true", help="print the sandbox as JSON")
+    ex = sub.add_parser("exec", help="run a command in a sandbox, as the student would")
+    ex.add_argument("id")
+    ex.add_argument("--ns", default="host", help="host, router, remote, client or a container name")
+    ex.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    snap = sub.add_parser("snapshot", help="print the sandbox's kernel state")
+    snap.add_argument("id")
+    snap.add_argument("--json", action="store_true", help="JSON (the default and only format)")
+    ev = sub.add_parser("events", help="print changes as they happen, one JSON object a line")
+    ev.add_argument("id")
+    ev.add_argument("--json", action="store_true", help="JSON lines (the default and only format)")
+    ls = sub.add_parser("ls", help="list sandboxes")
+    ls.add_argument("--json", action="store_true")
+    down = sub.add_parser("down", help="destroy a sandbox, or all of them")
+    down.add_argument("id", nargs="?")
+    down.add_argument("--all", action="store_true")
+    sub.add_parser("daemon", help="run the lab-node daemon in the foreground")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "daemon":
+        from topology.daemon import main as daemon_main
+
+        daemon_main()
+        return 0
+    from topology.client import Client
+
+    client = Client()
+    try:
+        return _run(client, args)
+    except TopologyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(client, args) -> int:
+    if args.command == "up":
+        sandbox = client.up(args.docker)
+        print(json.dumps(sandbox) if args.json else sandbox["id"])
+    elif args.command == "exec":
+        argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        if not argv:
+            print("error: no command given (usage: exec ID [--ns NS] -- CMD...)", file=sys.stderr)
+            return 2
+        sys.stdout.flush()
+        return client.exec(args.id, argv, ns=args.ns)
+    elif args.command == "snapshot":
+        print(json.dumps(client.snapshot(args.id), indent=1))
+    elif args.command == "events":
+        for event in client.events(args.id):
+            print(json.dumps(event), flush=True)
+    elif args.command == "ls":
+        sandboxes = client.ls()
+        if args.json:
+            print(json.dumps(sandboxes))
+        else:
+            print(f"{'ID':<10}{'DOCKER':<8}{'CONTAINERS':<12}CREATED")
+            for s in sandboxes:
+                print(f"{s['id']:<10}{s['docker_version']:<8}{s['containers']:<12}{s['created']:.0f}")
+    elif args.command == "down":
+        if args.all:
+            print(f"{client.down_all()} sandboxes going down")
+        elif args.id:
+            client.down(args.id)
+        else:
+            print("error: give a sandbox id or --all", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

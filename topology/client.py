@@ -1,0 +1,116 @@
+"""Client of the lab-node daemon; starts the daemon when it is not running."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from topology import protocol
+from topology.errors import DaemonUnavailable, TopologyError
+from topology.paths import daemon_socket, state_dir
+
+START_TIMEOUT = 10.0
+
+
+class DaemonError(TopologyError):
+    """The daemon refused a request; `kind` names the daemon-side error."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
+
+
+class Client:
+    """Talks to the daemon; one connection per request."""
+
+    def __init__(self, *, autostart: bool = True):
+        self.path = daemon_socket()
+        self.autostart = autostart
+
+    def _connect(self) -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(str(self.path))
+            return sock
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            if not self.autostart:
+                raise DaemonUnavailable(f"the nslab daemon is not running ({self.path})") from None
+        start_daemon()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(str(self.path))
+                return sock
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                time.sleep(0.02)
+        raise DaemonUnavailable(f"the nslab daemon did not start; see {state_dir() / 'daemon.log'}")
+
+    def request(self, message: dict, fds: list[int] | None = None) -> dict:
+        """Send one request and return the daemon's answer; raise DaemonError when it failed."""
+        with self._connect() as sock:
+            protocol.send(sock, message, fds)
+            reply = protocol.Reader(sock).read()
+        return _checked(reply)
+
+    def stream(self, message: dict) -> Iterator[dict]:
+        """Send a request whose answer is a stream of messages."""
+        with self._connect() as sock:
+            protocol.send(sock, message)
+            reader = protocol.Reader(sock)
+            _checked(reader.read())
+            while (msg := reader.read()) is not None:
+                yield msg
+
+    def up(self, docker: str = "19.03") -> dict:
+        return self.request({"op": "up", "docker": docker})["sandbox"]
+
+    def ls(self) -> list[dict]:
+        return self.request({"op": "ls"})["sandboxes"]
+
+    def down(self, sid: str) -> None:
+        self.request({"op": "down", "id": sid})
+
+    def down_all(self) -> int:
+        return self.request({"op": "down", "all": True})["count"]
+
+    def exec(
+        self, sid: str, argv: list[str], *, ns: str = "host", stdio: tuple[int, int, int] = (0, 1, 2)
+    ) -> int:
+        return self.request({"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))["exit"]
+
+    def snapshot(self, sid: str) -> dict:
+        return self.request({"op": "snapshot", "id": sid})["snapshot"]
+
+    def events(self, sid: str) -> Iterator[dict]:
+        return self.stream({"op": "events", "id": sid})
+
+
+def _checked(reply: dict | None) -> dict:
+    if reply is None:
+        raise DaemonError("the daemon closed the connection")
+    if not reply.get("ok"):
+        raise DaemonError(reply.get("error", "failed"), reply.get("kind", ""))
+    return reply
+
+
+def start_daemon() -> None:
+    """Start the daemon in the background, detached from this process."""
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "daemon.log", "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "topology", "daemon"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )

@@ -1,0 +1,330 @@
+"""The lab-node daemon: owns the sandboxes of one machine and serves its clients over a unix socket.
+
+One long-lived process per lab node, so each sandbox costs only its own processes. It reaps what a
+crashed predecessor left, paces mass teardown (the kernel frees network namespaces slowly and
+asynchronously) and serves each sandbox's emulated Docker engine on the sandbox's docker.sock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import secrets
+import select
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from topology import limits, protocol
+from topology.docker.commands import execute
+from topology.docker.engine import Engine
+from topology.docker.model import VERSIONS
+from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, UnsupportedVersion
+from topology.paths import UID_BASE, UID_RANGE, daemon_socket, state_dir
+from topology.sandbox import Sandbox, create, kill_keeper
+
+log = logging.getLogger("topology.daemon")
+TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
+
+
+class Lab:
+    """A sandbox with its engine and its docker.sock listener."""
+
+    def __init__(self, sandbox: Sandbox, engine: Engine, listener: socket.socket, slot: int):
+        self.sandbox = sandbox
+        self.engine = engine
+        self.listener = listener
+        self.slot = slot
+
+    def info(self) -> dict:
+        return {**self.sandbox.to_dict(), "containers": len(self.engine.containers)}
+
+
+class Daemon:
+    """Creates, lists, runs commands in and destroys sandboxes."""
+
+    def __init__(self, state: Path | None = None):
+        self.state = state or state_dir()
+        self.labs: dict[str, Lab] = {}
+        self.lock = threading.Lock()
+        self.root = os.geteuid() == 0
+        self.cgroups = limits.available()
+        self.teardown: queue.Queue[Lab] = queue.Queue()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create the state directory and reap what a previous daemon left behind."""
+        (self.state / "sandboxes").mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state, 0o711)
+        os.chmod(self.state / "sandboxes", 0o711)
+        for meta in (self.state / "sandboxes").glob("*/sandbox.json"):
+            try:
+                info = json.loads(meta.read_text())
+                kill_keeper(info["keeper_pid"], info["keeper_start"])
+            except (ValueError, KeyError, OSError):
+                pass
+            shutil.rmtree(meta.parent, ignore_errors=True)
+        for leftover in (self.state / "sandboxes").iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        if self.cgroups:
+            limits.setup_parent()
+            for rel in limits.leftovers():
+                limits.remove(rel, timeout=1)
+        threading.Thread(target=self._teardown_loop, name="teardown", daemon=True).start()
+
+    def up(self, docker_version: str = "19.03") -> Lab:
+        """Create a sandbox running the given Docker version."""
+        if docker_version not in VERSIONS:
+            raise UnsupportedVersion(
+                f"Docker {docker_version} is not emulated; choose one of {', '.join(VERSIONS)}"
+            )
+        with self.lock:
+            sid = secrets.token_hex(4)
+            used = {lab.slot for lab in self.labs.values()}
+            slot = next(i for i in range(len(used) + 1) if i not in used)
+            self.labs[sid] = None  # reserve id and slot
+        directory = self.state / "sandboxes" / sid
+        root_uid, map_range = (UID_BASE + slot * UID_RANGE, UID_RANGE) if self.root else (os.geteuid(), 1)
+        listener = None
+        cgroup = ""
+        try:
+            directory.mkdir(parents=True)
+            os.chmod(directory, 0o711)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(str(directory / "docker.sock"))
+            os.chmod(directory / "docker.sock", 0o666)
+            listener.listen(16)
+            if self.cgroups:
+                cgroup = limits.create(sid, root_uid)
+            engine = Engine(docker_version)
+            sandbox = create(
+                sid,
+                docker_version=docker_version,
+                host_script=engine.start_script(),
+                directory=directory,
+                root_uid=root_uid,
+                map_range=map_range,
+                cgroup=cgroup,
+            )
+            engine.attach(sandbox)
+            (directory / "sandbox.json").write_text(json.dumps(sandbox.to_dict()))
+        except BaseException:
+            if listener:
+                listener.close()
+            shutil.rmtree(directory, ignore_errors=True)
+            if cgroup:
+                limits.remove(cgroup, timeout=1)
+            with self.lock:
+                self.labs.pop(sid, None)
+            raise
+        lab = Lab(sandbox, engine, listener, slot)
+        with self.lock:
+            self.labs[sid] = lab
+        threading.Thread(target=self._serve_docker, args=(lab,), name=f"docker-{sid}", daemon=True).start()
+        return lab
+
+    def get(self, sid: str) -> Lab:
+        with self.lock:
+            lab = self.labs.get(sid)
+        if lab is None:
+            raise SandboxNotFound(f"no sandbox {sid!r}")
+        return lab
+
+    def ls(self) -> list[dict]:
+        with self.lock:
+            labs = [lab for lab in self.labs.values() if lab]
+        return [lab.info() for lab in labs]
+
+    def down(self, sid: str, *, paced: bool = False) -> None:
+        """Destroy a sandbox now, or queue it for paced teardown."""
+        with self.lock:
+            lab = self.labs.get(sid)
+            if lab is None:
+                raise SandboxNotFound(f"no sandbox {sid!r}")
+            del self.labs[sid]
+        if paced:
+            self.teardown.put(lab)
+        else:
+            self._destroy(lab)
+
+    def down_all(self) -> int:
+        with self.lock:
+            sids = [sid for sid, lab in self.labs.items() if lab]
+        for sid in sids:
+            self.down(sid, paced=True)
+        return len(sids)
+
+    def _teardown_loop(self) -> None:
+        while True:
+            lab = self.teardown.get()
+            self._destroy(lab)
+            time.sleep(TEARDOWN_INTERVAL)
+
+    def _destroy(self, lab: Lab) -> None:
+        lab.engine.detach()
+        lab.listener.close()
+        lab.sandbox.destroy()
+        try:
+            os.waitpid(lab.sandbox.holder_pid, 0)
+        except ChildProcessError:
+            pass
+        if lab.sandbox.cgroup:
+            limits.remove(lab.sandbox.cgroup)
+        shutil.rmtree(lab.sandbox.directory, ignore_errors=True)
+
+    # -- commands in a sandbox -----------------------------------------------------------
+
+    def exec_argv(self, sid: str, ns: str, argv: list[str]) -> list[str]:
+        """The full command line that runs `argv` in namespace `ns` as the student would."""
+        lab = self.get(sid)
+        if ns in ("host", "router", "remote", "client"):
+            return [*lab.sandbox.nsenter_argv(ns, student=True), *argv]
+        container = lab.engine.running_container(ns)
+        if container is None:
+            raise NamespaceNotFound(f"no namespace or running container {ns!r} in sandbox {sid}")
+        return [*lab.sandbox.nsenter_argv(ns, pid=lab.engine.host_pid(container)), *argv]
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serve(self, path: Path | None = None) -> None:
+        """Accept clients on the control socket until killed."""
+        path = path or daemon_socket()
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        os.chmod(path, 0o600)
+        server.listen(64)
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    def _client(self, conn: socket.socket) -> None:
+        reader = protocol.Reader(conn)
+        fds: list[int] = []
+        try:
+            request = reader.read()
+            fds = reader.take_fds()
+            if request is None:
+                return
+            self._dispatch(conn, request, fds)
+        except TopologyError as exc:
+            _reply(conn, {"ok": False, "error": str(exc), "kind": type(exc).__name__})
+        except (ValueError, KeyError, TypeError) as exc:
+            _reply(conn, {"ok": False, "error": f"bad request: {exc}", "kind": "BadRequest"})
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            log.exception("request failed")
+            _reply(conn, {"ok": False, "error": f"internal error: {exc}", "kind": type(exc).__name__})
+        finally:
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+
+    def _dispatch(self, conn: socket.socket, req: dict, fds: list[int]) -> None:
+        op = req.get("op")
+        if op == "up":
+            lab = self.up(str(req.get("docker") or "19.03"))
+            _reply(conn, {"ok": True, "sandbox": lab.info()})
+        elif op == "ls":
+            _reply(conn, {"ok": True, "sandboxes": self.ls()})
+        elif op == "down":
+            if req.get("all"):
+                _reply(conn, {"ok": True, "count": self.down_all()})
+            else:
+                self.down(str(req["id"]))
+                _reply(conn, {"ok": True})
+        elif op == "exec":
+            argv = [str(a) for a in req["argv"]]
+            if not argv:
+                raise ValueError("no command given")
+            if len(fds) != 3:
+                raise ValueError("exec needs stdin, stdout and stderr")
+            full = self.exec_argv(str(req["id"]), str(req.get("ns") or "host"), argv)
+            code = _run_attached(self.get(str(req["id"])).sandbox, full, fds, conn)
+            _reply(conn, {"ok": True, "exit": code})
+        elif op == "snapshot":
+            from topology.snapshot import snapshot
+
+            lab = self.get(str(req["id"]))
+            _reply(conn, {"ok": True, "snapshot": snapshot(lab.sandbox, lab.engine)})
+        elif op == "events":
+            from topology.events import stream
+
+            lab = self.get(str(req["id"]))
+            _reply(conn, {"ok": True})
+            for event in stream(lab.sandbox, lab.engine, stop=lambda: _closed(conn)):
+                protocol.send(conn, event)
+        elif op == "ping":
+            _reply(conn, {"ok": True, "pid": os.getpid()})
+        else:
+            raise ValueError(f"unknown op {op!r}")
+
+    def _serve_docker(self, lab: Lab) -> None:
+        while True:
+            try:
+                conn, _ = lab.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._docker_client, args=(lab, conn), daemon=True).start()
+
+    def _docker_client(self, lab: Lab, conn: socket.socket) -> None:
+        reader = protocol.Reader(conn)
+        fds: list[int] = []
+        try:
+            request = reader.read()
+            fds = reader.take_fds()
+            if request is None or len(fds) != 3 or not isinstance(request.get("argv"), list):
+                protocol.send(conn, {"exit": 1})
+                return
+            argv = [str(a) for a in request["argv"]]
+            code = execute(lab.engine, argv, tuple(fds), tty=bool(request.get("tty")), conn=conn)
+            protocol.send(conn, {"exit": code})
+        except (OSError, ValueError):
+            pass
+        finally:
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+
+
+def _reply(conn: socket.socket, message: dict) -> None:
+    try:
+        protocol.send(conn, message)
+    except OSError:
+        pass
+
+
+def _closed(conn: socket.socket) -> bool:
+    """True once the client hung up."""
+    try:
+        readable = select.select([conn], [], [], 0)[0]
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def _run_attached(sb: Sandbox, argv: list[str], fds: list[int], conn: socket.socket) -> int:
+    """Run a command on the client's stdio; kill it if the client goes away."""
+    proc = sb.popen(argv, stdin=fds[0], stdout=fds[1], stderr=fds[2])
+    while True:
+        try:
+            return proc.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            if _closed(conn):
+                proc.kill()
+                return proc.wait()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    daemon = Daemon()
+    daemon.prepare()
+    daemon.serve()

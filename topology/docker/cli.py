@@ -1,0 +1,1629 @@
+"""Parse the student's `docker ...` argv into typed requests, with Docker's exact texts and exit codes.
+
+Pure: no kernel access, no I/O. The flag parser follows spf13/pflag as docker/cli configures it
+(combined short flags, `--flag=value` and `--flag value`, `--` ends the flags, `run`/`create`/`exec`
+stop at the first positional). Error texts follow docker/cli, go-connections/nat and the daemon's
+validation for the two emulated eras; `version` picks the era ("19.03" or "28"). Output formatting
+and Go templates live in `cli_format`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from topology.docker.model import VERSIONS, Version
+from topology.errors import TopologyError
+
+DEFAULT_VERSION: Version = "19.03"
+HOST_MODE_WARNING = "WARNING: Published ports are discarded when using host network mode"
+PREDEFINED_NETWORKS = ("bridge", "host", "none", "default")
+PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+class CliError(TopologyError):
+    """A docker command failed: `message` is what Docker prints on stderr, `exit_code` its status."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class _Invalid(Exception):
+    """A value a flag or validator rejects; the text is Go's error string."""
+
+
+# -- requests -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """Base class of every parsed command."""
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One parsed `-p`: host_ip "" means the default binding address, host_port 0 a dynamic port."""
+
+    container_port: int
+    proto: str = "tcp"
+    host_ip: str = ""
+    host_port: int = 0
+
+
+@dataclass
+class ContainerSpec:
+    """What `docker run`/`docker create` asked for, validated like the CLI and the daemon do."""
+
+    image: str
+    cmd: list[str] = field(default_factory=list)
+    name: str = ""
+    network: str = "bridge"  # bridge | host | none | container:NAME | a user network
+    extra_networks: list[str] = field(default_factory=list)  # 28: further --network values
+    hostname: str = ""
+    ip: str = ""
+    mac: str = ""
+    publish: list[str] = field(default_factory=list)  # the -p arguments as given
+    ports: list[PortSpec] = field(default_factory=list)
+    publish_all: bool = False
+    expose: list[str] = field(default_factory=list)  # --expose, normalised: ["80/tcp"]
+    interactive: bool = False
+    tty: bool = False
+    auto_remove: bool = False
+    dns: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    user: str = ""
+    workdir: str = ""
+    entrypoint: str | None = None
+    unsupported: list[str] = field(default_factory=list)  # Docker flags given that the lab ignores
+
+
+@dataclass
+class RunRequest(Request):
+    """`docker run`."""
+
+    spec: ContainerSpec
+    detach: bool = False
+    warnings: list[str] = field(default_factory=list)  # printed on stderr, e.g. HOST_MODE_WARNING
+
+
+@dataclass
+class CreateRequest(Request):
+    """`docker create`."""
+
+    spec: ContainerSpec
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PsRequest(Request):
+    """`docker ps` / `docker container ls`."""
+
+    all: bool = False
+    quiet: bool = False
+    no_trunc: bool = False
+    last: int = -1
+    latest: bool = False
+    size: bool = False
+    filters: list[str] = field(default_factory=list)
+    format: str = ""
+
+
+@dataclass
+class PortRequest(Request):
+    """`docker port CONTAINER [PRIVATE_PORT[/PROTO]]`."""
+
+    container: str
+    port: str = ""
+
+
+@dataclass
+class InspectRequest(Request):
+    """`docker inspect` (kind ""/--type), `docker container inspect`, `docker network inspect`."""
+
+    names: list[str]
+    kind: str = ""  # "" = any object, "container", "network" (or another --type value)
+    format: str = ""
+    size: bool = False
+    verbose: bool = False
+
+
+@dataclass
+class ExecRequest(Request):
+    """`docker exec`."""
+
+    container: str
+    cmd: list[str]
+    detach: bool = False
+    interactive: bool = False
+    tty: bool = False
+    privileged: bool = False
+    env: list[str] = field(default_factory=list)
+    user: str = ""
+    workdir: str = ""
+
+
+@dataclass
+class StartRequest(Request):
+    """`docker start`."""
+
+    containers: list[str]
+    attach: bool = False
+    interactive: bool = False
+
+
+@dataclass
+class StopRequest(Request):
+    """`docker stop`; timeout None means the default (10 s)."""
+
+    containers: list[str]
+    timeout: int | None = None
+    signal: str = ""
+
+
+@dataclass
+class RestartRequest(Request):
+    """`docker restart`."""
+
+    containers: list[str]
+    timeout: int | None = None
+    signal: str = ""
+
+
+@dataclass
+class RmRequest(Request):
+    """`docker rm`."""
+
+    containers: list[str]
+    force: bool = False
+    volumes: bool = False
+    link: bool = False
+
+
+@dataclass
+class LogsRequest(Request):
+    """`docker logs`."""
+
+    container: str
+    follow: bool = False
+    timestamps: bool = False
+    tail: str = "all"
+    since: str = ""
+    until: str = ""
+    details: bool = False
+
+
+@dataclass
+class ImagesRequest(Request):
+    """`docker images` / `docker image ls`."""
+
+    repository: str = ""
+    all: bool = False
+    quiet: bool = False
+    no_trunc: bool = False
+    digests: bool = False
+    filters: list[str] = field(default_factory=list)
+    format: str = ""
+
+
+@dataclass
+class VersionRequest(Request):
+    """`docker version`; short for `docker --version`."""
+
+    format: str = ""
+    short: bool = False
+
+
+@dataclass
+class InfoRequest(Request):
+    """`docker info`."""
+
+    format: str = ""
+
+
+@dataclass
+class HelpRequest(Request):
+    """Print `text` on `stream` and exit 0 (`--help`, or a management command without subcommand)."""
+
+    text: str
+    stream: str = "stdout"
+
+
+@dataclass
+class NetworkLsRequest(Request):
+    """`docker network ls`."""
+
+    quiet: bool = False
+    no_trunc: bool = False
+    filters: list[str] = field(default_factory=list)
+    format: str = ""
+
+
+@dataclass
+class NetworkCreateRequest(Request):
+    """`docker network create`; the bridge options are also decoded into typed fields."""
+
+    name: str
+    driver: str = "bridge"
+    subnet: str = ""
+    gateway: str = ""
+    ip_range: str = ""
+    internal: bool = False
+    attachable: bool = False
+    ipv6: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    bridge_name: str = ""  # com.docker.network.bridge.name
+    icc: bool = True  # com.docker.network.bridge.enable_icc
+    masquerade: bool = True  # com.docker.network.bridge.enable_ip_masquerade
+    host_binding_ipv4: str = ""  # com.docker.network.bridge.host_binding_ipv4
+    mtu: int = 0  # com.docker.network.driver.mtu; 0 = default
+
+
+@dataclass
+class NetworkRmRequest(Request):
+    """`docker network rm`."""
+
+    names: list[str]
+    force: bool = False
+
+
+@dataclass
+class NetworkConnectRequest(Request):
+    """`docker network connect NETWORK CONTAINER`."""
+
+    network: str
+    container: str
+    ip: str = ""
+    aliases: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NetworkDisconnectRequest(Request):
+    """`docker network disconnect NETWORK CONTAINER`."""
+
+    network: str
+    container: str
+    force: bool = False
+
+
+@dataclass
+class NetworkPruneRequest(Request):
+    """`docker network prune`; without force the engine asks for confirmation."""
+
+    force: bool = False
+    filters: list[str] = field(default_factory=list)
+
+
+# -- Go value syntax ----------------------------------------------------------------------------
+
+_GO_ESCAPES = {"\a": r"\a", "\b": r"\b", "\f": r"\f", "\n": r"\n", "\r": r"\r", "\t": r"\t", "\v": r"\v"}
+
+
+def go_quote(s: str) -> str:
+    """Go's strconv.Quote (what `%q` prints for a string)."""
+    out = ['"']
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return "".join(out) + '"'
+
+
+def _go_quote_byte(ch: str) -> str:
+    """`%q` of the byte pflag reads from a shorthand group (the first UTF-8 byte of `ch`)."""
+    b = ch.encode("utf-8", "surrogateescape")[0]
+    if b == 0x27:
+        return r"'\''"
+    if chr(b).isprintable():
+        return f"'{chr(b)}'"
+    if b < 0x80:
+        return "'" + _GO_ESCAPES.get(chr(b), f"\\x{b:02x}") + "'"
+    return f"'\\u{b:04x}'"
+
+
+def _go_bool(s: str) -> bool:
+    if s in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if s in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise _Invalid(f"strconv.ParseBool: parsing {go_quote(s)}: invalid syntax")
+
+
+_INT_DIGITS = {16: "0-9a-fA-F", 8: "0-7", 2: "01", 10: "0-9"}
+
+
+def _go_int(s: str) -> int:
+    """strconv.ParseInt(s, 0, 64): sign, 0x/0o/0b prefixes, leading-0 octal, `_` separators."""
+    body = s[1:] if s[:1] in "+-" else s
+    base, digits = 10, body
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        base, digits = {"x": 16, "o": 8, "b": 2}[body[1].lower()], body[2:]
+    elif len(body) > 1 and body[0] == "0":
+        base, digits = 8, body[1:]
+    allowed = _INT_DIGITS[base]
+    if not re.fullmatch(f"_?[{allowed}]+(_[{allowed}]+)*", digits) or (digits[0] == "_" and base == 10):
+        raise _Invalid(f"strconv.ParseInt: parsing {go_quote(s)}: invalid syntax")
+    value = int(digits.replace("_", ""), base) * (-1 if s.startswith("-") else 1)
+    if not -(2**63) <= value < 2**63:
+        raise _Invalid(f"strconv.ParseInt: parsing {go_quote(s)}: value out of range")
+    return value
+
+
+def _parse_uint16(s: str) -> int:
+    """strconv.ParseUint(s, 10, 16)."""
+    if not re.fullmatch(r"[0-9]+", s):
+        raise _Invalid(f"strconv.ParseUint: parsing {go_quote(s)}: invalid syntax")
+    if int(s) > 65535:
+        raise _Invalid(f"strconv.ParseUint: parsing {go_quote(s)}: value out of range")
+    return int(s)
+
+
+def go_parse_ip(s: str) -> str:
+    """Go's net.ParseIP as a canonical string, or "" when `s` is not an IP address."""
+    if "%" in s or not s:
+        return ""
+    try:
+        return str(ipaddress.ip_address(s))
+    except ValueError:
+        return ""
+
+
+def _is_ipv4(s: str) -> bool:
+    addr = go_parse_ip(s)
+    return bool(addr) and (":" not in addr or ipaddress.ip_address(addr).ipv4_mapped is not None)
+
+
+def _go_split_host(hostport: str) -> str:
+    """The host part of Go's net.SplitHostPort; raises _Invalid with Go's AddrError text."""
+
+    def fail(why: str) -> _Invalid:
+        return _Invalid(f"address {hostport}: {why}")
+
+    last = hostport.rfind(":")
+    if last < 0:
+        raise fail("missing port in address")
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            raise fail("missing ']' in address")
+        if end + 1 == len(hostport):
+            raise fail("missing port in address")
+        if end + 1 != last:
+            raise fail("too many colons in address" if hostport[end + 1] == ":" else "missing port in address")
+        host, rest_from, close_from = hostport[1:end], 1, end + 1
+    else:
+        host, rest_from, close_from = hostport[:last], 0, 0
+        if ":" in host:
+            raise fail("too many colons in address")
+    if "[" in hostport[rest_from:]:
+        raise fail("unexpected '[' in address")
+    if "]" in hostport[close_from:]:
+        raise fail("unexpected ']' in address")
+    return host
+
+
+_MAC_RE = re.compile(
+    r"([0-9a-fA-F]{2}([:-]))(?:[0-9a-fA-F]{2}\2){4}[0-9a-fA-F]{2}"
+    r"|([0-9a-fA-F]{2}([:-]))(?:[0-9a-fA-F]{2}\4){6}[0-9a-fA-F]{2}"
+    r"|([0-9a-fA-F]{2}([:-]))(?:[0-9a-fA-F]{2}\6){18}[0-9a-fA-F]{2}"
+    r"|(?:[0-9a-fA-F]{4}\.){2}[0-9a-fA-F]{4}|(?:[0-9a-fA-F]{4}\.){3}[0-9a-fA-F]{4}"
+    r"|(?:[0-9a-fA-F]{4}\.){9}[0-9a-fA-F]{4}"
+)
+
+
+# -- ports --------------------------------------------------------------------------------------
+
+
+def _port_range(ports: str, version: Version) -> tuple[int, int]:
+    """go-connections' ParsePortRange."""
+    if not ports:
+        raise _Invalid("Empty string specified for ports." if version == "19.03" else "empty string specified for ports")
+    if "-" not in ports:
+        port = _parse_uint16(ports)
+        return port, port
+    parts = ports.split("-")
+    start, end = _parse_uint16(parts[0]), _parse_uint16(parts[1])
+    if end < start:
+        raise _Invalid(
+            f"Invalid range specified for the Port: {ports}"
+            if version == "19.03"
+            else f"invalid range specified for port: {ports}"
+        )
+    return start, end
+
+
+def _split_parts(raw: str) -> tuple[str, str, str]:
+    parts = raw.split(":")
+    if len(parts) == 1:
+        return "", "", parts[0]
+    if len(parts) == 2:
+        return "", parts[0], parts[1]
+    return ":".join(parts[:-2]), parts[-2], parts[-1]
+
+
+def _long_publish(raw: str) -> str:
+    """docker/cli's convertToStandardNotation for `-p target=80,published=8080,protocol=udp`."""
+    params = {"protocol": "tcp"}
+    for param in raw.split(","):
+        key, eq, value = param.partition("=")
+        if not eq or not key:
+            raise _Invalid(f"invalid publish opts format (should be name=value but got '{param}')")
+        params[key] = value
+    return f"{params.get('published', '')}:{params.get('target', '')}/{params['protocol']}"
+
+
+def parse_port_spec(raw: str, version: Version = DEFAULT_VERSION) -> list[PortSpec]:
+    """Parse one `-p` value like go-connections' ParsePortSpec; raises CliError(…, 125) as `docker run` would."""
+    try:
+        return _port_spec(raw, version)
+    except _Invalid as e:
+        raise _run_failure("run", str(e), version) from None
+
+
+def _port_spec(raw: str, version: Version) -> list[PortSpec]:
+    spec = _long_publish(raw) if "=" in raw else raw
+    ip, host_port, ctr = _split_parts(spec)
+    if version == "19.03":
+        parts = ctr.split("/")
+        proto, ctr = ("", "") if not ctr or not parts[0] else ("tcp" if len(parts) == 1 or not parts[1] else parts[1], parts[0])
+        try:
+            ip = _go_split_host(ip + ":")
+        except _Invalid as e:
+            raise _Invalid(f"Invalid ip address {ip}: {e}") from None
+        if ip and not go_parse_ip(ip):
+            raise _Invalid(f"Invalid ip address: {ip}")
+        if not ctr:
+            raise _Invalid(f"No port specified: {spec}<empty>")
+        start, end = _checked_range(ctr, "Invalid containerPort: ", version)
+        host = _checked_range(host_port, "Invalid hostPort: ", version) if host_port else (0, 0)
+        if host_port and end - start != host[1] - host[0] and end != start:
+            raise _Invalid(f"Invalid ranges specified for container and host Ports: {ctr} and {host_port}")
+        if proto.lower() not in PROTOCOLS:
+            raise _Invalid(f"Invalid proto: {proto}")
+    else:
+        ctr, _, proto = ctr.partition("/")
+        proto = (proto or "tcp") if ctr else ""
+        if not ctr:
+            raise _Invalid(f"no port specified: {spec}<empty>")
+        if proto.lower() not in PROTOCOLS:
+            raise _Invalid(f"invalid proto: {proto.lower()}")
+        if ip.startswith("["):
+            try:
+                ip = _go_split_host(ip + ":")
+            except _Invalid as e:
+                raise _Invalid(f"invalid IP address {ip}: {e}") from None
+        if ip and not go_parse_ip(ip):
+            raise _Invalid(f"invalid IP address: {ip}")
+        start, end = _checked_range(ctr, "invalid containerPort: ", version)
+        host = _checked_range(host_port, "invalid hostPort: ", version) if host_port else (0, 0)
+        if host_port and end - start != host[1] - host[0] and end != start:
+            raise _Invalid(f"invalid ranges specified for container and host Ports: {ctr} and {host_port}")
+    if start != end or host[0] != host[1]:
+        raise _Invalid(f"port ranges are not supported in this lab: {raw}")
+    if start == 0:
+        raise _Invalid(f"{'Invalid' if version == '19.03' else 'invalid'} containerPort: {ctr}")
+    return [PortSpec(start, proto.lower(), go_parse_ip(ip) if ip else "", host[0])]
+
+
+def _checked_range(ports: str, prefix: str, version: Version) -> tuple[int, int]:
+    try:
+        return _port_range(ports, version)
+    except _Invalid:
+        raise _Invalid(prefix + ports) from None
+
+
+def _expose(value: str, version: Version) -> list[str]:
+    """docker/cli's --expose handling: `80`, `80/udp`, `8000-8010/tcp`."""
+    if ":" in value:
+        raise _Invalid(f"invalid port format for --expose: {value}")
+    parts = value.split("/")
+    proto, port = ("", "") if not value or not parts[0] else ("tcp" if len(parts) == 1 or not parts[1] else parts[1], parts[0])
+    try:
+        start, end = _port_range(port, version)
+    except _Invalid as e:
+        raise _Invalid(f"invalid range format for --expose: {value}, error: {e}") from None
+    return [f"{p}/{proto}" for p in range(start, end + 1)]
+
+
+# -- flag values that docker/cli validates while parsing -----------------------------------------
+
+
+def _check_ip(value: str) -> str:
+    if not go_parse_ip(value.strip()):
+        raise _Invalid(f"{value} is not an ip address")
+    return go_parse_ip(value.strip())
+
+
+def _check_link(value: str) -> str:
+    if not value:
+        raise _Invalid("empty string specified for links")
+    if value.count(":") > 1:
+        raise _Invalid(f"bad format for links: {value}")
+    return value
+
+
+def _check_add_host(version: Version) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if version == "19.03":
+            name, sep, ip = value.partition(":")
+            if not sep or not name:
+                raise _Invalid(f"bad format for add-host: {go_quote(value)}")
+        else:
+            name, sep, ip = value.partition("=")
+            if not sep:
+                name, sep, ip = value.partition(":")
+            if not sep or not name or ":" in name:
+                raise _Invalid(f"bad format for add-host: {go_quote(value)}")
+            if ip == "host-gateway":
+                return value
+            if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
+                ip = ip[1:-1]
+        if not go_parse_ip(ip.strip()):
+            raise _Invalid(f"invalid IP address in add-host: {go_quote(ip)}")
+        return value
+
+    return check
+
+
+_NETWORK_KEYS = ("name", "alias", "ip", "ip6", "mac-address", "link-local-ip", "driver-opt", "gw-priority")
+
+
+def _check_network_28(value: str) -> str:
+    """docker/cli 28's NetworkOpt: a name, or `name=NET,alias=A,ip=…` fields."""
+    if "=" in value:
+        for part in value.split(","):
+            key, _, _ = part.partition("=")
+            if key.strip().lower() not in _NETWORK_KEYS:
+                raise _Invalid(f"invalid field key {key}")
+    return value
+
+
+def _network_fields(value: str) -> dict[str, str]:
+    if "=" not in value:
+        return {"name": value}
+    fields: dict[str, str] = {}
+    for part in value.split(","):
+        key, _, val = part.partition("=")
+        fields.setdefault(key.strip().lower(), val)
+    return fields
+
+
+# -- commands and flags -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Flag:
+    name: str
+    kind: str = "str"  # bool | str | int | list | map | strings
+    short: str = ""
+    help: str = ""
+    dest: str = ""
+    check: Callable[[str], str] | None = None
+    default: object = None
+    hidden: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.dest or self.name.replace("-", "_")
+
+    @property
+    def display(self) -> str:
+        return f"-{self.short}, --{self.name}" if self.short else f"--{self.name}"
+
+    def initial(self) -> object:
+        if self.default is not None:
+            return self.default
+        return {"bool": False, "str": "", "int": 0, "list": [], "map": {}, "strings": []}[self.kind]
+
+
+@dataclass
+class _Parsed:
+    values: dict[str, object]
+    changed: set[str]
+    args: list[str]
+    version: Version
+
+
+@dataclass
+class _Command:
+    name: str
+    use: str  # after the name: "[OPTIONS] IMAGE [COMMAND] [ARG...]"
+    short: str
+    flags: tuple[_Flag, ...] = ()
+    args: tuple[int, int | None] = (0, 0)
+    build: Callable[[_Command, _Parsed], Request] | None = None
+    interspersed: bool = True
+    aliases: tuple[str, ...] = ()
+    subcommands: dict[str, _Command] = field(default_factory=dict)
+    parent: _Command | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.parent.path} {self.name}" if self.parent else self.name
+
+    @property
+    def use_line(self) -> str:
+        own = f"{self.name} {self.use}".rstrip()
+        return f"{self.parent.path} {own}" if self.parent else own
+
+    def find(self, name: str) -> _Command | None:
+        for sub in self.subcommands.values():
+            if name == sub.name or name in sub.aliases:
+                return sub
+        return None
+
+    def flag(self, name: str = "", short: str = "") -> _Flag | None:
+        for f in self.flags:
+            if (name and f.name == name) or (short and f.short == short):
+                return f
+        return None
+
+
+def _container_flags(version: Version, run: bool) -> tuple[_Flag, ...]:
+    network = (
+        _Flag("network", "list", help="Connect a container to a network", check=_check_network_28)
+        if version == "28"
+        else _Flag("network", help="Connect a container to a network", default="default")
+    )
+    flags = [
+        _Flag("add-host", "list", help="Add a custom host-to-IP mapping (host:ip)", check=_check_add_host(version)),
+        _Flag("dns", "list", help="Set custom DNS servers", check=_check_ip),
+        _Flag("entrypoint", help="Overwrite the default ENTRYPOINT of the image"),
+        _Flag("env", "list", "e", "Set environment variables"),
+        _Flag("expose", "list", help="Expose a port or a range of ports"),
+        _Flag("help", "bool", help="Print usage"),
+        _Flag("hostname", "str", "h", "Container host name"),
+        _Flag("interactive", "bool", "i", "Keep STDIN open even if not attached"),
+        _Flag("ip", help="IPv4 address (e.g., 172.30.100.104)"),
+        _Flag("link", "list", help="Add link to another container", check=_check_link),
+        _Flag("mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
+        _Flag("name", help="Assign a name to the container"),
+        network,
+        _Flag("net", network.kind, dest="network", check=network.check, hidden=True),
+        _Flag("network-alias", "list", help="Add network-scoped alias for the container", dest="aliases"),
+        _Flag("net-alias", "list", dest="aliases", hidden=True),
+        _Flag("publish", "list", "p", "Publish a container's port(s) to the host"),
+        _Flag("publish-all", "bool", "P", "Publish all exposed ports to random ports"),
+        _Flag("rm", "bool", help="Automatically remove the container when it exits"),
+        _Flag("tty", "bool", "t", "Allocate a pseudo-TTY"),
+        _Flag("user", "str", "u", "Username or UID (format: <name|uid>[:<group|gid>])"),
+        _Flag("workdir", "str", "w", "Working directory inside the container"),
+    ]
+    if run:
+        flags += [
+            _Flag("detach", "bool", "d", "Run container in background and print container ID"),
+            _Flag("sig-proxy", "bool", help="Proxy received signals to the process", default=True),
+            _Flag("detach-keys", help="Override the key sequence for detaching a container"),
+        ]
+    ignored = {
+        "attach": ("list", "a"),
+        "cap-add": ("list", ""),
+        "cap-drop": ("list", ""),
+        "cpus": ("str", ""),
+        "device": ("list", ""),
+        "dns-option": ("list", ""),
+        "dns-search": ("list", ""),
+        "domainname": ("str", ""),
+        "env-file": ("list", ""),
+        "init": ("bool", ""),
+        "ip6": ("str", ""),
+        "ipc": ("str", ""),
+        "label": ("list", "l"),
+        "log-driver": ("str", ""),
+        "log-opt": ("list", ""),
+        "memory": ("str", "m"),
+        "mount": ("list", ""),
+        "pid": ("str", ""),
+        "platform": ("str", ""),
+        "privileged": ("bool", ""),
+        "read-only": ("bool", ""),
+        "restart": ("str", ""),
+        "stop-signal": ("str", ""),
+        "stop-timeout": ("int", ""),
+        "sysctl": ("list", ""),
+        "tmpfs": ("list", ""),
+        "ulimit": ("list", ""),
+        "userns": ("str", ""),
+        "uts": ("str", ""),
+        "volume": ("list", "v"),
+        "volumes-from": ("list", ""),
+    }
+    if version == "28":
+        ignored["pull"] = ("str", "")
+        if run:
+            ignored["quiet"] = ("bool", "q")
+    flags += [_Flag(name, kind, short, "(accepted; not emulated by the lab)") for name, (kind, short) in ignored.items()]
+    return tuple(sorted(flags, key=lambda f: f.name))
+
+
+_FORMAT = _Flag("format", help="Format output using a Go template")
+_FILTER = _Flag("filter", "list", "f", "Filter output based on conditions provided", dest="filters")
+
+
+def _commands(version: Version) -> _Command:
+    """The command tree for one era (docker/cli's Use, Short, flags and argument rules)."""
+    v28 = version == "28"
+    run = _Command(
+        "run",
+        "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+        "Create and run a new container from an image" if v28 else "Run a command in a new container",
+        _container_flags(version, run=True),
+        (1, None),
+        _build_run,
+        interspersed=False,
+    )
+    create = _Command(
+        "create",
+        "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+        "Create a new container",
+        _container_flags(version, run=False),
+        (1, None),
+        _build_create,
+        interspersed=False,
+    )
+    ps_flags = (
+        _Flag("all", "bool", "a", "Show all containers (default shows just running)"),
+        _FILTER,
+        _FORMAT,
+        _Flag("last", "int", "n", "Show n last created containers (includes all states)", default=-1),
+        _Flag("latest", "bool", "l", "Show the latest created container (includes all states)"),
+        _Flag("no-trunc", "bool", help="Don't truncate output"),
+        _Flag("quiet", "bool", "q", "Only display container IDs"),
+        _Flag("size", "bool", "s", "Display total file sizes"),
+    )
+    timeout = (
+        (
+            _Flag("signal", "str", "s", "Signal to send to the container"),
+            _Flag("timeout", "int", "t", "Seconds to wait before killing the container", dest="time", default=-1),
+            _Flag("time", "int", dest="time", default=-1, hidden=True),
+        )
+        if v28
+        else (_Flag("time", "int", "t", "Seconds to wait for stop before killing it", default=-1),)
+    )
+    container_cmds = [
+        run,
+        create,
+        _Command("ls", "[OPTIONS]", "List containers", ps_flags, (0, 0), _build_ps, aliases=("list", "ps")),
+        _Command("port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", (), (1, 2), _build_port),
+        _Command(
+            "inspect",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Display detailed information on one or more containers",
+            (_Flag("format", "str", "f", "Format the output using the given Go template"), _Flag("size", "bool", "s", "Display total file sizes")),
+            (1, None),
+            _build_inspect("container"),
+        ),
+        _Command(
+            "exec",
+            "[OPTIONS] CONTAINER COMMAND [ARG...]",
+            "Execute a command in a running container" if v28 else "Run a command in a running container",
+            (
+                _Flag("detach", "bool", "d", "Detached mode: run command in the background"),
+                _Flag("detach-keys", help="Override the key sequence for detaching a container"),
+                _Flag("env", "list", "e", "Set environment variables"),
+                _Flag("interactive", "bool", "i", "Keep STDIN open even if not attached"),
+                _Flag("privileged", "bool", help="Give extended privileges to the command"),
+                _Flag("tty", "bool", "t", "Allocate a pseudo-TTY"),
+                _Flag("user", "str", "u", "Username or UID (format: <name|uid>[:<group|gid>])"),
+                _Flag("workdir", "str", "w", "Working directory inside the container"),
+            ),
+            (2, None),
+            _build_exec,
+            interspersed=False,
+        ),
+        _Command(
+            "start",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Start one or more stopped containers",
+            (
+                _Flag("attach", "bool", "a", "Attach STDOUT/STDERR and forward signals"),
+                _Flag("detach-keys", help="Override the key sequence for detaching a container"),
+                _Flag("interactive", "bool", "i", "Attach container's STDIN"),
+            ),
+            (1, None),
+            _build_start,
+        ),
+        _Command("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", timeout, (1, None), _build_stop(StopRequest)),
+        _Command("restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", timeout, (1, None), _build_stop(RestartRequest)),
+        _Command(
+            "rm",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Remove one or more containers",
+            (
+                _Flag("force", "bool", "f", "Force the removal of a running container (uses SIGKILL)"),
+                _Flag("link", "bool", "l", "Remove the specified link"),
+                _Flag("volumes", "bool", "v", "Remove anonymous volumes associated with the container"),
+            ),
+            (1, None),
+            _build_rm,
+            aliases=("remove",),
+        ),
+        _Command(
+            "logs",
+            "[OPTIONS] CONTAINER",
+            "Fetch the logs of a container",
+            (
+                _Flag("details", "bool", help="Show extra details provided to logs"),
+                _Flag("follow", "bool", "f", "Follow log output"),
+                _Flag("since", help="Show logs since timestamp or relative (e.g. 42m for 42 minutes)"),
+                _Flag("tail", "str", "n" if v28 else "", "Number of lines to show from the end of the logs", default="all"),
+                _Flag("timestamps", "bool", "t", "Show timestamps"),
+                _Flag("until", help="Show logs before a timestamp or relative (e.g. 42m for 42 minutes)"),
+            ),
+            (1, 1),
+            _build_logs,
+        ),
+    ]
+    images_flags = (
+        _Flag("all", "bool", "a", "Show all images (default hides intermediate images)"),
+        _Flag("digests", "bool", help="Show digests"),
+        _FILTER,
+        _FORMAT,
+        _Flag("no-trunc", "bool", help="Don't truncate output"),
+        _Flag("quiet", "bool", "q", "Only show image IDs"),
+    )
+    network_cmds = [
+        _Command(
+            "connect",
+            "[OPTIONS] NETWORK CONTAINER",
+            "Connect a container to a network",
+            (
+                _Flag("alias", "list", help="Add network-scoped alias for the container", dest="aliases"),
+                _Flag("driver-opt", "list", help="driver options for the network"),
+                _Flag("ip", help="IPv4 address (e.g., 172.30.100.104)"),
+                _Flag("ip6", help="IPv6 address (e.g., 2001:db8::33)"),
+                _Flag("link", "list", help="Add link to another container", check=_check_link),
+                _Flag("link-local-ip", "list", help="Add a link-local address for the container"),
+            ),
+            (2, 2),
+            _build_network_connect,
+        ),
+        _Command(
+            "create",
+            "[OPTIONS] NETWORK",
+            "Create a network",
+            (
+                _Flag("attachable", "bool", help="Enable manual container attachment"),
+                _Flag("aux-address", "map", help="Auxiliary IPv4 or IPv6 addresses used by Network driver"),
+                _Flag("config-from", help="The network from which to copy the configuration"),
+                _Flag("config-only", "bool", help="Create a configuration only network"),
+                _Flag("driver", "str", "d", "Driver to manage the Network", default="bridge"),
+                _Flag("gateway", "strings", help="IPv4 or IPv6 Gateway for the master subnet"),
+                _Flag("ingress", "bool", help="Create swarm routing-mesh network"),
+                _Flag("internal", "bool", help="Restrict external access to the network"),
+                _Flag("ip-range", "strings", help="Allocate container ip from a sub-range"),
+                _Flag("ipam-driver", help="IP Address Management Driver", default="default"),
+                _Flag("ipam-opt", "map", help="Set IPAM driver specific options"),
+                _Flag("ipv6", "bool", help="Enable IPv6 networking"),
+                _Flag("label", "list", help="Set metadata on a network"),
+                _Flag("opt", "map", "o", "Set driver specific options"),
+                _Flag("scope", help="Control the network's scope"),
+                _Flag("subnet", "strings", help="Subnet in CIDR format that represents a network segment"),
+            ),
+            (1, 1),
+            _build_network_create,
+        ),
+        _Command(
+            "disconnect",
+            "[OPTIONS] NETWORK CONTAINER",
+            "Disconnect a container from a network",
+            (_Flag("force", "bool", "f", "Force the container to disconnect from a network"),),
+            (2, 2),
+            _build_network_disconnect,
+        ),
+        _Command(
+            "inspect",
+            "[OPTIONS] NETWORK [NETWORK...]",
+            "Display detailed information on one or more networks",
+            (_Flag("format", "str", "f", "Format the output using the given Go template"), _Flag("verbose", "bool", "v", "Verbose output for diagnostics")),
+            (1, None),
+            _build_inspect("network"),
+        ),
+        _Command(
+            "ls",
+            "[OPTIONS]",
+            "List networks",
+            (_FILTER, _FORMAT, _Flag("no-trunc", "bool", help="Do not truncate the output"), _Flag("quiet", "bool", "q", "Only display network IDs")),
+            (0, 0),
+            _build_network_ls,
+            aliases=("list",),
+        ),
+        _Command(
+            "prune",
+            "[OPTIONS]",
+            "Remove all unused networks",
+            (_Flag("filter", "list", help="Provide filter values (e.g. 'until=<timestamp>')", dest="filters"), _Flag("force", "bool", "f", "Do not prompt for confirmation")),
+            (0, 0),
+            _build_network_prune,
+        ),
+        _Command(
+            "rm",
+            "NETWORK [NETWORK...]",
+            "Remove one or more networks",
+            (_Flag("force", "bool", "f", "Do not error if the network does not exist"),) if v28 else (),
+            (1, None),
+            _build_network_rm,
+            aliases=("remove",),
+        ),
+    ]
+    version_flags = (_Flag("format", "str", "f", "Format the output using the given Go template"),)
+    top = [
+        *(_copy(c) for c in container_cmds if c.name != "ls"),
+        _Command("ps", "[OPTIONS]", "List containers", ps_flags, (0, 0), _build_ps),
+        _Command(
+            "inspect",
+            "[OPTIONS] NAME|ID [NAME|ID...]",
+            "Return low-level information on Docker objects",
+            (
+                _Flag("format", "str", "f", "Format the output using the given Go template"),
+                _Flag("size", "bool", "s", "Display total file sizes if the type is container"),
+                _Flag("type", help="Return JSON for specified type"),
+            ),
+            (1, None),
+            _build_inspect(""),
+        ),
+        _Command("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_flags, (0, 1), _build_images),
+        _Command("version", "[OPTIONS]", "Show the Docker version information", version_flags, (0, 0), _build_version),
+        _Command("info", "[OPTIONS]", "Display system-wide information", version_flags, (0, 0), _build_info),
+        _group("container", "Manage containers", container_cmds),
+        _group("image", "Manage images", [_Command("ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_flags, (0, 1), _build_images, aliases=("list",))]),
+        _group("network", "Manage networks", network_cmds),
+    ]
+    root = _Command(
+        "docker",
+        "[OPTIONS] COMMAND [ARG...]",
+        "A self-sufficient runtime for containers",
+        (
+            _Flag("config", help="Location of client config files"),
+            _Flag("context", "str", "c", "Name of the context to use to connect to the daemon"),
+            _Flag("debug", "bool", "D", "Enable debug mode"),
+            _Flag("host", "list", "H", "Daemon socket(s) to connect to"),
+            _Flag("log-level", "str", "l", 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', default="info"),
+            _Flag("tls", "bool", help="Use TLS; implied by --tlsverify"),
+            _Flag("tlsverify", "bool", help="Use TLS and verify the remote"),
+            _Flag("version", "bool", "v", "Print version information and quit"),
+        ),
+        interspersed=False,
+    )
+    _adopt(root, top)
+    return root
+
+
+def _copy(cmd: _Command) -> _Command:
+    return _Command(cmd.name, cmd.use, cmd.short, cmd.flags, cmd.args, cmd.build, cmd.interspersed)
+
+
+def _group(name: str, short: str, subs: list[_Command]) -> _Command:
+    group = _Command(name, "", short)
+    _adopt(group, subs)
+    return group
+
+
+def _adopt(parent: _Command, children: list[_Command]) -> None:
+    for child in children:
+        child.parent = parent
+        parent.subcommands[child.name] = child
+
+
+@cache
+def _tree(version: Version) -> _Command:
+    return _commands(version)
+
+
+# -- the pflag parser ---------------------------------------------------------------------------
+
+
+def _parse_flags(cmd: _Command, argv: list[str], version: Version) -> tuple[_Parsed, bool]:
+    """Parse argv as pflag does for `cmd`; returns the values and whether help was asked for."""
+    values = {f.key: _fresh(f.initial()) for f in cmd.flags}
+    parsed = _Parsed(values, set(), [], version)
+    wants_help = False
+    i = 0
+    while i < len(argv):
+        s = argv[i]
+        i += 1
+        if len(s) < 2 or s[0] != "-":
+            parsed.args.append(s)
+            if not cmd.interspersed:
+                parsed.args.extend(argv[i:])
+                break
+            continue
+        if s == "--":
+            parsed.args.extend(argv[i:])
+            break
+        if s.startswith("--"):
+            name, eq, value = s[2:].partition("=")
+            if s[2] in "-=":
+                raise _flag_error(cmd, f"bad flag syntax: {s}", version)
+            flag = cmd.flag(name=name)
+            if flag is None or flag.name == "help":
+                if name != "help":
+                    raise _flag_error(cmd, f"unknown flag: --{name}", version)
+                wants_help = _go_bool_or_flag_error(cmd, value, eq, version) if eq else True
+                continue
+            if not eq:
+                if flag.kind == "bool":
+                    value = "true"
+                elif i < len(argv):
+                    value, i = argv[i], i + 1
+                else:
+                    raise _flag_error(cmd, f"flag needs an argument: {s}", version)
+            _set(cmd, parsed, flag, value)
+            continue
+        shorts = s[1:]
+        while shorts:
+            c = shorts[0]
+            flag = cmd.flag(short=c)
+            if flag is None:
+                if c != "h":
+                    raise _flag_error(cmd, f"unknown shorthand flag: {_go_quote_byte(c)} in -{shorts}", version)
+                wants_help, shorts = True, shorts[1:]
+                continue
+            if len(shorts) > 2 and shorts[1] == "=":
+                value, shorts = shorts[2:], ""
+            elif flag.kind == "bool":
+                value, shorts = "true", shorts[1:]
+            elif len(shorts) > 1:
+                value, shorts = shorts[1:], ""
+            elif i < len(argv):
+                value, shorts, i = argv[i], "", i + 1
+            else:
+                raise _flag_error(cmd, f"flag needs an argument: {_go_quote_byte(c)} in -{shorts}", version)
+            _set(cmd, parsed, flag, value)
+    return parsed, wants_help
+
+
+def _fresh(value: object) -> object:
+    return type(value)() if isinstance(value, list | dict) else value
+
+
+def _go_bool_or_flag_error(cmd: _Command, value: str, eq: str, version: Version) -> bool:
+    try:
+        return _go_bool(value)
+    except _Invalid as e:
+        raise _flag_error(cmd, f"invalid argument {go_quote(value)} for \"--help\" flag: {e}", version) from None
+
+
+def _set(cmd: _Command, parsed: _Parsed, flag: _Flag, value: str) -> None:
+    values, key = parsed.values, flag.key
+    try:
+        if flag.kind == "bool":
+            values[key] = _go_bool(value)
+        elif flag.kind == "int":
+            values[key] = _go_int(value)
+        elif flag.kind == "list":
+            values[key].append(flag.check(value) if flag.check else value)
+        elif flag.kind == "map":
+            k, _, v = value.partition("=")
+            values[key][k] = v
+        elif flag.kind == "strings":
+            if key not in parsed.changed:
+                values[key] = []
+            values[key].extend(value.split(",") if value else [])
+        else:
+            values[key] = value
+    except _Invalid as e:
+        raise _flag_error(cmd, f"invalid argument {go_quote(value)} for {go_quote(flag.display)} flag: {e}", parsed.version) from None
+    parsed.changed.add(key)
+
+
+# -- Docker's error framing ---------------------------------------------------------------------
+
+
+def _flag_error(cmd: _Command, err: str, version: Version) -> CliError:
+    """docker/cli's FlagErrorFunc: exit 125."""
+    if version == "19.03":
+        usage = "\n\n" + _usage_text(cmd, version).strip("\n") if cmd.subcommands else ""
+        return CliError(f"{err}\nSee '{cmd.path} --help'.{usage}", 125)
+    return CliError(f"{err}\n\nUsage:  {cmd.use_line}\n\nRun '{cmd.path} --help' for more information", 125)
+
+
+def _args_error(cmd: _Command, got: int, version: Version) -> CliError | None:
+    """docker/cli's NoArgs/RequiresMinArgs/RequiresMaxArgs/RequiresRangeArgs/ExactArgs; exit 1."""
+    low, high = cmd.args
+    if low <= got and (high is None or got <= high):
+        return None
+    old = version == "19.03"
+
+    def plural(n: int) -> str:
+        return "argument" if n == 1 else "arguments"
+
+    see = "Run"
+    if (low, high) == (0, 0):
+        phrase = "accepts no arguments"
+    elif high is None:
+        phrase, see = f"requires at least {low} {plural(low)}", "See"
+    elif low == 0:
+        phrase = f"requires at most {high} {plural(high)}"
+    elif low == high:
+        phrase = f"requires exactly {low} {plural(low)}" if old else f"requires {low} {plural(low)}"
+    else:
+        phrase = f"requires at least {low} and at most {high} {plural(high)}"
+    if old:
+        return CliError(f'"{cmd.path}" {phrase}.\nSee \'{cmd.path} --help\'.\n\nUsage:  {cmd.use_line}\n\n{cmd.short}', 1)
+    return CliError(f"docker: '{cmd.path}' {phrase}\n\nUsage:  {cmd.use_line}\n\n{see} '{cmd.path} --help' for more information", 1)
+
+
+def _unknown_command(group: _Command, name: str, version: Version) -> CliError:
+    if group.parent is None:
+        if version == "19.03":
+            return CliError(f"docker: '{name}' is not a docker command.\nSee 'docker --help'", 1)
+        return CliError(f"docker: unknown command: docker {name}\n\nRun 'docker --help' for more information", 1)
+    if version == "19.03":
+        return CliError("\n" + _usage_text(group, version).strip("\n"), 1)
+    return CliError(
+        f"docker: unknown command: {group.path} {name}\n\nUsage:  {group.use_line}\n\nRun '{group.path} --help' for more information",
+        1,
+    )
+
+
+def _run_failure(command: str, message: str, version: Version, exit_code: int = 125, *, with_help: bool = True) -> CliError:
+    """How `docker run`/`docker create` report an error (docker/cli reportError / withHelp)."""
+    if version == "19.03":
+        text = "docker: " + message.removesuffix(".") + "."
+        return CliError(text + (f"\nSee 'docker {command} --help'." if with_help else ""), exit_code)
+    return CliError(f"docker: {message}\n\nRun 'docker {command} --help' for more information", exit_code)
+
+
+def daemon_error(command: str, message: str, version: Version = DEFAULT_VERSION, *, at_start: bool = False) -> CliError:
+    """The CliError Docker shows when the daemon rejects `docker <command>` with `message`.
+
+    `docker run` frames it ("docker: Error response from daemon: …", exit 125, 126 or 127; in 19.03
+    errors at container start carry no "See 'docker run --help'." line); other commands print
+    "Error response from daemon: …" and exit 1.
+    """
+    text = "Error response from daemon: " + message
+    if command != "run":
+        return CliError(text, 1)
+    code = 125
+    if "executable file not found" in message or "no such file or directory" in message:
+        code = 127
+    elif "permission denied" in message or "is a directory" in message:
+        code = 126
+    return _run_failure("run", text, version, code, with_help=not (at_start and version == "19.03"))
+
+
+# -- builders -----------------------------------------------------------------------------------
+
+
+def _network_modes(values: list[str] | str, command: str, version: Version) -> tuple[str, list[str], dict[str, str]]:
+    """The container's network mode, further networks (28) and the first network's advanced fields."""
+    if isinstance(values, str):
+        mode = values
+        return ("bridge" if mode in ("", "default") else mode), [], {}
+    if not values:
+        return "bridge", [], {}
+    names, first = [], {}
+    for i, value in enumerate(values):
+        fields = _network_fields(value)
+        name = fields.get("name", "")
+        if name in names:
+            raise _run_failure(command, f"network {go_quote(name)} is specified multiple times", version)
+        names.append(name)
+        if i == 0:
+            first = fields
+    user = [n for n in names if _is_user_network(n)]
+    if user and len(user) != len(names):
+        raise _run_failure(command, "conflicting options: cannot attach both user-defined and non-user-defined network-modes", version)
+    if len(names) > 1 and not user:
+        raise daemon_error(command, "Container cannot be connected to network endpoints: " + ", ".join(names), version)
+    modes = ["bridge" if n in ("", "default") else n for n in names]
+    return modes[0], modes[1:], first
+
+
+def _is_user_network(mode: str) -> bool:
+    return mode not in ("", "default", "bridge", "host", "none") and not mode.startswith("container:")
+
+
+def _daemon_netmode_check(spec: ContainerSpec, version: Version) -> str:
+    """runconfig's validateNetMode, in its order; returns the first conflict or ""."""
+    mode = spec.network
+    kind, sep, ref = mode.partition(":")
+    is_container = kind == "container" and bool(sep)
+    if kind == "container" and not ref:
+        return "Invalid network mode: invalid container format container:<name|id>"
+    if is_container:
+        if spec.hostname:
+            return "conflicting options: hostname and the network mode"
+        if spec.links:
+            return "conflicting options: container type network can't be used with links. This would result in undefined behavior"
+        if spec.dns:
+            return "conflicting options: dns and the network mode"
+        if spec.add_hosts:
+            return "conflicting options: custom host-to-IP mapping and the network mode"
+    if (is_container or mode == "host") and spec.mac and version == "19.03":
+        return "conflicting options: mac-address and the network mode"
+    if is_container and (spec.ports or spec.publish_all):
+        return "conflicting options: port publishing and the container type network mode"
+    if is_container and spec.expose:
+        return "conflicting options: port exposing and the container type network mode"
+    if mode == "host" and spec.links:
+        return "conflicting options: host type networking can't be used with links. This would result in undefined behavior"
+    return ""
+
+
+_NAME_RE = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_UNSUPPORTED_DEFAULTS = {"sig_proxy": True}
+
+
+def _container_spec(cmd: _Command, p: _Parsed) -> tuple[ContainerSpec, list[str]]:
+    v, version, command = p.values, p.version, cmd.name
+    mac = str(v["mac_address"])
+    if mac and not _MAC_RE.fullmatch(mac.strip()):
+        raise _run_failure(command, f"{mac} is not a valid mac address", version)
+    ports: list[PortSpec] = []
+    expose: list[str] = []
+    try:
+        for raw in v["publish"]:
+            ports.extend(_port_spec(raw, version))
+        for raw in v["expose"]:
+            expose.extend(e for e in _expose(raw, version) if e not in expose)
+    except _Invalid as e:
+        raise _run_failure(command, str(e), version) from None
+    if v["rm"] and v["restart"] not in ("", "no"):
+        raise _run_failure(command, "Conflicting options: --restart and --rm", version)
+    network, extra, fields = _network_modes(v["network"], command, version)
+    ignored_keys = {f.key for f in cmd.flags if f.help.startswith("(accepted")}
+    spec = ContainerSpec(
+        image=p.args[0],
+        cmd=p.args[1:],
+        name=str(v["name"]).removeprefix("/"),
+        network=network,
+        extra_networks=extra,
+        hostname=str(v["hostname"]),
+        ip=fields.get("ip", "") or str(v["ip"]),
+        mac=(fields.get("mac-address", "") or mac).strip(),
+        publish=list(v["publish"]),
+        ports=ports,
+        publish_all=bool(v["publish_all"]),
+        expose=expose,
+        interactive=bool(v["interactive"]),
+        tty=bool(v["tty"]),
+        auto_remove=bool(v["rm"]),
+        dns=list(v["dns"]),
+        add_hosts=list(v["add_host"]),
+        links=list(v["link"]),
+        aliases=list(v["aliases"]) + ([fields["alias"]] if fields.get("alias") else []),
+        env=list(v["env"]),
+        user=str(v["user"]),
+        workdir=str(v["workdir"]),
+        entrypoint=str(v["entrypoint"]) if "entrypoint" in p.changed else None,
+        unsupported=sorted(k.replace("_", "-") for k in p.changed & ignored_keys),
+    )
+    conflict = _daemon_netmode_check(spec, version)
+    if conflict:
+        raise daemon_error(command, conflict, version)
+    if spec.ip and not _is_ipv4(spec.ip):
+        raise daemon_error(command, f"invalid IPv4 address: {spec.ip}", version)
+    warnings = [HOST_MODE_WARNING] if spec.network == "host" and spec.ports else []
+    if spec.name and not _NAME_RE.fullmatch(v["name"]):
+        raise daemon_error(command, f"Invalid container name ({v['name']}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", version)
+    return spec, warnings
+
+
+def _build_run(cmd: _Command, p: _Parsed) -> Request:
+    spec, warnings = _container_spec(cmd, p)
+    return RunRequest(spec, detach=bool(p.values["detach"]), warnings=warnings)
+
+
+def _build_create(cmd: _Command, p: _Parsed) -> Request:
+    spec, warnings = _container_spec(cmd, p)
+    return CreateRequest(spec, warnings=warnings)
+
+
+def _build_ps(cmd: _Command, p: _Parsed) -> Request:
+    v = p.values
+    return PsRequest(v["all"], v["quiet"], v["no_trunc"], v["last"], v["latest"], v["size"], v["filters"], v["format"])
+
+
+def _build_port(cmd: _Command, p: _Parsed) -> Request:
+    return PortRequest(p.args[0], p.args[1] if len(p.args) > 1 else "")
+
+
+_INSPECT_TYPES = ("config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume")
+
+
+def _build_inspect(kind: str) -> Callable[[_Command, _Parsed], Request]:
+    def build(cmd: _Command, p: _Parsed) -> Request:
+        v = p.values
+        chosen = kind or str(v.get("type", ""))
+        if chosen and chosen not in _INSPECT_TYPES:
+            raise CliError(f"{go_quote(chosen)} is not a valid value for --type", 1)
+        if v["format"]:
+            _check_template(str(v["format"]))
+        return InspectRequest(list(p.args), chosen, str(v["format"]), bool(v.get("size")), bool(v.get("verbose")))
+
+    return build
+
+
+def _check_template(template: str) -> None:
+    from topology.docker.cli_format import parse_template  # cli_format imports this module
+
+    parse_template(template)
+
+
+def _build_exec(cmd: _Command, p: _Parsed) -> Request:
+    v = p.values
+    return ExecRequest(p.args[0], p.args[1:], v["detach"], v["interactive"], v["tty"], v["privileged"], v["env"], v["user"], v["workdir"])
+
+
+def _build_start(cmd: _Command, p: _Parsed) -> Request:
+    return StartRequest(list(p.args), p.values["attach"], p.values["interactive"])
+
+
+def _build_stop(kind: type[StopRequest] | type[RestartRequest]) -> Callable[[_Command, _Parsed], Request]:
+    def build(cmd: _Command, p: _Parsed) -> Request:
+        timeout = p.values["time"] if "time" in p.changed else None
+        return kind(list(p.args), timeout, str(p.values.get("signal", "")))
+
+    return build
+
+
+def _build_rm(cmd: _Command, p: _Parsed) -> Request:
+    return RmRequest(list(p.args), p.values["force"], p.values["volumes"], p.values["link"])
+
+
+def _build_logs(cmd: _Command, p: _Parsed) -> Request:
+    v = p.values
+    return LogsRequest(p.args[0], v["follow"], v["timestamps"], v["tail"], v["since"], v["until"], v["details"])
+
+
+def _build_images(cmd: _Command, p: _Parsed) -> Request:
+    v = p.values
+    return ImagesRequest(p.args[0] if p.args else "", v["all"], v["quiet"], v["no_trunc"], v["digests"], v["filters"], v["format"])
+
+
+def _build_version(cmd: _Command, p: _Parsed) -> Request:
+    return VersionRequest(format=str(p.values["format"]))
+
+
+def _build_info(cmd: _Command, p: _Parsed) -> Request:
+    return InfoRequest(format=str(p.values["format"]))
+
+
+def _build_network_ls(cmd: _Command, p: _Parsed) -> Request:
+    v = p.values
+    return NetworkLsRequest(v["quiet"], v["no_trunc"], v["filters"], v["format"])
+
+
+def _build_network_rm(cmd: _Command, p: _Parsed) -> Request:
+    return NetworkRmRequest(list(p.args), bool(p.values.get("force", False)))
+
+
+def _build_network_connect(cmd: _Command, p: _Parsed) -> Request:
+    v = p.values
+    return NetworkConnectRequest(p.args[0], p.args[1], str(v["ip"]), list(v["aliases"]), list(v["link"]))
+
+
+def _build_network_disconnect(cmd: _Command, p: _Parsed) -> Request:
+    return NetworkDisconnectRequest(p.args[0], p.args[1], bool(p.values["force"]))
+
+
+def _build_network_prune(cmd: _Command, p: _Parsed) -> Request:
+    return NetworkPruneRequest(bool(p.values["force"]), list(p.values["filters"]))
+
+
+_BRIDGE_BOOL_OPTS = {
+    "com.docker.network.bridge.enable_icc": "icc",
+    "com.docker.network.bridge.enable_ip_masquerade": "masquerade",
+}
+
+
+def _cidr(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """Go's net.ParseCIDR (host bits allowed); raises _Invalid("invalid CIDR address: …")."""
+    addr, slash, bits = value.partition("/")
+    if not slash or not go_parse_ip(addr) or not re.fullmatch(r"[0-9]+", bits):
+        raise _Invalid(f"invalid CIDR address: {value}")
+    try:
+        return ipaddress.ip_network(f"{go_parse_ip(addr)}/{int(bits)}", strict=False)
+    except ValueError:
+        raise _Invalid(f"invalid CIDR address: {value}") from None
+
+
+def _subnet_matches(subnet: str, data: str) -> bool:
+    """docker/cli's subnetMatches."""
+    try:
+        net = _cidr(subnet)
+    except _Invalid as e:
+        raise _Invalid(f"invalid subnet: {e}") from None
+    ip = str(_cidr(data).network_address) if "/" in data else go_parse_ip(data)
+    return bool(ip) and ipaddress.ip_address(ip) in net
+
+
+def _consolidate_ipam(subnets: list[str], ranges: list[str], gateways: list[str]) -> None:
+    """docker/cli's consolidateIpam checks (network create); errors exit 1 without framing."""
+    if len(subnets) < len(ranges) or len(subnets) < len(gateways):
+        raise _Invalid("every ip-range or gateway must have a corresponding subnet")
+    for i, s in enumerate(subnets):
+        for other in subnets[:i]:
+            if _subnet_matches(s, other) or _subnet_matches(other, s):
+                raise _Invalid("multiple overlapping subnet configuration is not supported")
+    for r in ranges:
+        if not any(_subnet_matches(s, r) for s in subnets):
+            raise _Invalid(f"no matching subnet for range {r}")
+    seen: dict[str, str] = {}
+    for g in gateways:
+        matched = False
+        for s in subnets:
+            if not _subnet_matches(s, g):
+                continue
+            if s in seen:
+                raise _Invalid(f"cannot configure multiple gateways ({g}, {seen[s]}) for the same subnet ({s})")
+            seen[s], matched = g, True
+        if not matched:
+            raise _Invalid(f"no matching subnet for gateway {g}")
+
+
+def _build_network_create(cmd: _Command, p: _Parsed) -> Request:
+    v, version, name = p.values, p.version, p.args[0]
+    subnets, ranges, gateways = list(v["subnet"]), list(v["ip_range"]), list(v["gateway"])
+    try:
+        _consolidate_ipam(subnets, ranges, gateways)
+    except _Invalid as e:
+        raise CliError(str(e), 1) from None
+    if name in PREDEFINED_NETWORKS:
+        raise daemon_error("network create", f"{name} is a pre-defined network and cannot be created", version)
+    driver = str(v["driver"])
+    if driver in ("host", "null"):
+        raise daemon_error("network create", f'only one instance of "{driver}" network is allowed', version)
+    if driver in ("overlay", "macvlan", "ipvlan"):
+        raise CliError(f'network driver "{driver}" is not supported in this lab; use "bridge"', 1)
+    if driver != "bridge":
+        raise daemon_error("network create", f'plugin "{driver}" not found', version)
+    if len(subnets) > 1 or v["ipv6"]:
+        raise CliError("this lab supports one IPv4 --subnet per network (no --ipv6)", 1)
+    req = NetworkCreateRequest(
+        name=name,
+        driver=driver,
+        subnet=subnets[0] if subnets else "",
+        gateway=gateways[0] if gateways else "",
+        ip_range=ranges[0] if ranges else "",
+        internal=bool(v["internal"]),
+        attachable=bool(v["attachable"]),
+        options=dict(v["opt"]),
+        labels={k: val for k, _, val in (label.partition("=") for label in v["label"])},
+    )
+    if req.subnet:
+        try:
+            net = _cidr(req.subnet)
+        except _Invalid as e:
+            detail = str(e) if version == "19.03" else f"invalid network config:\ninvalid subnet {req.subnet}: invalid CIDR block notation"
+            raise daemon_error("network create", detail, version) from None
+        if net.version != 4:
+            raise CliError("this lab supports one IPv4 --subnet per network (no --ipv6)", 1)
+        if str(net) != req.subnet and version == "28":
+            raise daemon_error("network create", f"invalid network config:\ninvalid subnet {req.subnet}: it should be {net}", version)
+        req.subnet = str(net)
+    _bridge_options(req, version)
+    return req
+
+
+def _bridge_options(req: NetworkCreateRequest, version: Version) -> None:
+    """libnetwork's bridge driver reading of `-o` options (parseErr texts)."""
+
+    def fail(label: str, value: str, err: str) -> CliError:
+        return daemon_error("network create", f"failed to parse {label} value: {value} ({err})", version)
+
+    for label, value in req.options.items():
+        if label in _BRIDGE_BOOL_OPTS:
+            try:
+                setattr(req, _BRIDGE_BOOL_OPTS[label], _go_bool(value))
+            except _Invalid as e:
+                raise fail(label, value, str(e)) from None
+        elif label == "com.docker.network.bridge.name":
+            req.bridge_name = value
+        elif label == "com.docker.network.bridge.host_binding_ipv4":
+            if not go_parse_ip(value):
+                raise fail(label, value, "nil ip")
+            req.host_binding_ipv4 = go_parse_ip(value)
+        elif label == "com.docker.network.driver.mtu":
+            if not re.fullmatch(r"[+-]?[0-9]+", value):
+                raise fail(label, value, f"strconv.Atoi: parsing {go_quote(value)}: invalid syntax")
+            req.mtu = int(value)
+
+
+# -- help ---------------------------------------------------------------------------------------
+
+_FLAG_TYPES = {"str": " string", "int": " int", "list": " list", "map": " map", "strings": " strings", "bool": ""}
+
+
+def _usage_text(cmd: _Command, version: Version) -> str:
+    """A short version of cobra's usage template for `cmd` (what `--help` prints)."""
+    sep = "\t" if version == "19.03" else "  "
+    if cmd.subcommands:
+        opts = " [OPTIONS]" if cmd.parent is None else ""
+        lines = ["", f"Usage:{sep}{cmd.path}{opts} COMMAND", "", cmd.short]
+    else:
+        lines = ["", f"Usage:{sep}{cmd.use_line}", "", cmd.short]
+    shown = [f for f in cmd.flags if not f.hidden and f.name != "help"]
+    if shown:
+        rows = [(f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}") + _FLAG_TYPES[f.kind] for f in shown]
+        width = max(len(r) for r in rows) + 3
+        lines += ["", "Options:", *(r.ljust(width) + f.help for r, f in zip(rows, shown, strict=True))]
+    groups = [c for c in cmd.subcommands.values() if c.subcommands]
+    plain = [c for c in cmd.subcommands.values() if not c.subcommands]
+    for title, subs in (("Management Commands:", groups), ("Commands:", plain)):
+        if subs:
+            pad = max(11, *(len(c.name) for c in subs))
+            lines += ["", title, *(f"  {c.name.ljust(pad)} {c.short}" for c in sorted(subs, key=lambda c: c.name))]
+    if cmd.subcommands:
+        lines += ["", f"Run '{cmd.path} COMMAND --help' for more information on a command."]
+    return "\n".join(lines) + "\n"
+
+
+def usage_text(argv: Sequence[str], version: Version = DEFAULT_VERSION) -> str:
+    """The `--help` text of the command named by argv (e.g. ["network"], ["run"], [])."""
+    cmd = _tree(version)
+    for word in argv:
+        cmd = cmd.find(word) or cmd
+    return _usage_text(cmd, version)
+
+
+def short_version(version: Version = DEFAULT_VERSION) -> str:
+    """What `docker --version` prints."""
+    return "Docker version 19.03.15, build 99e3ed8" if version == "19.03" else "Docker version 28.5.1, build e180ab8"
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def parse(argv: Sequence[str], version: Version = DEFAULT_VERSION) -> Request:
+    """Parse a docker argv (without the leading "docker") into a Request; raise CliError as Docker would."""
+    if version not in VERSIONS:
+        raise ValueError(f"unknown Docker version {version!r}")
+    root = _tree(version)
+    parsed, wants_help = _parse_flags(root, list(argv), version)
+    if wants_help:
+        return HelpRequest(_usage_text(root, version))
+    if parsed.values["version"]:
+        return VersionRequest(short=True)
+    if not parsed.args:
+        return HelpRequest(_usage_text(root, version), stream="stderr")
+    return _dispatch(root, parsed.args, version)
+
+
+def _dispatch(group: _Command, args: list[str], version: Version) -> Request:
+    name, rest = args[0], args[1:]
+    if group.parent is None and name == "help":
+        target = group
+        for word in rest:
+            target = target.find(word) or CliError(f"unknown help topic: {' '.join(rest)}", 1)
+            if isinstance(target, CliError):
+                raise target
+        return HelpRequest(_usage_text(target, version))
+    cmd = group.find(name)
+    if cmd is None:
+        raise _unknown_command(group, name, version)
+    if cmd.subcommands:
+        parsed, wants_help = _parse_flags(_Command(cmd.name, "", cmd.short, parent=cmd.parent, subcommands=cmd.subcommands, interspersed=False), rest, version)
+        if wants_help:
+            return HelpRequest(_usage_text(cmd, version))
+        if not parsed.args:
+            return HelpRequest(_usage_text(cmd, version), stream="stderr")
+        return _dispatch(cmd, parsed.args, version)
+    parsed, wants_help = _parse_flags(cmd, rest, version)
+    if wants_help:
+        return HelpRequest(_usage_text(cmd, version))
+    error = _args_error(cmd, len(parsed.args), version)
+    if error:
+        raise error
+    assert cmd.build is not None
+    return cmd.build(cmd, parsed)

@@ -1,0 +1,404 @@
+"""The docker command line inside a sandbox: parse, run against the engine, print like Docker.
+
+State changes run under the engine's lock; what a command prints is written to the client's fds
+after the lock is released, and attached processes are waited for without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+
+from topology.docker import cli, cli_format
+from topology.docker.engine import IMAGES, Engine, EngineError, Output
+from topology.docker.model import Container
+from topology.docker.runtime import KernelError, open_pty, relay_pty
+
+IMAGE_IDS = {"nginx": "f6d0b4767a6c", "httpd": "ab73ce5e3c5d", "busybox": "beae173ccac6", "alpine": "c1aabb73d233"}
+
+
+def execute(engine: Engine, argv: list[str], stdio: tuple[int, int, int], *, tty: bool, conn) -> int:
+    """Run one docker command line; return the CLI's exit status."""
+    out = Output()
+    try:
+        request = cli.parse(argv, engine.version)
+        handler = HANDLERS[type(request).__name__]
+        code = handler(engine, request, out, stdio, tty, conn)
+    except cli.CliError as exc:
+        out.err.append(exc.message.rstrip("\n") + "\n")
+        code = exc.exit_code
+    except KernelError as exc:
+        out.err.append(f"Error response from daemon: {exc}\n")
+        code = 1
+    _flush(out, stdio)
+    return code
+
+
+def _flush(out: Output, stdio: tuple[int, int, int]) -> None:
+    for fd, chunks in ((stdio[1], out.out), (stdio[2], out.err)):
+        data = "".join(chunks).encode()
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        except OSError:
+            pass
+
+
+def _framed(command: str, exc: EngineError, version: str) -> cli.CliError:
+    err = cli.daemon_error(command, exc.message, version, at_start=exc.at_start)
+    if exc.preamble:
+        err.message = exc.preamble + "\n" + err.message
+    return err
+
+
+# -- containers ------------------------------------------------------------------------------
+
+
+def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
+    publish = [(p.host_ip, p.host_port, p.container_port, p.proto) for p in spec.ports]
+    if spec.network == "host":
+        publish = []
+    try:
+        return engine.create_container(
+            image=spec.image, cmd=spec.cmd, name=spec.name.lstrip("/"), network=spec.network,
+            hostname=spec.hostname, publish=publish, publish_all=spec.publish_all and spec.network != "host",
+            expose=spec.expose, ip=spec.ip, mac=spec.mac, auto_remove=spec.auto_remove, tty=spec.tty,
+            interactive=spec.interactive)
+    except EngineError as exc:
+        raise _framed(command, exc, engine.version) from None
+
+
+def _run(engine: Engine, req: cli.RunRequest, out: Output, stdio, tty, conn) -> int:
+    for warning in req.warnings:
+        out.warn(warning)
+    spec = req.spec
+    attach_tty = spec.tty and not req.detach
+    master = slave = -1
+    with engine.lock:
+        c = _create(engine, spec, "run")
+        try:
+            if req.detach:
+                engine.start_container(c)
+            elif attach_tty:
+                master, slave = open_pty(None)
+                engine.start_container(c, stdio=(slave, slave, slave))
+            else:
+                stdin = stdio[0] if spec.interactive else os.open(os.devnull, os.O_RDONLY)
+                engine.start_container(c, stdio=(stdin, stdio[1], stdio[2]))
+                if stdin != stdio[0]:
+                    os.close(stdin)
+        except EngineError as exc:
+            if c.auto_remove:
+                engine.containers.pop(c.id, None)
+            exc.at_start = True
+            raise _framed("run", exc, engine.version) from None
+        finally:
+            if slave >= 0:
+                os.close(slave)
+        if req.detach:
+            out.print(c.id)
+            return 0
+        proc = engine.procs[c.id].proc
+        done = engine.stopped[c.id]
+    _flush(out, stdio)
+    out.out.clear()
+    out.err.clear()
+    if attach_tty:
+        relay_pty(master, stdio[0], stdio[1], conn, proc)
+    else:
+        proc.wait()
+    done.wait(30)
+    return c.exit_code
+
+
+def _create_cmd(engine: Engine, req: cli.CreateRequest, out: Output, *_):
+    for warning in req.warnings:
+        out.warn(warning)
+    with engine.lock:
+        out.print(_create(engine, req.spec, "create").id)
+    return 0
+
+
+def _each(engine: Engine, names: list[str], out: Output, action, command: str) -> int:
+    """Apply `action` to each named container, printing names as Docker does; 1 if any failed."""
+    code = 0
+    for name in names:
+        try:
+            with engine.lock:
+                c = engine.find_container(name)
+            action(c)
+            out.print(name)
+        except EngineError as exc:
+            out.warn(cli.daemon_error(command, exc.message, engine.version).message)
+            code = 1
+    return code
+
+
+def _start(engine: Engine, req: cli.StartRequest, out: Output, *_):
+    def start(c: Container) -> None:
+        with engine.lock:
+            if c.status != "running":
+                c.ports, c.endpoints = [], []
+                engine.start_container(c)
+
+    return _each(engine, req.containers, out, start, "start")
+
+
+def _stop(engine: Engine, req: cli.StopRequest, out: Output, *_):
+    timeout = 10 if req.timeout is None else req.timeout
+    return _each(engine, req.containers, out, lambda c: engine.stop_container(c, timeout), "stop")
+
+
+def _restart(engine: Engine, req: cli.RestartRequest, out: Output, *_):
+    timeout = 10 if req.timeout is None else req.timeout
+
+    def restart(c: Container) -> None:
+        engine.stop_container(c, timeout)
+        with engine.lock:
+            engine.start_container(c)
+
+    return _each(engine, req.containers, out, restart, "restart")
+
+
+def _rm(engine: Engine, req: cli.RmRequest, out: Output, *_):
+    code = 0
+    for name in req.containers:
+        try:
+            with engine.lock:
+                c = engine.find_container(name)
+            engine.remove_container(c, force=req.force)
+            out.print(name)
+        except EngineError as exc:
+            prefix = "Error: " if exc.not_found and engine.version == "19.03" else "Error response from daemon: "
+            out.warn(prefix + exc.message)
+            code = 1
+    return code
+
+
+def _ps(engine: Engine, req: cli.PsRequest, out: Output, *_):
+    with engine.lock:
+        containers = sorted(engine.containers.values(), key=lambda c: c.created, reverse=True)
+        text = cli_format.format_ps(containers, all=req.all, quiet=req.quiet, no_trunc=req.no_trunc,
+                                    now=datetime.now(UTC))
+    out.out.append(text)
+    return 0
+
+
+def _port(engine: Engine, req: cli.PortRequest, out: Output, *_):
+    with engine.lock:
+        try:
+            c = engine.find_container(req.container)
+        except EngineError as exc:
+            raise cli.daemon_error("port", exc.message, engine.version) from None
+        text = cli_format.format_port(c, req.port or None)
+    out.out.append(text)
+    return 0
+
+
+def _inspect(engine: Engine, req: cli.InspectRequest, out: Output, *_):
+    objects, code = [], 0
+    with engine.lock:
+        for name in req.names:
+            obj = None
+            if req.kind in ("", "container") and (c := engine._lookup(name)) is not None:
+                obj = cli_format.inspect_container(c, list(engine.networks.values()))
+            elif req.kind in ("", "network"):
+                try:
+                    net = engine.find_network(name)
+                    obj = cli_format.inspect_network(net, list(engine.containers.values()))
+                except EngineError:
+                    obj = None
+            if obj is None:
+                kind = {"container": "container", "network": "network"}.get(req.kind, "object")
+                out.warn(f"Error: No such {kind}: {name}")
+                code = 1
+            else:
+                objects.append(obj)
+    if req.format:
+        for obj in objects:
+            try:
+                out.print(cli_format.render_format(req.format, obj))
+            except cli.CliError as exc:
+                out.warn(exc.message)
+                return 1
+    else:
+        out.print(json.dumps(objects, indent=4))
+    return code
+
+
+def _exec(engine: Engine, req: cli.ExecRequest, out: Output, stdio, tty, conn) -> int:
+    with engine.lock:
+        try:
+            c = engine.find_container(req.container)
+        except EngineError as exc:
+            raise cli.daemon_error("exec", exc.message, engine.version) from None
+        if c.status != "running":
+            raise cli.daemon_error("exec", f"Container {c.id} is not running", engine.version)
+        argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": c.hostname,
+           "HOME": "/root", **({"TERM": "xterm"} if req.tty else {})}
+    for item in req.env:
+        key, _, value = item.partition("=")
+        env[key] = value
+    if req.detach:
+        engine.sb.popen([*argv, *req.cmd], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+        return 0
+    if req.tty:
+        master, slave = open_pty(None)
+        proc = engine.sb.popen([*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        code = relay_pty(master, stdio[0], stdio[1], conn, proc)
+    else:
+        stdin = stdio[0] if req.interactive else subprocess.DEVNULL
+        proc = engine.sb.popen([*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2])
+        code = proc.wait()
+    if code == 127 or code == 126:
+        out.warn(f'OCI runtime exec failed: exec failed: unable to start container process: exec: '
+                 f'"{req.cmd[0]}": executable file not found in $PATH: unknown')
+    return code
+
+
+def _logs(engine: Engine, req: cli.LogsRequest, out: Output, stdio, *_):
+    with engine.lock:
+        try:
+            c = engine.find_container(req.container)
+        except EngineError as exc:
+            raise cli.daemon_error("logs", exc.message, engine.version) from None
+    path = f"/var/lib/docker/containers/{c.id}/container.log"
+    tail = [] if req.tail in ("all", "") else ["-n", req.tail]
+    proc = engine.sb.popen([*engine.sb.nsenter_argv("host", student=True), "tail", *(tail or ["-n", "+1"]),
+                            *(["-f"] if req.follow else []), path],
+                           stdin=subprocess.DEVNULL, stdout=stdio[1], stderr=subprocess.DEVNULL)
+    return 0 if proc.wait() in (0, 1) else 1
+
+
+def _images(engine: Engine, req: cli.ImagesRequest, out: Output, *_):
+    if req.quiet:
+        for image in IMAGES:
+            out.print(IMAGE_IDS[image])
+        return 0
+    out.print(f"{'REPOSITORY':<20}{'TAG':<10}{'IMAGE ID':<16}{'CREATED':<16}SIZE")
+    sizes = {"nginx": "187MB", "httpd": "148MB", "busybox": "4.26MB", "alpine": "7.8MB"}
+    for image in IMAGES:
+        out.print(f"{image:<20}{'latest':<10}{IMAGE_IDS[image]:<16}{'2 weeks ago':<16}{sizes[image]}")
+    return 0
+
+
+def _version(engine: Engine, req: cli.VersionRequest, out: Output, *_):
+    full = {"19.03": "19.03.15", "28": "28.5.2"}[engine.version]
+    out.print(f"Client: Docker Engine - Community\n Version:           {full}\n API version:       "
+              f"{'1.40' if engine.version == '19.03' else '1.51'}\n\nServer: Docker Engine - Community\n Engine:\n"
+              f"  Version:          {full}\n  (emulated by nslab)")
+    return 0
+
+
+def _info(engine: Engine, req: cli.InfoRequest, out: Output, *_):
+    with engine.lock:
+        running = sum(c.status == "running" for c in engine.containers.values())
+        total = len(engine.containers)
+    out.print(f"Containers: {total}\n Running: {running}\n Paused: 0\n Stopped: {total - running}\n"
+              f"Images: {len(IMAGES)}\nServer Version: {cli.short_version(engine.version)}\n"
+              "Network: bridge host null\nName: docker-host")
+    return 0
+
+
+def _help(engine: Engine, req: cli.HelpRequest, out: Output, *_):
+    (out.out if req.stream == "stdout" else out.err).append(req.text.rstrip("\n") + "\n")
+    return 0
+
+
+# -- networks --------------------------------------------------------------------------------
+
+
+def _network_ls(engine: Engine, req: cli.NetworkLsRequest, out: Output, *_):
+    with engine.lock:
+        out.out.append(cli_format.format_network_ls(list(engine.networks.values()), quiet=req.quiet,
+                                                    no_trunc=req.no_trunc))
+    return 0
+
+
+def _network_create(engine: Engine, req: cli.NetworkCreateRequest, out: Output, *_):
+    with engine.lock:
+        try:
+            net = engine.create_network(name=req.name, subnet=req.subnet, gateway=req.gateway,
+                                        internal=req.internal, options=req.options, driver=req.driver)
+        except EngineError as exc:
+            raise cli.daemon_error("network create", exc.message, engine.version) from None
+    out.print(net.id)
+    return 0
+
+
+def _network_rm(engine: Engine, req: cli.NetworkRmRequest, out: Output, *_):
+    code = 0
+    for name in req.names:
+        try:
+            with engine.lock:
+                engine.remove_network(engine.find_network(name))
+            out.print(name)
+        except EngineError as exc:
+            out.warn("Error response from daemon: " + exc.message)
+            code = 1
+    return code
+
+
+def _network_connect(engine: Engine, req, out: Output, *_):
+    with engine.lock:
+        try:
+            net, c = engine.find_network(req.network), engine.find_container(req.container)
+            if isinstance(req, cli.NetworkConnectRequest):
+                engine.connect(net, c, ip=req.ip)
+            else:
+                engine.disconnect(net, c)
+        except EngineError as exc:
+            raise cli.daemon_error("network", exc.message, engine.version) from None
+    return 0
+
+
+def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, stdio, *_):
+    if not req.force:
+        out.print("WARNING! This will remove all custom networks not used by at least one container.\n"
+                  "Are you sure you want to continue? [y/N] ")
+        _flush(out, stdio)
+        out.out.clear()
+        answer = os.read(stdio[0], 64).decode(errors="replace").strip().lower()
+        if answer not in ("y", "yes"):
+            return 0
+    removed = []
+    with engine.lock:
+        used = {ep.network for c in engine.containers.values() for ep in c.endpoints}
+        used |= {c.network_mode for c in engine.containers.values()}
+        for net in list(engine.networks.values()):
+            if net.name not in ("bridge", "host", "none") and net.name not in used:
+                engine.remove_network(net)
+                removed.append(net.name)
+    if removed:
+        out.print("Deleted Networks:\n" + "\n".join(removed) + "\n")
+    return 0
+
+
+HANDLERS = {
+    "RunRequest": _run,
+    "CreateRequest": _create_cmd,
+    "StartRequest": _start,
+    "StopRequest": _stop,
+    "RestartRequest": _restart,
+    "RmRequest": _rm,
+    "PsRequest": _ps,
+    "PortRequest": _port,
+    "InspectRequest": _inspect,
+    "ExecRequest": _exec,
+    "LogsRequest": _logs,
+    "ImagesRequest": _images,
+    "VersionRequest": _version,
+    "InfoRequest": _info,
+    "HelpRequest": _help,
+    "NetworkLsRequest": _network_ls,
+    "NetworkCreateRequest": _network_create,
+    "NetworkRmRequest": _network_rm,
+    "NetworkConnectRequest": _network_connect,
+    "NetworkDisconnectRequest": _network_connect,
+    "NetworkPruneRequest": _network_prune,
+}

@@ -1,0 +1,837 @@
+"""The emulated Docker engine of one sandbox: containers and networks, with Docker's kernel effects.
+
+State changes happen under one lock per engine; output is written to the client's fds after the
+lock is released, so a client that does not read cannot stall the engine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from topology.docker import ipam as ipam_mod
+from topology.docker import ports as ports_mod
+from topology.docker import rules
+from topology.docker.model import Container, Endpoint, Network, PortBinding
+from topology.docker.runtime import (
+    KernelError,
+    bridge_up_script,
+    host_script,
+    ip_batch,
+    iptables_save,
+    random_veth,
+    restore,
+    spawn_container,
+    start_proxy,
+    wait_proxy,
+)
+from topology.sandbox import HOSTNAME, Sandbox
+
+DEFAULT_SUBNET = "172.17.0.0/16"
+IMAGES = {
+    # image: (default command, exposed ports)
+    "nginx": (["nginx", "-g", "daemon off;"], ["80/tcp"]),
+    "httpd": (["httpd-foreground"], ["80/tcp"]),
+    "busybox": (["sh"], []),
+    "alpine": (["/bin/sh"], []),
+}
+WEB_ROOT = "/var/www/html"
+
+
+class EngineError(Exception):
+    """The daemon refused a request; the text is the daemon's, the CLI frames it per command."""
+
+    def __init__(self, message: str, *, at_start: bool = False, not_found: bool = False, preamble: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.preamble = preamble  # printed before the error (e.g. "Unable to find image ... locally")
+        self.at_start = at_start  # failed while starting the container (run frames these differently)
+        self.not_found = not_found
+
+
+@dataclass
+class Output:
+    """What a command prints; written to the client's fds after the engine lock is released."""
+
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+
+    def print(self, text: str = "") -> None:
+        self.out.append(text + "\n")
+
+    def warn(self, text: str) -> None:
+        self.err.append(text + "\n")
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Engine:
+    """One sandbox's Docker engine."""
+
+    def __init__(self, version: str):
+        self.version = version
+        self.sb: Sandbox | None = None
+        self.lock = threading.RLock()
+        self.containers: dict[str, Container] = {}
+        self.networks: dict[str, Network] = {}
+        self.procs: dict[str, object] = {}  # container id -> ContainerProcess
+        self.proxies: dict[str, list[subprocess.Popen]] = {}
+        self.stopped: dict[str, threading.Event] = {}
+        self.ipam = ipam_mod.Ipam(version)
+        self.ports: ports_mod.PortAllocator | None = None  # made at the first publish, from the host's range
+        self.detached = False
+        self._default_networks()
+
+    # -- start ---------------------------------------------------------------------------
+
+    def _default_networks(self) -> None:
+        created = now()
+        bridge = Network(
+            id=secrets.token_hex(32),
+            name="bridge",
+            driver="bridge",
+            created=created,
+            subnet=DEFAULT_SUBNET,
+            gateway="172.17.0.1",
+            bridge="docker0",
+            options={
+                "com.docker.network.bridge.default_bridge": "true",
+                "com.docker.network.bridge.enable_icc": "true",
+                "com.docker.network.bridge.enable_ip_masquerade": "true",
+                "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+                "com.docker.network.bridge.name": "docker0",
+                "com.docker.network.driver.mtu": "1500",
+            },
+        )
+        pool = self.ipam.default_bridge_pool()
+        bridge.subnet, bridge.gateway = pool.subnet, pool.gateway
+        for net in (
+            bridge,
+            Network(id=secrets.token_hex(32), name="host", driver="host", created=created),
+            Network(id=secrets.token_hex(32), name="none", driver="null", created=created),
+        ):
+            self.networks[net.id] = net
+
+    def start_script(self) -> str:
+        """Shell text that does to a fresh Docker host what dockerd's first start does."""
+        program = rules.daemon_start(self.version, rules.Ruleset.parse(""))
+        before, up = bridge_up_script(
+            bridge="docker0",
+            mac=ipam_mod.bridge_mac(self.version),
+            gateway="172.17.0.1",
+            prefixlen=16,
+            mtu=1500 if self.version != "19.03" else 0,
+        )
+        forward = "echo 1 > /proc/sys/net/ipv4/ip_forward\n"
+        if self.version == "19.03":
+            # 19.03 turns forwarding on at driver init, before it creates the bridge.
+            return forward + before + restore(program.render()) + up
+        return before + forward + restore(program.render()) + up
+
+    def attach(self, sb: Sandbox) -> None:
+        self.sb = sb
+
+    def detach(self) -> None:
+        """The sandbox is going away: stop watching container processes."""
+        self.detached = True
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def find_container(self, ref: str) -> Container:
+        c = self._lookup(ref)
+        if c is None:
+            raise EngineError(f"No such container: {ref}", not_found=True)
+        return c
+
+    def _lookup(self, ref: str) -> Container | None:
+        ref = ref.lstrip("/")
+        for c in self.containers.values():
+            if c.name == ref or c.id == ref:
+                return c
+        matches = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
+        return matches[0] if len(matches) == 1 else None
+
+    def running_container(self, ref: str) -> Container | None:
+        with self.lock:
+            c = self._lookup(ref)
+            return c if c and c.status == "running" else None
+
+    def host_pid(self, c: Container) -> int:
+        return self.procs[c.id].host_pid
+
+    def find_network(self, ref: str) -> Network:
+        for n in self.networks.values():
+            if n.name == ref or n.id == ref:
+                return n
+        matches = [n for n in self.networks.values() if ref and n.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        raise EngineError(f"network {ref} not found", not_found=True)
+
+    def network_of_mode(self, mode: str) -> Network | None:
+        if mode.startswith("container:") or mode in ("host", "none"):
+            return None
+        return self.find_network("bridge" if mode == "default" else mode)
+
+    # -- containers ----------------------------------------------------------------------
+
+    def create_container(
+        self,
+        *,
+        image: str,
+        cmd: list[str],
+        name: str = "",
+        network: str = "bridge",
+        hostname: str = "",
+        publish: list[tuple[str, int, int, str]] | None = None,
+        publish_all: bool = False,
+        expose: list[str] | None = None,
+        ip: str = "",
+        mac: str = "",
+        auto_remove: bool = False,
+        tty: bool = False,
+        interactive: bool = False,
+    ) -> Container:
+        """Register a container (docker create): validates names, image and network."""
+        base = image.split(":")[0]
+        if base not in IMAGES:
+            raise EngineError(
+                f"pull access denied for {base}, repository does not exist or may require 'docker login': "
+                "denied: requested access to the resource is denied",
+                preamble=f"Unable to find image '{image if ':' in image else image + ':latest'}' locally",
+            )
+        cid = secrets.token_hex(32)
+        if name:
+            if other := next((c for c in self.containers.values() if c.name == name), None):
+                raise EngineError(
+                    f'Conflict. The container name "/{name}" is already in use by container '
+                    f'"{other.id}". You have to remove (or rename) that container to be able to '
+                    "reuse that name"
+                )
+        else:
+            name = _random_name({c.name for c in self.containers.values()})
+        if network.startswith("container:"):
+            target = self._lookup(network.split(":", 1)[1])
+            if target is None:
+                raise EngineError(f"No such container: {network.split(':', 1)[1]}")
+            network = f"container:{target.id}"
+        elif network not in ("host", "none"):
+            try:
+                network = self.find_network(network).name
+            except EngineError:
+                raise EngineError(f"network {network} not found") from None
+        default_cmd, exposed = IMAGES[base]
+        c = Container(
+            id=cid,
+            name=name,
+            image=image,
+            cmd=cmd or default_cmd,
+            created=now(),
+            network_mode="default" if network == "bridge" else network,
+            hostname=hostname or (HOSTNAME if network == "host" else cid[:12]),
+            tty=tty,
+            interactive=interactive,
+            auto_remove=auto_remove,
+            publish_all=publish_all,
+            exposed=sorted(set(exposed) | set(expose or [])),
+            requested_ip=ip,
+            requested_mac=mac,
+        )
+        c.port_specs = [f"{hip}:{hport}:{cport}/{proto}" for hip, hport, cport, proto in (publish or [])]
+        c.exposed = sorted(set(c.exposed) | {f"{cport}/{proto}" for _h, _p, cport, proto in (publish or [])})
+        self.containers[cid] = c
+        return c
+
+    def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
+        """Start a created or exited container: process, network, ports (docker start)."""
+        if c.status == "running":
+            return
+        sb = self.sb
+        mode = c.network_mode
+        net = self.network_of_mode(mode)
+        join_pid = 0
+        hosts_text, resolv, hostname = self._container_files(c, net)
+        if mode.startswith("container:"):
+            target = self.containers.get(mode.split(":", 1)[1])
+            if target is None or target.status != "running":
+                raise EngineError(f"cannot join network of a non running container: {mode.split(':', 1)[1]}")
+            join_pid = self.procs[target.id].host_pid
+            hosts_text, resolv, hostname = self._container_files(
+                target, self.network_of_mode(target.network_mode)
+            )
+            hostname = target.hostname
+        files = {
+            "/etc/hosts": hosts_text,
+            "/etc/resolv.conf": resolv,
+            "/etc/hostname": hostname + "\n",
+            "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+            "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
+        }
+        argv = self._argv(c, files)
+        proc = spawn_container(
+            sb,
+            cid=c.id,
+            argv=argv,
+            hostname=hostname,
+            files=files,
+            new_netns=mode not in ("host",) and not join_pid,
+            join_pid=join_pid or (0 if mode != "host" else 0),
+            stdio=stdio,
+            env={
+                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "HOSTNAME": hostname,
+                "HOME": "/root",
+                **({"TERM": "xterm"} if c.tty else {}),
+            },
+        )
+        self.procs[c.id] = proc
+        c.pid = proc.inner_pid
+        try:
+            if net is not None:
+                self._connect_endpoint(c, net, proc, gateway_endpoint=True)
+                self._publish(c, net)
+            elif mode == "host" and (c.port_specs or c.publish_all):
+                pass  # Docker drops the bindings; the CLI warned at create
+        except BaseException:
+            self._kill(proc)
+            self._teardown_network(c)
+            self.procs.pop(c.id, None)
+            c.pid = 0
+            raise
+        c.status = "running"
+        c.started_at = now()
+        c.finished_at = "0001-01-01T00:00:00Z"
+        done = threading.Event()
+        self.stopped[c.id] = done
+        proc.release()
+        threading.Thread(target=self._watch, args=(c, proc, done), daemon=True).start()
+
+    def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
+        """The process that stands for the image's program."""
+        base = c.image.split(":")[0]
+        if base in ("nginx", "httpd") and c.cmd == IMAGES[base][0]:
+            files[f"{WEB_ROOT}/index.html"] = (
+                f"<!DOCTYPE html>\n<html><head><title>Welcome to {base}!</title></head>\n"
+                f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"
+                "</body></html>\n"
+            )
+            # A web server that, like nginx, stops promptly on SIGTERM although it is pid 1.
+            return [
+                "/bin/sh",
+                "-c",
+                f'trap "exit 0" TERM INT QUIT; busybox httpd -f -p 80 -h {WEB_ROOT} & wait',
+                base,
+            ]
+        cmd = list(c.cmd)
+        if cmd and cmd[0] in ("nginx", "httpd-foreground"):
+            cmd = ["/bin/sh", "-c", f"busybox httpd -f -p 80 -h {WEB_ROOT}"]
+        if base in ("busybox", "alpine") and cmd and not cmd[0].startswith("/"):
+            # Applets first, as in those images: `top`, `sleep`, `sh` are busybox's.
+            return ["/bin/busybox", *cmd] if _is_applet(cmd[0]) else cmd
+        return cmd
+
+    def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
+        if c.network_mode == "host":
+            return (
+                "127.0.0.1\tlocalhost\n127.0.1.1\tdocker-host\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+                "nameserver 198.51.100.53\n",
+                HOSTNAME,
+            )
+        hosts = (
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+            "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+        )
+        if net is not None:
+            ip = c.endpoints[0].ip if c.endpoints else "{ip}"
+            hosts += f"{ip}\t{c.hostname}\n"
+        if net is not None and not net.is_default_bridge:
+            resolv = "nameserver 127.0.0.11\noptions ndots:0\n"
+        else:
+            resolv = "nameserver 198.51.100.53\n"
+        return hosts, resolv, c.hostname
+
+    def _connect_endpoint(self, c: Container, net: Network, proc, *, gateway_endpoint: bool) -> Endpoint:
+        """Create the veth pair, address the container end, program the endpoint's rules."""
+        try:
+            ip = self.ipam.pool(net.subnet).request_address(
+                (c.requested_ip if gateway_endpoint else "") or None, network=net.name, network_id=net.id)
+        except ipam_mod.IpamError as exc:
+            raise EngineError(str(exc)) from None
+        try:
+            mac = (
+                c.requested_mac
+                if gateway_endpoint and c.requested_mac
+                else ipam_mod.mac_for(self.version, ip)
+            )
+            host_veth, peer = random_veth(), random_veth()
+            prefix = ipaddress.ip_network(net.subnet).prefixlen
+            ifname = f"eth{len(c.endpoints)}"
+            ep = Endpoint(
+                network=net.name,
+                ip=ip,
+                prefixlen=prefix,
+                gateway=net.gateway,
+                mac=mac,
+                ifname=ifname,
+                host_veth=host_veth,
+            )
+            mtu = 1500 if self.version != "19.03" else 0
+            outside = [
+                f"link add name {host_veth} txqueuelen 0 type veth peer name {peer} txqueuelen 0",
+                f"link set {peer} netns {proc.host_pid}",
+            ]
+            if mtu:
+                outside.append(f"link set {host_veth} mtu {mtu}")
+            outside += [f"link set {host_veth} master {net.bridge}", f"link set {host_veth} up"]
+            inside = [
+                f"link set {peer} down",
+                f"link set {peer} name {ifname}",
+                f"link set {ifname} address {mac}",
+            ]
+            if mtu:
+                inside.append(f"link set {ifname} mtu {mtu}")
+            inside += [f"addr add {ip}/{prefix} brd + dev {ifname}", f"link set {ifname} up"]
+            if gateway_endpoint and net.gateway and not (net.internal and self.version != "19.03"):
+                inside.append(f"route add default via {net.gateway} dev {ifname}")
+            netns = proc.netns
+            sysctl = (
+                "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
+                if self.version == "19.03"
+                else f"echo 1 > /proc/sys/net/ipv6/conf/{peer}/disable_ipv6; "
+                "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+                "echo '0 2147483647' > /proc/sys/net/ipv4/ping_group_range"
+            )
+            program = rules.endpoint_add(
+                self.version, rules.Ruleset.parse(iptables_save(self.sb)), bridge=net.bridge, ip=ip
+            )
+            key = c.sandbox_key or f"/var/run/docker/netns/{secrets.token_hex(6)}"
+            script = (
+                ip_batch(outside)
+                + f"nsenter --net={netns} sh -c '{sysctl}'\n"
+                + ip_batch(inside, netns)
+                + restore(program.render())
+            )
+            if not c.endpoints:
+                script += (
+                    f"nsenter -t {self.sb.host_pid} -m sh -c "
+                    f"'mkdir -p /run/docker/netns && touch /run/docker/netns/{key.rsplit('/', 1)[1]} && "
+                    f"mount --bind /proc/{c.pid}/ns/net /run/docker/netns/{key.rsplit('/', 1)[1]}'\n"
+                )
+            host_script(self.sb, script)
+        except BaseException:
+            self.ipam.pool(net.subnet).release_address(ip)
+            raise
+        c.sandbox_key = key
+        c.endpoints.append(ep)
+        return ep
+
+    def _publish(self, c: Container, net: Network) -> None:
+        """Allocate host ports, program Docker's rules and start docker-proxy for each binding."""
+        if net.internal:
+            return
+        wanted = [_binding(spec) for spec in c.port_specs]
+        if c.publish_all:
+            explicit = {(b.container_port, b.proto) for b in wanted}
+            for exp in c.exposed:
+                port, proto = exp.split("/")
+                if (int(port), proto) not in explicit:
+                    wanted.append(ports_mod.Binding(container_port=int(port), proto=proto))
+        if not wanted:
+            return
+        if self.ports is None:
+            port_range = host_script(self.sb, "cat /proc/sys/net/ipv4/ip_local_port_range")
+            self.ports = ports_mod.PortAllocator(self.version, port_range)
+        ep = c.endpoints[0]
+        rs = rules.Ruleset.parse(iptables_save(self.sb))
+        text = []
+        try:
+            for b in ports_mod.sort_bindings(self.version, wanted):
+                host_ip = b.host_ip or "0.0.0.0"
+                binding = PortBinding(container_port=b.container_port, proto=b.proto, host_ip=host_ip, host_port=0)
+                ips = self._proxy_addresses(binding)
+                binding.host_port = self.ports.request(
+                    ips if self.version != "19.03" else host_ip, b.proto, b.host_port, b.host_port_end or None
+                )
+                c.ports.append(binding)
+                program = rules.port_publish(self.version, rs, bridge=net.bridge, host_ip=host_ip,
+                                             host_port=binding.host_port, container_ip=ep.ip,
+                                             container_port=b.container_port, proto=b.proto)
+                rs = program.ruleset
+                text.append(program.render())
+        except ports_mod.PortError as exc:
+            raise EngineError(
+                f"driver failed programming external connectivity on endpoint {c.name} "
+                f"({secrets.token_hex(32)}): {exc}"
+            ) from None
+        host_script(self.sb, "".join(restore(t) for t in text))
+        started = [
+            (*start_proxy(self.sb, proto=b.proto, host_ip=ip, host_port=b.host_port, container_ip=ep.ip,
+                          container_port=b.container_port), b, ip)
+            for b in c.ports
+            for ip in self._proxy_addresses(b)
+        ]
+        self.proxies[c.id] = [proc for proc, _fd, _b, _ip in started]
+        failure = ""
+        for proc, fd, b, ip in started:
+            err = wait_proxy(proc, fd)
+            failure = failure or (err and self._bind_failure(c, b, ep, ip, err))
+        if failure:
+            raise EngineError(failure)
+
+    def _proxy_addresses(self, b: PortBinding) -> list[str]:
+        if self.version != "19.03" and b.host_ip == "0.0.0.0":
+            return ["0.0.0.0", "::"]
+        return [b.host_ip]
+
+    def _bind_failure(self, c: Container, b: PortBinding, ep: Endpoint, host_ip: str, err: str) -> str:
+        if self.version == "19.03":
+            return (
+                f"driver failed programming external connectivity on endpoint {c.name} ({secrets.token_hex(32)})"
+                f": Error starting userland proxy: listen {b.proto} {host_ip}:{b.host_port}: bind: {err}"
+            )
+        return (
+            f"failed to set up container networking: driver failed programming external connectivity on "
+            f"endpoint {c.name} ({secrets.token_hex(32)}): failed to bind host port for "
+            f"{host_ip}:{b.host_port}:{ep.ip}:{b.container_port}/{b.proto}: {err}"
+        )
+
+    def _teardown_network(self, c: Container) -> None:
+        """Undo what start did to the Docker host: proxies, rules, conntrack entries, veths, addresses."""
+        for proc in self.proxies.pop(c.id, []):
+            proc.kill()
+            proc.wait()
+        if not c.endpoints and not c.ports:
+            return
+        script = ""
+        try:
+            rs = rules.Ruleset.parse(iptables_save(self.sb))
+            if c.endpoints:
+                net = self.find_network(c.endpoints[0].network)
+                ep = c.endpoints[0]
+                for b in c.ports:
+                    program = rules.port_unpublish(
+                        self.version,
+                        rs,
+                        bridge=net.bridge,
+                        host_ip=b.host_ip,
+                        host_port=b.host_port,
+                        container_ip=ep.ip,
+                        container_port=b.container_port,
+                        proto=b.proto,
+                    )
+                    rs = program.ruleset
+                    script += restore(program.render())
+            for ep in c.endpoints:
+                net = self.find_network(ep.network)
+                program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
+                rs = program.ruleset
+                script += restore(program.render())
+                script += (
+                    f"conntrack -D -s {ep.ip} >/dev/null 2>&1 || true\n"
+                    f"conntrack -D -d {ep.ip} >/dev/null 2>&1 || true\n"
+                    f"ip link del {ep.host_veth} 2>/dev/null || true\n"
+                )
+            if c.sandbox_key:
+                name = c.sandbox_key.rsplit("/", 1)[1]
+                script += (
+                    f"nsenter -t {self.sb.host_pid} -m sh -c 'umount /run/docker/netns/{name}; "
+                    f"rm -f /run/docker/netns/{name}' 2>/dev/null || true\n"
+                )
+            if not self.detached:
+                host_script(self.sb, script)
+        except (KernelError, EngineError, subprocess.TimeoutExpired):
+            pass
+        for b in c.ports:
+            self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
+        for ep in c.endpoints:
+            self.ipam.pool(self.find_network(ep.network).subnet).release_address(ep.ip)
+        c.ports = []
+        c.endpoints = []
+        c.sandbox_key = ""
+
+    def _watch(self, c: Container, proc, done: threading.Event) -> None:
+        code = proc.proc.wait()
+        with self.lock:
+            if self.procs.get(c.id) is proc:
+                self._teardown_network(c)
+                self.procs.pop(c.id, None)
+                c.status = "exited"
+                c.exit_code = code if code >= 0 else 128 - code
+                c.finished_at = now()
+                c.pid = 0
+                if c.auto_remove:
+                    self.containers.pop(c.id, None)
+        done.set()
+
+    @staticmethod
+    def _kill(proc) -> None:
+        try:
+            os.kill(proc.host_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.release()
+        proc.proc.wait()
+
+    def stop_container(self, c: Container, timeout: float = 10) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds (docker stop)."""
+        proc = self.procs.get(c.id)
+        done = self.stopped.get(c.id)
+        if proc is None or done is None:
+            return
+        try:
+            os.kill(proc.host_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        if not done.wait(max(timeout, 0)):
+            try:
+                os.kill(proc.host_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        done.wait(10)
+
+    def remove_container(self, c: Container, force: bool = False) -> None:
+        if c.status == "running":
+            if not force:
+                raise EngineError(
+                    f"You cannot remove a running container {c.id}. "
+                    "Stop the container before attempting removal or force remove"
+                )
+            self.stop_container(c, timeout=0)
+        self.containers.pop(c.id, None)
+
+    # -- networks ------------------------------------------------------------------------
+
+    def create_network(
+        self,
+        *,
+        name: str,
+        subnet: str = "",
+        gateway: str = "",
+        internal: bool = False,
+        options: dict[str, str] | None = None,
+        driver: str = "bridge",
+    ) -> Network:
+        options = dict(options or {})
+        if driver != "bridge":
+            raise EngineError(f'plugin "{driver}" not found')
+        if any(n.name == name for n in self.networks.values()):
+            raise EngineError(f"network with name {name} already exists")
+        nid = secrets.token_hex(32)
+        icc = options.get("com.docker.network.bridge.enable_icc", "true").lower() not in ("false", "0")
+        bridge = options.get("com.docker.network.bridge.name") or f"br-{nid[:12]}"
+        if len(bridge) > 15:
+            raise EngineError(
+                f"failed to create network {name}: "
+                f"Error: interface name {bridge} too long"
+            )
+        if any(n.bridge == bridge for n in self.networks.values()):
+            raise EngineError(f"bridge name {bridge} already in use")
+        try:
+            if subnet:
+                pool = self.ipam.request_subnet(subnet, gateway=gateway or None)
+            else:
+                pool = self.ipam.allocate_pool(host_routes=self._host_routes(), gateway=gateway or None)
+            subnet, gateway = pool.subnet, pool.gateway
+        except ipam_mod.IpamError as exc:
+            raise EngineError(f"{exc}") from None
+        net = Network(
+            id=nid,
+            name=name,
+            driver="bridge",
+            created=now(),
+            subnet=subnet,
+            gateway=gateway,
+            bridge=bridge,
+            internal=internal,
+            icc=icc,
+            options=options,
+        )
+        try:
+            program = rules.network_create(
+                self.version,
+                rules.Ruleset.parse(iptables_save(self.sb)),
+                bridge=bridge,
+                subnet=subnet,
+                internal=internal,
+                icc=icc,
+            )
+            before, up = bridge_up_script(
+                bridge=bridge,
+                mac=ipam_mod.bridge_mac(self.version),
+                gateway=gateway,
+                prefixlen=ipaddress.ip_network(subnet).prefixlen,
+            )
+            host_script(self.sb, before + restore(program.render()) + up)
+        except BaseException:
+            self.ipam.release_pool(subnet)
+            raise
+        self.networks[nid] = net
+        return net
+
+    def _host_routes(self) -> list[tuple[str, str]]:
+        """The Docker host's routes with a destination, as (destination, scope) pairs."""
+        out = host_script(self.sb, "ip -4 route show table main")
+        routes = []
+        for line in out.splitlines():
+            words = line.split()
+            if words and words[0][0].isdigit():
+                scope = words[words.index("scope") + 1] if "scope" in words else "global"
+                routes.append((words[0], scope))
+        return routes
+
+    def remove_network(self, net: Network) -> None:
+        if net.name in ("bridge", "host", "none"):
+            raise EngineError(
+                f"{net.name} is a pre-defined network and cannot be removed"
+            )
+        if any(ep.network == net.name for c in self.containers.values() for ep in c.endpoints):
+            raise EngineError(
+                f"error while removing network: network {net.name} "
+                f"id {net.id} has active endpoints"
+            )
+        program = rules.network_remove(
+            self.version,
+            rules.Ruleset.parse(iptables_save(self.sb)),
+            bridge=net.bridge,
+            subnet=net.subnet,
+            internal=net.internal,
+            icc=net.icc,
+        )
+        host_script(self.sb, restore(program.render()) + f"ip link del {net.bridge} 2>/dev/null || true\n")
+        self.ipam.release_pool(net.subnet)
+        del self.networks[net.id]
+
+    def connect(self, net: Network, c: Container, ip: str = "") -> None:
+        if any(ep.network == net.name for ep in c.endpoints):
+            raise EngineError(
+                f"endpoint with name {c.name} already exists in network "
+                f"{net.name}"
+            )
+        if c.network_mode in ("host", "none") or c.network_mode.startswith("container:"):
+            raise EngineError(
+                "container cannot be disconnected from host network or "
+                "connected to host network"
+                if c.network_mode == "host"
+                else f"Error response from daemon: Container {c.id[:12]} is not connected to a bridge network"
+            )
+        if c.status != "running":
+            raise EngineError(f"Container {c.id} is not running")
+        self._connect_endpoint(c, net, self.procs[c.id], gateway_endpoint=False)
+
+    def disconnect(self, net: Network, c: Container) -> None:
+        ep = next((e for e in c.endpoints if e.network == net.name), None)
+        if ep is None:
+            raise EngineError(
+                f"container {c.id} is not connected to network {net.name}"
+            )
+        rs = rules.Ruleset.parse(iptables_save(self.sb))
+        script = ""
+        if ep is c.endpoints[0] and c.ports:
+            for b in c.ports:
+                program = rules.port_unpublish(
+                    self.version,
+                    rs,
+                    bridge=net.bridge,
+                    host_ip=b.host_ip,
+                    host_port=b.host_port,
+                    container_ip=ep.ip,
+                    container_port=b.container_port,
+                    proto=b.proto,
+                )
+                rs = program.ruleset
+                script += restore(program.render())
+            for proc in self.proxies.pop(c.id, []):
+                proc.kill()
+                proc.wait()
+            for b in c.ports:
+                self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
+            c.ports = []
+        program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
+        script += restore(program.render()) + f"ip link del {ep.host_veth}\n"
+        host_script(self.sb, script)
+        self.ipam.pool(net.subnet).release_address(ep.ip)
+        c.endpoints.remove(ep)
+
+
+_ADJECTIVES = (
+    "admiring",
+    "brave",
+    "clever",
+    "eager",
+    "focused",
+    "gallant",
+    "happy",
+    "jolly",
+    "keen",
+    "lucid",
+    "nifty",
+    "quirky",
+    "serene",
+    "vibrant",
+    "wizardly",
+    "zealous",
+)
+_NAMES = (
+    "babbage",
+    "curie",
+    "dijkstra",
+    "einstein",
+    "feynman",
+    "hopper",
+    "knuth",
+    "lovelace",
+    "noether",
+    "ritchie",
+    "shannon",
+    "thompson",
+    "torvalds",
+    "turing",
+    "wozniak",
+    "yalow",
+)
+
+
+def _binding(spec: str) -> ports_mod.Binding:
+    """A stored -p binding, "host_ip:host_port[-end]:container_port/proto", as an allocator request."""
+    rest, proto = spec.rsplit("/", 1)
+    host, cport = rest.rsplit(":", 1)
+    host_ip, host_ports = host.rsplit(":", 1)
+    first, _, last = host_ports.partition("-")
+    return ports_mod.Binding(container_port=int(cport), proto=proto, host_ip=host_ip,
+                             host_port=int(first or 0), host_port_end=int(last or 0))
+
+
+def _random_name(taken: set[str]) -> str:
+    """A name like Docker's: adjective_surname."""
+    while True:
+        name = f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NAMES)}"
+        if name not in taken:
+            return name
+
+
+def _is_applet(name: str) -> bool:
+    return name in _busybox_applets()
+
+
+_APPLETS: set[str] = set()
+
+
+def _busybox_applets() -> set[str]:
+    if not _APPLETS:
+        out = subprocess.run(["busybox", "--list"], capture_output=True, text=True).stdout
+        _APPLETS.update(out.split())
+    return _APPLETS
+
+
+def _now_ts() -> float:
+    return time.time()

@@ -1,0 +1,395 @@
+"""Kernel side of the emulated engine: container processes, veths, bridges and rule programs.
+
+Every step runs inside the sandbox (nsenter as the sandbox's root), so nothing here can touch the
+machine's own namespaces or files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import subprocess
+import time
+
+from topology.sandbox import Sandbox
+
+# Docker's default capability set for containers.
+CONTAINER_CAPS = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class KernelError(Exception):
+    """A kernel step inside the sandbox failed."""
+
+
+def random_veth() -> str:
+    """Docker's host-side veth name: veth + 7 hex characters."""
+    return "veth" + secrets.token_hex(4)[:7]
+
+
+def host_script(sb: Sandbox, script: str, *, timeout: float = 20) -> str:
+    """Run a shell script in the Docker host's network namespace; raise KernelError on failure."""
+    r = sb.run("host", ["sh", "-ec", script], timeout=timeout)
+    if r.returncode != 0:
+        raise KernelError((r.stderr or b"").decode(errors="replace").strip() or f"exit {r.returncode}")
+    return r.stdout.decode(errors="replace")
+
+
+def iptables_save(sb: Sandbox) -> str:
+    """The Docker host's IPv4 ruleset."""
+    return host_script(sb, "iptables-save")
+
+
+def heredoc(command: str, body: str) -> str:
+    """`command` fed with `body` on stdin, as shell text."""
+    if not body.strip():
+        return ""
+    tag = "NSLAB_" + secrets.token_hex(4).upper()
+    return f"{command} <<'{tag}'\n{body.rstrip()}\n{tag}\n"
+
+
+def restore(rules: str) -> str:
+    """Shell text that applies an iptables-restore --noflush program."""
+    return heredoc("iptables-restore --noflush -w", rules)
+
+
+def ip_batch(lines: list[str], netns_path: str = "") -> str:
+    """Shell text running `ip -batch` (inside another netns when a /proc path is given)."""
+    prefix = f"nsenter --net={netns_path} " if netns_path else ""
+    return heredoc(f"{prefix}ip -batch -", "\n".join(lines))
+
+
+def bridge_up_script(*, bridge: str, mac: str, gateway: str, prefixlen: int, mtu: int = 0) -> tuple[str, str]:
+    """Shell text creating a Docker bridge (before its rules) and bringing it up (after them)."""
+    create = [f"link add name {bridge} address {mac} type bridge"]
+    if mtu:
+        create.append(f"link set dev {bridge} mtu {mtu}")
+    create.append(f"addr add {gateway}/{prefixlen} brd + dev {bridge}")
+    before = (
+        ip_batch(create[:1]) + f"echo 0 > /proc/sys/net/ipv6/conf/{bridge}/accept_ra\n" + ip_batch(create[1:])
+    )
+    return before, ip_batch([f"link set {bridge} up"])
+
+
+class ContainerProcess:
+    """A running container: bwrap inside the Docker host's namespaces, held by the daemon."""
+
+    def __init__(self, proc: subprocess.Popen, inner_pid: int, host_pid: int, block_w: int):
+        self.proc = proc
+        self.inner_pid = inner_pid  # as the student sees it
+        self.host_pid = host_pid  # as the daemon sees it
+        self._block_w = block_w
+
+    def release(self) -> None:
+        """Let the container's command start (its network is ready)."""
+        if self._block_w >= 0:
+            os.write(self._block_w, b"1")
+            os.close(self._block_w)
+            self._block_w = -1
+
+    @property
+    def netns(self) -> str:
+        return f"/proc/{self.host_pid}/ns/net"
+
+
+def spawn_container(
+    sb: Sandbox,
+    *,
+    cid: str,
+    argv: list[str],
+    hostname: str,
+    files: dict[str, str],
+    new_netns: bool,
+    join_pid: int = 0,
+    stdio: tuple[int, int, int] | None = None,
+    env: dict[str, str] | None = None,
+) -> ContainerProcess:
+    """Start a container's process, blocked until `release()`; its stdout goes to its log file."""
+    # The container's own files travel through pipes into bwrap (--file), never through host paths.
+    args = [
+        "--unshare-pid",
+        "--unshare-uts",
+        "--unshare-ipc",
+        "--as-pid-1",
+        "--hostname",
+        hostname,
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+    ]
+    for cap in CONTAINER_CAPS:
+        args += ["--cap-add", cap]
+    if new_netns:
+        args.append("--unshare-net")
+    args += [
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        "/run",
+        "--dir",
+        "/root",
+        "--dir",
+        "/var/log",
+        "--symlink",
+        "../run",
+        "/var/run",
+    ]
+    for name in (
+        "alternatives",
+        "ld.so.cache",
+        "ld.so.conf",
+        "ld.so.conf.d",
+        "protocols",
+        "services",
+        "nsswitch.conf",
+        "iproute2",
+        "localtime",
+    ):
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    pipes: list[int] = []
+    keep: list[int] = []
+    for dest, text in files.items():
+        r, w = os.pipe()
+        os.write(w, text.encode())
+        os.close(w)
+        pipes.append(r)
+        args += ["--file", str(r), dest]
+    for key, value in (env or {}).items():
+        args += ["--setenv", key, value]
+    info_r, info_w = os.pipe()
+    block_r, block_w = os.pipe()
+    args_r, args_w = os.pipe()
+    # The command stays on bwrap's command line: bwrap takes only options from --args.
+    args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
+    keep = [info_w, block_r, args_r, *pipes]
+    log = f"/var/lib/docker/containers/{cid}/container.log"
+    if join_pid:
+        netns = [f"--net=/proc/{join_pid}/ns/net"]
+    else:
+        netns = ["-n"]
+    nsenter = ["nsenter", "-t", str(sb.host_pid), "-U", "-p", "-m", *netns, "--preserve-credentials", "--"]
+    redirect = "" if stdio else f' >>"{log}" 2>&1 </dev/null'
+    shell = f'mkdir -p /var/lib/docker/containers/{cid} && exec bwrap --args {args_r} -- "$@"{redirect}'
+    kwargs = {}
+    if stdio:
+        kwargs = {"stdin": stdio[0], "stdout": stdio[1], "stderr": stdio[2]}
+    else:
+        kwargs = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    proc = sb.popen([*nsenter, "sh", "-c", shell, "container", *argv], pass_fds=keep, **kwargs)
+    # bwrap reads its arguments from a pipe; write them after it started (they may exceed a pipe buffer).
+    os.close(args_r)
+    data = b"".join(a.encode() + b"\0" for a in args)
+    while data:
+        n = os.write(args_w, data)
+        data = data[n:]
+    os.close(args_w)
+    for fd in (info_w, block_r, *pipes):
+        os.close(fd)
+    try:
+        inner = _read_child_pid(info_r, proc)
+    finally:
+        os.close(info_r)
+    host_pid = _host_pid_of(proc.pid, inner)
+    return ContainerProcess(proc, inner, host_pid, block_w)
+
+
+def _read_child_pid(fd: int, proc: subprocess.Popen, timeout: float = 10) -> int:
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return json.loads(buf)["child-pid"]
+        except (ValueError, KeyError):
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise KernelError("the container did not start in time")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise KernelError(f"the container failed to start (exit {proc.wait()})")
+        buf += chunk
+
+
+def _host_pid_of(root: int, inner: int) -> int:
+    """Find the daemon-side pid of the process that the Docker host's pid namespace calls `inner`."""
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                kids = [int(p) for p in f.read().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/status") as f:
+                    nspid = next(line.split()[1:] for line in f if line.startswith("NSpid:"))
+            except (OSError, StopIteration):
+                continue
+            if len(nspid) >= 3 and int(nspid[2]) == inner:
+                return kid
+            stack.append(kid)
+    raise KernelError("lost the container's process")
+
+
+def start_proxy(
+    sb: Sandbox, *, proto: str, host_ip: str, host_port: int, container_ip: str, container_port: int
+) -> tuple[subprocess.Popen, int]:
+    """Start docker-proxy in the Docker host; return it and the fd on which it reports readiness."""
+    r, w = os.pipe()
+    argv = [
+        "docker-proxy",
+        "-proto",
+        proto,
+        "-host-ip",
+        host_ip,
+        "-host-port",
+        str(host_port),
+        "-container-ip",
+        container_ip,
+        "-container-port",
+        str(container_port),
+    ]
+    nsenter = [
+        "nsenter",
+        "-t",
+        str(sb.host_pid),
+        "-U",
+        "-n",
+        "-p",
+        "-m",
+        "-r",
+        "--preserve-credentials",
+        "--",
+    ]
+    proc = sb.popen(
+        [
+            *nsenter,
+            "bash",  # dash cannot name fds above 9
+            "-c",
+            f'exec 3>&{w} {w}>&- && exec /usr/local/bin/docker-proxy "$@"',
+            "docker-proxy",
+            *argv[1:],
+        ],
+        pass_fds=[w],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(w)
+    return proc, r
+
+
+def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:
+    """Wait for docker-proxy's status: "" when it listens, else its error text."""
+    try:
+        if not select.select([fd], [], [], timeout)[0]:
+            return "timed out starting the userland proxy"
+        data = os.read(fd, 4096).decode(errors="replace")
+    finally:
+        os.close(fd)
+    if data.startswith("0"):
+        return ""
+    proc.wait()
+    return data[2:].strip() or "proxy exited"
+
+
+def open_pty(size: list[int] | None) -> tuple[int, int]:
+    """A pseudo-terminal pair (master, slave) with the client's window size."""
+    master, slave = os.openpty()
+    if size and len(size) == 2:
+        set_winsize(master, int(size[0]), int(size[1]))
+    return master, slave
+
+
+def set_winsize(fd: int, cols: int, rows: int) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
+
+
+def relay_pty(master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen) -> int:
+    """Copy keys from the client's stdin to the pty and output back until the process exits."""
+    conn.sendall(b"raw\n")
+    sources = [master, stdin, conn.fileno()]
+    buf = b""
+    while True:
+        try:
+            ready = select.select(sources, [], [], 0.1)[0]
+        except (OSError, ValueError):
+            break
+        if master in ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            _write_all(stdout, data)
+        if stdin in ready:
+            data = os.read(stdin, 65536)
+            if data:
+                os.write(master, data)
+            else:
+                sources.remove(stdin)
+        if conn.fileno() in ready:
+            chunk = conn.recv(4096)
+            if not chunk:
+                proc.kill()
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                try:
+                    size = json.loads(line).get("size")
+                    set_winsize(master, int(size[0]), int(size[1]))
+                except (ValueError, TypeError, AttributeError, IndexError):
+                    pass
+        if proc.poll() is not None and master not in select.select([master], [], [], 0)[0]:
+            break
+    os.close(master)
+    return proc.wait()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]

@@ -1,0 +1,479 @@
+"""Sandboxes: a student's Docker host and its outside world, in namespaces of their own.
+
+A sandbox is one process tree (see docs/architecture.md): a keeper that is pid 1 of the sandbox's
+outer pid namespace and root in its outer user namespace, whose network namespace is the router;
+the remote server and the external client in namespaces the keeper holds; and, under bwrap, the
+student's Docker host in a child user namespace. Killing the keeper's parent frees everything.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from topology import limits
+from topology.errors import NamespaceNotFound, SandboxStartError
+from topology.paths import GUEST_DIR, SCRIPTS_DIR
+
+HOSTNAME = "docker-host"
+OUTSIDE_NAMESPACES = ("router", "remote", "client")
+# Per sandbox, in its outer user namespace: the student cannot raise these.
+NAMESPACE_LIMIT = 64
+STUDENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+START_TIMEOUT = 20.0
+
+# Host files the student's root shows read-only (besides /usr).
+HOST_ETC = (
+    "alternatives",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "protocols",
+    "services",
+    "ethertypes",
+    "iproute2",
+    "nsswitch.conf",
+    "bash.bashrc",
+    "inputrc",
+    "localtime",
+    "mime.types",
+)
+
+
+@dataclass
+class Sandbox:
+    """A live sandbox, addressed by the host pids of its processes."""
+
+    id: str
+    docker_version: str
+    root_uid: int  # the host uid that is root inside the sandbox
+    holder_pid: int  # `unshare`, the keeper's parent (it exits when the keeper dies)
+    keeper_pid: (
+        int  # pid 1 of the outer pid namespace (SIGKILL destroys the sandbox); its netns is the router
+    )
+    keeper_start: int  # the keeper's start time in clock ticks, to tell it from a recycled pid
+    host_pid: int  # pid 1 of the Docker host's pid namespace (bwrap's reaper)
+    directory: str
+    created: float
+    cgroup: str = ""  # relative cgroup path when limits are applied
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    # -- entering namespaces -------------------------------------------------------------
+
+    def nsenter_argv(self, ns: str, *, student: bool = False, pid: int = 0) -> list[str]:
+        """The nsenter prefix that runs a command in namespace `ns` (host, router, remote, client).
+
+        With `student=True` the command also gets the Docker host's pid, mount, uts and ipc
+        namespaces and its root, as a shell of the student's would. `pid` targets a container.
+        """
+        if pid:
+            return [
+                "nsenter",
+                "-t",
+                str(pid),
+                "-U",
+                "-n",
+                "-p",
+                "-m",
+                "-u",
+                "-i",
+                "-r",
+                "-w",
+                "--preserve-credentials",
+                "--",
+            ]
+        if ns == "host":
+            argv = ["nsenter", "-t", str(self.host_pid), "-U", "-n", "--preserve-credentials"]
+            if student:
+                argv[6:6] = ["-p", "-m", "-u", "-i", "-r", "-w"]
+            return [*argv, "--"]
+        if ns == "router":
+            return [
+                "nsenter",
+                "-t",
+                str(self.keeper_pid),
+                "-U",
+                "-n",
+                "-p",
+                "-m",
+                "--preserve-credentials",
+                "--",
+            ]
+        if ns in ("remote", "client"):
+            return [
+                "nsenter",
+                "-t",
+                str(self.keeper_pid),
+                "-U",
+                "-p",
+                "-m",
+                f"--net=/proc/{self.keeper_pid}/root/run/netns/{ns}",
+                "--preserve-credentials",
+                "--",
+            ]
+        raise NamespaceNotFound(ns)
+
+    def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
+        """Start a process as the sandbox's root user, charged to the sandbox's cgroup."""
+        env = kwargs.pop("env", None) or student_env()
+        return subprocess.Popen(argv, env=env, preexec_fn=_child_setup(self.root_uid, self.cgroup), **kwargs)
+
+    def run(
+        self,
+        ns: str,
+        argv: list[str],
+        *,
+        input: bytes | str | None = None,
+        student: bool = False,
+        pid: int = 0,
+        timeout: float = 30,
+    ) -> subprocess.CompletedProcess:
+        """Run `argv` in namespace `ns` of this sandbox and collect its output."""
+        text = isinstance(input, str)
+        proc = self.popen(
+            [*self.nsenter_argv(ns, student=student, pid=pid), *argv],
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=text,
+        )
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+    def proc_root(self) -> Path:
+        """The Docker host's root directory, as the daemon reaches it."""
+        return Path(f"/proc/{self.host_pid}/root")
+
+    def alive(self) -> bool:
+        """True while the sandbox's keeper runs."""
+        return start_time(self.keeper_pid) == self.keeper_start
+
+    def destroy(self) -> None:
+        """Kill every process of the sandbox; the kernel frees its namespaces."""
+        kill_keeper(self.keeper_pid, self.keeper_start)
+
+
+def student_env(**extra: str) -> dict[str, str]:
+    """The environment of commands run inside a sandbox."""
+    env = {
+        "PATH": STUDENT_PATH,
+        "HOME": "/root",
+        "LANG": "C.UTF-8",
+        "TERM": "xterm-256color",
+        "XTABLES_LOCKFILE": "/run/xtables.lock",
+    }
+    env.update(extra)
+    return env
+
+
+def _child_setup(uid: int, cgroup: str):
+    """Join the sandbox's cgroup, then become its root uid (runs in the forked child)."""
+    procs = limits.procs_files(cgroup) if cgroup else []
+    become = uid != os.geteuid()
+
+    def setup() -> None:
+        for path in procs:
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
+        if become:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+
+    return setup
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def _nspid(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return [int(p) for p in line.split()[1:]]
+    return []
+
+
+def _bwrap_args(directory: Path, version: str) -> list[str]:
+    """The arguments that make the student's Docker host (passed to bwrap through a file)."""
+    args = [
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-ipc",
+        "--unshare-cgroup-try",
+        "--hostname",
+        HOSTNAME,
+        "--cap-add",
+        "ALL",
+        "--die-with-parent",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--bind",
+        "/run/etc",
+        "/etc",
+    ]
+    for name in HOST_ETC:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--ro-bind",
+        "/run/sys",
+        "/sys",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/run",
+        "--dir",
+        "/run/netns",
+        "--dir",
+        "/var/lib/docker/containers",
+        "--dir",
+        "/var/log",
+        "--dir",
+        "/var/tmp",
+        "--symlink",
+        "../run",
+        "/var/run",
+        "--dir",
+        "/root",
+        "--chmod",
+        "0700",
+        "/root",
+        "--tmpfs",
+        "/usr/local",
+        "--ro-bind",
+        str(GUEST_DIR / "docker"),
+        "/usr/local/bin/docker",
+        "--ro-bind",
+        str(GUEST_DIR / "docker-proxy"),
+        "/usr/local/bin/docker-proxy",
+        "--bind",
+        str(directory / "docker.sock"),
+        "/run/docker.sock",
+        "--setenv",
+        "PATH",
+        STUDENT_PATH,
+        "--setenv",
+        "HOME",
+        "/root",
+        "--setenv",
+        "NSLAB_DOCKER_VERSION",
+        version,
+        "--chdir",
+        "/",
+    ]
+    return args
+
+
+def _etc_files(directory: Path) -> None:
+    """The Docker host's own /etc files (copied into the sandbox at start)."""
+    etc = directory / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    files = {
+        "hostname": f"{HOSTNAME}\n",
+        "hosts": f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+        "resolv.conf": "nameserver 198.51.100.53\n",
+        "passwd": "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        "group": "root:x:0:\nnogroup:x:65534:\n",
+        "shells": "/bin/sh\n/bin/bash\n",
+        "os-release": 'PRETTY_NAME="nslab Docker host (Debian GNU/Linux 12)"\nNAME="Debian GNU/Linux"\n'
+        'VERSION_ID="12"\nID=debian\n',
+        "profile": 'export PS1="\\u@\\h:\\w# "\n',
+    }
+    for name, text in files.items():
+        (etc / name).write_text(text)
+
+
+def create(
+    sandbox_id: str,
+    *,
+    docker_version: str,
+    host_script: str,
+    directory: Path,
+    root_uid: int,
+    map_range: int,
+    cgroup: str = "",
+) -> Sandbox:
+    """Build a sandbox; `host_script` runs inside the new Docker host before it counts as ready."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _etc_files(directory)
+    (directory / "bwrap.args").write_bytes(
+        b"".join(a.encode() + b"\0" for a in _bwrap_args(directory, docker_version))
+    )
+    init = (
+        "set -e\nmount -t sysfs sysfs /sys\n"
+        + host_script
+        + "\necho docker-ready >&6\nexec sleep infinity 6>&- 8<&- 2>/dev/null\n"
+    )
+    (directory / "host-init.sh").write_text(init)
+    log = open(directory / "keeper.log", "wb")
+    keeper = (
+        f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
+        f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"}'
+    )
+    proc = subprocess.Popen(
+        [
+            "unshare",
+            "--user",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--mount-proc",
+            "--net",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            keeper,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        env=student_env(),
+        preexec_fn=_child_setup(root_uid, cgroup),
+        close_fds=True,
+    )
+    log.close()
+    try:
+        keeper_pid = _wait_userns(proc.pid)
+        _write_map(proc.pid, root_uid, map_range)
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+        lines = _read_progress(proc, {"host", "outside-ready", "docker-ready"})
+        host_inner = int(lines["host"].split()[1])
+        host_pid = _find_descendant(keeper_pid, lambda p: _nspid(p)[1:2] == [host_inner])
+    except Exception as exc:
+        for pid in _children(proc.pid):
+            kill_keeper(pid, start_time(pid))
+        proc.kill()
+        proc.wait()
+        detail = (directory / "keeper.log").read_text(errors="replace")[-2000:]
+        raise SandboxStartError(f"sandbox {sandbox_id} failed to start: {exc}\n{detail}") from exc
+    proc.stdout.close()
+    return Sandbox(
+        id=sandbox_id,
+        docker_version=docker_version,
+        root_uid=root_uid,
+        holder_pid=proc.pid,
+        keeper_pid=keeper_pid,
+        keeper_start=start_time(keeper_pid),
+        host_pid=host_pid,
+        directory=str(directory),
+        created=time.time(),
+        cgroup=cgroup,
+    )
+
+
+def _wait_userns(pid: int) -> int:
+    """Wait until `unshare` has made its namespaces and forked the keeper; return the keeper's pid."""
+    deadline = time.monotonic() + START_TIMEOUT
+    own = os.stat("/proc/self/ns/user").st_ino
+    while time.monotonic() < deadline:
+        try:
+            if os.stat(f"/proc/{pid}/ns/user").st_ino != own and (kids := _children(pid)):
+                return kids[0]
+        except FileNotFoundError as exc:
+            raise SandboxStartError("unshare exited early") from exc
+        time.sleep(0.0002)
+    raise SandboxStartError("timed out waiting for the sandbox's user namespace")
+
+
+def _write_map(pid: int, root_uid: int, count: int) -> None:
+    if count == 1:
+        with open(f"/proc/{pid}/setgroups", "w") as f:
+            f.write("deny")
+    for name in ("uid_map", "gid_map"):
+        with open(f"/proc/{pid}/{name}", "w") as f:
+            f.write(f"0 {root_uid} {count}\n")
+
+
+def _read_progress(proc: subprocess.Popen, wanted: set[str]) -> dict[str, str]:
+    """Read the keeper's progress lines until every wanted key has been seen."""
+    seen: dict[str, str] = {}
+    buf = b""
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not wanted <= seen.keys():
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise SandboxStartError(f"timed out; got {sorted(seen)}")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise SandboxStartError(f"keeper exited (status {proc.poll()}); got {sorted(seen)}")
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            text = line.decode()
+            seen[text.split()[0]] = text
+    return seen
+
+
+def _find_descendant(pid: int, match, depth: int = 3) -> int:
+    for child in _children(pid):
+        if match(child):
+            return child
+        if depth > 1 and (found := _find_descendant(child, match, depth - 1)):
+            return found
+    return 0
+
+
+def start_time(pid: int) -> int:
+    """A process's start time in clock ticks since boot (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def kill_keeper(pid: int, started: int) -> bool:
+    """SIGKILL a sandbox's keeper (the kernel then kills its pid namespaces); False if it was gone."""
+    if not pid or start_time(pid) != started:
+        return False
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
