@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from topology import limits, protocol
-from topology.docker.commands import execute
+from topology import guest, limits, protocol
+from topology.docker import commands
 from topology.docker.engine import Engine
 from topology.docker.model import VERSIONS
 from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, UnsupportedVersion
@@ -55,6 +55,7 @@ class Daemon:
         self.root = os.geteuid() == 0
         self.cgroups = limits.available()
         self.teardown: queue.Queue[Lab] = queue.Queue()
+        self.guest = self.state / "bin" / "nslab-guest"
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -63,6 +64,8 @@ class Daemon:
         (self.state / "sandboxes").mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o711)
         os.chmod(self.state / "sandboxes", 0o711)
+        self.guest = guest.ensure_built(self.state / "bin")
+        os.chmod(self.state / "bin", 0o755)
         for meta in (self.state / "sandboxes").glob("*/sandbox.json"):
             try:
                 info = json.loads(meta.read_text())
@@ -110,6 +113,7 @@ class Daemon:
                 directory=directory,
                 root_uid=root_uid,
                 map_range=map_range,
+                guest=self.guest,
                 cgroup=cgroup,
             )
             engine.attach(sandbox)
@@ -285,7 +289,7 @@ class Daemon:
                 protocol.send(conn, {"exit": 1})
                 return
             argv = [str(a) for a in request["argv"]]
-            code = execute(lab.engine, argv, tuple(fds), tty=bool(request.get("tty")), conn=conn)
+            code = commands.execute(lab.engine, argv, tuple(fds), tty=bool(request.get("tty")), conn=conn)
             protocol.send(conn, {"exit": code})
         except (OSError, ValueError):
             pass

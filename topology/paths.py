@@ -7,7 +7,6 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCRIPTS_DIR = PACKAGE_DIR / "scripts"
-GUEST_DIR = PACKAGE_DIR / "guest"
 
 # Root gives each sandbox its own range of host uids; an unprivileged owner has only its own uid.
 UID_BASE = 1_000_000

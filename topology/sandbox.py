@@ -18,7 +18,7 @@ from pathlib import Path
 
 from topology import limits
 from topology.errors import NamespaceNotFound, SandboxStartError
-from topology.paths import GUEST_DIR, SCRIPTS_DIR
+from topology.paths import SCRIPTS_DIR
 
 HOSTNAME = "docker-host"
 OUTSIDE_NAMESPACES = ("router", "remote", "client")
@@ -214,7 +214,7 @@ def _nspid(pid: int) -> list[int]:
     return []
 
 
-def _bwrap_args(directory: Path, version: str) -> list[str]:
+def _bwrap_args(directory: Path, version: str, guest: Path) -> list[str]:
     """The arguments that make the student's Docker host (passed to bwrap through a file)."""
     args = [
         "--unshare-user",
@@ -223,6 +223,7 @@ def _bwrap_args(directory: Path, version: str) -> list[str]:
         "--unshare-uts",
         "--unshare-ipc",
         "--unshare-cgroup-try",
+        "--as-pid-1",
         "--hostname",
         HOSTNAME,
         "--cap-add",
@@ -265,6 +266,8 @@ def _bwrap_args(directory: Path, version: str) -> list[str]:
         "--dir",
         "/run/netns",
         "--dir",
+        "/run/docker/netns",
+        "--dir",
         "/var/lib/docker/containers",
         "--dir",
         "/var/log",
@@ -281,10 +284,13 @@ def _bwrap_args(directory: Path, version: str) -> list[str]:
         "--tmpfs",
         "/usr/local",
         "--ro-bind",
-        str(GUEST_DIR / "docker"),
+        str(guest),
+        "/usr/local/sbin/init",
+        "--ro-bind",
+        str(guest),
         "/usr/local/bin/docker",
         "--ro-bind",
-        str(GUEST_DIR / "docker-proxy"),
+        str(guest),
         "/usr/local/bin/docker-proxy",
         "--bind",
         str(directory / "docker.sock"),
@@ -332,18 +338,22 @@ def create(
     directory: Path,
     root_uid: int,
     map_range: int,
+    guest: Path,
     cgroup: str = "",
 ) -> Sandbox:
-    """Build a sandbox; `host_script` runs inside the new Docker host before it counts as ready."""
+    """Build a sandbox; `host_script` runs inside the new Docker host before it counts as ready.
+
+    `guest` is the binary that the sandbox runs as `docker` and `docker-proxy` (see topology.guest).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     _etc_files(directory)
     (directory / "bwrap.args").write_bytes(
-        b"".join(a.encode() + b"\0" for a in _bwrap_args(directory, docker_version))
+        b"".join(a.encode() + b"\0" for a in _bwrap_args(directory, docker_version, guest))
     )
     init = (
         "set -e\nmount -t sysfs sysfs /sys\n"
         + host_script
-        + "\necho docker-ready >&6\nexec sleep infinity 6>&- 8<&- 2>/dev/null\n"
+        + "\necho docker-ready >&6\nexec /usr/local/sbin/init 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
     )
     (directory / "host-init.sh").write_text(init)
     log = open(directory / "keeper.log", "wb")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import cache
 
 from topology.docker.model import VERSIONS, Version
@@ -361,7 +361,8 @@ def _go_int(s: str) -> int:
     allowed = _INT_DIGITS[base]
     if not re.fullmatch(f"_?[{allowed}]+(_[{allowed}]+)*", digits) or (digits[0] == "_" and base == 10):
         raise _Invalid(f"strconv.ParseInt: parsing {go_quote(s)}: invalid syntax")
-    value = int(digits.replace("_", ""), base) * (-1 if s.startswith("-") else 1)
+    digits = digits.replace("_", "").lstrip("0")
+    value = int(digits or "0", base) * (-1 if s.startswith("-") else 1) if len(digits) <= 64 else 2**64
     if not -(2**63) <= value < 2**63:
         raise _Invalid(f"strconv.ParseInt: parsing {go_quote(s)}: value out of range")
     return value
@@ -371,7 +372,7 @@ def _parse_uint16(s: str) -> int:
     """strconv.ParseUint(s, 10, 16)."""
     if not re.fullmatch(r"[0-9]+", s):
         raise _Invalid(f"strconv.ParseUint: parsing {go_quote(s)}: invalid syntax")
-    if int(s) > 65535:
+    if len(s.lstrip("0")) > 5 or int(s) > 65535:
         raise _Invalid(f"strconv.ParseUint: parsing {go_quote(s)}: value out of range")
     return int(s)
 
@@ -407,7 +408,9 @@ def _go_split_host(hostport: str) -> str:
         if end + 1 == len(hostport):
             raise fail("missing port in address")
         if end + 1 != last:
-            raise fail("too many colons in address" if hostport[end + 1] == ":" else "missing port in address")
+            raise fail(
+                "too many colons in address" if hostport[end + 1] == ":" else "missing port in address"
+            )
         host, rest_from, close_from = hostport[1:end], 1, end + 1
     else:
         host, rest_from, close_from = hostport[:last], 0, 0
@@ -435,7 +438,9 @@ _MAC_RE = re.compile(
 def _port_range(ports: str, version: Version) -> tuple[int, int]:
     """go-connections' ParsePortRange."""
     if not ports:
-        raise _Invalid("Empty string specified for ports." if version == "19.03" else "empty string specified for ports")
+        raise _Invalid(
+            "Empty string specified for ports." if version == "19.03" else "empty string specified for ports"
+        )
     if "-" not in ports:
         port = _parse_uint16(ports)
         return port, port
@@ -471,55 +476,56 @@ def _long_publish(raw: str) -> str:
 
 
 def parse_port_spec(raw: str, version: Version = DEFAULT_VERSION) -> list[PortSpec]:
-    """Parse one `-p` value like go-connections' ParsePortSpec; raises CliError(…, 125) as `docker run` would."""
+    """Parse one `-p` value like go-connections' ParsePortSpec; raises CliError as `docker run` would."""
     try:
         return _port_spec(raw, version)
     except _Invalid as e:
         raise _run_failure("run", str(e), version) from None
 
 
+def _split_proto_port(value: str, version: Version) -> tuple[str, str]:
+    """go-connections' SplitProtoPort: ("tcp", "80") for "80"; ("", "") when no port is given."""
+    if version == "19.03":
+        parts = value.split("/")
+        if not value or not parts[0]:
+            return "", ""
+        return ("tcp" if len(parts) == 1 or not parts[1] else parts[1]), parts[0]
+    port, _, proto = value.partition("/")
+    return ("", "") if not port else (proto or "tcp", port)
+
+
 def _port_spec(raw: str, version: Version) -> list[PortSpec]:
+    old = version == "19.03"
     spec = _long_publish(raw) if "=" in raw else raw
     ip, host_port, ctr = _split_parts(spec)
-    if version == "19.03":
-        parts = ctr.split("/")
-        proto, ctr = ("", "") if not ctr or not parts[0] else ("tcp" if len(parts) == 1 or not parts[1] else parts[1], parts[0])
-        try:
-            ip = _go_split_host(ip + ":")
-        except _Invalid as e:
-            raise _Invalid(f"Invalid ip address {ip}: {e}") from None
-        if ip and not go_parse_ip(ip):
-            raise _Invalid(f"Invalid ip address: {ip}")
-        if not ctr:
-            raise _Invalid(f"No port specified: {spec}<empty>")
-        start, end = _checked_range(ctr, "Invalid containerPort: ", version)
-        host = _checked_range(host_port, "Invalid hostPort: ", version) if host_port else (0, 0)
-        if host_port and end - start != host[1] - host[0] and end != start:
-            raise _Invalid(f"Invalid ranges specified for container and host Ports: {ctr} and {host_port}")
-        if proto.lower() not in PROTOCOLS:
-            raise _Invalid(f"Invalid proto: {proto}")
-    else:
-        ctr, _, proto = ctr.partition("/")
-        proto = (proto or "tcp") if ctr else ""
+    proto, ctr = _split_proto_port(ctr, version)
+    if not old:
         if not ctr:
             raise _Invalid(f"no port specified: {spec}<empty>")
         if proto.lower() not in PROTOCOLS:
             raise _Invalid(f"invalid proto: {proto.lower()}")
-        if ip.startswith("["):
-            try:
-                ip = _go_split_host(ip + ":")
-            except _Invalid as e:
-                raise _Invalid(f"invalid IP address {ip}: {e}") from None
-        if ip and not go_parse_ip(ip):
-            raise _Invalid(f"invalid IP address: {ip}")
-        start, end = _checked_range(ctr, "invalid containerPort: ", version)
-        host = _checked_range(host_port, "invalid hostPort: ", version) if host_port else (0, 0)
-        if host_port and end - start != host[1] - host[0] and end != start:
-            raise _Invalid(f"invalid ranges specified for container and host Ports: {ctr} and {host_port}")
+    if old or ip.startswith("["):
+        try:
+            ip = _go_split_host(ip + ":")
+        except _Invalid as e:
+            raise _Invalid(f"{'Invalid ip address' if old else 'invalid IP address'} {ip}: {e}") from None
+    if ip and not go_parse_ip(ip):
+        raise _Invalid(f"Invalid ip address: {ip}" if old else f"invalid IP address: {ip}")
+    if not ctr:
+        raise _Invalid(f"No port specified: {spec}<empty>")
+    start, end = _checked_range(ctr, "Invalid containerPort: " if old else "invalid containerPort: ", version)
+    host = (0, 0)
+    if host_port:
+        host = _checked_range(host_port, "Invalid hostPort: " if old else "invalid hostPort: ", version)
+        if end - start != host[1] - host[0] and end != start:
+            what = "ranges specified for container and host Ports"
+            raise _Invalid(f"{'Invalid' if old else 'invalid'} {what}: {ctr} and {host_port}")
+    if proto.lower() not in PROTOCOLS:
+        raise _Invalid(f"Invalid proto: {proto}")
     if start != end or host[0] != host[1]:
         raise _Invalid(f"port ranges are not supported in this lab: {raw}")
     if start == 0:
-        raise _Invalid(f"{'Invalid' if version == '19.03' else 'invalid'} containerPort: {ctr}")
+        raise _Invalid(f"container port 0 is not valid: {raw}")
     return [PortSpec(start, proto.lower(), go_parse_ip(ip) if ip else "", host[0])]
 
 
@@ -534,8 +540,7 @@ def _expose(value: str, version: Version) -> list[str]:
     """docker/cli's --expose handling: `80`, `80/udp`, `8000-8010/tcp`."""
     if ":" in value:
         raise _Invalid(f"invalid port format for --expose: {value}")
-    parts = value.split("/")
-    proto, port = ("", "") if not value or not parts[0] else ("tcp" if len(parts) == 1 or not parts[1] else parts[1], parts[0])
+    proto, port = _split_proto_port(value, version)
     try:
         start, end = _port_range(port, version)
     except _Invalid as e:
@@ -599,26 +604,31 @@ def _check_network_28(value: str) -> str:
 def _network_fields(value: str) -> dict[str, str]:
     if "=" not in value:
         return {"name": value}
-    fields: dict[str, str] = {}
+    parsed: dict[str, str] = {}
     for part in value.split(","):
         key, _, val = part.partition("=")
-        fields.setdefault(key.strip().lower(), val)
-    return fields
+        parsed.setdefault(key.strip().lower(), val)
+    return parsed
 
 
 # -- commands and flags -------------------------------------------------------------------------
+
+_FLAG_LINE = re.compile(
+    r"(?:-(?P<short>\S) +)?--(?P<name>[a-z0-9-]+)(?:=(?P<dest>[a-z_]+))? +"
+    r"(?P<kind>bool|string|int|list|map|strings)(?:=(?P<default>\S+))?(?: +(?P<help>.*))?"
+)
+_IGNORED = "(accepted; not emulated by the lab)"
 
 
 @dataclass(frozen=True)
 class _Flag:
     name: str
-    kind: str = "str"  # bool | str | int | list | map | strings
+    kind: str  # bool | string | int | list | map | strings
     short: str = ""
-    help: str = ""
+    help: str = ""  # "-": hidden from --help
     dest: str = ""
+    default: str = ""
     check: Callable[[str], str] | None = None
-    default: object = None
-    hidden: bool = False
 
     @property
     def key(self) -> str:
@@ -629,9 +639,210 @@ class _Flag:
         return f"-{self.short}, --{self.name}" if self.short else f"--{self.name}"
 
     def initial(self) -> object:
-        if self.default is not None:
-            return self.default
-        return {"bool": False, "str": "", "int": 0, "list": [], "map": {}, "strings": []}[self.kind]
+        if self.kind == "bool":
+            return self.default == "true"
+        if self.kind == "int":
+            return int(self.default or 0)
+        return self.default if self.kind == "string" else {"list": [], "map": {}, "strings": []}[self.kind]
+
+
+def _flags(spec: str, checks: Mapping[str, Callable[[str], str]] | None = None) -> tuple[_Flag, ...]:
+    """Flags from lines like Docker's --help: `-p --publish list Publish…` (`--x=key`; help `~`: ignored)."""
+    flags = []
+    for line in filter(None, map(str.strip, spec.splitlines())):
+        m = _FLAG_LINE.fullmatch(line)
+        assert m is not None, line
+        help_text = _IGNORED if m["help"] == "~" else m["help"] or ""
+        check = (checks or {}).get(m["name"])
+        flags.append(
+            _Flag(
+                m["name"], m["kind"], m["short"] or "", help_text, m["dest"] or "", m["default"] or "", check
+            )
+        )
+    return tuple(flags)
+
+
+_CONTAINER_FLAGS = """
+   --add-host               list      Add a custom host-to-IP mapping (host:ip)
+   --dns                    list      Set custom DNS servers
+   --entrypoint             string    Overwrite the default ENTRYPOINT of the image
+-e --env                    list      Set environment variables
+   --expose                 list      Expose a port or a range of ports
+   --help                   bool      Print usage
+-h --hostname               string    Container host name
+-i --interactive            bool      Keep STDIN open even if not attached
+   --ip                     string    IPv4 address (e.g., 172.30.100.104)
+   --link                   list      Add link to another container
+   --mac-address            string    Container MAC address (e.g., 92:d0:c6:0a:29:33)
+   --name                   string    Assign a name to the container
+   --network-alias=aliases  list      Add network-scoped alias for the container
+   --net-alias=aliases      list      -
+-p --publish                list      Publish a container's port(s) to the host
+-P --publish-all            bool      Publish all exposed ports to random ports
+   --rm                     bool      Automatically remove the container when it exits
+-t --tty                    bool      Allocate a pseudo-TTY
+-u --user                   string    Username or UID (format: <name|uid>[:<group|gid>])
+-w --workdir                string    Working directory inside the container
+-a --attach                 list      ~
+   --cap-add                list      ~
+   --cap-drop               list      ~
+   --cpus                   string    ~
+   --device                 list      ~
+   --dns-option             list      ~
+   --dns-search             list      ~
+   --domainname             string    ~
+   --env-file               list      ~
+   --init                   bool      ~
+   --ip6                    string    ~
+   --ipc                    string    ~
+-l --label                  list      ~
+   --log-driver             string    ~
+   --log-opt                list      ~
+-m --memory                 string    ~
+   --mount                  list      ~
+   --pid                    string    ~
+   --platform               string    ~
+   --privileged             bool      ~
+   --read-only              bool      ~
+   --restart                string    ~
+   --stop-signal            string    ~
+   --stop-timeout           int       ~
+   --sysctl                 list      ~
+   --tmpfs                  list      ~
+   --ulimit                 list      ~
+   --userns                 string    ~
+   --uts                    string    ~
+-v --volume                 list      ~
+   --volumes-from           list      ~
+"""
+_CONTAINER_FLAGS_BY_VERSION = {
+    "19.03": """
+   --network                string=default   Connect a container to a network
+   --net=network            string=default   -
+""",
+    "28": """
+   --network                list      Connect a container to a network
+   --net=network            list      -
+   --pull                   string    ~
+-q --quiet                  bool      ~
+""",
+}
+_RUN_FLAGS = """
+-d --detach                 bool        Run container in background and print container ID
+   --detach-keys            string      Override the key sequence for detaching a container
+   --sig-proxy              bool=true   Proxy received signals to the process
+"""
+_PS_FLAGS = """
+-a --all                    bool      Show all containers (default shows just running)
+-f --filter=filters         list      Filter output based on conditions provided
+   --format                 string    Pretty-print containers using a Go template
+-n --last                   int=-1    Show n last created containers (includes all states)
+-l --latest                 bool      Show the latest created container (includes all states)
+   --no-trunc               bool      Don't truncate output
+-q --quiet                  bool      Only display container IDs
+-s --size                   bool      Display total file sizes
+"""
+_FORMAT_FLAG = "-f --format string Format the output using the given Go template\n"
+_EXEC_FLAGS = """
+-d --detach                 bool      Detached mode: run command in the background
+   --detach-keys            string    Override the key sequence for detaching a container
+-e --env                    list      Set environment variables
+-i --interactive            bool      Keep STDIN open even if not attached
+   --privileged             bool      Give extended privileges to the command
+-t --tty                    bool      Allocate a pseudo-TTY
+-u --user                   string    Username or UID (format: <name|uid>[:<group|gid>])
+-w --workdir                string    Working directory inside the container
+"""
+_START_FLAGS = """
+-a --attach                 bool      Attach STDOUT/STDERR and forward signals
+   --detach-keys            string    Override the key sequence for detaching a container
+-i --interactive            bool      Attach container's STDIN
+"""
+_STOP_FLAGS = {
+    "19.03": "-t --time int=10 Seconds to wait for stop before killing it",
+    "28": """
+-s --signal                 string    Signal to send to the container
+-t --timeout=time           int=10    Seconds to wait before killing the container
+   --time                   int=10    -
+""",
+}
+_RM_FLAGS = """
+-f --force                  bool      Force the removal of a running container (uses SIGKILL)
+-l --link                   bool      Remove the specified link
+-v --volumes                bool      Remove anonymous volumes associated with the container
+"""
+_LOGS_FLAGS = """
+   --details                bool      Show extra details provided to logs
+-f --follow                 bool      Follow log output
+   --since                  string    Show logs since timestamp or relative (e.g. 42m for 42 minutes)
+-t --timestamps             bool      Show timestamps
+   --until                  string    Show logs before a timestamp or relative (e.g. 42m for 42 minutes)
+"""
+_LOGS_TAIL = {
+    "19.03": "   --tail string=all Number of lines to show from the end of the logs",
+    "28": "-n --tail string=all Number of lines to show from the end of the logs",
+}
+_IMAGES_FLAGS = """
+-a --all                    bool      Show all images (default hides intermediate images)
+   --digests                bool      Show digests
+-f --filter=filters         list      Filter output based on conditions provided
+   --format                 string    Pretty-print images using a Go template
+   --no-trunc               bool      Don't truncate output
+-q --quiet                  bool      Only show image IDs
+"""
+_INSPECT_FLAGS = """
+-f --format                 string    Format the output using the given Go template
+-s --size                   bool      Display total file sizes if the type is container
+   --type                   string    Return JSON for specified type
+"""
+_NETWORK_CONNECT_FLAGS = """
+   --alias=aliases          list      Add network-scoped alias for the container
+   --driver-opt             list      driver options for the network
+   --ip                     string    IPv4 address (e.g., 172.30.100.104)
+   --ip6                    string    IPv6 address (e.g., 2001:db8::33)
+   --link=links             list      Add link to another container
+   --link-local-ip          list      Add a link-local address for the container
+"""
+_NETWORK_CREATE_FLAGS = """
+   --attachable             bool             Enable manual container attachment
+   --aux-address            map              Auxiliary IPv4 or IPv6 addresses used by Network driver
+   --config-from            string           The network from which to copy the configuration
+   --config-only            bool             Create a configuration only network
+-d --driver                 string=bridge    Driver to manage the Network
+   --gateway                strings          IPv4 or IPv6 Gateway for the master subnet
+   --ingress                bool             Create swarm routing-mesh network
+   --internal               bool             Restrict external access to the network
+   --ip-range               strings          Allocate container ip from a sub-range
+   --ipam-driver            string=default   IP Address Management Driver
+   --ipam-opt               map              Set IPAM driver specific options
+   --ipv6                   bool             Enable IPv6 networking
+   --label                  list             Set metadata on a network
+-o --opt                    map              Set driver specific options
+   --scope                  string           Control the network's scope
+   --subnet                 strings          Subnet in CIDR format that represents a network segment
+"""
+_NETWORK_LS_FLAGS = """
+-f --filter=filters         list      Provide filter values (e.g. 'driver=bridge')
+   --format                 string    Pretty-print networks using a Go template
+   --no-trunc               bool      Do not truncate the output
+-q --quiet                  bool      Only display network IDs
+"""
+_NETWORK_PRUNE_FLAGS = """
+   --filter=filters         list      Provide filter values (e.g. 'until=<timestamp>')
+-f --force                  bool      Do not prompt for confirmation
+"""
+_NETWORK_DISCONNECT_FLAGS = "-f --force bool Force the container to disconnect from a network"
+_NETWORK_RM_FLAGS = {"19.03": "", "28": "-f --force bool Do not error if the network does not exist"}
+_ROOT_FLAGS = """
+   --config                 string        Location of client config files
+-c --context                string        Name of the context to use to connect to the daemon
+-D --debug                  bool          Enable debug mode
+-H --host                   list          Daemon socket(s) to connect to
+-l --log-level              string=info   Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")
+   --tls                    bool          Use TLS; implied by --tlsverify
+   --tlsverify              bool          Use TLS and verify the remote
+-v --version                bool          Print version information and quit
+"""
 
 
 @dataclass
@@ -665,362 +876,147 @@ class _Command:
         return f"{self.parent.path} {own}" if self.parent else own
 
     def find(self, name: str) -> _Command | None:
-        for sub in self.subcommands.values():
-            if name == sub.name or name in sub.aliases:
-                return sub
-        return None
+        return next((c for c in self.subcommands.values() if name == c.name or name in c.aliases), None)
 
     def flag(self, name: str = "", short: str = "") -> _Flag | None:
-        for f in self.flags:
-            if (name and f.name == name) or (short and f.short == short):
-                return f
-        return None
+        return next(
+            (f for f in self.flags if (name and f.name == name) or (short and f.short == short)), None
+        )
+
+    def adopt(self, *children: _Command) -> _Command:
+        for child in children:
+            child.parent = self
+            self.subcommands[child.name] = child
+        return self
 
 
-def _container_flags(version: Version, run: bool) -> tuple[_Flag, ...]:
-    network = (
-        _Flag("network", "list", help="Connect a container to a network", check=_check_network_28)
-        if version == "28"
-        else _Flag("network", help="Connect a container to a network", default="default")
-    )
-    flags = [
-        _Flag("add-host", "list", help="Add a custom host-to-IP mapping (host:ip)", check=_check_add_host(version)),
-        _Flag("dns", "list", help="Set custom DNS servers", check=_check_ip),
-        _Flag("entrypoint", help="Overwrite the default ENTRYPOINT of the image"),
-        _Flag("env", "list", "e", "Set environment variables"),
-        _Flag("expose", "list", help="Expose a port or a range of ports"),
-        _Flag("help", "bool", help="Print usage"),
-        _Flag("hostname", "str", "h", "Container host name"),
-        _Flag("interactive", "bool", "i", "Keep STDIN open even if not attached"),
-        _Flag("ip", help="IPv4 address (e.g., 172.30.100.104)"),
-        _Flag("link", "list", help="Add link to another container", check=_check_link),
-        _Flag("mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
-        _Flag("name", help="Assign a name to the container"),
-        network,
-        _Flag("net", network.kind, dest="network", check=network.check, hidden=True),
-        _Flag("network-alias", "list", help="Add network-scoped alias for the container", dest="aliases"),
-        _Flag("net-alias", "list", dest="aliases", hidden=True),
-        _Flag("publish", "list", "p", "Publish a container's port(s) to the host"),
-        _Flag("publish-all", "bool", "P", "Publish all exposed ports to random ports"),
-        _Flag("rm", "bool", help="Automatically remove the container when it exits"),
-        _Flag("tty", "bool", "t", "Allocate a pseudo-TTY"),
-        _Flag("user", "str", "u", "Username or UID (format: <name|uid>[:<group|gid>])"),
-        _Flag("workdir", "str", "w", "Working directory inside the container"),
-    ]
-    if run:
-        flags += [
-            _Flag("detach", "bool", "d", "Run container in background and print container ID"),
-            _Flag("sig-proxy", "bool", help="Proxy received signals to the process", default=True),
-            _Flag("detach-keys", help="Override the key sequence for detaching a container"),
-        ]
-    ignored = {
-        "attach": ("list", "a"),
-        "cap-add": ("list", ""),
-        "cap-drop": ("list", ""),
-        "cpus": ("str", ""),
-        "device": ("list", ""),
-        "dns-option": ("list", ""),
-        "dns-search": ("list", ""),
-        "domainname": ("str", ""),
-        "env-file": ("list", ""),
-        "init": ("bool", ""),
-        "ip6": ("str", ""),
-        "ipc": ("str", ""),
-        "label": ("list", "l"),
-        "log-driver": ("str", ""),
-        "log-opt": ("list", ""),
-        "memory": ("str", "m"),
-        "mount": ("list", ""),
-        "pid": ("str", ""),
-        "platform": ("str", ""),
-        "privileged": ("bool", ""),
-        "read-only": ("bool", ""),
-        "restart": ("str", ""),
-        "stop-signal": ("str", ""),
-        "stop-timeout": ("int", ""),
-        "sysctl": ("list", ""),
-        "tmpfs": ("list", ""),
-        "ulimit": ("list", ""),
-        "userns": ("str", ""),
-        "uts": ("str", ""),
-        "volume": ("list", "v"),
-        "volumes-from": ("list", ""),
-    }
-    if version == "28":
-        ignored["pull"] = ("str", "")
-        if run:
-            ignored["quiet"] = ("bool", "q")
-    flags += [_Flag(name, kind, short, "(accepted; not emulated by the lab)") for name, (kind, short) in ignored.items()]
-    return tuple(sorted(flags, key=lambda f: f.name))
-
-
-_FORMAT = _Flag("format", help="Format output using a Go template")
-_FILTER = _Flag("filter", "list", "f", "Filter output based on conditions provided", dest="filters")
+# docker/cli's Use and Short of each command, by path below `docker` (19.03; 28's changes below).
+_USAGE = {
+    "": ("[OPTIONS] COMMAND [ARG...]", "A self-sufficient runtime for containers"),
+    "run": ("[OPTIONS] IMAGE [COMMAND] [ARG...]", "Run a command in a new container"),
+    "create": ("[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container"),
+    "port": (
+        "CONTAINER [PRIVATE_PORT[/PROTO]]",
+        "List port mappings or a specific mapping for the container",
+    ),
+    "exec": ("[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container"),
+    "start": ("[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers"),
+    "stop": ("[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers"),
+    "restart": ("[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers"),
+    "rm": ("[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers"),
+    "logs": ("[OPTIONS] CONTAINER", "Fetch the logs of a container"),
+    "ps": ("[OPTIONS]", "List containers"),
+    "images": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
+    "inspect": ("[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects"),
+    "version": ("[OPTIONS]", "Show the Docker version information"),
+    "info": ("[OPTIONS]", "Display system-wide information"),
+    "container": ("", "Manage containers"),
+    "container ls": ("[OPTIONS]", "List containers"),
+    "container inspect": (
+        "[OPTIONS] CONTAINER [CONTAINER...]",
+        "Display detailed information on one or more containers",
+    ),
+    "image": ("", "Manage images"),
+    "image ls": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
+    "network": ("", "Manage networks"),
+    "network connect": ("[OPTIONS] NETWORK CONTAINER", "Connect a container to a network"),
+    "network create": ("[OPTIONS] NETWORK", "Create a network"),
+    "network disconnect": ("[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network"),
+    "network inspect": (
+        "[OPTIONS] NETWORK [NETWORK...]",
+        "Display detailed information on one or more networks",
+    ),
+    "network ls": ("[OPTIONS]", "List networks"),
+    "network prune": ("[OPTIONS]", "Remove all unused networks"),
+    "network rm": ("NETWORK [NETWORK...]", "Remove one or more networks"),
+}
+_SHORT_28 = {
+    "run": "Create and run a new container from an image",
+    "exec": "Execute a command in a running container",
+}
 
 
 def _commands(version: Version) -> _Command:
-    """The command tree for one era (docker/cli's Use, Short, flags and argument rules)."""
+    """The command tree of one era: docker/cli's Use, Short, flags and argument rules."""
     v28 = version == "28"
-    run = _Command(
-        "run",
-        "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-        "Create and run a new container from an image" if v28 else "Run a command in a new container",
-        _container_flags(version, run=True),
-        (1, None),
-        _build_run,
-        interspersed=False,
-    )
-    create = _Command(
-        "create",
-        "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-        "Create a new container",
-        _container_flags(version, run=False),
-        (1, None),
-        _build_create,
-        interspersed=False,
-    )
-    ps_flags = (
-        _Flag("all", "bool", "a", "Show all containers (default shows just running)"),
-        _FILTER,
-        _FORMAT,
-        _Flag("last", "int", "n", "Show n last created containers (includes all states)", default=-1),
-        _Flag("latest", "bool", "l", "Show the latest created container (includes all states)"),
-        _Flag("no-trunc", "bool", help="Don't truncate output"),
-        _Flag("quiet", "bool", "q", "Only display container IDs"),
-        _Flag("size", "bool", "s", "Display total file sizes"),
-    )
-    timeout = (
-        (
-            _Flag("signal", "str", "s", "Signal to send to the container"),
-            _Flag("timeout", "int", "t", "Seconds to wait before killing the container", dest="time", default=-1),
-            _Flag("time", "int", dest="time", default=-1, hidden=True),
-        )
-        if v28
-        else (_Flag("time", "int", "t", "Seconds to wait for stop before killing it", default=-1),)
-    )
-    container_cmds = [
-        run,
-        create,
-        _Command("ls", "[OPTIONS]", "List containers", ps_flags, (0, 0), _build_ps, aliases=("list", "ps")),
-        _Command("port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", (), (1, 2), _build_port),
-        _Command(
-            "inspect",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Display detailed information on one or more containers",
-            (_Flag("format", "str", "f", "Format the output using the given Go template"), _Flag("size", "bool", "s", "Display total file sizes")),
+    checks = {"add-host": _check_add_host(version), "dns": _check_ip, "link": _check_link}
+    if v28:
+        checks.update({"network": _check_network_28, "net": _check_network_28})
+    run_flags = _CONTAINER_FLAGS + _CONTAINER_FLAGS_BY_VERSION[version]
+
+    def c(path: str, flags: str = "", args: tuple[int, int | None] = (0, 0), build=None, **kw) -> _Command:
+        use, short = _USAGE.get(path) or _USAGE[path.split()[-1]]
+        short = _SHORT_28.get(path, short) if v28 else short
+        name = path.split()[-1] if path else "docker"
+        return _Command(name, use, short, _flags(flags, checks), args, build, **kw)
+
+    def container_commands() -> list[_Command]:
+        return [
+            c("run", run_flags + _RUN_FLAGS, (1, None), _build_run, interspersed=False),
+            c("create", run_flags, (1, None), _build_create, interspersed=False),
+            c("port", "", (1, 2), _auto(PortRequest, "container port?")),
+            c("exec", _EXEC_FLAGS, (2, None), _auto(ExecRequest, "container cmd*"), interspersed=False),
+            c("start", _START_FLAGS, (1, None), _auto(StartRequest, "containers*")),
+            c("stop", _STOP_FLAGS[version], (1, None), _build_stop(StopRequest)),
+            c("restart", _STOP_FLAGS[version], (1, None), _build_stop(RestartRequest)),
+            c("rm", _RM_FLAGS, (1, None), _auto(RmRequest, "containers*")),
+            c("logs", _LOGS_FLAGS + _LOGS_TAIL[version], (1, 1), _auto(LogsRequest, "container")),
+        ]
+
+    container = c("container", interspersed=False).adopt(
+        *container_commands(),
+        c("container ls", _PS_FLAGS, build=_auto(PsRequest), aliases=("list", "ps")),
+        c(
+            "container inspect",
+            _FORMAT_FLAG + "-s --size bool Display total file sizes",
             (1, None),
             _build_inspect("container"),
         ),
-        _Command(
-            "exec",
-            "[OPTIONS] CONTAINER COMMAND [ARG...]",
-            "Execute a command in a running container" if v28 else "Run a command in a running container",
-            (
-                _Flag("detach", "bool", "d", "Detached mode: run command in the background"),
-                _Flag("detach-keys", help="Override the key sequence for detaching a container"),
-                _Flag("env", "list", "e", "Set environment variables"),
-                _Flag("interactive", "bool", "i", "Keep STDIN open even if not attached"),
-                _Flag("privileged", "bool", help="Give extended privileges to the command"),
-                _Flag("tty", "bool", "t", "Allocate a pseudo-TTY"),
-                _Flag("user", "str", "u", "Username or UID (format: <name|uid>[:<group|gid>])"),
-                _Flag("workdir", "str", "w", "Working directory inside the container"),
-            ),
-            (2, None),
-            _build_exec,
-            interspersed=False,
-        ),
-        _Command(
-            "start",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Start one or more stopped containers",
-            (
-                _Flag("attach", "bool", "a", "Attach STDOUT/STDERR and forward signals"),
-                _Flag("detach-keys", help="Override the key sequence for detaching a container"),
-                _Flag("interactive", "bool", "i", "Attach container's STDIN"),
-            ),
-            (1, None),
-            _build_start,
-        ),
-        _Command("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", timeout, (1, None), _build_stop(StopRequest)),
-        _Command("restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", timeout, (1, None), _build_stop(RestartRequest)),
-        _Command(
-            "rm",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Remove one or more containers",
-            (
-                _Flag("force", "bool", "f", "Force the removal of a running container (uses SIGKILL)"),
-                _Flag("link", "bool", "l", "Remove the specified link"),
-                _Flag("volumes", "bool", "v", "Remove anonymous volumes associated with the container"),
-            ),
-            (1, None),
-            _build_rm,
-            aliases=("remove",),
-        ),
-        _Command(
-            "logs",
-            "[OPTIONS] CONTAINER",
-            "Fetch the logs of a container",
-            (
-                _Flag("details", "bool", help="Show extra details provided to logs"),
-                _Flag("follow", "bool", "f", "Follow log output"),
-                _Flag("since", help="Show logs since timestamp or relative (e.g. 42m for 42 minutes)"),
-                _Flag("tail", "str", "n" if v28 else "", "Number of lines to show from the end of the logs", default="all"),
-                _Flag("timestamps", "bool", "t", "Show timestamps"),
-                _Flag("until", help="Show logs before a timestamp or relative (e.g. 42m for 42 minutes)"),
-            ),
-            (1, 1),
-            _build_logs,
-        ),
-    ]
-    images_flags = (
-        _Flag("all", "bool", "a", "Show all images (default hides intermediate images)"),
-        _Flag("digests", "bool", help="Show digests"),
-        _FILTER,
-        _FORMAT,
-        _Flag("no-trunc", "bool", help="Don't truncate output"),
-        _Flag("quiet", "bool", "q", "Only show image IDs"),
     )
-    network_cmds = [
-        _Command(
-            "connect",
-            "[OPTIONS] NETWORK CONTAINER",
-            "Connect a container to a network",
-            (
-                _Flag("alias", "list", help="Add network-scoped alias for the container", dest="aliases"),
-                _Flag("driver-opt", "list", help="driver options for the network"),
-                _Flag("ip", help="IPv4 address (e.g., 172.30.100.104)"),
-                _Flag("ip6", help="IPv6 address (e.g., 2001:db8::33)"),
-                _Flag("link", "list", help="Add link to another container", check=_check_link),
-                _Flag("link-local-ip", "list", help="Add a link-local address for the container"),
-            ),
+    container.subcommands["rm"].aliases = ("remove",)
+    network = c("network", interspersed=False).adopt(
+        c(
+            "network connect",
+            _NETWORK_CONNECT_FLAGS,
             (2, 2),
-            _build_network_connect,
+            _auto(NetworkConnectRequest, "network container"),
         ),
-        _Command(
-            "create",
-            "[OPTIONS] NETWORK",
-            "Create a network",
-            (
-                _Flag("attachable", "bool", help="Enable manual container attachment"),
-                _Flag("aux-address", "map", help="Auxiliary IPv4 or IPv6 addresses used by Network driver"),
-                _Flag("config-from", help="The network from which to copy the configuration"),
-                _Flag("config-only", "bool", help="Create a configuration only network"),
-                _Flag("driver", "str", "d", "Driver to manage the Network", default="bridge"),
-                _Flag("gateway", "strings", help="IPv4 or IPv6 Gateway for the master subnet"),
-                _Flag("ingress", "bool", help="Create swarm routing-mesh network"),
-                _Flag("internal", "bool", help="Restrict external access to the network"),
-                _Flag("ip-range", "strings", help="Allocate container ip from a sub-range"),
-                _Flag("ipam-driver", help="IP Address Management Driver", default="default"),
-                _Flag("ipam-opt", "map", help="Set IPAM driver specific options"),
-                _Flag("ipv6", "bool", help="Enable IPv6 networking"),
-                _Flag("label", "list", help="Set metadata on a network"),
-                _Flag("opt", "map", "o", "Set driver specific options"),
-                _Flag("scope", help="Control the network's scope"),
-                _Flag("subnet", "strings", help="Subnet in CIDR format that represents a network segment"),
-            ),
-            (1, 1),
-            _build_network_create,
-        ),
-        _Command(
-            "disconnect",
-            "[OPTIONS] NETWORK CONTAINER",
-            "Disconnect a container from a network",
-            (_Flag("force", "bool", "f", "Force the container to disconnect from a network"),),
+        c("network create", _NETWORK_CREATE_FLAGS, (1, 1), _build_network_create),
+        c(
+            "network disconnect",
+            _NETWORK_DISCONNECT_FLAGS,
             (2, 2),
-            _build_network_disconnect,
+            _auto(NetworkDisconnectRequest, "network container"),
         ),
-        _Command(
-            "inspect",
-            "[OPTIONS] NETWORK [NETWORK...]",
-            "Display detailed information on one or more networks",
-            (_Flag("format", "str", "f", "Format the output using the given Go template"), _Flag("verbose", "bool", "v", "Verbose output for diagnostics")),
+        c(
+            "network inspect",
+            _FORMAT_FLAG + "-v --verbose bool Verbose output for diagnostics",
             (1, None),
             _build_inspect("network"),
         ),
-        _Command(
-            "ls",
-            "[OPTIONS]",
-            "List networks",
-            (_FILTER, _FORMAT, _Flag("no-trunc", "bool", help="Do not truncate the output"), _Flag("quiet", "bool", "q", "Only display network IDs")),
-            (0, 0),
-            _build_network_ls,
-            aliases=("list",),
-        ),
-        _Command(
-            "prune",
-            "[OPTIONS]",
-            "Remove all unused networks",
-            (_Flag("filter", "list", help="Provide filter values (e.g. 'until=<timestamp>')", dest="filters"), _Flag("force", "bool", "f", "Do not prompt for confirmation")),
-            (0, 0),
-            _build_network_prune,
-        ),
-        _Command(
-            "rm",
-            "NETWORK [NETWORK...]",
-            "Remove one or more networks",
-            (_Flag("force", "bool", "f", "Do not error if the network does not exist"),) if v28 else (),
+        c("network ls", _NETWORK_LS_FLAGS, build=_auto(NetworkLsRequest), aliases=("list",)),
+        c("network prune", _NETWORK_PRUNE_FLAGS, build=_auto(NetworkPruneRequest)),
+        c(
+            "network rm",
+            _NETWORK_RM_FLAGS[version],
             (1, None),
-            _build_network_rm,
+            _auto(NetworkRmRequest, "names*"),
             aliases=("remove",),
         ),
-    ]
-    version_flags = (_Flag("format", "str", "f", "Format the output using the given Go template"),)
-    top = [
-        *(_copy(c) for c in container_cmds if c.name != "ls"),
-        _Command("ps", "[OPTIONS]", "List containers", ps_flags, (0, 0), _build_ps),
-        _Command(
-            "inspect",
-            "[OPTIONS] NAME|ID [NAME|ID...]",
-            "Return low-level information on Docker objects",
-            (
-                _Flag("format", "str", "f", "Format the output using the given Go template"),
-                _Flag("size", "bool", "s", "Display total file sizes if the type is container"),
-                _Flag("type", help="Return JSON for specified type"),
-            ),
-            (1, None),
-            _build_inspect(""),
-        ),
-        _Command("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_flags, (0, 1), _build_images),
-        _Command("version", "[OPTIONS]", "Show the Docker version information", version_flags, (0, 0), _build_version),
-        _Command("info", "[OPTIONS]", "Display system-wide information", version_flags, (0, 0), _build_info),
-        _group("container", "Manage containers", container_cmds),
-        _group("image", "Manage images", [_Command("ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_flags, (0, 1), _build_images, aliases=("list",))]),
-        _group("network", "Manage networks", network_cmds),
-    ]
-    root = _Command(
-        "docker",
-        "[OPTIONS] COMMAND [ARG...]",
-        "A self-sufficient runtime for containers",
-        (
-            _Flag("config", help="Location of client config files"),
-            _Flag("context", "str", "c", "Name of the context to use to connect to the daemon"),
-            _Flag("debug", "bool", "D", "Enable debug mode"),
-            _Flag("host", "list", "H", "Daemon socket(s) to connect to"),
-            _Flag("log-level", "str", "l", 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', default="info"),
-            _Flag("tls", "bool", help="Use TLS; implied by --tlsverify"),
-            _Flag("tlsverify", "bool", help="Use TLS and verify the remote"),
-            _Flag("version", "bool", "v", "Print version information and quit"),
-        ),
-        interspersed=False,
     )
-    _adopt(root, top)
-    return root
-
-
-def _copy(cmd: _Command) -> _Command:
-    return _Command(cmd.name, cmd.use, cmd.short, cmd.flags, cmd.args, cmd.build, cmd.interspersed)
-
-
-def _group(name: str, short: str, subs: list[_Command]) -> _Command:
-    group = _Command(name, "", short)
-    _adopt(group, subs)
-    return group
-
-
-def _adopt(parent: _Command, children: list[_Command]) -> None:
-    for child in children:
-        child.parent = parent
-        parent.subcommands[child.name] = child
+    return c("", _ROOT_FLAGS, interspersed=False).adopt(
+        *container_commands(),
+        c("ps", _PS_FLAGS, build=_auto(PsRequest)),
+        c("images", _IMAGES_FLAGS, (0, 1), _auto(ImagesRequest, "repository?")),
+        c("inspect", _INSPECT_FLAGS, (1, None), _build_inspect("")),
+        c("version", _FORMAT_FLAG, build=_auto(VersionRequest)),
+        c("info", _FORMAT_FLAG, build=_auto(InfoRequest)),
+        container,
+        c("image", interspersed=False).adopt(
+            c("image ls", _IMAGES_FLAGS, (0, 1), _auto(ImagesRequest, "repository?"), aliases=("list",))
+        ),
+        network,
+    )
 
 
 @cache
@@ -1057,7 +1053,7 @@ def _parse_flags(cmd: _Command, argv: list[str], version: Version) -> tuple[_Par
             if flag is None or flag.name == "help":
                 if name != "help":
                     raise _flag_error(cmd, f"unknown flag: --{name}", version)
-                wants_help = _go_bool_or_flag_error(cmd, value, eq, version) if eq else True
+                wants_help = _help_value(cmd, value, version) if eq else True
                 continue
             if not eq:
                 if flag.kind == "bool":
@@ -1074,7 +1070,9 @@ def _parse_flags(cmd: _Command, argv: list[str], version: Version) -> tuple[_Par
             flag = cmd.flag(short=c)
             if flag is None:
                 if c != "h":
-                    raise _flag_error(cmd, f"unknown shorthand flag: {_go_quote_byte(c)} in -{shorts}", version)
+                    raise _flag_error(
+                        cmd, f"unknown shorthand flag: {_go_quote_byte(c)} in -{shorts}", version
+                    )
                 wants_help, shorts = True, shorts[1:]
                 continue
             if len(shorts) > 2 and shorts[1] == "=":
@@ -1095,11 +1093,13 @@ def _fresh(value: object) -> object:
     return type(value)() if isinstance(value, list | dict) else value
 
 
-def _go_bool_or_flag_error(cmd: _Command, value: str, eq: str, version: Version) -> bool:
+def _help_value(cmd: _Command, value: str, version: Version) -> bool:
     try:
         return _go_bool(value)
     except _Invalid as e:
-        raise _flag_error(cmd, f"invalid argument {go_quote(value)} for \"--help\" flag: {e}", version) from None
+        raise _flag_error(
+            cmd, f'invalid argument {go_quote(value)} for "--help" flag: {e}', version
+        ) from None
 
 
 def _set(cmd: _Command, parsed: _Parsed, flag: _Flag, value: str) -> None:
@@ -1121,7 +1121,9 @@ def _set(cmd: _Command, parsed: _Parsed, flag: _Flag, value: str) -> None:
         else:
             values[key] = value
     except _Invalid as e:
-        raise _flag_error(cmd, f"invalid argument {go_quote(value)} for {go_quote(flag.display)} flag: {e}", parsed.version) from None
+        raise _flag_error(
+            cmd, f"invalid argument {go_quote(value)} for {go_quote(flag.display)} flag: {e}", parsed.version
+        ) from None
     parsed.changed.add(key)
 
 
@@ -1158,24 +1160,31 @@ def _args_error(cmd: _Command, got: int, version: Version) -> CliError | None:
     else:
         phrase = f"requires at least {low} and at most {high} {plural(high)}"
     if old:
-        return CliError(f'"{cmd.path}" {phrase}.\nSee \'{cmd.path} --help\'.\n\nUsage:  {cmd.use_line}\n\n{cmd.short}', 1)
-    return CliError(f"docker: '{cmd.path}' {phrase}\n\nUsage:  {cmd.use_line}\n\n{see} '{cmd.path} --help' for more information", 1)
+        return CliError(
+            f"\"{cmd.path}\" {phrase}.\nSee '{cmd.path} --help'.\n\nUsage:  {cmd.use_line}\n\n{cmd.short}", 1
+        )
+    usage = f"Usage:  {cmd.use_line}"
+    return CliError(
+        f"docker: '{cmd.path}' {phrase}\n\n{usage}\n\n{see} '{cmd.path} --help' for more information", 1
+    )
 
 
 def _unknown_command(group: _Command, name: str, version: Version) -> CliError:
     if group.parent is None:
         if version == "19.03":
             return CliError(f"docker: '{name}' is not a docker command.\nSee 'docker --help'", 1)
-        return CliError(f"docker: unknown command: docker {name}\n\nRun 'docker --help' for more information", 1)
+        return CliError(
+            f"docker: unknown command: docker {name}\n\nRun 'docker --help' for more information", 1
+        )
     if version == "19.03":
         return CliError("\n" + _usage_text(group, version).strip("\n"), 1)
-    return CliError(
-        f"docker: unknown command: {group.path} {name}\n\nUsage:  {group.use_line}\n\nRun '{group.path} --help' for more information",
-        1,
-    )
+    usage, see = f"Usage:  {group.use_line}", f"Run '{group.path} --help' for more information"
+    return CliError(f"docker: unknown command: {group.path} {name}\n\n{usage}\n\n{see}", 1)
 
 
-def _run_failure(command: str, message: str, version: Version, exit_code: int = 125, *, with_help: bool = True) -> CliError:
+def _run_failure(
+    command: str, message: str, version: Version, exit_code: int = 125, *, with_help: bool = True
+) -> CliError:
     """How `docker run`/`docker create` report an error (docker/cli reportError / withHelp)."""
     if version == "19.03":
         text = "docker: " + message.removesuffix(".") + "."
@@ -1183,20 +1192,19 @@ def _run_failure(command: str, message: str, version: Version, exit_code: int = 
     return CliError(f"docker: {message}\n\nRun 'docker {command} --help' for more information", exit_code)
 
 
-def daemon_error(command: str, message: str, version: Version = DEFAULT_VERSION, *, at_start: bool = False) -> CliError:
-    """The CliError Docker shows when the daemon rejects `docker <command>` with `message`.
-
-    `docker run` frames it ("docker: Error response from daemon: …", exit 125, 126 or 127; in 19.03
-    errors at container start carry no "See 'docker run --help'." line); other commands print
-    "Error response from daemon: …" and exit 1.
-    """
+def daemon_error(
+    command: str, message: str, version: Version = DEFAULT_VERSION, *, at_start: bool = False
+) -> CliError:
+    """The CliError Docker shows when the daemon rejects `docker <command>` with `message`."""
+    # `docker run` frames daemon errors ("docker: …", exit 125, or 126/127 when the container's process
+    # cannot start); 19.03 adds no "See 'docker run --help'." line to errors at start. Others exit 1.
     text = "Error response from daemon: " + message
     if command != "run":
         return CliError(text, 1)
     code = 125
-    if "executable file not found" in message or "no such file or directory" in message:
+    if at_start and ("executable file not found" in message or "no such file or directory" in message):
         code = 127
-    elif "permission denied" in message or "is a directory" in message:
+    elif at_start and ("permission denied" in message or "is a directory" in message):
         code = 126
     return _run_failure("run", text, version, code, with_help=not (at_start and version == "19.03"))
 
@@ -1204,7 +1212,9 @@ def daemon_error(command: str, message: str, version: Version = DEFAULT_VERSION,
 # -- builders -----------------------------------------------------------------------------------
 
 
-def _network_modes(values: list[str] | str, command: str, version: Version) -> tuple[str, list[str], dict[str, str]]:
+def _network_modes(
+    values: list[str] | str, command: str, version: Version
+) -> tuple[str, list[str], dict[str, str]]:
     """The container's network mode, further networks (28) and the first network's advanced fields."""
     if isinstance(values, str):
         mode = values
@@ -1213,18 +1223,24 @@ def _network_modes(values: list[str] | str, command: str, version: Version) -> t
         return "bridge", [], {}
     names, first = [], {}
     for i, value in enumerate(values):
-        fields = _network_fields(value)
-        name = fields.get("name", "")
+        parsed = _network_fields(value)
+        name = parsed.get("name", "")
         if name in names:
             raise _run_failure(command, f"network {go_quote(name)} is specified multiple times", version)
         names.append(name)
         if i == 0:
-            first = fields
+            first = parsed
     user = [n for n in names if _is_user_network(n)]
     if user and len(user) != len(names):
-        raise _run_failure(command, "conflicting options: cannot attach both user-defined and non-user-defined network-modes", version)
+        raise _run_failure(
+            command,
+            "conflicting options: cannot attach both user-defined and non-user-defined network-modes",
+            version,
+        )
     if len(names) > 1 and not user:
-        raise daemon_error(command, "Container cannot be connected to network endpoints: " + ", ".join(names), version)
+        raise daemon_error(
+            command, "Container cannot be connected to network endpoints: " + ", ".join(names), version
+        )
     modes = ["bridge" if n in ("", "default") else n for n in names]
     return modes[0], modes[1:], first
 
@@ -1244,7 +1260,10 @@ def _daemon_netmode_check(spec: ContainerSpec, version: Version) -> str:
         if spec.hostname:
             return "conflicting options: hostname and the network mode"
         if spec.links:
-            return "conflicting options: container type network can't be used with links. This would result in undefined behavior"
+            return (
+                "conflicting options: container type network can't be used with links. "
+                "This would result in undefined behavior"
+            )
         if spec.dns:
             return "conflicting options: dns and the network mode"
         if spec.add_hosts:
@@ -1256,12 +1275,14 @@ def _daemon_netmode_check(spec: ContainerSpec, version: Version) -> str:
     if is_container and spec.expose:
         return "conflicting options: port exposing and the container type network mode"
     if mode == "host" and spec.links:
-        return "conflicting options: host type networking can't be used with links. This would result in undefined behavior"
+        return (
+            "conflicting options: host type networking can't be used with links. "
+            "This would result in undefined behavior"
+        )
     return ""
 
 
 _NAME_RE = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+")
-_UNSUPPORTED_DEFAULTS = {"sig_proxy": True}
 
 
 def _container_spec(cmd: _Command, p: _Parsed) -> tuple[ContainerSpec, list[str]]:
@@ -1270,18 +1291,18 @@ def _container_spec(cmd: _Command, p: _Parsed) -> tuple[ContainerSpec, list[str]
     if mac and not _MAC_RE.fullmatch(mac.strip()):
         raise _run_failure(command, f"{mac} is not a valid mac address", version)
     ports: list[PortSpec] = []
-    expose: list[str] = []
+    exposed: dict[str, None] = {}
     try:
         for raw in v["publish"]:
             ports.extend(_port_spec(raw, version))
         for raw in v["expose"]:
-            expose.extend(e for e in _expose(raw, version) if e not in expose)
+            exposed.update(dict.fromkeys(_expose(raw, version)))
     except _Invalid as e:
         raise _run_failure(command, str(e), version) from None
     if v["rm"] and v["restart"] not in ("", "no"):
         raise _run_failure(command, "Conflicting options: --restart and --rm", version)
-    network, extra, fields = _network_modes(v["network"], command, version)
-    ignored_keys = {f.key for f in cmd.flags if f.help.startswith("(accepted")}
+    network, extra, first = _network_modes(v["network"], command, version)
+    ignored_keys = {f.key for f in cmd.flags if f.help == _IGNORED}
     spec = ContainerSpec(
         image=p.args[0],
         cmd=p.args[1:],
@@ -1289,19 +1310,19 @@ def _container_spec(cmd: _Command, p: _Parsed) -> tuple[ContainerSpec, list[str]
         network=network,
         extra_networks=extra,
         hostname=str(v["hostname"]),
-        ip=fields.get("ip", "") or str(v["ip"]),
-        mac=(fields.get("mac-address", "") or mac).strip(),
+        ip=first.get("ip", "") or str(v["ip"]),
+        mac=(first.get("mac-address", "") or mac).strip(),
         publish=list(v["publish"]),
         ports=ports,
         publish_all=bool(v["publish_all"]),
-        expose=expose,
+        expose=list(exposed),
         interactive=bool(v["interactive"]),
         tty=bool(v["tty"]),
         auto_remove=bool(v["rm"]),
         dns=list(v["dns"]),
         add_hosts=list(v["add_host"]),
         links=list(v["link"]),
-        aliases=list(v["aliases"]) + ([fields["alias"]] if fields.get("alias") else []),
+        aliases=list(v["aliases"]) + ([first["alias"]] if first.get("alias") else []),
         env=list(v["env"]),
         user=str(v["user"]),
         workdir=str(v["workdir"]),
@@ -1315,7 +1336,11 @@ def _container_spec(cmd: _Command, p: _Parsed) -> tuple[ContainerSpec, list[str]
         raise daemon_error(command, f"invalid IPv4 address: {spec.ip}", version)
     warnings = [HOST_MODE_WARNING] if spec.network == "host" and spec.ports else []
     if spec.name and not _NAME_RE.fullmatch(v["name"]):
-        raise daemon_error(command, f"Invalid container name ({v['name']}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", version)
+        raise daemon_error(
+            command,
+            f"Invalid container name ({v['name']}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+            version,
+        )
     return spec, warnings
 
 
@@ -1329,16 +1354,37 @@ def _build_create(cmd: _Command, p: _Parsed) -> Request:
     return CreateRequest(spec, warnings=warnings)
 
 
-def _build_ps(cmd: _Command, p: _Parsed) -> Request:
-    v = p.values
-    return PsRequest(v["all"], v["quiet"], v["no_trunc"], v["last"], v["latest"], v["size"], v["filters"], v["format"])
+def _auto(cls: type[Request], positionals: str = "") -> Callable[[_Command, _Parsed], Request]:
+    """A builder filling `cls` from same-named flags and named arguments (`x?` optional, `xs*` the rest)."""
+    names = {f.name for f in fields(cls)}
+
+    def build(cmd: _Command, p: _Parsed) -> Request:
+        kwargs = {key: value for key, value in p.values.items() if key in names}
+        args = list(p.args)
+        for word in positionals.split():
+            if word.endswith("*"):
+                kwargs[word[:-1]], args = args, []
+            elif args:
+                kwargs[word.rstrip("?")] = args.pop(0)
+        if kwargs.get("format"):
+            _check_template(str(kwargs["format"]), listing=True)
+        return cls(**kwargs)
+
+    return build
 
 
-def _build_port(cmd: _Command, p: _Parsed) -> Request:
-    return PortRequest(p.args[0], p.args[1] if len(p.args) > 1 else "")
-
-
-_INSPECT_TYPES = ("config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume")
+_INSPECT_TYPES = (
+    "config",
+    "container",
+    "image",
+    "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
+    "task",
+    "volume",
+)
 
 
 def _build_inspect(kind: str) -> Callable[[_Command, _Parsed], Request]:
@@ -1349,76 +1395,25 @@ def _build_inspect(kind: str) -> Callable[[_Command, _Parsed], Request]:
             raise CliError(f"{go_quote(chosen)} is not a valid value for --type", 1)
         if v["format"]:
             _check_template(str(v["format"]))
-        return InspectRequest(list(p.args), chosen, str(v["format"]), bool(v.get("size")), bool(v.get("verbose")))
+        return InspectRequest(
+            list(p.args), chosen, str(v["format"]), bool(v.get("size")), bool(v.get("verbose"))
+        )
 
     return build
 
 
-def _check_template(template: str) -> None:
-    from topology.docker.cli_format import parse_template  # cli_format imports this module
+def _check_template(template: str, *, listing: bool = False) -> None:
+    from topology.docker.cli_format import parse_format, parse_template  # late: cli_format imports cli
 
-    parse_template(template)
-
-
-def _build_exec(cmd: _Command, p: _Parsed) -> Request:
-    v = p.values
-    return ExecRequest(p.args[0], p.args[1:], v["detach"], v["interactive"], v["tty"], v["privileged"], v["env"], v["user"], v["workdir"])
-
-
-def _build_start(cmd: _Command, p: _Parsed) -> Request:
-    return StartRequest(list(p.args), p.values["attach"], p.values["interactive"])
+    (parse_format if listing else parse_template)(template)
 
 
 def _build_stop(kind: type[StopRequest] | type[RestartRequest]) -> Callable[[_Command, _Parsed], Request]:
     def build(cmd: _Command, p: _Parsed) -> Request:
-        timeout = p.values["time"] if "time" in p.changed else None
+        timeout = int(p.values["time"]) if "time" in p.changed else None  # type: ignore[call-overload]
         return kind(list(p.args), timeout, str(p.values.get("signal", "")))
 
     return build
-
-
-def _build_rm(cmd: _Command, p: _Parsed) -> Request:
-    return RmRequest(list(p.args), p.values["force"], p.values["volumes"], p.values["link"])
-
-
-def _build_logs(cmd: _Command, p: _Parsed) -> Request:
-    v = p.values
-    return LogsRequest(p.args[0], v["follow"], v["timestamps"], v["tail"], v["since"], v["until"], v["details"])
-
-
-def _build_images(cmd: _Command, p: _Parsed) -> Request:
-    v = p.values
-    return ImagesRequest(p.args[0] if p.args else "", v["all"], v["quiet"], v["no_trunc"], v["digests"], v["filters"], v["format"])
-
-
-def _build_version(cmd: _Command, p: _Parsed) -> Request:
-    return VersionRequest(format=str(p.values["format"]))
-
-
-def _build_info(cmd: _Command, p: _Parsed) -> Request:
-    return InfoRequest(format=str(p.values["format"]))
-
-
-def _build_network_ls(cmd: _Command, p: _Parsed) -> Request:
-    v = p.values
-    return NetworkLsRequest(v["quiet"], v["no_trunc"], v["filters"], v["format"])
-
-
-def _build_network_rm(cmd: _Command, p: _Parsed) -> Request:
-    return NetworkRmRequest(list(p.args), bool(p.values.get("force", False)))
-
-
-def _build_network_connect(cmd: _Command, p: _Parsed) -> Request:
-    v = p.values
-    return NetworkConnectRequest(p.args[0], p.args[1], str(v["ip"]), list(v["aliases"]), list(v["link"]))
-
-
-def _build_network_disconnect(cmd: _Command, p: _Parsed) -> Request:
-    return NetworkDisconnectRequest(p.args[0], p.args[1], bool(p.values["force"]))
-
-
-def _build_network_prune(cmd: _Command, p: _Parsed) -> Request:
-    return NetworkPruneRequest(bool(p.values["force"]), list(p.values["filters"]))
 
 
 _BRIDGE_BOOL_OPTS = {
@@ -1466,7 +1461,9 @@ def _consolidate_ipam(subnets: list[str], ranges: list[str], gateways: list[str]
             if not _subnet_matches(s, g):
                 continue
             if s in seen:
-                raise _Invalid(f"cannot configure multiple gateways ({g}, {seen[s]}) for the same subnet ({s})")
+                raise _Invalid(
+                    f"cannot configure multiple gateways ({g}, {seen[s]}) for the same subnet ({s})"
+                )
             seen[s], matched = g, True
         if not matched:
             raise _Invalid(f"no matching subnet for gateway {g}")
@@ -1480,7 +1477,9 @@ def _build_network_create(cmd: _Command, p: _Parsed) -> Request:
     except _Invalid as e:
         raise CliError(str(e), 1) from None
     if name in PREDEFINED_NETWORKS:
-        raise daemon_error("network create", f"{name} is a pre-defined network and cannot be created", version)
+        raise daemon_error(
+            "network create", f"{name} is a pre-defined network and cannot be created", version
+        )
     driver = str(v["driver"])
     if driver in ("host", "null"):
         raise daemon_error("network create", f'only one instance of "{driver}" network is allowed', version)
@@ -1505,12 +1504,20 @@ def _build_network_create(cmd: _Command, p: _Parsed) -> Request:
         try:
             net = _cidr(req.subnet)
         except _Invalid as e:
-            detail = str(e) if version == "19.03" else f"invalid network config:\ninvalid subnet {req.subnet}: invalid CIDR block notation"
+            detail = (
+                str(e)
+                if version == "19.03"
+                else f"invalid network config:\ninvalid subnet {req.subnet}: invalid CIDR block notation"
+            )
             raise daemon_error("network create", detail, version) from None
         if net.version != 4:
             raise CliError("this lab supports one IPv4 --subnet per network (no --ipv6)", 1)
         if str(net) != req.subnet and version == "28":
-            raise daemon_error("network create", f"invalid network config:\ninvalid subnet {req.subnet}: it should be {net}", version)
+            raise daemon_error(
+                "network create",
+                f"invalid network config:\ninvalid subnet {req.subnet}: it should be {net}",
+                version,
+            )
         req.subnet = str(net)
     _bridge_options(req, version)
     return req
@@ -1537,12 +1544,12 @@ def _bridge_options(req: NetworkCreateRequest, version: Version) -> None:
         elif label == "com.docker.network.driver.mtu":
             if not re.fullmatch(r"[+-]?[0-9]+", value):
                 raise fail(label, value, f"strconv.Atoi: parsing {go_quote(value)}: invalid syntax")
+            if len(value.lstrip("+-0")) > 18:
+                raise fail(label, value, f"strconv.Atoi: parsing {go_quote(value)}: value out of range")
             req.mtu = int(value)
 
 
 # -- help ---------------------------------------------------------------------------------------
-
-_FLAG_TYPES = {"str": " string", "int": " int", "list": " list", "map": " map", "strings": " strings", "bool": ""}
 
 
 def _usage_text(cmd: _Command, version: Version) -> str:
@@ -1553,9 +1560,15 @@ def _usage_text(cmd: _Command, version: Version) -> str:
         lines = ["", f"Usage:{sep}{cmd.path}{opts} COMMAND", "", cmd.short]
     else:
         lines = ["", f"Usage:{sep}{cmd.use_line}", "", cmd.short]
-    shown = [f for f in cmd.flags if not f.hidden and f.name != "help"]
+    shown = sorted(
+        (f for f in cmd.flags if f.help not in ("", "-", _IGNORED) and f.name != "help"), key=lambda f: f.name
+    )
     if shown:
-        rows = [(f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}") + _FLAG_TYPES[f.kind] for f in shown]
+        rows = [
+            (f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}")
+            + ("" if f.kind == "bool" else " " + f.kind)
+            for f in shown
+        ]
         width = max(len(r) for r in rows) + 3
         lines += ["", "Options:", *(r.ljust(width) + f.help for r, f in zip(rows, shown, strict=True))]
     groups = [c for c in cmd.subcommands.values() if c.subcommands]
@@ -1563,7 +1576,11 @@ def _usage_text(cmd: _Command, version: Version) -> str:
     for title, subs in (("Management Commands:", groups), ("Commands:", plain)):
         if subs:
             pad = max(11, *(len(c.name) for c in subs))
-            lines += ["", title, *(f"  {c.name.ljust(pad)} {c.short}" for c in sorted(subs, key=lambda c: c.name))]
+            lines += [
+                "",
+                title,
+                *(f"  {c.name.ljust(pad)} {c.short}" for c in sorted(subs, key=lambda c: c.name)),
+            ]
     if cmd.subcommands:
         lines += ["", f"Run '{cmd.path} COMMAND --help' for more information on a command."]
     return "\n".join(lines) + "\n"
@@ -1579,7 +1596,11 @@ def usage_text(argv: Sequence[str], version: Version = DEFAULT_VERSION) -> str:
 
 def short_version(version: Version = DEFAULT_VERSION) -> str:
     """What `docker --version` prints."""
-    return "Docker version 19.03.15, build 99e3ed8" if version == "19.03" else "Docker version 28.5.1, build e180ab8"
+    return (
+        "Docker version 19.03.15, build 99e3ed8"
+        if version == "19.03"
+        else "Docker version 28.5.1, build e180ab8"
+    )
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -1603,17 +1624,17 @@ def parse(argv: Sequence[str], version: Version = DEFAULT_VERSION) -> Request:
 def _dispatch(group: _Command, args: list[str], version: Version) -> Request:
     name, rest = args[0], args[1:]
     if group.parent is None and name == "help":
-        target = group
+        target: _Command | None = group
         for word in rest:
-            target = target.find(word) or CliError(f"unknown help topic: {' '.join(rest)}", 1)
-            if isinstance(target, CliError):
-                raise target
+            target = target.find(word) if target else None
+        if target is None:
+            raise CliError(f"unknown help topic: {' '.join(rest)}", 1)
         return HelpRequest(_usage_text(target, version))
     cmd = group.find(name)
     if cmd is None:
         raise _unknown_command(group, name, version)
     if cmd.subcommands:
-        parsed, wants_help = _parse_flags(_Command(cmd.name, "", cmd.short, parent=cmd.parent, subcommands=cmd.subcommands, interspersed=False), rest, version)
+        parsed, wants_help = _parse_flags(cmd, rest, version)
         if wants_help:
             return HelpRequest(_usage_text(cmd, version))
         if not parsed.args:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 from topology.docker.cli import DEFAULT_VERSION, CliError, go_quote, parse_port_spec
-from topology.docker.model import Container, Network, Version
+from topology.docker.model import Container, Endpoint, Network, Version
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 # The fixed image list: repository, tag, short id, created, size.
@@ -135,16 +135,21 @@ def _minwidth(version: Version) -> int:
     return 20 if version == "19.03" else 10
 
 
-def _render_rows(fmt: str, rows: Sequence[dict], headers: dict[str, str], type_name: str, version: Version) -> str:
+def _render_rows(
+    fmt: str, rows: Sequence[dict], headers: dict[str, str], type_name: str, version: Version
+) -> str:
     """docker/cli's formatter: `table` formats get a header line and tabwriter alignment."""
-    table = fmt.startswith("table")
-    body = fmt[len("table") :] if table else fmt
-    body = body.strip(" ").replace("\\t", "\t").replace("\\n", "\n")
-    tmpl = parse_template(body, prefix="Template parsing error: ")
+    table, tmpl = fmt.startswith("table"), parse_format(fmt)
     out = [_execute(tmpl, GoMap(headers), "") + "\n"] if table else []
-    out += [_execute(tmpl, row, type_name, prefix="") + "\n" for row in rows]
+    out += [_execute(tmpl, row, type_name) + "\n" for row in rows]
     text = "".join(out)
     return tabwrite(text, _minwidth(version)) if table else text
+
+
+def parse_format(fmt: str) -> Template:
+    """Parse a list command's --format as docker/cli does: `table` prefix, `\\t` and `\\n` escapes."""
+    body = fmt[len("table") :] if fmt.startswith("table") else fmt
+    return parse_template(body.strip(" ").replace("\\t", "\t").replace("\\n", "\n"))
 
 
 def _natural_key(s: str) -> list:
@@ -274,7 +279,13 @@ def _network_names(c: Container) -> list[str]:
     return [c.network_mode]
 
 
-def ps_row(c: Container, now: str | datetime | None = None, *, no_trunc: bool = False, version: Version = DEFAULT_VERSION) -> dict:
+def ps_row(
+    c: Container,
+    now: str | datetime | None = None,
+    *,
+    no_trunc: bool = False,
+    version: Version = DEFAULT_VERSION,
+) -> dict:
     """The fields a `docker ps --format` template sees for one container."""
     t = _now(now)
     command = _command_line(c)
@@ -299,7 +310,7 @@ def ps_row(c: Container, now: str | datetime | None = None, *, no_trunc: bool = 
 
 def format_ps(
     containers: Iterable[Container],
-    all: bool = False,  # noqa: A002 - Docker's flag name
+    all: bool = False,
     quiet: bool = False,
     no_trunc: bool = False,
     *,
@@ -312,10 +323,12 @@ def format_ps(
 ) -> str:
     """`docker ps`: newest first; `all`/`last`/`latest` include stopped containers."""
     t = _now(now)
-    chosen = sorted(containers, key=lambda c: parse_time(c.created) or datetime.min.replace(tzinfo=UTC), reverse=True)
-    if latest:
+    chosen = sorted(
+        containers, key=lambda c: parse_time(c.created) or datetime.min.replace(tzinfo=UTC), reverse=True
+    )
+    if latest and last == -1:
         last = 1
-    if last >= 0:
+    if last > 0:
         chosen = chosen[:last]
     elif not all:
         chosen = [c for c in chosen if _running(c)]
@@ -413,21 +426,30 @@ def format_images(
     return _render_rows(fmt, rows, _IMAGES_HEADERS, "*formatter.imageContext", version)
 
 
-def format_port(container: Container, port: str = "", *, ref: str = "", version: Version = DEFAULT_VERSION) -> str:
+def format_port(
+    container: Container, port: str | None = None, *, ref: str = "", version: Version = DEFAULT_VERSION
+) -> str:
     """`docker port CONTAINER [PORT[/PROTO]]`; raises CliError when that port is not published."""
     bindings = container.ports if _running(container) else []
     if not port:
-        lines = [f"{b.container_port}/{b.proto} -> {join_host_port(b.host_ip, b.host_port)}" for b in bindings]
+        lines = [
+            f"{b.container_port}/{b.proto} -> {join_host_port(b.host_ip, b.host_port)}" for b in bindings
+        ]
     else:
         number, proto = port, "tcp"
         head, sep, tail = port.partition("/")
         if sep and (tail or version == "28"):
             number, proto = head, tail or "tcp"
-        if not re.fullmatch(r"[0-9]+", number) or int(number) > 65535:
-            reason = "invalid syntax" if not re.fullmatch(r"[0-9]+", number) else "value out of range"
+        digits = re.fullmatch(r"[0-9]+", number)
+        if not digits or len(number.lstrip("0")) > 5 or int(number) > 65535:
+            reason = "value out of range" if digits else "invalid syntax"
             err = f"strconv.ParseUint: parsing {go_quote(number)}: {reason}"
             raise CliError(err if version == "19.03" else f"Error: invalid port ({number}): {err}", 1)
-        lines = [join_host_port(b.host_ip, b.host_port) for b in bindings if b.container_port == int(number) and b.proto == proto]
+        lines = [
+            join_host_port(b.host_ip, b.host_port)
+            for b in bindings
+            if b.container_port == int(number) and b.proto == proto
+        ]
         if not lines:
             shown = f"{number}/{proto}" if version == "19.03" else port
             raise CliError(f"Error: No public port '{shown}' published for {ref or container.name}", 1)
@@ -568,7 +590,9 @@ def _port_bindings(c: Container, version: Version) -> dict:
     return _sorted_map(bindings.items())
 
 
-def _endpoint(c: Container, net: Network | None, version: Version, *, ep=None, live: bool = False) -> dict:
+def _endpoint(
+    c: Container, net: Network | None, version: Version, *, ep: Endpoint | None = None, live: bool = False
+) -> dict:
     """One NetworkSettings.Networks entry (EndpointSettings), in the Go struct's field order."""
     user_net = net is not None and net.name not in ("bridge", "host", "none")
     aliases = list(ep.aliases) if ep is not None else []
@@ -589,7 +613,14 @@ def _endpoint(c: Container, net: Network | None, version: Version, *, ep=None, l
     }
     mac = ep.mac if ep else ""
     if version == "19.03":
-        return {"IPAMConfig": ipam, "Links": None, "Aliases": aliases_value, **operational, "MacAddress": mac, "DriverOpts": None}
+        return {
+            "IPAMConfig": ipam,
+            "Links": None,
+            "Aliases": aliases_value,
+            **operational,
+            "MacAddress": mac,
+            "DriverOpts": None,
+        }
     dns_names = [c.name, c.short_id, *aliases] if user_net else None
     return {
         "IPAMConfig": ipam,
@@ -615,15 +646,11 @@ def _network_settings(c: Container, nets: Mapping[str, Network], version: Versio
         networks[mode] = _endpoint(c, nets.get(mode), version, live=running)
     ports: dict[str, list | None] = {}
     if running and _own_netns(c):
-        for exposed in c.exposed:
-            ports[exposed] = None
+        ports.update(dict.fromkeys(c.exposed))
         for b in c.ports:
-            ports.setdefault(f"{b.container_port}/{b.proto}", None)
-            ports[f"{b.container_port}/{b.proto}"] = [
-                *(ports[f"{b.container_port}/{b.proto}"] or []),
-                {"HostIp": b.host_ip, "HostPort": str(b.host_port)},
-            ]
-    legacy = networks.get("bridge", {}) if c.network_mode == "bridge" else {}
+            key = f"{b.container_port}/{b.proto}"
+            ports[key] = [*(ports.get(key) or []), {"HostIp": b.host_ip, "HostPort": str(b.host_port)}]
+    legacy = networks.get("bridge", {})  # the deprecated top-level fields describe the default bridge only
     return {
         "Bridge": "",
         "SandboxID": _derived_id(c.id, "sandbox") if running and not container_mode else "",
@@ -646,7 +673,9 @@ def _network_settings(c: Container, nets: Mapping[str, Network], version: Versio
     }
 
 
-def inspect_container(container: Container, networks: Iterable[Network], *, version: Version = DEFAULT_VERSION) -> dict:
+def inspect_container(
+    container: Container, networks: Iterable[Network], *, version: Version = DEFAULT_VERSION
+) -> dict:
     """`docker container inspect` of one container, in Docker's JSON shape (a subset of its fields)."""
     c = container
     running = _running(c)
@@ -722,7 +751,9 @@ def inspect_container(container: Container, networks: Iterable[Network], *, vers
     }
 
 
-def inspect_network(network: Network, containers: Iterable[Container], *, version: Version = DEFAULT_VERSION) -> dict:
+def inspect_network(
+    network: Network, containers: Iterable[Container], *, version: Version = DEFAULT_VERSION
+) -> dict:
     """`docker network inspect` of one network, in Docker's JSON shape."""
     n = network
     attached: dict[str, dict] = {}
@@ -739,17 +770,33 @@ def inspect_network(network: Network, containers: Iterable[Container], *, versio
                     "IPv6Address": "",
                 }
         if n.driver in ("host", "null") and c.network_mode == n.name:
-            attached[c.id] = {"Name": c.name, "EndpointID": _derived_id(c.id, n.id), "MacAddress": "", "IPv4Address": "", "IPv6Address": ""}
+            attached[c.id] = {
+                "Name": c.name,
+                "EndpointID": _derived_id(c.id, n.id),
+                "MacAddress": "",
+                "IPv4Address": "",
+                "IPv6Address": "",
+            }
     ipam_config = []
     if n.subnet:
         ipam_config.append({"Subnet": n.subnet, **({"Gateway": n.gateway} if n.gateway else {})})
-    result: dict[str, object] = {"Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": n.driver}
+    result: dict[str, object] = {
+        "Name": n.name,
+        "Id": n.id,
+        "Created": n.created,
+        "Scope": "local",
+        "Driver": n.driver,
+    }
     if version == "28":
         result["EnableIPv4"] = True
     result.update(
         {
             "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": None if n.is_default_bridge else {}, "Config": ipam_config},
+            "IPAM": {
+                "Driver": "default",
+                "Options": None if n.is_default_bridge else {},
+                "Config": ipam_config,
+            },
             "Internal": n.internal,
             "Attachable": False,
             "Ingress": False,
@@ -813,14 +860,15 @@ _GO_MAPS: dict[str, object] = {
     "Labels": "",
     "Containers": _Nil("ptr"),
     "DriverOpts": "",
-    "Config": None,  # only LogConfig.Config is a map; see _go_typed
+    "Config": "",  # only LogConfig.Config is a map; see _go_typed
     "Volumes": {},
     "Sysctls": "",
     "Tmpfs": "",
 }
 _GO_SLICES = frozenset(
-    "Args Cmd Entrypoint Env Links Aliases DNSNames Dns DnsOptions DnsSearch ExtraHosts Binds CapAdd CapDrop "
-    "VolumesFrom GroupAdd SecondaryIPAddresses SecondaryIPv6Addresses ExecIDs Mounts OnBuild SecurityOpt".split()
+    {"Args", "Cmd", "Entrypoint", "Env", "Links", "Aliases", "DNSNames", "Dns", "DnsOptions", "DnsSearch"}
+    | {"ExtraHosts", "Binds", "CapAdd", "CapDrop", "VolumesFrom", "GroupAdd", "ExecIDs", "Mounts", "OnBuild"}
+    | {"SecondaryIPAddresses", "SecondaryIPv6Addresses", "SecurityOpt"}
 )
 
 
@@ -828,7 +876,9 @@ def _go_typed(value: object, key: str = "", parent: str = "") -> object:
     """Recover the Go types of a JSON-shaped inspect object from its key names."""
     is_map = key in _GO_MAPS and not (key == "Config" and parent != "LogConfig")
     if value is None:
-        return _Nil("slice") if key in _GO_SLICES else _Nil("map") if is_map else _Nil("ptr")
+        if key in _GO_SLICES or (key == "Config" and parent == "IPAM"):
+            return _Nil("slice")
+        return _Nil("map") if is_map else _Nil("ptr")
     if isinstance(value, GoMap):
         return value
     if isinstance(value, Mapping):
@@ -969,7 +1019,18 @@ _FUNCS: dict[str, tuple[int, int | None]] = {
     "truncate": (2, 2),
 }
 _KEYWORDS = ("if", "else", "end", "range", "with", "break", "continue", "define", "template", "block")
-_UNESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", '"': '"', "'": "'"}
+_UNESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+}
 
 
 def _unquote(body: str) -> str:
@@ -1007,8 +1068,8 @@ class _Parser:
     def fail(self, pos: int, msg: str) -> TemplateError:
         return TemplateError(f"template: :{1 + self.src.count(chr(10), 0, pos)}: {msg}")
 
-    # lexing: a list of ("text", str) and ("action", [tokens]) items
-    def _lex(self) -> list[tuple[str, object, int]]:
+    # lexing: a list of ("text", str, start, end) and ("action", [tokens], start, end) items
+    def _lex(self) -> list[tuple[str, object, int, int]]:
         src, items, pos, trim_next = self.src, [], 0, False
         while True:
             start = src.find("{{", pos)
@@ -1019,12 +1080,12 @@ class _Parser:
             if start >= 0 and src[j : j + 1] == "-" and src[j + 1 : j + 2] in (" ", "\t", "\r", "\n"):
                 text, j = text.rstrip(" \t\r\n"), j + 1
             if text:
-                items.append(("text", text, pos))
+                items.append(("text", text, pos, start))
             if start < 0:
                 return items
             tokens, pos, trim_next = self._lex_action(start, j)
             if tokens is not None:
-                items.append(("action", tokens, start))
+                items.append(("action", tokens, start, pos))
 
     def _lex_action(self, start: int, j: int) -> tuple[list[_Tok] | None, int, bool]:
         src = self.src
@@ -1050,11 +1111,13 @@ class _Parser:
             if src[j] in " \t\r\n" and src.startswith("-}}", j + 1):
                 return tokens, j + 4, True
             m = _TOKEN_RE.match(src, j)
-            if m is None or (m.lastgroup == "punct" and src[j] == "}"):
+            if m is None:
                 if src[j] == '"':
                     raise self.fail(j, "unterminated quoted string")
                 if src[j] == "`":
                     raise self.fail(j, "unterminated raw quoted string")
+                if src[j].isascii() and src[j].isprintable():
+                    raise self.fail(j, f"unexpected {go_quote(src[j])} in command")
                 raise self.fail(j, f"bad character U+{ord(src[j]):04X} {_go_quote_rune(src[j])}")
             kind = m.lastgroup or ""
             value = m.group()
@@ -1064,9 +1127,10 @@ class _Parser:
                 kind = ":="
             elif kind == "raw":
                 kind = "string"
-            if kind == "space" and src.startswith("-}}", j + len(value) - 1) and len(value) > 0:
-                tokens.append(_Tok("space", value[:-1], j)) if len(value) > 1 else None
-                j += len(value) - 1
+            if kind == "space" and src.startswith("-}}", m.end()):
+                if len(value) > 1:
+                    tokens.append(_Tok("space", value[:-1], j))
+                j = m.end() - 1
                 continue
             tokens.append(_Tok(kind, value, j))
             j = m.end()
@@ -1079,12 +1143,12 @@ class _Parser:
     def parse_list(self, stops: tuple[str, ...]) -> tuple[list[_Node], str, list[_Tok]]:
         nodes: list[_Node] = []
         while self.i < len(self.items):
-            kind, payload, pos = self.items[self.i]
+            kind, payload, pos, _ = self.items[self.i]
             self.i += 1
             if kind == "text":
                 nodes.append(_Node("text", pos, value=payload))
                 continue
-            toks = [t for t in payload if True]  # type: ignore[union-attr]
+            toks: list[_Tok] = payload  # type: ignore[assignment]
             words = [t for t in toks if t.kind != "space"]
             if not words:
                 raise self.fail(pos, "missing value for command")
@@ -1096,7 +1160,7 @@ class _Parser:
                         raise self.fail(head.pos, f"unexpected {{{{{word}}}}}")
                     return nodes, word, toks[toks.index(head) + 1 :]
                 if word in ("if", "with", "range"):
-                    nodes.append(self.parse_control(word, toks[toks.index(head) + 1 :], head.pos))
+                    nodes.append(self.parse_control(word, toks[toks.index(head) + 1 :], pos))
                 elif word in ("break", "continue"):
                     if not self.range_depth:
                         raise self.fail(head.pos, f"{{{{{word}}}}} outside {{{{range}}}}")
@@ -1110,8 +1174,9 @@ class _Parser:
             raise self.fail(len(self.src), "unexpected EOF")
         return nodes, "", []
 
-    def parse_control(self, word: str, toks: list[_Tok], pos: int) -> _Node:
+    def parse_control(self, word: str, toks: list[_Tok], start: int) -> _Node:
         self.scopes.append([])
+        pos = next((t.pos for t in toks if t.kind != "space"), start)
         pipe = self.parse_pipeline(toks, pos, word, decl_ok=True, range_decl=word == "range")
         self.range_depth += word == "range"
         body, end, rest = self.parse_list(("end", "else"))
@@ -1124,9 +1189,12 @@ class _Parser:
             else:
                 orelse, _, _ = self.parse_list(("end",))
         self.scopes.pop()
-        return _Node(word, pos, pipe=pipe, body=body, orelse=orelse)
+        text = self.src[start : self.items[self.i - 1][3]]
+        return _Node(word, pos, text, pipe=pipe, body=body, orelse=orelse)
 
-    def parse_pipeline(self, toks: list[_Tok], pos: int, context: str, *, decl_ok=False, range_decl=False) -> _Node:
+    def parse_pipeline(
+        self, toks: list[_Tok], pos: int, context: str, *, decl_ok=False, range_decl=False
+    ) -> _Node:
         c = _Cursor(toks)
         decl: list[str] = []
         assign = False
@@ -1155,6 +1223,12 @@ class _Parser:
         if decl:
             text = f"{', '.join(decl)} {'=' if assign else ':='} {text}"
         return _Node("pipe", pos, text=text, args=cmds, decl=decl, assign=assign)
+
+    def unquote(self, body: str, pos: int) -> str:
+        try:
+            return _unquote(body)
+        except (ValueError, OverflowError):
+            raise self.fail(pos, "invalid syntax") from None
 
     def declared(self, name: str) -> bool:
         return any(name in scope for scope in self.scopes)
@@ -1233,11 +1307,14 @@ class _Parser:
             return _Node("var", pos, value, [], value)
         if kind == "string":
             c.take()
-            literal = value[1:-1] if value[0] == "`" else _unquote(value[1:-1])
+            literal = value[1:-1] if value[0] == "`" else self.unquote(value[1:-1], pos)
             return _Node("lit", pos, go_quote(literal), value=literal)
         if kind == "char":
             c.take()
-            return _Node("lit", pos, value, value=ord(_unquote(value[1:-1])))
+            char = self.unquote(value[1:-1], pos)
+            if len(char) != 1:
+                raise self.fail(pos, f"malformed character constant: {value}")
+            return _Node("lit", pos, value, value=ord(char))
         if kind == "number":
             c.take()
             return _Node("lit", pos, value, value=_number(value, self, pos))
@@ -1294,7 +1371,7 @@ class Template:
 
 
 def parse_template(template: str, *, prefix: str = "Template parsing error: ") -> Template:
-    """Parse a Go template; raises TemplateError ("Template parsing error: template: :1: …") on syntax errors."""
+    """Parse a Go template; raises TemplateError ("Template parsing error: template: :1: …")."""
     try:
         return Template(template, _Parser(template).parse())
     except TemplateError as e:
@@ -1320,8 +1397,7 @@ class _Exec:
 
     def fail(self, node: _Node, msg: str) -> TemplateError:
         before = self.src[: node.pos]
-        line = 1 + before.count("\n")
-        col = node.pos - (before.rfind("\n") + 1) if "\n" in before else node.pos
+        line, col = 1 + before.count("\n"), node.pos - (before.rfind("\n") + 1)
         context = node.text if len(node.text) <= 20 else node.text[:20] + "..."
         return TemplateError(f'template: :{line}:{col}: executing "" at <{context}>: {msg}')
 
@@ -1358,12 +1434,10 @@ class _Exec:
             pairs = sorted(value.items())
         elif isinstance(value, list):
             pairs = list(enumerate(value))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            pairs = [(i, i) for i in range(value)]
         elif isinstance(value, _Nil | _NoValue) or value is None:
             pairs = []
         else:
-            raise self.fail(node.pipe, f"range can't iterate over {go_print(value)}")
+            raise self.fail(node, f"range can't iterate over {go_print(value)}")
         for key, elem in pairs:
             del self.vars[mark:]
             if len(node.pipe.decl) == 1:
@@ -1381,9 +1455,9 @@ class _Exec:
         del self.vars[mark:]
 
     def pipe(self, pipe: _Node, dot: object, *, declare: bool = True) -> object:
-        value: object = NO_VALUE
-        for i, cmd in enumerate(pipe.args):
-            value = self.command(cmd, dot, value if i else None)
+        value: object = _MISSING
+        for cmd in pipe.args:
+            value = self.command(cmd, dot, value)
         if pipe.decl and declare:
             if pipe.assign:
                 for k in range(len(self.vars) - 1, -1, -1):
@@ -1397,9 +1471,9 @@ class _Exec:
     def command(self, cmd: _Node, dot: object, final: object) -> object:
         head, rest = cmd.args[0], cmd.args[1:]
         if head.kind == "func":
-            args = [self.arg(a, dot) for a in rest] + ([final] if final is not None else [])
-            return self.call(str(head.value), args, cmd)
-        if rest or final is not None:
+            args = [self.arg(a, dot) for a in rest] + ([final] if final is not _MISSING else [])
+            return self.call(str(head.value), args, head, cmd)
+        if rest or final is not _MISSING:
             if head.kind in ("field", "chain", "var") and head.names:
                 raise self.fail(head, f"{head.names[-1]} is not a method but has arguments")
             raise self.fail(head, f"can't give argument to non-function {head.text}")
@@ -1413,7 +1487,7 @@ class _Exec:
         if node.kind == "nil":
             raise self.fail(node, "nil is not a command")
         if node.kind == "func":
-            return self.call(str(node.value), [], node)
+            return self.call(str(node.value), [], node, node)
         if node.kind == "field":
             return self.fields(dot, node.names, node)
         if node.kind == "var":
@@ -1443,17 +1517,20 @@ class _Exec:
                 raise self.fail(node, f"can't evaluate field {name} in type {_go_type_name(value)}")
         return value
 
-    def call(self, name: str, args: list[object], node: _Node) -> object:
+    def call(self, name: str, args: list[object], ident: _Node, cmd: _Node) -> object:
         low, high = _FUNCS[name]
         if len(args) < low or (high is not None and len(args) > high):
             want = f"at least {low}" if high is None else str(low)
-            raise self.fail(node, f"wrong number of args for {name}: want {want} got {len(args)}")
+            raise self.fail(ident, f"wrong number of args for {name}: want {want} got {len(args)}")
         try:
             return _CALLS[name](*args)
         except _CallError as e:
-            raise self.fail(node, f"error calling {name}: {e}") from None
+            raise self.fail(cmd, f"error calling {name}: {e}") from None
         except _ArgError as e:
-            raise self.fail(node, str(e)) from None
+            raise self.fail(cmd, str(e)) from None
+
+
+_MISSING = object()
 
 
 class _CallError(Exception):
@@ -1467,6 +1544,12 @@ class _ArgError(Exception):
 def _want_str(value: object) -> str:
     if not isinstance(value, str):
         raise _ArgError(f"wrong type for value; expected string; got {_go_type_name(value)}")
+    return value
+
+
+def _want_int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _ArgError(f"wrong type for value; expected int; got {_go_type_name(value)}")
     return value
 
 
@@ -1566,6 +1649,7 @@ def _sprintf(fmt: object, *args: object) -> str:
         else:
             piece = f"%!{verb}({_go_type_name(arg)}={go_print(arg)})"
         if width:
+            width = str(min(int(width), 4096))
             fill = "0" if "0" in flags and "-" not in flags and verb in "dxX" else " "
             piece = piece.ljust(int(width)) if "-" in flags else piece.rjust(int(width), fill)
         out.append(piece)
@@ -1610,8 +1694,10 @@ _CALLS: dict[str, Callable[..., object]] = {
     "title": lambda s: re.sub(r"(^|[^\w'])(\w)", lambda m: m.group(1) + m.group(2).upper(), _want_str(s)),
     "lower": lambda s: _want_str(s).lower(),
     "upper": lambda s: _want_str(s).upper(),
-    "pad": lambda s, before, after: " " * int(before) + _want_str(s) + " " * int(after),  # type: ignore[call-overload]
-    "truncate": lambda s, n: _want_str(s)[: int(n)],  # type: ignore[call-overload]
+    "pad": lambda s, before, after: (
+        " " * min(_want_int(before), 4096) + _want_str(s) + " " * min(_want_int(after), 4096)
+    ),
+    "truncate": lambda s, n: _want_str(s)[: _want_int(n)],
 }
 
 
@@ -1627,9 +1713,6 @@ def _execute(tmpl: Template, obj: object, type_name: str, *, prefix: str = "Temp
 
 
 def render_format(template: str, obj: Mapping, *, type_name: str = "") -> str:
-    """Execute a `docker inspect -f` template over an inspect object; raises TemplateError like Docker.
-
-    The result has no trailing newline (Docker prints one after each object). `type_name` switches
-    the missing-field error to Go's typed form ("can't evaluate field X in type T").
-    """
+    """Execute a `docker inspect -f` template over an inspect object (no trailing newline); TemplateError."""
+    # type_name switches the missing-field error to Go's typed form ("can't evaluate field X in type T").
     return _execute(parse_template(template), _go_typed(obj), type_name)

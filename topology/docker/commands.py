@@ -6,17 +6,17 @@ after the lock is released, and attached processes are waited for without it.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import subprocess
 from datetime import UTC, datetime
 
 from topology.docker import cli, cli_format
-from topology.docker.engine import IMAGES, Engine, EngineError, Output
+from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.model import Container
 from topology.docker.runtime import KernelError, open_pty, relay_pty
 
-IMAGE_IDS = {"nginx": "f6d0b4767a6c", "httpd": "ab73ce5e3c5d", "busybox": "beae173ccac6", "alpine": "c1aabb73d233"}
+log = logging.getLogger("topology.docker")
 
 
 def execute(engine: Engine, argv: list[str], stdio: tuple[int, int, int], *, tty: bool, conn) -> int:
@@ -31,6 +31,10 @@ def execute(engine: Engine, argv: list[str], stdio: tuple[int, int, int], *, tty
         code = exc.exit_code
     except KernelError as exc:
         out.err.append(f"Error response from daemon: {exc}\n")
+        code = 1
+    except Exception as exc:  # noqa: BLE001 - the student gets an answer, the daemon keeps serving
+        log.exception("docker %s failed", argv[:1])
+        out.err.append(f"Error response from daemon: internal error: {exc}\n")
         code = 1
     _flush(out, stdio)
     return code
@@ -62,10 +66,20 @@ def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
         publish = []
     try:
         return engine.create_container(
-            image=spec.image, cmd=spec.cmd, name=spec.name.lstrip("/"), network=spec.network,
-            hostname=spec.hostname, publish=publish, publish_all=spec.publish_all and spec.network != "host",
-            expose=spec.expose, ip=spec.ip, mac=spec.mac, auto_remove=spec.auto_remove, tty=spec.tty,
-            interactive=spec.interactive)
+            image=spec.image,
+            cmd=spec.cmd,
+            name=spec.name.lstrip("/"),
+            network=spec.network,
+            hostname=spec.hostname,
+            publish=publish,
+            publish_all=spec.publish_all and spec.network != "host",
+            expose=spec.expose,
+            ip=spec.ip,
+            mac=spec.mac,
+            auto_remove=spec.auto_remove,
+            tty=spec.tty,
+            interactive=spec.interactive,
+        )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
 
@@ -171,7 +185,9 @@ def _rm(engine: Engine, req: cli.RmRequest, out: Output, *_):
             engine.remove_container(c, force=req.force)
             out.print(name)
         except EngineError as exc:
-            prefix = "Error: " if exc.not_found and engine.version == "19.03" else "Error response from daemon: "
+            prefix = (
+                "Error: " if exc.not_found and engine.version == "19.03" else "Error response from daemon: "
+            )
             out.warn(prefix + exc.message)
             code = 1
     return code
@@ -179,9 +195,18 @@ def _rm(engine: Engine, req: cli.RmRequest, out: Output, *_):
 
 def _ps(engine: Engine, req: cli.PsRequest, out: Output, *_):
     with engine.lock:
-        containers = sorted(engine.containers.values(), key=lambda c: c.created, reverse=True)
-        text = cli_format.format_ps(containers, all=req.all, quiet=req.quiet, no_trunc=req.no_trunc,
-                                    now=datetime.now(UTC))
+        text = cli_format.format_ps(
+            list(engine.containers.values()),
+            req.all,
+            req.quiet,
+            req.no_trunc,
+            now=datetime.now(UTC),
+            last=req.last,
+            latest=req.latest,
+            size=req.size,
+            template=req.format,
+            version=engine.version,
+        )
     out.out.append(text)
     return 0
 
@@ -192,7 +217,7 @@ def _port(engine: Engine, req: cli.PortRequest, out: Output, *_):
             c = engine.find_container(req.container)
         except EngineError as exc:
             raise cli.daemon_error("port", exc.message, engine.version) from None
-        text = cli_format.format_port(c, req.port or None)
+        text = cli_format.format_port(c, req.port, ref=req.container, version=engine.version)
     out.out.append(text)
     return 0
 
@@ -202,29 +227,28 @@ def _inspect(engine: Engine, req: cli.InspectRequest, out: Output, *_):
     with engine.lock:
         for name in req.names:
             obj = None
-            if req.kind in ("", "container") and (c := engine._lookup(name)) is not None:
-                obj = cli_format.inspect_container(c, list(engine.networks.values()))
+            if req.kind in ("", "container") and (c := engine.lookup(name)) is not None:
+                obj = cli_format.inspect_container(c, list(engine.networks.values()), version=engine.version)
             elif req.kind in ("", "network"):
                 try:
                     net = engine.find_network(name)
-                    obj = cli_format.inspect_network(net, list(engine.containers.values()))
                 except EngineError:
-                    obj = None
+                    net = None
+                if net is not None:
+                    obj = cli_format.inspect_network(
+                        net, list(engine.containers.values()), version=engine.version
+                    )
             if obj is None:
-                kind = {"container": "container", "network": "network"}.get(req.kind, "object")
+                kind = req.kind if req.kind in ("container", "network") else "object"
                 out.warn(f"Error: No such {kind}: {name}")
                 code = 1
             else:
                 objects.append(obj)
-    if req.format:
-        for obj in objects:
-            try:
-                out.print(cli_format.render_format(req.format, obj))
-            except cli.CliError as exc:
-                out.warn(exc.message)
-                return 1
-    else:
-        out.print(json.dumps(objects, indent=4))
+    if not req.format:
+        out.out.append(cli_format.format_inspect(objects))
+        return code
+    for obj in objects:
+        out.print(cli_format.render_format(req.format, obj))
     return code
 
 
@@ -237,18 +261,29 @@ def _exec(engine: Engine, req: cli.ExecRequest, out: Output, stdio, tty, conn) -
         if c.status != "running":
             raise cli.daemon_error("exec", f"Container {c.id} is not running", engine.version)
         argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": c.hostname,
-           "HOME": "/root", **({"TERM": "xterm"} if req.tty else {})}
+    env = {
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOSTNAME": c.hostname,
+        "HOME": "/root",
+        **({"TERM": "xterm"} if req.tty else {}),
+    }
     for item in req.env:
         key, _, value = item.partition("=")
         env[key] = value
     if req.detach:
-        engine.sb.popen([*argv, *req.cmd], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL)
+        engine.sb.popen(
+            [*argv, *req.cmd],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return 0
     if req.tty:
         master, slave = open_pty(None)
-        proc = engine.sb.popen([*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave)
+        proc = engine.sb.popen(
+            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave
+        )
         os.close(slave)
         code = relay_pty(master, stdio[0], stdio[1], conn, proc)
     else:
@@ -256,8 +291,10 @@ def _exec(engine: Engine, req: cli.ExecRequest, out: Output, stdio, tty, conn) -
         proc = engine.sb.popen([*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2])
         code = proc.wait()
     if code == 127 or code == 126:
-        out.warn(f'OCI runtime exec failed: exec failed: unable to start container process: exec: '
-                 f'"{req.cmd[0]}": executable file not found in $PATH: unknown')
+        out.warn(
+            f"OCI runtime exec failed: exec failed: unable to start container process: exec: "
+            f'"{req.cmd[0]}": executable file not found in $PATH: unknown'
+        )
     return code
 
 
@@ -267,41 +304,49 @@ def _logs(engine: Engine, req: cli.LogsRequest, out: Output, stdio, *_):
             c = engine.find_container(req.container)
         except EngineError as exc:
             raise cli.daemon_error("logs", exc.message, engine.version) from None
-    path = f"/var/lib/docker/containers/{c.id}/container.log"
+    path = f"/var/lib/docker/containers/{c.id}-json.log"
     tail = [] if req.tail in ("all", "") else ["-n", req.tail]
-    proc = engine.sb.popen([*engine.sb.nsenter_argv("host", student=True), "tail", *(tail or ["-n", "+1"]),
-                            *(["-f"] if req.follow else []), path],
-                           stdin=subprocess.DEVNULL, stdout=stdio[1], stderr=subprocess.DEVNULL)
+    proc = engine.sb.popen(
+        [
+            *engine.sb.nsenter_argv("host", student=True),
+            "tail",
+            *(tail or ["-n", "+1"]),
+            *(["-f"] if req.follow else []),
+            path,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=stdio[1],
+        stderr=subprocess.DEVNULL,
+    )
     return 0 if proc.wait() in (0, 1) else 1
 
 
 def _images(engine: Engine, req: cli.ImagesRequest, out: Output, *_):
-    if req.quiet:
-        for image in IMAGES:
-            out.print(IMAGE_IDS[image])
-        return 0
-    out.print(f"{'REPOSITORY':<20}{'TAG':<10}{'IMAGE ID':<16}{'CREATED':<16}SIZE")
-    sizes = {"nginx": "187MB", "httpd": "148MB", "busybox": "4.26MB", "alpine": "7.8MB"}
-    for image in IMAGES:
-        out.print(f"{image:<20}{'latest':<10}{IMAGE_IDS[image]:<16}{'2 weeks ago':<16}{sizes[image]}")
+    out.out.append(
+        cli_format.format_images(
+            now=datetime.now(UTC),
+            repository=req.repository,
+            quiet=req.quiet,
+            no_trunc=req.no_trunc,
+            template=req.format,
+            version=engine.version,
+        )
+    )
     return 0
 
 
 def _version(engine: Engine, req: cli.VersionRequest, out: Output, *_):
-    full = {"19.03": "19.03.15", "28": "28.5.2"}[engine.version]
-    out.print(f"Client: Docker Engine - Community\n Version:           {full}\n API version:       "
-              f"{'1.40' if engine.version == '19.03' else '1.51'}\n\nServer: Docker Engine - Community\n Engine:\n"
-              f"  Version:          {full}\n  (emulated by nslab)")
+    out.out.append(cli_format.format_version(engine.version))
     return 0
 
 
 def _info(engine: Engine, req: cli.InfoRequest, out: Output, *_):
     with engine.lock:
-        running = sum(c.status == "running" for c in engine.containers.values())
-        total = len(engine.containers)
-    out.print(f"Containers: {total}\n Running: {running}\n Paused: 0\n Stopped: {total - running}\n"
-              f"Images: {len(IMAGES)}\nServer Version: {cli.short_version(engine.version)}\n"
-              "Network: bridge host null\nName: docker-host")
+        out.out.append(
+            cli_format.format_info(
+                list(engine.containers.values()), list(engine.networks.values()), version=engine.version
+            )
+        )
     return 0
 
 
@@ -315,16 +360,29 @@ def _help(engine: Engine, req: cli.HelpRequest, out: Output, *_):
 
 def _network_ls(engine: Engine, req: cli.NetworkLsRequest, out: Output, *_):
     with engine.lock:
-        out.out.append(cli_format.format_network_ls(list(engine.networks.values()), quiet=req.quiet,
-                                                    no_trunc=req.no_trunc))
+        out.out.append(
+            cli_format.format_network_ls(
+                list(engine.networks.values()),
+                quiet=req.quiet,
+                no_trunc=req.no_trunc,
+                template=req.format,
+                version=engine.version,
+            )
+        )
     return 0
 
 
 def _network_create(engine: Engine, req: cli.NetworkCreateRequest, out: Output, *_):
     with engine.lock:
         try:
-            net = engine.create_network(name=req.name, subnet=req.subnet, gateway=req.gateway,
-                                        internal=req.internal, options=req.options, driver=req.driver)
+            net = engine.create_network(
+                name=req.name,
+                subnet=req.subnet,
+                gateway=req.gateway,
+                internal=req.internal,
+                options=req.options,
+                driver=req.driver,
+            )
         except EngineError as exc:
             raise cli.daemon_error("network create", exc.message, engine.version) from None
     out.print(net.id)
@@ -359,8 +417,10 @@ def _network_connect(engine: Engine, req, out: Output, *_):
 
 def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, stdio, *_):
     if not req.force:
-        out.print("WARNING! This will remove all custom networks not used by at least one container.\n"
-                  "Are you sure you want to continue? [y/N] ")
+        out.print(
+            "WARNING! This will remove all custom networks not used by at least one container.\n"
+            "Are you sure you want to continue? [y/N] "
+        )
         _flush(out, stdio)
         out.out.clear()
         answer = os.read(stdio[0], 64).decode(errors="replace").strip().lower()

@@ -23,9 +23,11 @@ from topology.docker.model import Container, Endpoint, Network, PortBinding
 from topology.docker.runtime import (
     KernelError,
     bridge_up_script,
+    heredoc,
     host_script,
     ip_batch,
     iptables_save,
+    iptables_save_started,
     random_veth,
     restore,
     spawn_container,
@@ -147,12 +149,12 @@ class Engine:
     # -- lookups -------------------------------------------------------------------------
 
     def find_container(self, ref: str) -> Container:
-        c = self._lookup(ref)
+        c = self.lookup(ref)
         if c is None:
             raise EngineError(f"No such container: {ref}", not_found=True)
         return c
 
-    def _lookup(self, ref: str) -> Container | None:
+    def lookup(self, ref: str) -> Container | None:
         ref = ref.lstrip("/")
         for c in self.containers.values():
             if c.name == ref or c.id == ref:
@@ -162,7 +164,7 @@ class Engine:
 
     def running_container(self, ref: str) -> Container | None:
         with self.lock:
-            c = self._lookup(ref)
+            c = self.lookup(ref)
             return c if c and c.status == "running" else None
 
     def host_pid(self, c: Container) -> int:
@@ -220,7 +222,7 @@ class Engine:
         else:
             name = _random_name({c.name for c in self.containers.values()})
         if network.startswith("container:"):
-            target = self._lookup(network.split(":", 1)[1])
+            target = self.lookup(network.split(":", 1)[1])
             if target is None:
                 raise EngineError(f"No such container: {network.split(':', 1)[1]}")
             network = f"container:{target.id}"
@@ -259,6 +261,7 @@ class Engine:
         mode = c.network_mode
         net = self.network_of_mode(mode)
         join_pid = 0
+        ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
         hosts_text, resolv, hostname = self._container_files(c, net)
         if mode.startswith("container:"):
             target = self.containers.get(mode.split(":", 1)[1])
@@ -277,30 +280,33 @@ class Engine:
             "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
         }
         argv = self._argv(c, files)
-        proc = spawn_container(
-            sb,
-            cid=c.id,
-            argv=argv,
-            hostname=hostname,
-            files=files,
-            new_netns=mode not in ("host",) and not join_pid,
-            join_pid=join_pid or (0 if mode != "host" else 0),
-            stdio=stdio,
-            env={
-                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "HOSTNAME": hostname,
-                "HOME": "/root",
-                **({"TERM": "xterm"} if c.tty else {}),
-            },
-        )
+        env = {
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOSTNAME": hostname,
+            "HOME": "/root",
+            **({"TERM": "xterm"} if c.tty else {}),
+        }
+        ruleset = iptables_save_started(sb) if net is not None else None  # read while the process starts
+        try:
+            proc = spawn_container(
+                sb,
+                cid=c.id,
+                argv=argv,
+                hostname=hostname,
+                files=files,
+                new_netns=mode != "host" and not join_pid,
+                join_pid=join_pid,
+                stdio=stdio,
+                env=env,
+            )
+        except BaseException:
+            self._release_addresses(c)
+            raise
         self.procs[c.id] = proc
         c.pid = proc.inner_pid
         try:
             if net is not None:
-                self._connect_endpoint(c, net, proc, gateway_endpoint=True)
-                self._publish(c, net)
-            elif mode == "host" and (c.port_specs or c.publish_all):
-                pass  # Docker drops the bindings; the CLI warned at create
+                self._connect(c, net, proc, gateway_endpoint=True, ep=ep, rs=rules.Ruleset.parse(ruleset()))
         except BaseException:
             self._kill(proc)
             self._teardown_network(c)
@@ -360,85 +366,108 @@ class Engine:
             resolv = "nameserver 198.51.100.53\n"
         return hosts, resolv, c.hostname
 
-    def _connect_endpoint(self, c: Container, net: Network, proc, *, gateway_endpoint: bool) -> Endpoint:
-        """Create the veth pair, address the container end, program the endpoint's rules."""
+    def _plan_endpoint(self, c: Container, net: Network, *, gateway_endpoint: bool, ip: str = "") -> Endpoint:
+        """Allocate the endpoint's address, MAC and veth names (no kernel work yet)."""
         try:
             ip = self.ipam.pool(net.subnet).request_address(
-                (c.requested_ip if gateway_endpoint else "") or None, network=net.name, network_id=net.id)
+                (c.requested_ip if gateway_endpoint else ip) or None, network=net.name, network_id=net.id
+            )
         except ipam_mod.IpamError as exc:
             raise EngineError(str(exc)) from None
-        try:
-            mac = (
-                c.requested_mac
-                if gateway_endpoint and c.requested_mac
-                else ipam_mod.mac_for(self.version, ip)
-            )
-            host_veth, peer = random_veth(), random_veth()
-            prefix = ipaddress.ip_network(net.subnet).prefixlen
-            ifname = f"eth{len(c.endpoints)}"
-            ep = Endpoint(
-                network=net.name,
-                ip=ip,
-                prefixlen=prefix,
-                gateway=net.gateway,
-                mac=mac,
-                ifname=ifname,
-                host_veth=host_veth,
-            )
-            mtu = 1500 if self.version != "19.03" else 0
-            outside = [
-                f"link add name {host_veth} txqueuelen 0 type veth peer name {peer} txqueuelen 0",
-                f"link set {peer} netns {proc.host_pid}",
-            ]
-            if mtu:
-                outside.append(f"link set {host_veth} mtu {mtu}")
-            outside += [f"link set {host_veth} master {net.bridge}", f"link set {host_veth} up"]
-            inside = [
-                f"link set {peer} down",
-                f"link set {peer} name {ifname}",
-                f"link set {ifname} address {mac}",
-            ]
-            if mtu:
-                inside.append(f"link set {ifname} mtu {mtu}")
-            inside += [f"addr add {ip}/{prefix} brd + dev {ifname}", f"link set {ifname} up"]
-            if gateway_endpoint and net.gateway and not (net.internal and self.version != "19.03"):
-                inside.append(f"route add default via {net.gateway} dev {ifname}")
-            netns = proc.netns
-            sysctl = (
-                "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
-                if self.version == "19.03"
-                else f"echo 1 > /proc/sys/net/ipv6/conf/{peer}/disable_ipv6; "
-                "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
-                "echo '0 2147483647' > /proc/sys/net/ipv4/ping_group_range"
-            )
-            program = rules.endpoint_add(
-                self.version, rules.Ruleset.parse(iptables_save(self.sb)), bridge=net.bridge, ip=ip
-            )
-            key = c.sandbox_key or f"/var/run/docker/netns/{secrets.token_hex(6)}"
-            script = (
-                ip_batch(outside)
-                + f"nsenter --net={netns} sh -c '{sysctl}'\n"
-                + ip_batch(inside, netns)
-                + restore(program.render())
-            )
-            if not c.endpoints:
-                script += (
-                    f"nsenter -t {self.sb.host_pid} -m sh -c "
-                    f"'mkdir -p /run/docker/netns && touch /run/docker/netns/{key.rsplit('/', 1)[1]} && "
-                    f"mount --bind /proc/{c.pid}/ns/net /run/docker/netns/{key.rsplit('/', 1)[1]}'\n"
-                )
-            host_script(self.sb, script)
-        except BaseException:
-            self.ipam.pool(net.subnet).release_address(ip)
-            raise
-        c.sandbox_key = key
+        mac = c.requested_mac if gateway_endpoint and c.requested_mac else ipam_mod.mac_for(self.version, ip)
+        ep = Endpoint(
+            network=net.name,
+            ip=ip,
+            prefixlen=ipaddress.ip_network(net.subnet).prefixlen,
+            gateway=net.gateway,
+            mac=mac,
+            ifname=f"eth{len(c.endpoints)}",
+            host_veth=random_veth(),
+        )
         c.endpoints.append(ep)
         return ep
 
-    def _publish(self, c: Container, net: Network) -> None:
-        """Allocate host ports, program Docker's rules and start docker-proxy for each binding."""
-        if net.internal:
-            return
+    def _endpoint_script(
+        self, c: Container, ep: Endpoint, net: Network, proc, *, gateway_endpoint: bool
+    ) -> str:
+        """Shell text wiring an endpoint as Docker does: veth pair, container end renamed and addressed."""
+        peer, ifname, mtu = random_veth(), ep.ifname, 1500 if self.version != "19.03" else 0
+        # Created straight in the container's netns: moving a link costs the kernel ~35 ms, same end state.
+        outside = [
+            f"link add name {ep.host_veth} txqueuelen 0 type veth peer name {peer} txqueuelen 0 "
+            f"netns {proc.host_pid}"
+        ]
+        if mtu:
+            outside.append(f"link set {ep.host_veth} mtu {mtu}")
+        outside += [f"link set {ep.host_veth} master {net.bridge}", f"link set {ep.host_veth} up"]
+        inside = [
+            f"link set {peer} down",
+            f"link set {peer} name {ifname}",
+            f"link set {ifname} address {ep.mac}",
+        ]
+        if mtu:
+            inside.append(f"link set {ifname} mtu {mtu}")
+        inside += [f"addr add {ep.ip}/{ep.prefixlen} brd + dev {ifname}", f"link set {ifname} up"]
+        if gateway_endpoint and net.gateway and not (net.internal and self.version != "19.03"):
+            inside.append(f"route add default via {net.gateway} dev {ifname}")
+        if self.version == "19.03":
+            sysctl = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
+        else:
+            sysctl = (
+                f"echo 1 > /proc/sys/net/ipv6/conf/{peer}/disable_ipv6; "
+                "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+                "echo '0 2147483647' > /proc/sys/net/ipv4/ping_group_range"
+            )
+        script = ip_batch(outside) + heredoc(
+            f"nsenter --net={proc.netns} sh -c '{sysctl}; exec ip -batch -'", "\n".join(inside)
+        )
+        if not c.sandbox_key:
+            key = secrets.token_hex(6)
+            c.sandbox_key = f"/var/run/docker/netns/{key}"
+            target = f"/run/docker/netns/{key}"
+            script += (
+                f"nsenter -t {self.sb.host_pid} -m sh -c "
+                f"': > {target} && exec mount --bind /proc/{c.pid}/ns/net {target}'\n"
+            )
+        return script
+
+    def _connect(
+        self,
+        c: Container,
+        net: Network,
+        proc,
+        *,
+        gateway_endpoint: bool,
+        ip: str = "",
+        ep: Endpoint | None = None,
+        rs: rules.Ruleset | None = None,
+    ) -> None:
+        """Attach a started container to a network: endpoint, its rules and (gateway endpoint) ports."""
+        ep = ep or self._plan_endpoint(c, net, gateway_endpoint=gateway_endpoint, ip=ip)
+        rs = rs or rules.Ruleset.parse(iptables_save(self.sb))
+        program = rules.endpoint_add(self.version, rs, bridge=net.bridge, ip=ep.ip, internal=net.internal)
+        rules_text = restore(program.render())
+        proxies = []
+        if gateway_endpoint and not net.internal:
+            text, proxies = self._publish(c, net, ep, program.ruleset)
+            rules_text += text
+        # Rules and links are independent: program them side by side.
+        script = f"(\n{rules_text}) &\nrules=$!\n" if rules_text else ""
+        script += self._endpoint_script(c, ep, net, proc, gateway_endpoint=gateway_endpoint)
+        script += "wait $rules\n" if rules_text else ""
+        try:
+            host_script(self.sb, script)
+        finally:
+            self.proxies[c.id] = [proxy for proxy, _fd, _b, _ip in proxies]
+        failure = ""
+        for proxy, fd, b, host_ip in proxies:
+            err = wait_proxy(proxy, fd)
+            failure = failure or (err and self._bind_failure(c, b, ep, host_ip, err))
+        if failure:
+            raise EngineError(failure)
+
+    def _publish(self, c: Container, net: Network, ep: Endpoint, rs: rules.Ruleset) -> tuple[str, list]:
+        """Allocate host ports, return the rules to apply and the docker-proxies started for them."""
         wanted = [_binding(spec) for spec in c.port_specs]
         if c.publish_all:
             explicit = {(b.container_port, b.proto) for b in wanted}
@@ -447,46 +476,57 @@ class Engine:
                 if (int(port), proto) not in explicit:
                     wanted.append(ports_mod.Binding(container_port=int(port), proto=proto))
         if not wanted:
-            return
+            return "", []
         if self.ports is None:
             port_range = host_script(self.sb, "cat /proc/sys/net/ipv4/ip_local_port_range")
             self.ports = ports_mod.PortAllocator(self.version, port_range)
-        ep = c.endpoints[0]
-        rs = rules.Ruleset.parse(iptables_save(self.sb))
-        text = []
+        text = ""
         try:
             for b in ports_mod.sort_bindings(self.version, wanted):
                 host_ip = b.host_ip or "0.0.0.0"
-                binding = PortBinding(container_port=b.container_port, proto=b.proto, host_ip=host_ip, host_port=0)
+                binding = PortBinding(
+                    container_port=b.container_port, proto=b.proto, host_ip=host_ip, host_port=0
+                )
                 ips = self._proxy_addresses(binding)
                 binding.host_port = self.ports.request(
                     ips if self.version != "19.03" else host_ip, b.proto, b.host_port, b.host_port_end or None
                 )
                 c.ports.append(binding)
-                program = rules.port_publish(self.version, rs, bridge=net.bridge, host_ip=host_ip,
-                                             host_port=binding.host_port, container_ip=ep.ip,
-                                             container_port=b.container_port, proto=b.proto)
+                program = rules.port_publish(
+                    self.version,
+                    rs,
+                    bridge=net.bridge,
+                    host_ip=host_ip,
+                    host_port=binding.host_port,
+                    container_ip=ep.ip,
+                    container_port=b.container_port,
+                    proto=b.proto,
+                )
                 rs = program.ruleset
-                text.append(program.render())
+                text += restore(program.render())
         except ports_mod.PortError as exc:
             raise EngineError(
                 f"driver failed programming external connectivity on endpoint {c.name} "
                 f"({secrets.token_hex(32)}): {exc}"
             ) from None
-        host_script(self.sb, "".join(restore(t) for t in text))
-        started = [
-            (*start_proxy(self.sb, proto=b.proto, host_ip=ip, host_port=b.host_port, container_ip=ep.ip,
-                          container_port=b.container_port), b, ip)
+        # The proxies start while the kernel is being programmed; their status is read afterwards.
+        proxies = [
+            (
+                *start_proxy(
+                    self.sb,
+                    proto=b.proto,
+                    host_ip=ip,
+                    host_port=b.host_port,
+                    container_ip=ep.ip,
+                    container_port=b.container_port,
+                ),
+                b,
+                ip,
+            )
             for b in c.ports
             for ip in self._proxy_addresses(b)
         ]
-        self.proxies[c.id] = [proc for proc, _fd, _b, _ip in started]
-        failure = ""
-        for proc, fd, b, ip in started:
-            err = wait_proxy(proc, fd)
-            failure = failure or (err and self._bind_failure(c, b, ep, ip, err))
-        if failure:
-            raise EngineError(failure)
+        return text, proxies
 
     def _proxy_addresses(self, b: PortBinding) -> list[str]:
         if self.version != "19.03" and b.host_ip == "0.0.0.0":
@@ -551,8 +591,13 @@ class Engine:
                 host_script(self.sb, script)
         except (KernelError, EngineError, subprocess.TimeoutExpired):
             pass
+        self._release_addresses(c)
+
+    def _release_addresses(self, c: Container) -> None:
+        """Give the container's host ports and addresses back to the allocators."""
         for b in c.ports:
-            self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
+            if self.ports is not None:
+                self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
         for ep in c.endpoints:
             self.ipam.pool(self.find_network(ep.network).subnet).release_address(ep.ip)
         c.ports = []
@@ -630,10 +675,7 @@ class Engine:
         icc = options.get("com.docker.network.bridge.enable_icc", "true").lower() not in ("false", "0")
         bridge = options.get("com.docker.network.bridge.name") or f"br-{nid[:12]}"
         if len(bridge) > 15:
-            raise EngineError(
-                f"failed to create network {name}: "
-                f"Error: interface name {bridge} too long"
-            )
+            raise EngineError(f"failed to create network {name}: Error: interface name {bridge} too long")
         if any(n.bridge == bridge for n in self.networks.values()):
             raise EngineError(f"bridge name {bridge} already in use")
         try:
@@ -691,13 +733,10 @@ class Engine:
 
     def remove_network(self, net: Network) -> None:
         if net.name in ("bridge", "host", "none"):
-            raise EngineError(
-                f"{net.name} is a pre-defined network and cannot be removed"
-            )
+            raise EngineError(f"{net.name} is a pre-defined network and cannot be removed")
         if any(ep.network == net.name for c in self.containers.values() for ep in c.endpoints):
             raise EngineError(
-                f"error while removing network: network {net.name} "
-                f"id {net.id} has active endpoints"
+                f"error while removing network: network {net.name} id {net.id} has active endpoints"
             )
         program = rules.network_remove(
             self.version,
@@ -713,27 +752,21 @@ class Engine:
 
     def connect(self, net: Network, c: Container, ip: str = "") -> None:
         if any(ep.network == net.name for ep in c.endpoints):
-            raise EngineError(
-                f"endpoint with name {c.name} already exists in network "
-                f"{net.name}"
-            )
+            raise EngineError(f"endpoint with name {c.name} already exists in network {net.name}")
         if c.network_mode in ("host", "none") or c.network_mode.startswith("container:"):
             raise EngineError(
-                "container cannot be disconnected from host network or "
-                "connected to host network"
+                "container cannot be disconnected from host network or connected to host network"
                 if c.network_mode == "host"
                 else f"Error response from daemon: Container {c.id[:12]} is not connected to a bridge network"
             )
         if c.status != "running":
             raise EngineError(f"Container {c.id} is not running")
-        self._connect_endpoint(c, net, self.procs[c.id], gateway_endpoint=False)
+        self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip)
 
     def disconnect(self, net: Network, c: Container) -> None:
         ep = next((e for e in c.endpoints if e.network == net.name), None)
         if ep is None:
-            raise EngineError(
-                f"container {c.id} is not connected to network {net.name}"
-            )
+            raise EngineError(f"container {c.id} is not connected to network {net.name}")
         rs = rules.Ruleset.parse(iptables_save(self.sb))
         script = ""
         if ep is c.endpoints[0] and c.ports:
@@ -807,8 +840,13 @@ def _binding(spec: str) -> ports_mod.Binding:
     host, cport = rest.rsplit(":", 1)
     host_ip, host_ports = host.rsplit(":", 1)
     first, _, last = host_ports.partition("-")
-    return ports_mod.Binding(container_port=int(cport), proto=proto, host_ip=host_ip,
-                             host_port=int(first or 0), host_port_end=int(last or 0))
+    return ports_mod.Binding(
+        container_port=int(cport),
+        proto=proto,
+        host_ip=host_ip,
+        host_port=int(first or 0),
+        host_port_end=int(last or 0),
+    )
 
 
 def _random_name(taken: set[str]) -> str:

@@ -54,7 +54,25 @@ def host_script(sb: Sandbox, script: str, *, timeout: float = 20) -> str:
 
 def iptables_save(sb: Sandbox) -> str:
     """The Docker host's IPv4 ruleset."""
-    return host_script(sb, "iptables-save")
+    return iptables_save_started(sb)()
+
+
+def iptables_save_started(sb: Sandbox):
+    """Start reading the Docker host's ruleset; the returned function waits for it."""
+    proc = sb.popen(
+        [*sb.nsenter_argv("host"), "iptables-save"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    def result() -> str:
+        out, err = proc.communicate(timeout=20)
+        if proc.returncode != 0:
+            raise KernelError(err.decode(errors="replace").strip() or "iptables-save failed")
+        return out.decode()
+
+    return result
 
 
 def heredoc(command: str, body: str) -> str:
@@ -199,14 +217,14 @@ def spawn_container(
     # The command stays on bwrap's command line: bwrap takes only options from --args.
     args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
     keep = [info_w, block_r, args_r, *pipes]
-    log = f"/var/lib/docker/containers/{cid}/container.log"
+    log = f"/var/lib/docker/containers/{cid}-json.log"
     if join_pid:
         netns = [f"--net=/proc/{join_pid}/ns/net"]
     else:
         netns = ["-n"]
     nsenter = ["nsenter", "-t", str(sb.host_pid), "-U", "-p", "-m", *netns, "--preserve-credentials", "--"]
     redirect = "" if stdio else f' >>"{log}" 2>&1 </dev/null'
-    shell = f'mkdir -p /var/lib/docker/containers/{cid} && exec bwrap --args {args_r} -- "$@"{redirect}'
+    shell = f'exec bwrap --args {args_r} -- "$@"{redirect}'
     kwargs = {}
     if stdio:
         kwargs = {"stdin": stdio[0], "stdout": stdio[1], "stderr": stdio[2]}

@@ -1,0 +1,1480 @@
+"""The docker CLI emulation: argv parsing with Docker's texts, and Docker's output formats."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from topology.docker import cli
+from topology.docker import cli_format as fmt
+from topology.docker.cli import (
+    CliError,
+    ContainerSpec,
+    CreateRequest,
+    ExecRequest,
+    HelpRequest,
+    ImagesRequest,
+    InfoRequest,
+    InspectRequest,
+    LogsRequest,
+    NetworkConnectRequest,
+    NetworkCreateRequest,
+    NetworkDisconnectRequest,
+    NetworkLsRequest,
+    NetworkPruneRequest,
+    NetworkRmRequest,
+    PortRequest,
+    PortSpec,
+    PsRequest,
+    Request,
+    RestartRequest,
+    RmRequest,
+    RunRequest,
+    StartRequest,
+    StopRequest,
+    VersionRequest,
+    parse,
+)
+from topology.docker.model import Container, Endpoint, Network, PortBinding
+
+V19, V28 = "19.03", "28"
+BOTH = pytest.mark.parametrize("version", [V19, V28])
+NOW = "2024-05-01T12:00:00Z"
+
+
+def spec_of(argv: list[str], version: str = V19) -> ContainerSpec:
+    req = parse(["run", *argv], version)
+    assert isinstance(req, RunRequest)
+    return req.spec
+
+
+def fails(argv: list[str], version: str = V19) -> CliError:
+    with pytest.raises(CliError) as info:
+        parse(argv, version)
+    return info.value
+
+
+# -- every error text the parser produces ----------------------------------------------------------
+
+RUN_USAGE = "Usage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]"
+SEE_RUN = "See 'docker run --help'."
+MORE_RUN = "Run 'docker run --help' for more information"
+
+PARSE_ERRORS = [
+    (V19, ["run", "--foo", "nginx"], f"unknown flag: --foo\n{SEE_RUN}", 125),
+    (V28, ["run", "--foo", "nginx"], f"unknown flag: --foo\n\n{RUN_USAGE}\n\n{MORE_RUN}", 125),
+    (V19, ["run", "-z", "nginx"], f"unknown shorthand flag: 'z' in -z\n{SEE_RUN}", 125),
+    (V19, ["run", "-dz", "nginx"], f"unknown shorthand flag: 'z' in -z\n{SEE_RUN}", 125),
+    (V28, ["run", "-itz", "nginx"], f"unknown shorthand flag: 'z' in -z\n\n{RUN_USAGE}\n\n{MORE_RUN}", 125),
+    (V19, ["run", "---x", "nginx"], f"bad flag syntax: ---x\n{SEE_RUN}", 125),
+    (V19, ["run", "-p"], f"flag needs an argument: 'p' in -p\n{SEE_RUN}", 125),
+    (V19, ["run", "--name"], f"flag needs an argument: --name\n{SEE_RUN}", 125),
+    (
+        V19,
+        ["run", "-d=maybe", "nginx"],
+        'invalid argument "maybe" for "-d, --detach" flag: strconv.ParseBool: parsing "maybe": invalid '
+        "syntax\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V19,
+        ["run", "--dns", "abc", "nginx"],
+        f'invalid argument "abc" for "--dns" flag: abc is not an ip address\n{SEE_RUN}',
+        125,
+    ),
+    (
+        V19,
+        ["run", "--add-host", "abc", "nginx"],
+        f'invalid argument "abc" for "--add-host" flag: bad format for add-host: "abc"\n{SEE_RUN}',
+        125,
+    ),
+    (
+        V19,
+        ["run", "--add-host", "db:x", "nginx"],
+        f'invalid argument "db:x" for "--add-host" flag: invalid IP address in add-host: "x"\n{SEE_RUN}',
+        125,
+    ),
+    (
+        V19,
+        ["run", "--link", "a:b:c", "nginx"],
+        f'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c\n{SEE_RUN}',
+        125,
+    ),
+    (
+        V19,
+        ["stop", "-t", "x", "web"],
+        'invalid argument "x" for "-t, --time" flag: strconv.ParseInt: parsing "x": invalid syntax\n'
+        "See 'docker stop --help'.",
+        125,
+    ),
+    (
+        V28,
+        ["stop", "-t", "x", "web"],
+        'invalid argument "x" for "-t, --timeout" flag: strconv.ParseInt: parsing "x": invalid syntax\n\n'
+        "Usage:  docker stop [OPTIONS] CONTAINER [CONTAINER...]\n\nRun 'docker stop --help' for more "
+        "information",
+        125,
+    ),
+    (
+        V19,
+        ["run"],
+        '"docker run" requires at least 1 argument.\n'
+        f"{SEE_RUN}\n\n{RUN_USAGE}\n\nRun a command in a new container",
+        1,
+    ),
+    (
+        V28,
+        ["run"],
+        f"docker: 'docker run' requires at least 1 argument\n\n{RUN_USAGE}\n\nSee 'docker run --help' for "
+        "more information",
+        1,
+    ),
+    (
+        V19,
+        ["exec", "web"],
+        "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'.\n\n"
+        "Usage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container",
+        1,
+    ),
+    (
+        V19,
+        ["ps", "x"],
+        "\"docker ps\" accepts no arguments.\nSee 'docker ps --help'.\n\nUsage:  docker ps [OPTIONS]\n\nList "
+        "containers",
+        1,
+    ),
+    (
+        V28,
+        ["ps", "x"],
+        "docker: 'docker ps' accepts no arguments\n\nUsage:  docker ps [OPTIONS]\n\n"
+        "Run 'docker ps --help' for more information",
+        1,
+    ),
+    (
+        V19,
+        ["port"],
+        "\"docker port\" requires at least 1 and at most 2 arguments.\nSee 'docker port --help'.\n\n"
+        "Usage:  docker port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
+        "List port mappings or a specific mapping for the container",
+        1,
+    ),
+    (
+        V19,
+        ["network", "connect", "net1"],
+        "\"docker network connect\" requires exactly 2 arguments.\nSee 'docker network connect --help'.\n\n"
+        "Usage:  docker network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network",
+        1,
+    ),
+    (
+        V28,
+        ["network", "create"],
+        "docker: 'docker network create' requires 1 argument\n\n"
+        "Usage:  docker network create [OPTIONS] NETWORK\n\nRun 'docker network create --help' for more "
+        "information",
+        1,
+    ),
+    (
+        V19,
+        ["images", "a", "b"],
+        "\"docker images\" requires at most 1 argument.\nSee 'docker images --help'.\n\n"
+        "Usage:  docker images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images",
+        1,
+    ),
+    (V19, ["foo"], "docker: 'foo' is not a docker command.\nSee 'docker --help'", 1),
+    (V28, ["foo"], "docker: unknown command: docker foo\n\nRun 'docker --help' for more information", 1),
+    (
+        V28,
+        ["network", "foo"],
+        "docker: unknown command: docker network foo\n\nUsage:  docker network\n\n"
+        "Run 'docker network --help' for more information",
+        1,
+    ),
+    (
+        V28,
+        ["--foo"],
+        "unknown flag: --foo\n\nUsage:  docker [OPTIONS] COMMAND [ARG...]\n\nRun 'docker --help' for more "
+        "information",
+        125,
+    ),
+    (V19, ["run", "-p", "abc", "nginx"], f"docker: Invalid containerPort: abc.\n{SEE_RUN}", 125),
+    (V28, ["run", "-p", "abc", "nginx"], f"docker: invalid containerPort: abc\n\n{MORE_RUN}", 125),
+    (V19, ["run", "-p", "99999:80", "nginx"], f"docker: Invalid hostPort: 99999.\n{SEE_RUN}", 125),
+    (V28, ["run", "-p", "99999:80", "nginx"], f"docker: invalid hostPort: 99999\n\n{MORE_RUN}", 125),
+    (V19, ["run", "-p", "8080:80/foo", "nginx"], f"docker: Invalid proto: foo.\n{SEE_RUN}", 125),
+    (V28, ["run", "-p", "8080:80/FOO", "nginx"], f"docker: invalid proto: foo\n\n{MORE_RUN}", 125),
+    (V19, ["run", "-p", "1.2.3:80:80", "nginx"], f"docker: Invalid ip address: 1.2.3.\n{SEE_RUN}", 125),
+    (V28, ["run", "-p", "1.2.3:80:80", "nginx"], f"docker: invalid IP address: 1.2.3\n\n{MORE_RUN}", 125),
+    (
+        V19,
+        ["run", "-p", "::1:8080:80", "nginx"],
+        f"docker: Invalid ip address ::1: address ::1:: too many colons in address.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V28,
+        ["run", "-p", "[::1:8080:80", "nginx"],
+        f"docker: invalid IP address [::1: address [::1:: missing ']' in address\n\n{MORE_RUN}",
+        125,
+    ),
+    (V19, ["run", "-p", "/udp", "nginx"], f"docker: No port specified: /udp<empty>.\n{SEE_RUN}", 125),
+    (V28, ["run", "-p", ":", "nginx"], f"docker: no port specified: :<empty>\n\n{MORE_RUN}", 125),
+    (
+        V19,
+        ["run", "-p", "8000-8001:80-81", "nginx"],
+        f"docker: port ranges are not supported in this lab: 8000-8001:80-81.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "-p", "8000-8001:80-85", "nginx"],
+        f"docker: Invalid ranges specified for container and host Ports: 80-85 and 8000-8001.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "-p", "target=80,bogus", "nginx"],
+        f"docker: invalid publish opts format (should be name=value but got 'bogus').\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--expose", "80:80", "nginx"],
+        f"docker: invalid port format for --expose: 80:80.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--expose", "abc", "nginx"],
+        'docker: invalid range format for --expose: abc, error: strconv.ParseUint: parsing "abc": invalid '
+        f"syntax.\n{SEE_RUN}",
+        125,
+    ),
+    (V19, ["run", "--mac-address", "zz", "nginx"], f"docker: zz is not a valid mac address.\n{SEE_RUN}", 125),
+    (
+        V28,
+        ["run", "--mac-address", "zz", "nginx"],
+        f"docker: zz is not a valid mac address\n\n{MORE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--rm", "--restart", "always", "nginx"],
+        f"docker: Conflicting options: --restart and --rm.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["create", "-p", "abc", "nginx"],
+        "docker: Invalid containerPort: abc.\nSee 'docker create --help'.",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:", "nginx"],
+        "docker: Error response from daemon: Invalid network mode: invalid container format "
+        "container:<name|id>.\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "-p", "80", "nginx"],
+        "docker: Error response from daemon: conflicting options: port publishing and the container type "
+        "network mode.\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V28,
+        ["run", "--net", "container:web", "-p", "80", "nginx"],
+        "docker: Error response from daemon: conflicting options: port publishing and the container type "
+        "network mode"
+        f"\n\n{MORE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "-P", "nginx"],
+        "docker: Error response from daemon: conflicting options: port publishing and the container type "
+        "network mode.\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "--expose", "80", "nginx"],
+        "docker: Error response from daemon: conflicting options: port exposing and the container type "
+        "network mode.\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "-h", "x", "nginx"],
+        f"docker: Error response from daemon: conflicting options: hostname and the network mode.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "--link", "db", "nginx"],
+        "docker: Error response from daemon: conflicting options: container type network can't be used with "
+        "links. "
+        f"This would result in undefined behavior.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "--dns", "1.1.1.1", "nginx"],
+        f"docker: Error response from daemon: conflicting options: dns and the network mode.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "container:web", "--add-host", "db:1.2.3.4", "nginx"],
+        "docker: Error response from daemon: conflicting options: custom host-to-IP mapping and the network "
+        "mode.\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "host", "--mac-address", "02:42:ac:11:00:02", "nginx"],
+        "docker: Error response from daemon: conflicting options: mac-address and the network "
+        f"mode.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "host", "--link", "db", "nginx"],
+        "docker: Error response from daemon: conflicting options: host type networking can't be used with "
+        "links. "
+        f"This would result in undefined behavior.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["create", "--net", "container:web", "-p", "80", "nginx"],
+        "Error response from daemon: conflicting options: port publishing and the container type network "
+        "mode",
+        1,
+    ),
+    (
+        V19,
+        ["run", "--ip", "abc", "nginx"],
+        f"docker: Error response from daemon: invalid IPv4 address: abc.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--name", "-bad", "nginx"],
+        "docker: Error response from daemon: Invalid container name (-bad), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+        "are allowed.\n" + SEE_RUN,
+        125,
+    ),
+    (
+        V28,
+        ["run", "--network", "net1", "--network", "host", "nginx"],
+        "docker: conflicting options: cannot attach both user-defined and non-user-defined network-modes"
+        f"\n\n{MORE_RUN}",
+        125,
+    ),
+    (
+        V28,
+        ["run", "--network", "a", "--network", "a", "nginx"],
+        f'docker: network "a" is specified multiple times\n\n{MORE_RUN}',
+        125,
+    ),
+    (
+        V19,
+        ["network", "create", "--gateway", "10.0.0.1", "n1"],
+        "every ip-range or gateway must have a corresponding subnet",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "--subnet", "10.0.0.0/24", "--gateway", "10.1.0.1", "n1"],
+        "no matching subnet for gateway 10.1.0.1",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "--subnet", "foo", "--gateway", "10.0.0.1", "n1"],
+        "invalid subnet: invalid CIDR address: foo",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "--subnet", "10.0.0.0/16", "--subnet", "10.0.1.0/24", "n1"],
+        "multiple overlapping subnet configuration is not supported",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "--subnet", "foo", "n1"],
+        "Error response from daemon: invalid CIDR address: foo",
+        1,
+    ),
+    (
+        V28,
+        ["network", "create", "--subnet", "foo", "n1"],
+        "Error response from daemon: invalid network config:\ninvalid subnet foo: invalid CIDR block "
+        "notation",
+        1,
+    ),
+    (
+        V28,
+        ["network", "create", "--subnet", "10.0.0.1/24", "n1"],
+        "Error response from daemon: invalid network config:\ninvalid subnet 10.0.0.1/24: it should be "
+        "10.0.0.0/24",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "bridge"],
+        "Error response from daemon: bridge is a pre-defined network and cannot be created",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "-d", "host", "h2"],
+        'Error response from daemon: only one instance of "host" network is allowed',
+        1,
+    ),
+    (V19, ["network", "create", "-d", "foo", "n1"], 'Error response from daemon: plugin "foo" not found', 1),
+    (
+        V19,
+        ["network", "create", "-d", "macvlan", "n1"],
+        'network driver "macvlan" is not supported in this lab; use "bridge"',
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "--ipv6", "n1"],
+        "this lab supports one IPv4 --subnet per network (no --ipv6)",
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "-o", "com.docker.network.bridge.enable_icc=x", "n1"],
+        "Error response from daemon: failed to parse com.docker.network.bridge.enable_icc value: x "
+        '(strconv.ParseBool: parsing "x": invalid syntax)',
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "-o", "com.docker.network.driver.mtu=big", "n1"],
+        "Error response from daemon: failed to parse com.docker.network.driver.mtu value: big "
+        '(strconv.Atoi: parsing "big": invalid syntax)',
+        1,
+    ),
+    (
+        V19,
+        ["network", "create", "-o", "com.docker.network.bridge.host_binding_ipv4=x", "n1"],
+        "Error response from daemon: failed to parse com.docker.network.bridge.host_binding_ipv4 value: x "
+        "(nil ip)",
+        1,
+    ),
+    (V19, ["inspect", "--type", "foo", "web"], '"foo" is not a valid value for --type', 1),
+    (V19, ["inspect", "-f", "{{.Foo", "web"], "Template parsing error: template: :1: unclosed action", 1),
+    (V28, ["ps", "--format", "table {{.Names"], "Template parsing error: template: :1: unclosed action", 1),
+    (
+        V19,
+        ["network", "ls", "--format", "{{end}}"],
+        "Template parsing error: template: :1: unexpected {{end}}",
+        1,
+    ),
+    (V19, ["help", "nope"], "unknown help topic: nope", 1),
+]
+
+
+@pytest.mark.parametrize(("version", "argv", "message", "code"), PARSE_ERRORS)
+def test_error_texts(version, argv, message, code):
+    error = fails(argv, version)
+    assert (error.message, error.exit_code) == (message, code)
+
+
+def test_19_03_errors_of_management_commands_print_their_usage():
+    error = fails(["network", "foo"], V19)
+    assert error.exit_code == 1
+    assert error.message.startswith("\nUsage:\tdocker network COMMAND\n\nManage networks\n\nCommands:\n")
+    assert "  connect     Connect a container to a network\n" in error.message
+    flag = fails(["--foo"], V19)
+    assert flag.exit_code == 125
+    assert flag.message.startswith(
+        "unknown flag: --foo\nSee 'docker --help'.\n\nUsage:\tdocker [OPTIONS] COMMAND\n"
+    )
+
+
+# -- docker run / create ---------------------------------------------------------------------------
+
+
+@BOTH
+def test_run_minimal(version):
+    req = parse(["run", "nginx"], version)
+    assert req == RunRequest(ContainerSpec(image="nginx"))
+    assert isinstance(req, Request)
+
+
+@pytest.mark.parametrize(
+    ("flags", "detach", "interactive", "tty"),
+    [
+        (["-d"], True, False, False),
+        (["--detach"], True, False, False),
+        (["-i"], False, True, False),
+        (["-t"], False, False, True),
+        (["-it"], False, True, True),
+        (["-dit"], True, True, True),
+        (["-ti", "-d"], True, True, True),
+        (["--detach=false", "-i=true"], False, True, False),
+        (["-d=0", "--tty=T"], False, False, True),
+    ],
+)
+def test_run_boolean_flags(flags, detach, interactive, tty):
+    req = parse(["run", *flags, "busybox"])
+    assert isinstance(req, RunRequest)
+    assert (req.detach, req.spec.interactive, req.spec.tty) == (detach, interactive, tty)
+
+
+def test_run_command_and_flags_after_the_image_belong_to_the_container():
+    spec = spec_of(["-d", "busybox", "sh", "-c", "echo hi; sleep 1", "--name", "x", "-p", "80"])
+    assert spec.image == "busybox"
+    assert spec.cmd == ["sh", "-c", "echo hi; sleep 1", "--name", "x", "-p", "80"]
+    assert (spec.name, spec.ports) == ("", [])
+
+
+def test_run_double_dash_ends_the_flags():
+    assert spec_of(["--", "nginx", "-d"]).cmd == ["-d"]
+    assert spec_of(["-d", "--", "-weird-image"]).image == "-weird-image"
+
+
+@pytest.mark.parametrize("argv", [["--name", "web"], ["--name=web"], ["--name", "/web"]])
+def test_run_name_forms(argv):
+    assert spec_of([*argv, "nginx"]).name == "web"
+
+
+@pytest.mark.parametrize(
+    ("argv", "network"),
+    [
+        ([], "bridge"),
+        (["--network", "bridge"], "bridge"),
+        (["--net=none"], "none"),
+        (["--net", "host"], "host"),
+        (["--network=container:web"], "container:web"),
+        (["--network", "mynet"], "mynet"),
+        (["--network", "default"], "bridge"),
+    ],
+)
+@BOTH
+def test_run_network_modes(argv, network, version):
+    assert spec_of([*argv, "nginx"], version).network == network
+
+
+def test_run_network_last_value_wins_in_19_03_and_28_keeps_all_user_networks():
+    assert spec_of(["--net", "a", "--net", "b", "nginx"], V19).network == "b"
+    spec = spec_of(["--network", "a", "--network", "b", "nginx"], V28)
+    assert (spec.network, spec.extra_networks) == ("a", ["b"])
+
+
+def test_run_28_network_advanced_syntax():
+    spec = spec_of(["--network", "name=mynet,alias=web1,ip=10.1.0.5", "nginx"], V28)
+    assert (spec.network, spec.aliases, spec.ip) == ("mynet", ["web1"], "10.1.0.5")
+    error = fails(["run", "--network", "name=mynet,colour=red", "nginx"], V28)
+    assert error.message.startswith(
+        'invalid argument "name=mynet,colour=red" for "--network" flag: invalid field key colour'
+    )
+
+
+@pytest.mark.parametrize(
+    ("publish", "expected"),
+    [
+        ("8080:80", PortSpec(80, "tcp", "", 8080)),
+        ("127.0.0.1:8080:80", PortSpec(80, "tcp", "127.0.0.1", 8080)),
+        ("127.0.0.1::80", PortSpec(80, "tcp", "127.0.0.1", 0)),
+        ("80", PortSpec(80, "tcp", "", 0)),
+        ("53/udp", PortSpec(53, "udp", "", 0)),
+        ("5353:53/UDP", PortSpec(53, "udp", "", 5353)),
+        ("8080:80/tcp", PortSpec(80, "tcp", "", 8080)),
+        ("0.0.0.0:8080:80/sctp", PortSpec(80, "sctp", "0.0.0.0", 8080)),
+        ("[::1]:8080:80", PortSpec(80, "tcp", "::1", 8080)),
+        ("8080:80/", PortSpec(80, "tcp", "", 8080)),
+        ("published=8080,target=80", PortSpec(80, "tcp", "", 8080)),
+        ("target=53,protocol=udp", PortSpec(53, "udp", "", 0)),
+        ("08080:080", PortSpec(80, "tcp", "", 8080)),
+        ("8000-8000:80", PortSpec(80, "tcp", "", 8000)),
+    ],
+)
+@BOTH
+def test_publish_forms(publish, expected, version):
+    spec = spec_of(["-p", publish, "nginx"], version)
+    assert spec.ports == [expected]
+    assert spec.publish == [publish]
+
+
+@BOTH
+def test_publish_short_flag_forms(version):
+    for argv in (["-p8080:80"], ["-p=8080:80"], ["--publish=8080:80"], ["-dp", "8080:80"]):
+        assert spec_of([*argv, "nginx"], version).ports == [PortSpec(80, "tcp", "", 8080)]
+
+
+def test_publish_several_and_publish_all():
+    spec = spec_of(["-p", "80", "-p", "443:443", "-P", "nginx"])
+    assert [p.container_port for p in spec.ports] == [80, 443]
+    assert spec.publish_all
+    assert spec_of(["--publish-all", "nginx"]).publish_all
+
+
+def test_expose_forms():
+    spec = spec_of(
+        ["--expose", "80", "--expose", "53/udp", "--expose", "8000-8002", "--expose", "80", "nginx"]
+    )
+    assert spec.expose == ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"]
+
+
+def test_run_other_container_options():
+    spec = spec_of(
+        [
+            "--ip", "172.20.0.10",
+            "--mac-address", "02:42:ac:14:00:0a",
+            "-h", "box",
+            "--rm",
+            "--dns", "1.1.1.1",
+            "--add-host", "db:10.0.0.5",
+            "--link", "db:database",
+            "--network-alias", "www",
+            "-e", "A=1",
+            "-w", "/tmp",
+            "-u", "nobody",
+            "--entrypoint", "",
+            "-v", "/x:/y",
+            "--privileged",
+            "nginx",
+        ]
+    )  # fmt: skip
+    assert (spec.ip, spec.mac, spec.hostname, spec.auto_remove) == (
+        "172.20.0.10",
+        "02:42:ac:14:00:0a",
+        "box",
+        True,
+    )
+    assert (spec.dns, spec.add_hosts, spec.links, spec.aliases) == (
+        ["1.1.1.1"],
+        ["db:10.0.0.5"],
+        ["db:database"],
+        ["www"],
+    )
+    assert (spec.env, spec.workdir, spec.user, spec.entrypoint) == (["A=1"], "/tmp", "nobody", "")
+    assert spec.unsupported == ["privileged", "volume"]
+    assert spec_of(["--hostname=box", "nginx"]).hostname == "box"
+    assert spec_of(["nginx"]).entrypoint is None
+
+
+def test_add_host_forms_per_version():
+    assert spec_of(["--add-host", "gw:host-gateway", "nginx"], V28).add_hosts == ["gw:host-gateway"]
+    assert spec_of(["--add-host", "v6=[::1]", "nginx"], V28).add_hosts == ["v6=[::1]"]
+    assert fails(["run", "--add-host", "gw:host-gateway", "nginx"], V19).exit_code == 125
+
+
+@BOTH
+def test_host_mode_publishing_is_a_warning(version):
+    req = parse(["run", "-d", "--net=host", "-p", "80:80", "nginx"], version)
+    assert isinstance(req, RunRequest)
+    assert req.warnings == ["WARNING: Published ports are discarded when using host network mode"]
+    assert req.spec.ports == [PortSpec(80, "tcp", "", 80)]
+    quiet = parse(["run", "-d", "--net=host", "-P", "nginx"], version)
+    assert isinstance(quiet, RunRequest) and quiet.warnings == []
+    created = parse(["create", "--net=host", "-p", "80", "nginx"], version)
+    assert isinstance(created, CreateRequest) and created.warnings == [cli.HOST_MODE_WARNING]
+
+
+def test_container_mode_conflicts_come_in_the_spec_order():
+    argv = [
+        "--net=container:web", "-h", "x", "--link", "db", "--dns", "1.1.1.1", "--add-host", "a:1.2.3.4",
+        "--mac-address", "02:42:ac:11:00:02", "-p", "80", "--expose", "81",
+    ]  # fmt: skip
+    order = [
+        ("-h", 2, "hostname and the network mode"),
+        ("--link", 2, "container type network can't be used with links"),
+        ("--dns", 2, "dns and the network mode"),
+        ("--add-host", 2, "custom host-to-IP mapping and the network mode"),
+        ("--mac-address", 2, "mac-address and the network mode"),
+        ("-p", 2, "port publishing and the container type network mode"),
+        ("--expose", 2, "port exposing and the container type network mode"),
+    ]
+    for flag, width, text in order:
+        assert text in fails(["run", *argv, "nginx"], V19).message
+        i = argv.index(flag)
+        del argv[i : i + width]
+    assert spec_of([*argv, "nginx"], V19).network == "container:web"
+
+
+def test_mac_address_with_container_mode_is_allowed_in_28():
+    spec = spec_of(["--net=container:web", "--mac-address", "02:42:ac:11:00:02", "nginx"], V28)
+    assert spec.mac == "02:42:ac:11:00:02"
+
+
+@BOTH
+def test_create(version):
+    req = parse(["create", "-it", "--name", "c1", "-p", "80", "busybox", "sh"], version)
+    assert isinstance(req, CreateRequest)
+    assert (req.spec.name, req.spec.cmd, req.spec.interactive, req.spec.tty) == ("c1", ["sh"], True, True)
+    assert fails(["create", "-d", "nginx"], version).exit_code == 125
+
+
+def test_container_run_is_run():
+    assert parse(["container", "run", "-d", "nginx"]) == parse(["run", "-d", "nginx"])
+
+
+def test_parse_port_spec_is_public():
+    assert cli.parse_port_spec("127.0.0.1::80/udp") == [PortSpec(80, "udp", "127.0.0.1", 0)]
+    with pytest.raises(CliError):
+        cli.parse_port_spec("x")
+
+
+# -- other container commands ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["ps"], PsRequest()),
+        (["ps", "-a"], PsRequest(all=True)),
+        (["ps", "-aq"], PsRequest(all=True, quiet=True)),
+        (["ps", "--no-trunc", "-q"], PsRequest(quiet=True, no_trunc=True)),
+        (["ps", "-n", "2"], PsRequest(last=2)),
+        (["ps", "-l", "-s"], PsRequest(latest=True, size=True)),
+        (
+            ["ps", "-f", "name=web", "--format", "{{.Names}}"],
+            PsRequest(filters=["name=web"], format="{{.Names}}"),
+        ),
+        (["container", "ls", "-a"], PsRequest(all=True)),
+        (["container", "list"], PsRequest()),
+        (["container", "ps", "--all"], PsRequest(all=True)),
+    ],
+)
+def test_ps(argv, expected):
+    assert parse(argv) == expected
+
+
+def test_port():
+    assert parse(["port", "web"]) == PortRequest("web")
+    assert parse(["port", "web", "80/tcp"]) == PortRequest("web", "80/tcp")
+    assert parse(["container", "port", "web", "53/udp"]) == PortRequest("web", "53/udp")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["inspect", "web"], InspectRequest(["web"])),
+        (
+            ["inspect", "-f", "{{.State.Pid}}", "web", "db"],
+            InspectRequest(["web", "db"], format="{{.State.Pid}}"),
+        ),
+        (["inspect", "--format={{.Id}}", "web"], InspectRequest(["web"], format="{{.Id}}")),
+        (["inspect", "--type", "network", "bridge"], InspectRequest(["bridge"], kind="network")),
+        (["container", "inspect", "-s", "web"], InspectRequest(["web"], kind="container", size=True)),
+        (["network", "inspect", "-v", "bridge"], InspectRequest(["bridge"], kind="network", verbose=True)),
+        (
+            ["network", "inspect", "-f", "{{json .IPAM}}", "n1"],
+            InspectRequest(["n1"], kind="network", format="{{json .IPAM}}"),
+        ),
+    ],
+)
+def test_inspect(argv, expected):
+    assert parse(argv) == expected
+
+
+def test_exec():
+    assert parse(["exec", "-it", "web", "sh", "-c", "ls -l /"]) == ExecRequest(
+        "web", ["sh", "-c", "ls -l /"], interactive=True, tty=True
+    )
+    assert parse(["exec", "-d", "-e", "A=1", "-u", "0", "-w", "/", "web", "touch", "/x"]) == ExecRequest(
+        "web", ["touch", "/x"], detach=True, env=["A=1"], user="0", workdir="/"
+    )
+    assert parse(["exec", "web", "ls", "-la"]).cmd == ["ls", "-la"]  # type: ignore[attr-defined]
+
+
+def test_lifecycle_commands():
+    assert parse(["start", "-ai", "web"]) == StartRequest(["web"], attach=True, interactive=True)
+    assert parse(["start", "a", "b"]) == StartRequest(["a", "b"])
+    assert parse(["stop", "web"]) == StopRequest(["web"])
+    assert parse(["stop", "-t", "3", "web", "db"]) == StopRequest(["web", "db"], timeout=3)
+    assert parse(["stop", "--time=0x10", "web"]) == StopRequest(["web"], timeout=16)
+    assert parse(["stop", "--timeout", "0", "-s", "KILL", "web"], V28) == StopRequest(
+        ["web"], timeout=0, signal="KILL"
+    )
+    assert parse(["restart", "-t", "1", "web"]) == RestartRequest(["web"], timeout=1)
+    assert parse(["rm", "-f", "web"]) == RmRequest(["web"], force=True)
+    assert parse(["rm", "-fv", "a", "b"]) == RmRequest(["a", "b"], force=True, volumes=True)
+    assert parse(["container", "remove", "web"]) == RmRequest(["web"])
+    assert parse(["logs", "-f", "--tail", "10", "web"]) == LogsRequest("web", follow=True, tail="10")
+    assert parse(["logs", "-n", "5", "-t", "web"], V28) == LogsRequest("web", timestamps=True, tail="5")
+    assert fails(["logs", "-n", "5", "web"], V19).exit_code == 125
+
+
+def test_images_version_info_help():
+    assert parse(["images"]) == ImagesRequest()
+    assert parse(["images", "-q", "nginx"]) == ImagesRequest("nginx", quiet=True)
+    assert parse(["image", "ls", "--no-trunc"]) == ImagesRequest(no_trunc=True)
+    assert parse(["version"]) == VersionRequest()
+    assert parse(["version", "-f", "{{.Server.Version}}"]) == VersionRequest(format="{{.Server.Version}}")
+    assert parse(["--version"]) == VersionRequest(short=True)
+    assert parse(["-v"]) == VersionRequest(short=True)
+    assert parse(["info"]) == InfoRequest()
+    assert parse(["-D", "--log-level", "debug", "info"]) == InfoRequest()
+    assert cli.short_version(V19) == "Docker version 19.03.15, build 99e3ed8"
+
+
+@BOTH
+def test_help(version):
+    run_help = parse(["run", "--help"], version)
+    assert isinstance(run_help, HelpRequest) and run_help.stream == "stdout"
+    assert "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]" in run_help.text
+    assert "  -p, --publish list" in run_help.text and "--net " not in run_help.text
+    network_help = parse(["network", "--help"], version)
+    assert isinstance(network_help, HelpRequest)
+    assert (
+        "docker network COMMAND" in network_help.text
+        and "  create      Create a network" in network_help.text
+    )
+    bare = parse(["network"], version)
+    assert isinstance(bare, HelpRequest) and bare.stream == "stderr"
+    assert parse([], version) == HelpRequest(cli.usage_text([], version), stream="stderr")
+    assert parse(["--help"], version) == HelpRequest(cli.usage_text([], version))
+    assert parse(["ps", "-h"], version) == HelpRequest(cli.usage_text(["ps"], version))
+    assert parse(["help", "network", "ls"], version) == HelpRequest(
+        cli.usage_text(["network", "ls"], version)
+    )
+    assert parse(["run", "-h", "box", "nginx"], version).spec.hostname == "box"  # type: ignore[attr-defined]
+    assert parse(["run", "nginx", "--help"], version).spec.cmd == ["--help"]  # type: ignore[attr-defined]
+
+
+# -- docker network ------------------------------------------------------------------------------
+
+
+def test_network_create():
+    assert parse(["network", "create", "n1"]) == NetworkCreateRequest("n1")
+    req = parse(
+        [
+            "network", "create", "-d", "bridge", "--subnet", "172.30.0.0/16", "--gateway=172.30.0.254",
+            "--internal", "-o", "com.docker.network.bridge.enable_icc=false",
+            "--opt=com.docker.network.bridge.name=br-lab",
+            "-o", "com.docker.network.bridge.enable_ip_masquerade=0",
+            "-o", "com.docker.network.driver.mtu=1400", "--label", "lab=1", "n1",
+        ]
+    )  # fmt: skip
+    assert req == NetworkCreateRequest(
+        "n1",
+        subnet="172.30.0.0/16",
+        gateway="172.30.0.254",
+        internal=True,
+        options={
+            "com.docker.network.bridge.enable_icc": "false",
+            "com.docker.network.bridge.name": "br-lab",
+            "com.docker.network.bridge.enable_ip_masquerade": "0",
+            "com.docker.network.driver.mtu": "1400",
+        },
+        labels={"lab": "1"},
+        bridge_name="br-lab",
+        icc=False,
+        masquerade=False,
+        mtu=1400,
+    )
+    assert parse(["network", "create", "--subnet", "10.0.0.1/24", "n2"], V19).subnet == "10.0.0.0/24"  # type: ignore[attr-defined]
+
+
+def test_network_other_commands():
+    assert parse(["network", "ls"]) == NetworkLsRequest()
+    assert parse(["network", "list", "-q", "--no-trunc"]) == NetworkLsRequest(quiet=True, no_trunc=True)
+    assert parse(["network", "rm", "a", "b"]) == NetworkRmRequest(["a", "b"])
+    assert parse(["network", "remove", "a"]) == NetworkRmRequest(["a"])
+    assert parse(["network", "rm", "-f", "a"], V28) == NetworkRmRequest(["a"], force=True)
+    assert parse(
+        ["network", "connect", "--ip", "10.0.0.9", "--alias", "db", "n1", "web"]
+    ) == NetworkConnectRequest("n1", "web", ip="10.0.0.9", aliases=["db"])
+    assert parse(["network", "disconnect", "-f", "n1", "web"]) == NetworkDisconnectRequest(
+        "n1", "web", force=True
+    )
+    assert parse(["network", "prune", "-f"]) == NetworkPruneRequest(force=True)
+    assert parse(["network", "prune"]) == NetworkPruneRequest()
+
+
+def test_daemon_error_framing():
+    msg = 'Conflict. The container name "/web" is already in use'
+    assert (
+        cli.daemon_error("run", msg, V19).message == f"docker: Error response from daemon: {msg}.\n{SEE_RUN}"
+    )
+    assert (
+        cli.daemon_error("run", msg, V28).message
+        == f"docker: Error response from daemon: {msg}\n\n{MORE_RUN}"
+    )
+    late = cli.daemon_error("run", "driver failed programming external connectivity", V19, at_start=True)
+    assert (
+        late.message == "docker: Error response from daemon: driver failed programming external connectivity."
+    )
+    missing = cli.daemon_error("run", 'exec: "nope": executable file not found in $PATH', V19, at_start=True)
+    assert missing.exit_code == 127
+    assert cli.daemon_error("create", msg).message == f"Error response from daemon: {msg}"
+    assert cli.daemon_error("start", msg).exit_code == 1
+
+
+# -- property ------------------------------------------------------------------------------------
+
+VOCABULARY = [
+    "run", "create", "ps", "port", "inspect", "exec", "start", "stop", "restart", "rm", "logs", "images",
+    "version", "info", "network", "container", "image", "ls", "list", "connect", "disconnect", "prune",
+    "help", "-d", "-i", "-t", "-it", "-dit", "-p", "--publish", "-P", "--name", "--net", "--network",
+    "container:", "container:web", "host", "none", "bridge", "-h", "--hostname", "--link", "--dns",
+    "--add-host", "--mac-address", "--ip", "--expose", "--rm", "-f", "--format", "{{.Name}}", "{{",
+    "{{end}}", "{{index . 1}}", "-a", "-q", "--no-trunc", "-n", "--", "-", "--help", "-o", "--opt",
+    "com.docker.network.bridge.enable_icc=no", "--subnet", "--gateway", "10.0.0.0/24", "10.0.0.1",
+    "8080:80", "127.0.0.1::80", "80/udp", "abc", "99999", "-x", "--foo", "=", "", "nginx", "web", "sh",
+    "-c", "1.2.3.4", "::1", "[::1]:80:80", "02:42:ac:11:00:02", "a:b:c", "--time", "-t", "10", "0x1g",
+    "-p=", "--name=", "--network=a,b=c", "name=x,alias=y", "1-65535", "published=80,target=", "--type",
+    "volume", "-s", "--driver", "overlay", "--ipv6", "container:web:x", "é",
+]  # fmt: skip
+ARGV = st.lists(st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=12)), max_size=10)
+
+
+@settings(max_examples=600, deadline=None)
+@given(argv=ARGV, version=st.sampled_from([V19, V28]))
+def test_parse_returns_a_request_or_a_docker_error(argv, version):
+    try:
+        result = parse(argv, version)
+    except CliError as e:
+        assert e.message and e.exit_code in (1, 125)
+    else:
+        assert isinstance(result, Request)
+
+
+# -- output: fixtures ----------------------------------------------------------------------------
+
+
+def network(name: str, driver: str = "bridge", **kw) -> Network:
+    ids = {"bridge": "1a", "host": "2b", "none": "3c", "lab": "4d"}
+    return Network(
+        id=ids.get(name, "5e") * 32, name=name, driver=driver, created="2024-05-01T11:00:00.123456789Z", **kw
+    )
+
+
+BRIDGE = network(
+    "bridge",
+    subnet="172.17.0.0/16",
+    gateway="172.17.0.1",
+    bridge="docker0",
+    options={"com.docker.network.bridge.name": "docker0", "com.docker.network.bridge.default_bridge": "true"},
+)
+HOST = network("host", "host")
+NONE = network("none", "null")
+LAB = network(
+    "lab", subnet="172.18.0.0/16", gateway="172.18.0.1", bridge="br-4d4d4d4d4d4d", labels={"lab": "1"}
+)
+NETWORKS = [BRIDGE, HOST, NONE, LAB]
+
+
+def container(name: str, **kw) -> Container:
+    fields = {
+        "id": (name[0] * 64),
+        "name": name,
+        "image": "nginx",
+        "cmd": ["nginx", "-g", "daemon off;"],
+        "created": "2024-05-01T11:59:00Z",
+        "network_mode": "bridge",
+        "hostname": name[0] * 12,
+    }
+    fields.update(kw)
+    return Container(**fields)
+
+
+def web() -> Container:
+    return container(
+        "web",
+        status="running",
+        started_at="2024-05-01T11:59:57.5Z",
+        pid=4321,
+        exposed=["80/tcp"],
+        port_specs=["8080:80", "127.0.0.1::443"],
+        ports=[PortBinding(80, "tcp", "0.0.0.0", 8080), PortBinding(443, "tcp", "127.0.0.1", 32768)],
+        endpoints=[Endpoint("bridge", "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02", "eth0", "veth1")],
+        sandbox_key="/var/run/docker/netns/0123456789ab",
+    )
+
+
+def exited() -> Container:
+    return container(
+        "db",
+        image="busybox",
+        cmd=["sh"],
+        created="2024-05-01T11:50:00Z",
+        status="exited",
+        exit_code=137,
+        started_at="2024-05-01T11:50:01Z",
+        finished_at="2024-05-01T11:58:00Z",
+    )
+
+
+def fresh() -> Container:
+    return container("new", image="alpine", cmd=["/bin/sh"], created="2024-05-01T10:00:00Z")
+
+
+# -- output: tables ------------------------------------------------------------------------------
+
+PS_19_03 = (
+    "CONTAINER ID        IMAGE               COMMAND                  CREATED              STATUS"
+    "                       PORTS                                            NAMES\n"
+    'wwwwwwwwwwww        nginx               "nginx -g \'daemon of…"   About a minute ago   Up 2 seconds'
+    "                 0.0.0.0:8080->80/tcp, 127.0.0.1:32768->443/tcp   web\n"
+    'dddddddddddd        busybox             "sh"                     10 minutes ago       Exited (137) 2 '
+    "minutes ago"
+    "                                                    db\n"
+    'nnnnnnnnnnnn        alpine              "/bin/sh"                2 hours ago          Created'
+    "                                                                       new\n"
+)
+PS_28 = (
+    "CONTAINER ID   IMAGE     COMMAND                  CREATED              STATUS         PORTS"
+    "                                            NAMES\n"
+    'wwwwwwwwwwww   nginx     "nginx -g \'daemon of…"   About a minute ago   Up 2 seconds   '
+    "0.0.0.0:8080->80/tcp, 127.0.0.1:32768->443/tcp   web\n"
+)
+
+
+def test_ps_table_19_03():
+    assert fmt.format_ps([fresh(), exited(), web()], all=True, now=NOW, version=V19) == PS_19_03
+
+
+def test_ps_table_28_running_only():
+    assert fmt.format_ps([fresh(), exited(), web()], now=NOW, version=V28) == PS_28
+
+
+def test_ps_empty_quiet_no_trunc_last():
+    assert (
+        fmt.format_ps([], now=NOW, version=V28)
+        == "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+    )
+    assert fmt.format_ps([fresh(), exited(), web()], quiet=True, now=NOW) == "wwwwwwwwwwww\n"
+    assert fmt.format_ps([fresh(), exited(), web()], all=True, quiet=True, no_trunc=True, now=NOW) == (
+        "w" * 64 + "\n" + "d" * 64 + "\n" + "n" * 64 + "\n"
+    )
+    assert (
+        fmt.format_ps([fresh(), exited(), web()], last=2, quiet=True, now=NOW)
+        == "wwwwwwwwwwww\ndddddddddddd\n"
+    )
+    assert fmt.format_ps([fresh(), exited(), web()], latest=True, quiet=True, now=NOW) == "wwwwwwwwwwww\n"
+    full = fmt.format_ps([web()], no_trunc=True, now=NOW, version=V28)
+    assert "\"nginx -g 'daemon off;'\"" in full
+
+
+def test_ps_custom_formats():
+    cs = [exited(), web()]
+    assert fmt.format_ps(cs, all=True, template="{{.Names}}: {{.Status}}", now=NOW) == (
+        "web: Up 2 seconds\ndb: Exited (137) 2 minutes ago\n"
+    )
+    assert fmt.format_ps(cs, template="table {{.Names}}\\t{{.Networks}}", now=NOW, version=V28) == (
+        "NAMES     NETWORKS\nweb       bridge\n"
+    )
+    with pytest.raises(fmt.TemplateError) as info:
+        fmt.format_ps(cs, template="{{.Nope}}", now=NOW)
+    assert info.value.message == (
+        'Template parsing error: template: :1:2: executing "" at <.Nope>: '
+        "can't evaluate field Nope in type *formatter.ContainerContext"
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.5, "Less than a second"),
+        (1, "1 second"),
+        (5, "5 seconds"),
+        (59.9, "59 seconds"),
+        (60, "About a minute"),
+        (119, "About a minute"),
+        (120, "2 minutes"),
+        (3599, "59 minutes"),
+        (3600, "About an hour"),
+        (5399, "About an hour"),
+        (5400, "2 hours"),
+        (47 * 3600, "47 hours"),
+        (48 * 3600, "2 days"),
+        (15 * 86400, "2 weeks"),
+        (61 * 86400, "2 months"),
+        (800 * 86400, "2 years"),
+    ],
+)
+def test_human_duration(seconds, text):
+    assert fmt.human_duration(seconds) == text
+
+
+def test_status_strings():
+    assert fmt.container_status(web(), NOW) == "Up 2 seconds"
+    assert fmt.container_status(exited(), NOW) == "Exited (137) 2 minutes ago"
+    assert fmt.container_status(fresh(), NOW) == "Created"
+    paused = web()
+    paused.status = "paused"
+    assert fmt.container_status(paused, NOW) == "Up 2 seconds (Paused)"
+
+
+def test_display_ports_groups_like_docker():
+    c = web()
+    c.exposed = ["80/tcp", "8000/tcp", "8001/tcp", "8002/tcp", "53/udp"]
+    c.ports = [
+        PortBinding(80, "tcp", "0.0.0.0", 32768),
+        PortBinding(90, "tcp", "0.0.0.0", 90),
+        PortBinding(91, "tcp", "0.0.0.0", 91),
+    ]
+    assert fmt.display_ports(c) == "53/udp, 0.0.0.0:90-91->90-91/tcp, 8000-8002/tcp, 0.0.0.0:32768->80/tcp"
+    c.ports = [PortBinding(80, "tcp", "0.0.0.0", 8080), PortBinding(80, "tcp", "::", 8080)]
+    c.exposed = ["80/tcp"]
+    assert fmt.display_ports(c, V19) == "0.0.0.0:8080->80/tcp, :::8080->80/tcp"
+    assert fmt.display_ports(c, V28) == "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"
+    c.network_mode = "host"
+    c.ports = []
+    assert fmt.display_ports(c) == ""
+    assert fmt.display_ports(exited()) == ""
+
+
+def test_network_ls():
+    expected_19 = (
+        "NETWORK ID          NAME                DRIVER              SCOPE\n"
+        "1a1a1a1a1a1a        bridge              bridge              local\n"
+        "2b2b2b2b2b2b        host                host                local\n"
+        "4d4d4d4d4d4d        lab                 bridge              local\n"
+        "3c3c3c3c3c3c        none                null                local\n"
+    )
+    assert fmt.format_network_ls([LAB, NONE, HOST, BRIDGE], version=V19) == expected_19
+    assert fmt.format_network_ls([HOST, BRIDGE], version=V28).splitlines() == [
+        "NETWORK ID     NAME      DRIVER    SCOPE",
+        "1a1a1a1a1a1a   bridge    bridge    local",
+        "2b2b2b2b2b2b   host      host      local",
+    ]
+    assert fmt.format_network_ls([BRIDGE], quiet=True, no_trunc=True) == BRIDGE.id + "\n"
+    assert fmt.format_network_ls([LAB], template="{{.Name}} {{.Labels}}") == "lab lab=1\n"
+
+
+def test_images_and_version():
+    table = fmt.format_images(now=NOW, version=V28).splitlines()
+    assert table[0] == "REPOSITORY   TAG       IMAGE ID       CREATED       SIZE"
+    assert [line.split()[0] for line in table[1:]] == ["alpine", "busybox", "nginx", "httpd"]
+    assert fmt.format_images(now=NOW, repository="nginx", quiet=True) == "f6d0b4767a6c\n"
+    assert fmt.image_id("nginx").startswith("sha256:f6d0b4767a6c") and len(fmt.image_id("nginx")) == 71
+    assert " Version:           19.03.15\n" in fmt.format_version(V19)
+    assert "  API version:      1.51 (minimum version 1.24)\n" in fmt.format_version(V28)
+    assert " Containers: 3\n  Running: 1\n  Paused: 0\n  Stopped: 2\n" in fmt.format_info(
+        [web(), exited(), fresh()]
+    )
+
+
+def test_format_port():
+    c = web()
+    assert fmt.format_port(c) == "80/tcp -> 0.0.0.0:8080\n443/tcp -> 127.0.0.1:32768\n"
+    assert fmt.format_port(c, "80") == "0.0.0.0:8080\n"
+    assert fmt.format_port(c, "443/tcp") == "127.0.0.1:32768\n"
+    c.ports.append(PortBinding(80, "tcp", "::", 8080))
+    assert fmt.format_port(c, "80") == "0.0.0.0:8080\n[::]:8080\n"
+    assert fmt.format_port(exited()) == ""
+
+
+PORT_ERRORS = [
+    (V19, "81", "Error: No public port '81/tcp' published for web", 1),
+    (V28, "81", "Error: No public port '81' published for web", 1),
+    (V19, "80/udp", "Error: No public port '80/udp' published for web", 1),
+    (V19, "abc", 'strconv.ParseUint: parsing "abc": invalid syntax', 1),
+    (V28, "abc", 'Error: invalid port (abc): strconv.ParseUint: parsing "abc": invalid syntax', 1),
+    (V28, "70000", 'Error: invalid port (70000): strconv.ParseUint: parsing "70000": value out of range', 1),
+]
+
+
+@pytest.mark.parametrize(("version", "port", "message", "code"), PORT_ERRORS)
+def test_format_port_errors(version, port, message, code):
+    with pytest.raises(CliError) as info:
+        fmt.format_port(web(), port, version=version)
+    assert (info.value.message, info.value.exit_code) == (message, code)
+
+
+def test_tabwriter_matches_go():
+    assert fmt.tabwrite("a\tbb\tc\nccc\td\te\n", 1, 3) == "a     bb   c\nccc   d    e\n"
+    assert fmt.tabwrite("x\ty\nlonger\n\tz\n", 10, 3) == "x         y\nlonger\n          z\n"
+
+
+# -- output: inspect -----------------------------------------------------------------------------
+
+
+def test_inspect_running_bridge_container():
+    d = fmt.inspect_container(web(), NETWORKS)
+    assert list(d)[:5] == ["Id", "Created", "Path", "Args", "State"]
+    assert (d["Name"], d["Path"], d["Args"]) == ("/web", "nginx", ["-g", "daemon off;"])
+    assert d["State"] == {
+        "Status": "running",
+        "Running": True,
+        "Paused": False,
+        "Restarting": False,
+        "OOMKilled": False,
+        "Dead": False,
+        "Pid": 4321,
+        "ExitCode": 0,
+        "Error": "",
+        "StartedAt": "2024-05-01T11:59:57.5Z",
+        "FinishedAt": "0001-01-01T00:00:00Z",
+    }
+    assert d["Config"]["Hostname"] == "wwwwwwwwwwww"
+    assert d["Config"]["Image"] == "nginx"
+    assert d["Config"]["Cmd"] == ["nginx", "-g", "daemon off;"]
+    assert d["Config"]["ExposedPorts"] == {"80/tcp": {}}
+    host = d["HostConfig"]
+    assert host["NetworkMode"] == "bridge" and host["PublishAllPorts"] is False
+    assert host["PortBindings"] == {
+        "443/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
+        "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+    }
+    ns = d["NetworkSettings"]
+    assert (ns["IPAddress"], ns["Gateway"], ns["MacAddress"], ns["IPPrefixLen"]) == (
+        "172.17.0.2",
+        "172.17.0.1",
+        "02:42:ac:11:00:02",
+        16,
+    )
+    assert ns["SandboxKey"] == "/var/run/docker/netns/0123456789ab"
+    assert ns["Ports"] == {
+        "443/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}],
+        "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
+    }
+    ep = ns["Networks"]["bridge"]
+    assert (
+        ep["NetworkID"] == BRIDGE.id and len(ep["EndpointID"]) == 64 and ep["EndpointID"] == ns["EndpointID"]
+    )
+    assert (ep["IPAddress"], ep["Gateway"], ep["MacAddress"], ep["IPPrefixLen"]) == (
+        "172.17.0.2",
+        "172.17.0.1",
+        "02:42:ac:11:00:02",
+        16,
+    )
+    assert ep["Aliases"] is None and list(ep)[:3] == ["IPAMConfig", "Links", "Aliases"]
+
+
+def test_inspect_user_network_container_per_version():
+    c = web()
+    c.network_mode = "lab"
+    c.requested_ip = "172.18.0.50"
+    c.endpoints = [
+        Endpoint("lab", "172.18.0.50", 16, "172.18.0.1", "02:42:ac:12:00:32", "eth0", "veth2", ["www"])
+    ]
+    old = fmt.inspect_container(c, NETWORKS, version=V19)["NetworkSettings"]
+    assert old["IPAddress"] == "" and old["Networks"]["lab"]["IPAddress"] == "172.18.0.50"
+    assert old["Networks"]["lab"]["Aliases"] == ["wwwwwwwwwwww", "www"]
+    assert old["Networks"]["lab"]["IPAMConfig"] == {"IPv4Address": "172.18.0.50"}
+    new = fmt.inspect_container(c, NETWORKS, version=V28)["NetworkSettings"]["Networks"]["lab"]
+    assert new["Aliases"] == ["www"] and new["DNSNames"] == ["web", "wwwwwwwwwwww", "www"]
+    assert list(new)[3:6] == ["MacAddress", "DriverOpts", "GwPriority"]
+
+
+@pytest.mark.parametrize("mode", ["host", "none"])
+def test_inspect_host_and_none_modes(mode):
+    c = web()
+    c.network_mode, c.endpoints, c.ports = mode, [], []
+    c.sandbox_key = (
+        "/var/run/docker/netns/default" if mode == "host" else "/var/run/docker/netns/abcdefabcdef"
+    )
+    ns = fmt.inspect_container(c, NETWORKS)["NetworkSettings"]
+    assert (ns["IPAddress"], ns["Gateway"], ns["MacAddress"], ns["Ports"]) == ("", "", "", {})
+    assert ns["SandboxKey"] == c.sandbox_key
+    ep = ns["Networks"][mode]
+    assert ep["NetworkID"] == {"host": HOST, "none": NONE}[mode].id and len(ep["EndpointID"]) == 64
+    assert (ep["IPAddress"], ep["Gateway"], ep["MacAddress"], ep["IPPrefixLen"]) == ("", "", "", 0)
+
+
+def test_inspect_container_mode_and_stopped():
+    c = web()
+    c.network_mode, c.endpoints, c.ports = "container:" + "d" * 64, [], []
+    d = fmt.inspect_container(c, NETWORKS)
+    assert d["HostConfig"]["NetworkMode"] == "container:" + "d" * 64
+    assert d["NetworkSettings"]["Networks"] == {} and d["NetworkSettings"]["SandboxKey"] == ""
+    stopped = fmt.inspect_container(exited(), NETWORKS)
+    assert stopped["State"]["Pid"] == 0 and stopped["State"]["ExitCode"] == 137
+    ep = stopped["NetworkSettings"]["Networks"]["bridge"]
+    assert (ep["NetworkID"], ep["EndpointID"], ep["IPAddress"]) == (BRIDGE.id, "", "")
+    assert stopped["NetworkSettings"]["Ports"] == {} and "ExposedPorts" not in stopped["Config"]
+
+
+def test_inspect_network():
+    lab_web = web()
+    lab_web.endpoints = [
+        Endpoint("lab", "172.18.0.2", 16, "172.18.0.1", "02:42:ac:12:00:02", "eth0", "veth3")
+    ]
+    d = fmt.inspect_network(LAB, [lab_web, exited()])
+    assert (d["Name"], d["Id"], d["Scope"], d["Driver"], d["Internal"]) == (
+        "lab",
+        LAB.id,
+        "local",
+        "bridge",
+        False,
+    )
+    assert d["IPAM"] == {
+        "Driver": "default",
+        "Options": {},
+        "Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}],
+    }
+    entry = d["Containers"][lab_web.id]
+    assert (entry["Name"], entry["MacAddress"], entry["IPv4Address"]) == (
+        "web",
+        "02:42:ac:12:00:02",
+        "172.18.0.2/16",
+    )
+    assert d["Labels"] == {"lab": "1"} and "EnableIPv4" not in d
+    assert fmt.inspect_network(LAB, [], version=V28)["EnableIPv4"] is True
+    assert fmt.inspect_network(BRIDGE, [])["IPAM"]["Options"] is None
+    assert list(fmt.inspect_network(BRIDGE, [])["Options"]) == [
+        "com.docker.network.bridge.default_bridge",
+        "com.docker.network.bridge.name",
+    ]
+    on_host = web()
+    on_host.network_mode, on_host.endpoints = "host", []
+    host = fmt.inspect_network(HOST, [on_host])
+    assert host["IPAM"]["Config"] == []
+    assert host["Containers"][on_host.id]["IPv4Address"] == ""
+
+
+def test_format_inspect_is_an_indented_json_array():
+    text = fmt.format_inspect([{"Name": "x", "Labels": {}, "Args": []}])
+    assert text == '[\n    {\n        "Name": "x",\n        "Labels": {},\n        "Args": []\n    }\n]\n'
+    assert json.loads(fmt.format_inspect([fmt.inspect_container(web(), NETWORKS)]))[0]["Name"] == "/web"
+
+
+# -- output: Go templates ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def inspected() -> dict:
+    return fmt.inspect_container(web(), NETWORKS)
+
+
+@pytest.mark.parametrize(
+    ("template", "output"),
+    [
+        ("{{.State.Pid}}", "4321"),
+        ("{{.NetworkSettings.IPAddress}}", "172.17.0.2"),
+        ("{{.Id}}", "w" * 64),
+        ("{{.Name}}", "/web"),
+        ("ip={{ .NetworkSettings.IPAddress }}!", "ip=172.17.0.2!"),
+        ("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "172.17.0.2"),
+        ("{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.Gateway}};{{end}}", "bridge=172.17.0.1;"),
+        ("{{range $i, $a := .Args}}{{$i}}:{{$a}} {{end}}", "0:-g 1:daemon off; "),
+        ('{{index .NetworkSettings.Ports "80/tcp"}}', "[{0.0.0.0 8080}]"),
+        ('{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}', "8080"),
+        ('{{index .NetworkSettings.Ports "81/tcp"}}', "[]"),
+        ("{{.NetworkSettings.Networks.nope}}", "<no value>"),
+        ("{{.Config.ExposedPorts}}", "map[80/tcp:{}]"),
+        ("{{.Config.Labels}}", "map[]"),
+        ("{{.Config.Entrypoint}}", "[]"),
+        ("{{.HostConfig.RestartPolicy}}", "{no 0}"),
+        ("{{.State.Running}} {{.State.Dead}}", "true false"),
+        ("{{if .State.Running}}up{{else}}down{{end}}", "up"),
+        ("{{if not .State.Running}}down{{else if .State.Pid}}pid{{end}}", "pid"),
+        ("{{with .NetworkSettings}}{{.SandboxKey}}{{end}}", "/var/run/docker/netns/0123456789ab"),
+        ("{{$ip := .NetworkSettings.IPAddress}}{{$ip}}/{{$.State.Pid}}", "172.17.0.2/4321"),
+        ('{{printf "%s has pid %d" .Name .State.Pid}}', "/web has pid 4321"),
+        ('{{join .Args ","}} {{len .Args}} {{upper "x"}} {{lower "Y"}}', "-g,daemon off; 2 X y"),
+        ('{{eq .State.Status "running"}} {{ne .State.Pid 0}}', "true true"),
+        ('{{.Name | printf "%q"}}', '"/web"'),
+        (
+            "{{json .NetworkSettings.Ports}}",
+            '{"443/tcp":[{"HostIp":"127.0.0.1","HostPort":"32768"}],"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]}',
+        ),
+        ("{{json .Config.Entrypoint}}", "null"),
+        ("a\n{{- .State.Pid -}}\nb", "a4321b"),
+        ("{{/* a comment */}}x", "x"),
+        ('{{range .Config.Cmd}}{{if eq . "-g"}}{{break}}{{end}}{{.}} {{end}}', "nginx "),
+    ],
+)
+def test_render_format(inspected, template, output):
+    assert fmt.render_format(template, inspected) == output
+
+
+def test_render_format_networks_map_and_json(inspected):
+    printed = fmt.render_format("{{.NetworkSettings.Networks}}", inspected)
+    endpoint = inspected["NetworkSettings"]["Networks"]["bridge"]["EndpointID"]
+    fields = f"<nil> [] [] {BRIDGE.id} {endpoint} 172.17.0.1 172.17.0.2 16   0 02:42:ac:11:00:02 map[]"
+    assert printed == f"map[bridge:{{{fields}}}]"
+    networks = json.loads(fmt.render_format("{{json .NetworkSettings.Networks}}", inspected))
+    assert networks == inspected["NetworkSettings"]["Networks"]
+    assert json.loads(fmt.render_format("{{json .}}", inspected)) == json.loads(json.dumps(inspected))
+    assert fmt.render_format("{{json .Name}}", inspected) == '"/web"'
+
+
+def test_render_format_over_a_json_round_trip(inspected):
+    decoded = json.loads(fmt.format_inspect([inspected]))[0]
+    assert fmt.render_format("{{.NetworkSettings.Networks}}", decoded) == fmt.render_format(
+        "{{.NetworkSettings.Networks}}", inspected
+    )
+
+
+TEMPLATE_ERRORS = [
+    ("{{.Foo}}", 'template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"'),
+    ("{{ .State.Foo }}", 'template: :1:9: executing "" at <.State.Foo>: map has no entry for key "Foo"'),
+    (
+        "{{.NetworkSettings.IPAdress}}",
+        'template: :1:18: executing "" at <.NetworkSettings.IPA...>: map has no entry for key "IPAdress"',
+    ),
+    ("x\n  {{.Nope}}", 'template: :2:4: executing "" at <.Nope>: map has no entry for key "Nope"'),
+    (
+        "{{.Name.First}}",
+        'template: :1:7: executing "" at <.Name.First>: can\'t evaluate field First in type string',
+    ),
+    (
+        "{{range .State}}{{end}}",
+        'template: :1:8: executing "" at <{{range .State}}{{en...>: range can\'t iterate over '
+        "{running true false false false false 4321 0  2024-05-01T11:59:57.5Z 0001-01-01T00:00:00Z}",
+    ),
+    (
+        "{{index .Args 7}}",
+        'template: :1:2: executing "" at <index .Args 7>: error calling index: index out of range: 7',
+    ),
+    ("{{join .Args}}", 'template: :1:2: executing "" at <join>: wrong number of args for join: want 2 got 1'),
+    ("{{.Name 1}}", 'template: :1:2: executing "" at <.Name>: Name is not a method but has arguments'),
+    ("{{.Foo", "template: :1: unclosed action"),
+    ("{{if .Name}}x", "template: :1: unexpected EOF"),
+    ("{{end}}", "template: :1: unexpected {{end}}"),
+    ("{{else}}", "template: :1: unexpected {{else}}"),
+    ("{{foo .Name}}", 'template: :1: function "foo" not defined'),
+    ("{{$x}}", 'template: :1: undefined variable "$x"'),
+    ("{{}}", "template: :1: missing value for command"),
+    ("{{if}}{{end}}", "template: :1: missing value for if"),
+    ('{{"abc}}', "template: :1: unterminated quoted string"),
+    ("{{.Name !}}", 'template: :1: unexpected "!" in command'),
+    ("{{(.Name}}", "template: :1: unclosed left paren"),
+    ("{{break}}", "template: :1: {{break}} outside {{range}}"),
+    ("{{/* x }}", "template: :1: unclosed comment"),
+]
+
+
+@pytest.mark.parametrize(("template", "detail"), TEMPLATE_ERRORS)
+def test_render_format_errors(inspected, template, detail):
+    with pytest.raises(fmt.TemplateError) as info:
+        fmt.render_format(template, inspected)
+    assert (info.value.message, info.value.exit_code) == ("Template parsing error: " + detail, 1)
+    assert info.value.detail == detail
+
+
+def test_render_format_on_network_inspect():
+    d = fmt.inspect_network(BRIDGE, [web()])
+    assert (
+        fmt.render_format("{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}", d)
+        == "172.17.0.0/16 via 172.17.0.1"
+    )
+    assert fmt.render_format('{{index .Options "com.docker.network.bridge.name"}}', d) == "docker0"
+    assert (
+        fmt.render_format("{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", d) == "web 172.17.0.2/16"
+    )
+
+
+TEMPLATE_PIECES = [
+    "{{", "}}", "{{- ", " -}}", " ", ".", ".Name", ".State", ".Pid", ".NetworkSettings", ".Networks", "$",
+    "$x", ":=", "=", ",", "|", "(", ")", "range", "if", "else", "end", "with", "break", "index", "len",
+    "json", "printf", "eq", "and", "join", "pad", '"80/tcp"', '"%s %d %q %5.2s"', "`raw`", "'a'", "1", "-1",
+    "1.5", "true", "nil", '"\\x4"', "/*", "*/", ".Args", ".Ports", "0", "7", "\n", "!", "}", "é", "$.Name",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TEMPLATE_PIECES), max_size=12))
+def test_render_format_returns_text_or_a_template_error(pieces):
+    try:
+        assert isinstance(fmt.render_format("".join(pieces), fmt.inspect_container(web(), NETWORKS)), str)
+    except fmt.TemplateError as e:
+        assert e.message.startswith("Template parsing error: template: :") and e.exit_code == 1
