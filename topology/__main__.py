@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("exec", help="run a command in a sandbox, as the student would")
     ex.add_argument("id")
     ex.add_argument("--ns", default="host", help="host, router, remote, client or a container name")
-    ex.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    ex.add_argument("argv", nargs="*", metavar="-- CMD...", help="the command, after --")
     snap = sub.add_parser("snapshot", help="print the sandbox's kernel state")
     snap.add_argument("id")
     snap.add_argument("--json", action="store_true", help="JSON (the default and only format)")
@@ -36,7 +36,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after the first "--" is the command to run (argparse mishandles it in subcommands).
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = _parser().parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    args.argv = [*getattr(args, "argv", []), *command]
     if args.command == "daemon":
         from topology.daemon import main as daemon_main
 
@@ -59,7 +63,7 @@ def _run(client, args) -> int:
         sandbox = client.up(args.docker)
         print(json.dumps(sandbox) if args.json else sandbox["id"])
     elif args.command == "exec":
-        argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        argv = args.argv
         if not argv:
             print("error: no command given (usage: exec ID [--ns NS] -- CMD...)", file=sys.stderr)
             return 2

@@ -263,8 +263,10 @@ class Daemon:
             from topology.events import stream
 
             lab = self.get(str(req["id"]))
+            events = stream(lab.sandbox, lab.engine, stop=lambda: _closed(conn))
+            next(events)  # the watcher is ready: no change after the reply goes unreported
             _reply(conn, {"ok": True})
-            for event in stream(lab.sandbox, lab.engine, stop=lambda: _closed(conn)):
+            for event in events:
                 protocol.send(conn, event)
         elif op == "ping":
             _reply(conn, {"ok": True, "pid": os.getpid()})

@@ -447,6 +447,7 @@ def stream(
         if callable(listing):
             for name, path in dict(listing()).items():
                 es.add_namespace(_container_ns(name), str(path), wait=False)
+        yield {"type": "stream.ready"}  # every namespace is watched from here on
         while not stop() and sandbox.alive():
             while pending:
                 yield _follow(es, pending.popleft())

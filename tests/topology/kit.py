@@ -22,7 +22,12 @@ def sh(lab: Lab, script: str, *, ns: str = "host", timeout: float = 60) -> subpr
         stdin=subprocess.DEVNULL,
         text=True,
     )
-    out, err = proc.communicate(timeout=timeout)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
     return subprocess.CompletedProcess(script, proc.returncode, out, err)
 
 

@@ -277,6 +277,7 @@ def test_stream_merges_engine_events_and_stops(sb):
         done.set()
         thread.join()
         os.kill(pid, signal.SIGKILL)
+    assert got[0] == {"type": "stream.ready"}
     assert {"type": "container.changed", "name": "web", "action": "start"} in got
     assert any(names("host", "address")(u) for u in got if u["type"] == "kernel.changed")
     assert any(names("web", "address")(u) for u in got if u["type"] == "kernel.changed")

@@ -91,6 +91,7 @@ class Engine:
         self.ipam = ipam_mod.Ipam(version)
         self.ports: ports_mod.PortAllocator | None = None  # made at the first publish, from the host's range
         self.detached = False
+        self._subscribers: list = []
         self._default_networks()
 
     # -- start ---------------------------------------------------------------------------
@@ -141,6 +142,30 @@ class Engine:
 
     def attach(self, sb: Sandbox) -> None:
         self.sb = sb
+
+    def subscribe(self, callback):
+        """Call `callback(event)` on every container and network change; returns the unsubscriber."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def _emit(self, kind: str, name: str, action: str, netns: str | None = None) -> None:
+        event = {"type": f"{kind}.changed", "name": name, "action": action}
+        if netns is not None:
+            event["netns"] = netns
+        for callback in list(self._subscribers):
+            callback(event)
+
+    def namespaces(self) -> dict[str, str]:
+        """Network namespaces of running containers with their own, by container name (daemon-side paths)."""
+        with self.lock:
+            return {
+                c.name: self.procs[c.id].netns
+                for c in self.containers.values()
+                if c.status == "running"
+                and c.id in self.procs
+                and c.network_mode != "host"
+                and not c.network_mode.startswith("container:")
+            }
 
     def detach(self) -> None:
         """The sandbox is going away: stop watching container processes."""
@@ -314,6 +339,8 @@ class Engine:
             c.pid = 0
             raise
         c.status = "running"
+        own_netns = mode != "host" and not join_pid
+        self._emit("container", c.name, "start", proc.netns if own_netns else None)
         c.started_at = now()
         c.finished_at = "0001-01-01T00:00:00Z"
         done = threading.Event()
@@ -611,11 +638,13 @@ class Engine:
                 self._teardown_network(c)
                 self.procs.pop(c.id, None)
                 c.status = "exited"
+                self._emit("container", c.name, "die", "")
                 c.exit_code = code if code >= 0 else 128 - code
                 c.finished_at = now()
                 c.pid = 0
                 if c.auto_remove:
                     self.containers.pop(c.id, None)
+                    self._emit("container", c.name, "destroy")
         done.set()
 
     @staticmethod
@@ -653,6 +682,7 @@ class Engine:
                 )
             self.stop_container(c, timeout=0)
         self.containers.pop(c.id, None)
+        self._emit("container", c.name, "destroy")
 
     # -- networks ------------------------------------------------------------------------
 
@@ -718,6 +748,7 @@ class Engine:
             self.ipam.release_pool(subnet)
             raise
         self.networks[nid] = net
+        self._emit("network", name, "create")
         return net
 
     def _host_routes(self) -> list[tuple[str, str]]:
@@ -749,6 +780,7 @@ class Engine:
         host_script(self.sb, restore(program.render()) + f"ip link del {net.bridge} 2>/dev/null || true\n")
         self.ipam.release_pool(net.subnet)
         del self.networks[net.id]
+        self._emit("network", net.name, "destroy")
 
     def connect(self, net: Network, c: Container, ip: str = "") -> None:
         if any(ep.network == net.name for ep in c.endpoints):

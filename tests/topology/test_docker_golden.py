@@ -1,0 +1,214 @@
+"""Kernel state exactly as Docker leaves it: the teaching text's and the reference's listings."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.topology.kit import docker, sh
+
+pytestmark = pytest.mark.kernel
+
+# The teaching text's `iptables-save` after installing Docker 19.03 (tables in iptables-save's order).
+START_1903 = """*filter
+:INPUT ACCEPT
+:FORWARD DROP
+:OUTPUT ACCEPT
+:DOCKER -
+:DOCKER-ISOLATION-STAGE-1 -
+:DOCKER-ISOLATION-STAGE-2 -
+:DOCKER-USER -
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -i docker0 -o docker0 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -j RETURN
+COMMIT
+*nat
+:PREROUTING ACCEPT
+:INPUT ACCEPT
+:OUTPUT ACCEPT
+:POSTROUTING ACCEPT
+:DOCKER -
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+COMMIT
+"""
+
+# The three rules the teaching text shows after `docker run -d -P nginx` (first dynamic port).
+NGINX_P_RULES = {
+    "*nat -A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
+    "*nat -A DOCKER ! -i docker0 -p tcp -m tcp --dport 32768 -j DNAT --to-destination 172.17.0.2:80",
+    "*filter -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
+}
+
+# Reference 4.2: a fresh Docker 28 daemon.
+START_28 = """*filter
+:INPUT ACCEPT
+:FORWARD DROP
+:OUTPUT ACCEPT
+:DOCKER -
+:DOCKER-BRIDGE -
+:DOCKER-CT -
+:DOCKER-FORWARD -
+:DOCKER-ISOLATION-STAGE-1 -
+:DOCKER-ISOLATION-STAGE-2 -
+:DOCKER-USER -
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER ! -i docker0 -o docker0 -j DROP
+-A DOCKER-BRIDGE -o docker0 -j DOCKER
+-A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+-A DOCKER-FORWARD -i docker0 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT
+:INPUT ACCEPT
+:OUTPUT ACCEPT
+:POSTROUTING ACCEPT
+:DOCKER -
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+COMMIT
+"""
+
+# Reference 4.3 (moby's usernet-portmap.md): network bridge1 192.0.2.0/24, container 192.0.2.2, -p 8080:80.
+USERNET_28 = """*raw
+:PREROUTING ACCEPT
+:OUTPUT ACCEPT
+-A PREROUTING -d 192.0.2.2/32 ! -i bridge1 -j DROP
+COMMIT
+*filter
+:INPUT ACCEPT
+:FORWARD DROP
+:OUTPUT ACCEPT
+:DOCKER -
+:DOCKER-BRIDGE -
+:DOCKER-CT -
+:DOCKER-FORWARD -
+:DOCKER-ISOLATION-STAGE-1 -
+:DOCKER-ISOLATION-STAGE-2 -
+:DOCKER-USER -
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER -d 192.0.2.2/32 ! -i bridge1 -o bridge1 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER ! -i docker0 -o docker0 -j DROP
+-A DOCKER ! -i bridge1 -o bridge1 -j DROP
+-A DOCKER-BRIDGE -o docker0 -j DOCKER
+-A DOCKER-BRIDGE -o bridge1 -j DOCKER
+-A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-CT -o bridge1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+-A DOCKER-FORWARD -i docker0 -j ACCEPT
+-A DOCKER-FORWARD -i bridge1 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -i bridge1 ! -o bridge1 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-2 -o bridge1 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT
+:INPUT ACCEPT
+:OUTPUT ACCEPT
+:POSTROUTING ACCEPT
+:DOCKER -
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 192.0.2.0/24 ! -o bridge1 -j MASQUERADE
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER -i bridge1 -j RETURN
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i bridge1 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.0.2.2:80
+COMMIT
+"""
+
+
+def saved(lab) -> str:
+    """`iptables-save` with counters and comment lines removed, as the student sees it."""
+    out = sh(lab, "iptables-save").stdout
+    lines = [re.sub(r" \[\d+:\d+\]$", "", line) for line in out.splitlines() if not line.startswith("#")]
+    return "\n".join(lines) + "\n"
+
+
+def rule_lines(text: str) -> set[str]:
+    table, rules = "", set()
+    for line in text.splitlines():
+        if line.startswith("*"):
+            table = line
+        elif line.startswith("-A"):
+            rules.add(f"{table} {line}")
+    return rules
+
+
+def test_start_state_1903_is_the_teaching_texts(lab):
+    assert saved(lab) == START_1903
+
+
+def test_run_P_nginx_adds_exactly_the_three_rules(lab):
+    before = rule_lines(saved(lab))
+    r = docker(lab, "run -d -P nginx")
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"[0-9a-f]{64}\n", r.stdout)
+    after = rule_lines(saved(lab))
+    assert after - before == NGINX_P_RULES
+    assert before - after == set()
+    assert docker(lab, "port " + r.stdout.strip()[:12]).stdout.strip() == "80/tcp -> 0.0.0.0:32768"
+
+
+def test_start_state_28(lab28):
+    assert saved(lab28) == START_28
+
+
+def test_user_network_with_published_port_28(lab28):
+    r = docker(lab28, "network create --subnet 192.0.2.0/24 -o com.docker.network.bridge.name=bridge1 bridge1")
+    assert r.returncode == 0, r.stderr
+    r = docker(lab28, "run -d --network bridge1 -p 8080:80 nginx")
+    assert r.returncode == 0, r.stderr
+    assert saved(lab28) == USERNET_28
+    # Removing the container and the network gives the start state back.
+    assert docker(lab28, f"rm -f {r.stdout.strip()}").returncode == 0
+    assert docker(lab28, "network rm bridge1").returncode == 0
+    assert saved(lab28) == START_28.replace("-A PREROUTING", "-A PREROUTING") and rule_lines(
+        saved(lab28)
+    ) == rule_lines(START_28)
+
+
+def test_container_looks_like_dockers(lab):
+    r = docker(lab, "run -d --name web -p 8080:80 nginx")
+    assert r.returncode == 0, r.stderr
+    pid = docker(lab, "inspect -f '{{.State.Pid}}' web").stdout.strip()
+    assert pid.isdigit()
+    inside = sh(lab, f"nsenter -t {pid} -n ip addr; ls -l /proc/{pid}/ns").stdout
+    assert "eth0@if" in inside and "inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0" in inside
+    assert "link/ether 02:42:ac:11:00:02" in inside
+    assert "net -> 'net:[" in inside or "net -> net:[" in inside
+    routes = sh(lab, f"nsenter -t {pid} -n ip route").stdout
+    assert "default via 172.17.0.1 dev eth0" in routes
+    assert "172.17.0.0/16 dev eth0 proto kernel scope link src 172.17.0.2" in routes
+    host = sh(lab, "brctl show docker0; ip -o link show master docker0").stdout
+    assert re.search(r"veth[0-9a-f]{7}@if\d+", host)
+    assert docker(lab, "inspect -f '{{.NetworkSettings.IPAddress}}' web").stdout.strip() == "172.17.0.2"
+    proxies = sh(lab, "ps -eo args | grep '^docker-proxy'").stdout
+    assert ("docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 "
+            "-container-port 80") in proxies
+    files = docker(lab, "exec web cat /etc/hosts /etc/hostname").stdout
+    cid = docker(lab, "inspect -f '{{.Id}}' web").stdout.strip()
+    assert f"172.17.0.2\t{cid[:12]}" in files and cid[:12] in files.splitlines()[-1]
