@@ -29,16 +29,16 @@ def test_container_reaches_remote_server_masqueraded(lab):
     page = sh(lab, "wget -q -O - http://198.51.100.80/", ns="box").stdout
     assert "remote web server" in page
     log = lab.sandbox.run("router", ["cat", "/run/remote.log"]).stdout.decode()
-    assert "203.0.113.2:" in log and "172.17." not in log
+    assert "[::ffff:203.0.113.2]:" in log and "172.17." not in log
 
 
 def test_containers_on_docker0_reach_each_other(lab):
-    assert docker(lab, "run -d --name a busybox sleep 300").returncode == 0
-    assert docker(lab, "run -d --name b nginx").returncode == 0
-    ip_b = docker(lab, "inspect -f '{{.NetworkSettings.IPAddress}}' b").stdout.strip()
+    assert docker(lab, "run -d --name alpha busybox sleep 300").returncode == 0
+    assert docker(lab, "run -d --name bravo nginx").returncode == 0
+    ip_b = docker(lab, "inspect -f '{{.NetworkSettings.IPAddress}}' bravo").stdout.strip()
     assert ip_b == "172.17.0.3"
-    assert "Welcome to nginx!" in sh(lab, f"wget -q -O - http://{ip_b}/", ns="a").stdout
-    assert sh(lab, "ping -c 1 -W 2 172.17.0.2", ns="b").returncode == 0
+    assert "Welcome to nginx!" in sh(lab, f"wget -q -O - http://{ip_b}/", ns="alpha").stdout
+    assert sh(lab, "ping -c 1 -W 2 172.17.0.2", ns="bravo").returncode == 0
 
 
 def test_two_user_networks_are_isolated(lab):
@@ -48,7 +48,7 @@ def test_two_user_networks_are_isolated(lab):
     assert docker(lab, "run -d --name two --network net2 busybox sleep 300").returncode == 0
     ip_one = docker(lab, "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' one").stdout.strip()
     assert ip_one.startswith("172.18.")
-    r = sh(lab, f"wget -q -T 2 -O - http://{ip_one}/ 2>&1 || echo unreachable", ns="two")
+    r = sh(lab, f"timeout 3 wget -q -O - http://{ip_one}/ 2>&1 || echo unreachable", ns="two")
     assert "unreachable" in r.stdout
     # Same network: reachable. Connecting `two` to net1 opens the path.
     assert docker(lab, "network connect net1 two").returncode == 0
@@ -65,8 +65,8 @@ def test_host_mode_port_clash(lab):
 
 
 def test_none_mode_has_only_lo(lab):
-    assert docker(lab, "run -d --name n --net=none busybox sleep 300").returncode == 0
-    links = sh(lab, "ip -o link", ns="n").stdout
+    assert docker(lab, "run -d --name nothing --net=none busybox sleep 300").returncode == 0
+    links = sh(lab, "ip -o link", ns="nothing").stdout
     assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
 
 

@@ -32,6 +32,7 @@ from topology.docker.runtime import (
     restore,
     spawn_container,
     start_proxy,
+    stop_process_tree,
     wait_proxy,
 )
 from topology.sandbox import HOSTNAME, Sandbox
@@ -361,7 +362,7 @@ class Engine:
             return [
                 "/bin/sh",
                 "-c",
-                f'trap "exit 0" TERM INT QUIT; busybox httpd -f -p 80 -h {WEB_ROOT} & wait',
+                f'trap "exit 0" TERM INT QUIT; busybox httpd -f -p 80 -h {WEB_ROOT} & wait $!',
                 base,
             ]
         cmd = list(c.cmd)
@@ -572,11 +573,14 @@ class Engine:
             f"{host_ip}:{b.host_port}:{ep.ip}:{b.container_port}/{b.proto}: {err}"
         )
 
+    def _stop_proxies(self, c: Container) -> None:
+        """Stop the container's docker-proxy processes (nsenter's child is the proxy itself)."""
+        for proc in self.proxies.pop(c.id, []):
+            stop_process_tree(proc)
+
     def _teardown_network(self, c: Container) -> None:
         """Undo what start did to the Docker host: proxies, rules, conntrack entries, veths, addresses."""
-        for proc in self.proxies.pop(c.id, []):
-            proc.kill()
-            proc.wait()
+        self._stop_proxies(c)
         if not c.endpoints and not c.ports:
             return
         script = ""
@@ -815,9 +819,7 @@ class Engine:
                 )
                 rs = program.ruleset
                 script += restore(program.render())
-            for proc in self.proxies.pop(c.id, []):
-                proc.kill()
-                proc.wait()
+            self._stop_proxies(c)
             for b in c.ports:
                 self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
             c.ports = []

@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import select
+import signal
 import subprocess
 import time
 
@@ -333,6 +334,24 @@ def start_proxy(
     )
     os.close(w)
     return proc, r
+
+
+def stop_process_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a process started through nsenter and the process nsenter forked into the sandbox."""
+    for pid in [*_children(proc.pid), proc.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
 
 
 def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:

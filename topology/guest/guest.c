@@ -209,6 +209,7 @@ static int proxy_main(int argc, char **argv) {
             int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
             if (c < 0) continue;
             if (fork() == 0) {
+                close(s);
                 int u = socket(target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (connect(u, (struct sockaddr *)&target, target_len) == 0) relay(c, u);
                 _exit(0);
