@@ -172,7 +172,7 @@ echo $c
     floor_samples, samples = [], []
     for _ in range(15):
         start = time.perf_counter()
-        r = sb.run("host", ["sh", "-c", floor_script + " >/dev/null 2>&1 </dev/null"], student=True)
+        sb.run("host", ["sh", "-c", floor_script + " >/dev/null 2>&1 </dev/null"], student=True)
         _served(lab, "http://203.0.113.2:8089/")
         floor_samples.append((time.perf_counter() - start) * 1000)
         sb.run(

@@ -319,7 +319,8 @@ def _etc_files(directory: Path) -> None:
         "hosts": f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
         "resolv.conf": "nameserver 198.51.100.53\n",
-        "passwd": "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        "passwd": "root:x:0:0:root:/root:/bin/bash\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
         "group": "root:x:0:\nnogroup:x:65534:\n",
         "shells": "/bin/sh\n/bin/bash\n",
         "os-release": 'PRETTY_NAME="nslab Docker host (Debian GNU/Linux 12)"\nNAME="Debian GNU/Linux"\n'
@@ -356,7 +357,7 @@ def create(
         + "\necho docker-ready >&6\nexec /usr/local/sbin/init 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
     )
     (directory / "host-init.sh").write_text(init)
-    log = open(directory / "keeper.log", "wb")
+    log = open(directory / "keeper.log", "wb")  # noqa: SIM115 - handed to the child, closed below
     keeper = (
         f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
         f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"}'

@@ -23,10 +23,13 @@ import json
 import os
 import re
 import secrets
+import select
+import shlex
+import signal
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,11 +83,24 @@ MARK_PREFIX = "@@nslab-snapshot-"
 DEFAULT_TIMEOUT = 10.0
 
 
+def _plain(obj: Any) -> Any:
+    """JSON data (dicts, lists, str, int, float, bool, None) from dataclasses, tuples and dicts."""
+    if isinstance(obj, (str, int, float)) or obj is None:
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if is_dataclass(obj):
+        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+    return obj
+
+
 class _Data:
-    """Mixin: `to_dict()` for the snapshot's dataclasses."""
+    """Mixin: `to_dict()` for the snapshot's dataclasses: plain JSON data (tuples become lists)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return _plain(self)
 
 
 # -- the data --------------------------------------------------------------------------------
@@ -322,7 +338,7 @@ class Snapshot(_Data):
     docker: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain(self)
         if d["docker"] is None:
             del d["docker"]
         return d
@@ -965,7 +981,13 @@ def parse_processes(text: str, *, exclude: str = MARK_PREFIX, netns: int | None 
                 command=parts[3] if len(parts) > 3 else "",
             )
         )
-    dropped = {p.pid for p in procs if exclude and exclude in p.command}
+    # The snapshot's own scripts, and zombies whose parent is outside the view (an nsenter that
+    # has not reaped its child yet): both are the collection's, not the sandbox's.
+    dropped = {
+        p.pid
+        for p in procs
+        if (exclude and exclude in p.command) or (p.ppid == 0 and p.command.endswith("<defunct>"))
+    }
     grew = bool(dropped)
     while grew:
         more = {p.pid for p in procs if p.ppid in dropped and p.pid not in dropped}
@@ -1070,7 +1092,7 @@ _SYSCTL_FILES = (
 
 def collection_script(marker: str, *, fdb: bool = False) -> str:
     """The shell script that prints one namespace's state, section by section after "<marker> <name>"
-    lines. Shell builtins read the files; one process per tool (the ip queries share one)."""
+    lines: one process per tool (the four ip queries share one), errors and noise dropped."""
     lines = [
         f"M={marker}",
         'echo "$M ip"',
@@ -1085,6 +1107,7 @@ def collection_script(marker: str, *, fdb: bool = False) -> str:
         'echo "$M conntrack"',
         # /proc/net/nf_conntrack belongs to the initial user namespace's root: conntrack(8) instead.
         '{ while IFS= read -r l; do printf "%s\\n" "$l"; done < /proc/net/nf_conntrack; } 2>/dev/null ||'
+        # (dash reads byte by byte: only the count's first digit arrives, enough to tell 0.)
         ' { read -r n < /proc/sys/net/netfilter/nf_conntrack_count; [ "$n" = 0 ] ||'
         " conntrack -L -o extended; } 2>/dev/null",  # conntrack 1.4.7 dumps every family (AF_UNSPEC)
         'echo "$M sockets"',
@@ -1133,16 +1156,17 @@ class _Parsed:
     complete: bool
 
 
-def parse_collection(text: str, marker: str, *, own_netns_only: bool = False) -> _Parsed:
+def parse_collection(text: str, marker: str, *, own_netns_only: bool = False, inode: int = 0) -> _Parsed:
     """Parse one namespace's script output. `own_netns_only` keeps only the processes in the
-    namespace's own network namespace (for views that show a whole sandbox)."""
+    namespace's own network namespace (for views that show a whole sandbox); `inode` is that
+    namespace's inode when the script's own process line does not tell it."""
     sec = split_sections(text, marker)
     arrays = parse_ip_batch(sec.get("ip", ""))
     arrays += [[]] * (4 - len(arrays))
     addr_data, route_data, neigh_data, nsid_data = arrays[:4]
     all_procs = parse_processes(sec.get("processes", ""), exclude="")
     self_pid = _int(sec.get("self", "").strip() or "x")
-    inode = next((p.netns for p in all_procs if p.pid == self_pid and p.netns), None) or 0
+    inode = next((p.netns for p in all_procs if p.pid == self_pid and p.netns), None) or inode
     iptables = parse_iptables_save(sec.get("iptables", ""))
     nft_text, nft_tables = parse_nft(sec.get("nft", ""), iptables)
     nsids = {e["nsid"]: e["name"] for e in nsid_data if isinstance(e, dict) and "nsid" in e and "name" in e}
@@ -1189,14 +1213,21 @@ def _targets(sb, engine) -> tuple[list[_Target], list[dict[str, Any]], list[dict
     host = _Target(
         "host", "host", sb.nsenter_argv("host", student=True), [], _ns_inode(f"/proc/{sb.host_pid}/ns/net")
     )
-    targets = [host] + [_Target(ns, "outside", sb.nsenter_argv(ns), []) for ns in OUTSIDE]
+    keeper = f"/proc/{sb.keeper_pid}"
+    targets = [host] + [
+        _Target(ns, "outside", sb.nsenter_argv(ns), [],
+                _ns_inode(f"{keeper}/ns/net" if ns == "router" else f"{keeper}/root/run/netns/{ns}"))
+        for ns in OUTSIDE
+    ]  # fmt: skip
     containers: list[dict[str, Any]] = []
     networks: list[dict[str, Any]] = []
     if engine is None:
         return targets, containers, networks
+    # The engine's lock for a consistent model, unless a long operation holds it: the kernel state
+    # is what the snapshot is about, and it must not wait for a `docker run`.
     lock = getattr(engine, "lock", None)
-    if lock is not None:
-        lock.acquire()
+    if lock is not None and not lock.acquire(timeout=0.05):
+        lock = None
     try:
         cs = list(engine.containers.values())
         networks = [asdict(n) for n in engine.networks.values()]
@@ -1262,47 +1293,103 @@ def _read_fd(fd: int) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
+def _launcher(targets: list[_Target], fds: list[tuple[int, int]], marker: str) -> str:
+    """Shell text that starts every namespace's script in the background and waits for them.
+
+    One process is forked from Python; the launcher shell forks the rest. Each script's output goes
+    to its own memfd, reopened through /proc/self/fd (dash redirects only fds 0-9). The scripts are
+    the launcher's "$1" (host, with the bridge fdb) and "$2" (the others)."""
+    lines = []
+    for t, (out, err) in zip(targets, fds, strict=True):
+        argv = " ".join(shlex.quote(a) for a in t.argv)
+        script = '"$1"' if t.kind == "host" else '"$2"'
+        lines.append(
+            f"{argv} sh -c {script} {marker} </dev/null >/proc/self/fd/{out} 2>/proc/self/fd/{err} &"
+        )
+    lines.append("wait")
+    return "\n".join(lines) + "\n"
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for `proc` without Popen.wait's polling sleeps; kill its process group on timeout."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except OSError:
+        fd = -1
+    try:
+        if fd >= 0 and not select.select([fd], [], [], max(0.0, timeout))[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return False
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return False
+        return True
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def take(sb, engine=None, *, timeout: float = DEFAULT_TIMEOUT) -> Snapshot:
     """Read the sandbox's kernel state: one script per network namespace, all run concurrently."""
     started = time.monotonic()
     taken_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     marker = f"{MARK_PREFIX}{secrets.token_hex(4)}@@"
     targets, containers, networks = _targets(sb, engine)
-    running: list[tuple[_Target, subprocess.Popen | None, int, int, str]] = []
-    for t in targets:
-        out = os.memfd_create("nslab-snapshot-out", os.MFD_CLOEXEC)
-        err = os.memfd_create("nslab-snapshot-err", os.MFD_CLOEXEC)
-        script = collection_script(marker, fdb=t.kind == "host")
-        try:
-            proc = sb.popen(
-                [*t.argv, "sh", "-c", script, marker], stdin=subprocess.DEVNULL, stdout=out, stderr=err
-            )
-            running.append((t, proc, out, err, ""))
-        except OSError as exc:
-            running.append((t, None, out, err, str(exc)))
-    deadline = started + timeout
+    fds = [
+        (
+            os.memfd_create("nslab-snapshot-out", os.MFD_CLOEXEC),
+            os.memfd_create("nslab-snapshot-err", os.MFD_CLOEXEC),
+        )
+        for _ in targets
+    ]
     results: dict[str, _Parsed] = {}
     errors: dict[str, str] = {}
-    for t, proc, out, err, failure in running:
+    try:
+        launch_error = ""
+        finished = False
         try:
-            if proc is not None:
-                try:
-                    proc.wait(max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                    failure = f"timed out after {timeout} s"
-            text = _read_fd(out)
-            parsed = parse_collection(text, marker, own_netns_only=t.kind == "outside")
-            if not parsed.complete and not failure:
-                failure = _read_fd(err).strip()[-2000:] or f"exit status {proc.returncode if proc else '?'}"
-        finally:
-            os.close(out)
-            os.close(err)
-        if failure:
-            errors[t.name] = failure
-        results[t.name] = parsed
-        t.inode = parsed.netns_inode or t.inode
+            proc = sb.popen(
+                [
+                    "sh",
+                    "-c",
+                    _launcher(targets, fds, marker),
+                    "nslab-snapshot",
+                    collection_script(marker, fdb=True),
+                    collection_script(marker),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=[fd for pair in fds for fd in pair],
+                start_new_session=True,
+            )
+        except OSError as exc:
+            launch_error = f"could not start: {exc}"
+        else:
+            finished = _wait(proc, started + timeout - time.monotonic())
+            launch_error = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+        for t, (out, err) in zip(targets, fds, strict=True):
+            parsed = parse_collection(
+                _read_fd(out), marker, own_netns_only=t.kind == "outside", inode=t.inode
+            )
+            if not parsed.complete:
+                errors[t.name] = (
+                    _read_fd(err).strip()[-2000:]
+                    or launch_error[-2000:]
+                    or (f"timed out after {timeout} s" if not finished else "no output")
+                )
+            results[t.name] = parsed
+            t.inode = parsed.netns_inode or t.inode
+    finally:
+        for pair in fds:
+            for fd in pair:
+                os.close(fd)
     names = [t.name for t in targets]
     links = resolve_veth_peers(
         {n: results[n].links for n in names},

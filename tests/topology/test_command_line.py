@@ -47,15 +47,30 @@ def _zombie(pid: int) -> bool:
 
 
 def _ping(env) -> int:
-    out = subprocess.run([sys.executable, "-c", "from topology.client import Client; "
-                          "print(Client(autostart=False).request({'op': 'ping'})['pid'])"],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from topology.client import Client; "
+            "print(Client(autostart=False).request({'op': 'ping'})['pid'])",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(out.stdout)
 
 
 def topo(env, *args, input=None, timeout=60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "topology", *args], env=env, input=input, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "topology", *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_up_exec_ls_down(cli_env):
@@ -65,7 +80,9 @@ def test_up_exec_ls_down(cli_env):
     sid = sandbox["id"]
     assert sandbox["docker_version"] == "19.03"
     # stdout, stderr, stdin and the exit status pass through.
-    r = topo(cli_env, "exec", sid, "--", "sh", "-c", "hostname; cat; echo oops >&2; exit 3", input="from stdin\n")
+    r = topo(
+        cli_env, "exec", sid, "--", "sh", "-c", "hostname; cat; echo oops >&2; exit 3", input="from stdin\n"
+    )
     assert (r.returncode, r.stdout, r.stderr) == (3, "docker-host\nfrom stdin\n", "oops\n")
     r = topo(cli_env, "exec", sid, "--ns", "client", "--", "ip", "-o", "-4", "addr", "show", "eth0")
     assert "192.0.2.50/24" in r.stdout
@@ -102,8 +119,12 @@ def test_snapshot_and_events(cli_env):
     sid = topo(cli_env, "up").stdout.strip()
     snap = json.loads(topo(cli_env, "snapshot", sid, "--json").stdout)
     assert snap["sandbox"] == sid
-    events = subprocess.Popen([sys.executable, "-m", "topology", "events", sid, "--json"], env=cli_env,
-                              stdout=subprocess.PIPE, text=True)
+    events = subprocess.Popen(
+        [sys.executable, "-m", "topology", "events", sid, "--json"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         # Once the stream is up, a change in the sandbox arrives as one JSON line.
         lines = []

@@ -10,8 +10,11 @@ pytestmark = pytest.mark.kernel
 
 
 def fetch(lab, url: str, ns: str = "client") -> str:
-    r = lab.sandbox.run(ns, ["curl", "-s", "-m", "3", url]) if ns in ("client", "router", "remote") else \
-        sh(lab, f"curl -s -m 3 {url}", ns=ns)
+    r = (
+        lab.sandbox.run(ns, ["curl", "-s", "-m", "3", url])
+        if ns in ("client", "router", "remote")
+        else sh(lab, f"curl -s -m 3 {url}", ns=ns)
+    )
     out = r.stdout
     return out.decode() if isinstance(out, bytes) else out
 
@@ -21,7 +24,10 @@ def test_external_client_reaches_published_nginx(lab):
     page = wait_for(lambda: fetch(lab, "http://203.0.113.2:8080/"))
     assert "Welcome to nginx!" in page and "web" in page
     conntrack = sh(lab, "conntrack -L -p tcp 2>/dev/null").stdout
-    assert "src=192.0.2.50 dst=203.0.113.2" in conntrack and "src=172.17.0.2 dst=192.0.2.50 sport=80" in conntrack
+    assert (
+        "src=192.0.2.50 dst=203.0.113.2" in conntrack
+        and "src=172.17.0.2 dst=192.0.2.50 sport=80" in conntrack
+    )
 
 
 def test_container_reaches_remote_server_masqueraded(lab):
@@ -46,7 +52,9 @@ def test_two_user_networks_are_isolated(lab):
     assert docker(lab, "network create net2").returncode == 0
     assert docker(lab, "run -d --name one --network net1 nginx").returncode == 0
     assert docker(lab, "run -d --name two --network net2 busybox sleep 300").returncode == 0
-    ip_one = docker(lab, "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' one").stdout.strip()
+    ip_one = docker(
+        lab, "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' one"
+    ).stdout.strip()
     assert ip_one.startswith("172.18.")
     r = sh(lab, f"timeout 3 wget -q -O - http://{ip_one}/ 2>&1 || echo unreachable", ns="two")
     assert "unreachable" in r.stdout
@@ -59,7 +67,11 @@ def test_host_mode_port_clash(lab):
     assert docker(lab, "run -d --name h1 --net=host nginx").returncode == 0
     assert "Welcome to nginx!" in wait_for(lambda: fetch(lab, "http://203.0.113.2/"))
     docker(lab, "run -d --name h2 --net=host nginx")
-    wait_for(lambda: "Exited (1)" in next(line for line in docker(lab, "ps -a").stdout.splitlines() if "h2" in line))
+    wait_for(
+        lambda: (
+            "Exited (1)" in next(line for line in docker(lab, "ps -a").stdout.splitlines() if "h2" in line)
+        )
+    )
     logs = docker(lab, "logs h2")
     assert "Address already in use" in logs.stdout + logs.stderr or "in use" in logs.stdout + logs.stderr
 

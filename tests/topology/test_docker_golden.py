@@ -178,7 +178,9 @@ def test_start_state_28(lab28):
 
 
 def test_user_network_with_published_port_28(lab28):
-    r = docker(lab28, "network create --subnet 192.0.2.0/24 -o com.docker.network.bridge.name=bridge1 bridge1")
+    r = docker(
+        lab28, "network create --subnet 192.0.2.0/24 -o com.docker.network.bridge.name=bridge1 bridge1"
+    )
     assert r.returncode == 0, r.stderr
     r = docker(lab28, "run -d --network bridge1 -p 8080:80 nginx")
     assert r.returncode == 0, r.stderr
@@ -205,8 +207,9 @@ def test_container_looks_like_dockers(lab):
     assert re.search(r"veth[0-9a-f]{7}@if\d+", host)
     assert docker(lab, "inspect -f '{{.NetworkSettings.IPAddress}}' web").stdout.strip() == "172.17.0.2"
     proxies = sh(lab, "ps -eo args").stdout
-    assert ("docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 "
-            "-container-port 80") in proxies
+    assert (
+        "docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 -container-port 80"
+    ) in proxies
     files = docker(lab, "exec web cat /etc/hosts /etc/hostname").stdout
     cid = docker(lab, "inspect -f '{{.Id}}' web").stdout.strip()
     assert f"172.17.0.2\t{cid[:12]}" in files and cid[:12] in files.splitlines()[-1]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from topology import guest
 from topology import sandbox as sandbox_mod
 from topology.events import EventStream, stream
 
@@ -44,6 +45,7 @@ def sb():
         directory=directory,
         root_uid=1_000_000 + 65536 * (1000 + os.getpid() % 500),
         map_range=65536,
+        guest=guest.ensure_built(directory / "bin"),
     )
     try:
         yield box

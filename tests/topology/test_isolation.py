@@ -116,7 +116,7 @@ def test_agent_is_invisible_and_survives_the_student(lab):
         'python3 -c "import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n'
         "for pid in sys.argv[1:]:\n"
         "    rc = libc.ptrace(0x4206, int(pid), 0, 0)\n"  # PTRACE_SEIZE: never stops the tracee
-        "    print(pid, rc, ctypes.get_errno())\" "
+        '    print(pid, rc, ctypes.get_errno())" '
     )
     r = sh(lab, probe + f"{os.getpid()} {sb.keeper_pid} {sb.holder_pid}")
     for line in r.stdout.splitlines():
@@ -170,8 +170,13 @@ def test_namespace_bomb_is_contained(lab, other_lab):
     assert r2.stdout.strip() == "fine"
 
 
+def machine_conntrack_count() -> int:
+    with open("/proc/sys/net/netfilter/nf_conntrack_count") as f:
+        return int(f.read())
+
+
 def test_conntrack_flood_is_contained(lab, other_lab):
-    host_count = int(open("/proc/sys/net/netfilter/nf_conntrack_count").read())
+    host_count = machine_conntrack_count()
     r = sh(
         lab,
         'python3 -c "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n'
@@ -184,7 +189,7 @@ def test_conntrack_flood_is_contained(lab, other_lab):
     r2 = sh(other_lab, "curl -s -m 3 http://198.51.100.80/ && conntrack -C")
     assert "remote web server" in r2.stdout
     assert int(r2.stdout.split()[-1]) < 100
-    assert abs(int(open("/proc/sys/net/netfilter/nf_conntrack_count").read()) - host_count) < 1000
+    assert abs(machine_conntrack_count() - host_count) < 1000
 
 
 def test_nothing_appears_in_the_machines_network_namespace(lab):

@@ -564,7 +564,8 @@ class Engine:
     def _bind_failure(self, c: Container, b: PortBinding, ep: Endpoint, host_ip: str, err: str) -> str:
         if self.version == "19.03":
             return (
-                f"driver failed programming external connectivity on endpoint {c.name} ({secrets.token_hex(32)})"
+                "driver failed programming external connectivity on endpoint "
+                f"{c.name} ({secrets.token_hex(32)})"
                 f": Error starting userland proxy: listen {b.proto} {host_ip}:{b.host_port}: bind: {err}"
             )
         return (
