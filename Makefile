@@ -12,7 +12,7 @@ RUN_PORT ?= 8000
 # What the sandboxes and the test suite run on a Debian 12 machine (python3-venv: Debian's
 # python3 cannot create a venv without it).
 APT_PACKAGES := iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
-	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv
+	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv gcc libc6-dev
 
 .PHONY: help setup apt-packages venv test lint fmt run bench
 

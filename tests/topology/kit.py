@@ -31,9 +31,9 @@ def sh(lab: Lab, script: str, *, ns: str = "host", timeout: float = 60) -> subpr
     return subprocess.CompletedProcess(script, proc.returncode, out, err)
 
 
-def docker(lab: Lab, args: str, **kw) -> subprocess.CompletedProcess:
-    """Run a docker command inside the sandbox, as the student types it."""
-    return sh(lab, f"docker {args}", **kw)
+def docker(lab: Lab, args: str, *, wrap: str = "", **kw) -> subprocess.CompletedProcess:
+    """Run a docker command inside the sandbox, as the student types it (optionally under `wrap`)."""
+    return sh(lab, f"{wrap} docker {args}".strip(), **kw)
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):

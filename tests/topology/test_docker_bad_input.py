@@ -118,12 +118,15 @@ def assert_consistent(lab) -> None:
     assert not stopped_with_state
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(lines=command_lines)
 def test_bad_input_keeps_engine_and_kernel_consistent(lab_for_hypothesis, lines):
     lab = lab_for_hypothesis
     for line in lines:
-        r = docker(lab, line + " </dev/null", timeout=60)
+        # An attached `docker run nginx` runs until interrupted, as with Docker: give the client 5 s.
+        r = docker(lab, line + " </dev/null", timeout=60, wrap="timeout -s INT 5")
+        if r.returncode == 124:
+            continue
         if r.returncode != 0:
             assert r.returncode in (1, 125, 126, 127), (line, r.returncode, r.stderr)
             assert r.stderr.strip(), (line, "an error must say why")

@@ -659,7 +659,7 @@ class Engine:
         except ProcessLookupError:
             pass
         proc.release()
-        proc.proc.wait()
+        stop_process_tree(proc.proc)
 
     def stop_container(self, c: Container, timeout: float = 10) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds (docker stop)."""

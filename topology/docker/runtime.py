@@ -243,9 +243,13 @@ def spawn_container(
         os.close(fd)
     try:
         inner = _read_child_pid(info_r, proc)
+        host_pid = _host_pid_of(proc.pid, inner)
+    except BaseException:
+        os.close(block_w)
+        stop_process_tree(proc)
+        raise
     finally:
         os.close(info_r)
-    host_pid = _host_pid_of(proc.pid, inner)
     return ContainerProcess(proc, inner, host_pid, block_w)
 
 
@@ -338,7 +342,12 @@ def start_proxy(
 
 def stop_process_tree(proc: subprocess.Popen) -> None:
     """SIGKILL a process started through nsenter and the process nsenter forked into the sandbox."""
-    for pid in [*_children(proc.pid), proc.pid]:
+    pids, stack = [], [proc.pid]
+    while stack:  # nsenter -> sh/bwrap -> the sandbox side: kill the whole chain
+        pid = stack.pop()
+        pids.append(pid)
+        stack.extend(_children(pid))
+    for pid in reversed(pids):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
