@@ -1,0 +1,70 @@
+"""A sandbox made by an unprivileged user: same Docker host, same traffic, no root anywhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+NOBODY = 65534
+SCRIPT = """
+from pathlib import Path
+from topology.daemon import Daemon
+d = Daemon(Path(STATE))
+d.prepare()
+lab = d.up("19.03")
+sb = lab.sandbox
+try:
+    print("uid", os.geteuid(), sb.root_uid)
+    print("id", sb.run("host", ["id", "-u"], student=True).stdout.decode().strip())
+    r = sb.run("host", ["docker", "run", "-d", "--name", "web", "-p", "8080:80", "nginx"], student=True)
+    print("run", r.returncode, r.stderr.decode().strip())
+    page = sb.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
+    print("served", "Welcome to nginx!" in page)
+finally:
+    d.down(sb.id)
+"""
+
+
+def test_unprivileged_user_builds_a_working_sandbox():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to an unprivileged user")
+    work = Path(tempfile.mkdtemp(prefix="nslab-unpriv-"))
+    try:
+        # The project tree may sit where an unprivileged user cannot read it: use a readable copy.
+        shutil.copytree(Path(__file__).resolve().parents[2] / "topology", work / "topology")
+        state = work / "state"
+        state.mkdir()
+        os.chown(state, NOBODY, NOBODY)
+        for path in [work, *work.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        os.chown(state, NOBODY, NOBODY)
+        code = "import os\nSTATE = " + repr(str(state / "s")) + SCRIPT
+        r = subprocess.run(
+            [
+                "setpriv",
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                code,
+            ],
+            env={"PATH": os.environ["PATH"], "PYTHONPATH": str(work), "HOME": str(state)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        lines = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
+        assert lines.get("uid") == f"{NOBODY} {NOBODY}", r.stdout + r.stderr
+        assert lines.get("id") == "0"  # root inside, nobody outside
+        assert lines.get("run", "").startswith("0"), r.stdout + r.stderr
+        assert lines.get("served") == "True", r.stdout + r.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
