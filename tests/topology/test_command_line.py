@@ -131,12 +131,12 @@ def test_snapshot_and_events(cli_env):
 
         def changed():
             topo(cli_env, "exec", sid, "--", "ip", "link", "add", f"br{len(lines)}", "type", "bridge")
-            lines.append(events.stdout.readline())
-            return any('"kernel.changed"' in line for line in lines)
+            lines.append(json.loads(events.stdout.readline()))
+            return any(e["type"] == "kernel.changed" and "link" in e["kinds"] for e in lines)
 
         wait_for(changed, timeout=20)
-        event = json.loads(next(line for line in lines if "kernel.changed" in line))
-        assert "host" in event["namespaces"] and "link" in event["kinds"]
+        event = next(e for e in lines if e["type"] == "kernel.changed" and "link" in e["kinds"])
+        assert "host" in event["namespaces"]
     finally:
         events.terminate()
         events.wait()
