@@ -99,12 +99,12 @@ def test_port_already_allocated(lab):
 
 
 def test_stop_start_rm_cycle_frees_kernel_state(lab):
-    before = sh(lab, "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link").stdout
+    before = sh(lab, "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link | cut -d' ' -f2").stdout
     assert docker(lab, "run -d --name web -p 8080:80 nginx").returncode == 0
     assert docker(lab, "stop -t 1 web").returncode == 0
     assert "Exited" in docker(lab, "ps -a").stdout
     assert docker(lab, "start web").returncode == 0
     assert "Welcome" in wait_for(lambda: fetch(lab, "http://203.0.113.2:8080/"))
     assert docker(lab, "rm -f web").returncode == 0
-    after = sh(lab, "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link").stdout
+    after = sh(lab, "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link | cut -d' ' -f2").stdout
     assert after == before
