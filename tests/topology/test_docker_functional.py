@@ -98,13 +98,17 @@ def test_port_already_allocated(lab):
     assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in r.stderr
 
 
+# Rules without counters, and the Docker host's link names.
+STATE = "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link | cut -d' ' -f2"
+
+
 def test_stop_start_rm_cycle_frees_kernel_state(lab):
-    before = sh(lab, "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link | cut -d' ' -f2").stdout
+    before = sh(lab, STATE).stdout
     assert docker(lab, "run -d --name web -p 8080:80 nginx").returncode == 0
     assert docker(lab, "stop -t 1 web").returncode == 0
     assert "Exited" in docker(lab, "ps -a").stdout
     assert docker(lab, "start web").returncode == 0
     assert "Welcome" in wait_for(lambda: fetch(lab, "http://203.0.113.2:8080/"))
     assert docker(lab, "rm -f web").returncode == 0
-    after = sh(lab, "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; ip -o link | cut -d' ' -f2").stdout
+    after = sh(lab, STATE).stdout
     assert after == before
