@@ -8,23 +8,29 @@ BIN := $(VENV)/bin
 # Written after a successful `pip install`; pyproject.toml being newer means the install is stale.
 STAMP := $(VENV)/.nslab-installed
 RUN_PORT ?= 8000
+# Browser assets: pinned npm packages (frontend/package-lock.json) copied into Django's static files.
+FRONTEND := frontend
+VENDOR := labapp/labs/static/vendor
+VENDOR_FILES := plotly.js-dist-min/plotly.min.js @xterm/xterm/lib/xterm.js @xterm/xterm/css/xterm.css \
+	@xterm/addon-fit/lib/addon-fit.js @xterm/addon-web-links/lib/addon-web-links.js
 
 # What the sandboxes and the test suite run on a Debian 12 machine (python3-venv: Debian's
 # python3 cannot create a venv without it).
 APT_PACKAGES := iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
 	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv gcc libc6-dev
 
-.PHONY: help setup apt-packages venv test lint fmt run bench
+.PHONY: help setup apt-packages venv assets test lint fmt run bench
 
 help:
 	@echo "make run    serve the web lab at http://127.0.0.1:$(RUN_PORT) (demo logins teacher/teacher, student/student)"
 	@echo "make test   ruff, the import boundaries and pytest (what CI runs)"
 	@echo "make bench  run the benchmarks, write bench/results.json"
-	@echo "make setup  install missing Debian packages and the virtualenv $(VENV)"
+	@echo "make setup  install missing Debian packages, the virtualenv $(VENV) and the browser assets"
+	@echo "make assets npm ci in frontend/ (pinned packages) and copy them to $(VENDOR)"
 	@echo "make lint   ruff check, ruff format --check, import boundaries"
 	@echo "make fmt    ruff format and autofix"
 
-setup: apt-packages venv
+setup: apt-packages venv assets
 
 apt-packages:
 	@if ! command -v dpkg >/dev/null; then echo "setup: no dpkg, not Debian: install $(APT_PACKAGES) yourself"; exit 0; fi; \
@@ -47,6 +53,16 @@ venv:
 	@if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
 		$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' && touch $(STAMP); \
 	fi
+
+# npm ci writes node_modules/.package-lock.json: older than the lock file means stale.
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { echo "assets: npm not found: install Node.js 18+ (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+assets: $(FRONTEND)/node_modules/.package-lock.json
+	@mkdir -p $(VENDOR)
+	@for f in $(VENDOR_FILES); do cp -p $(FRONTEND)/node_modules/$$f $(VENDOR)/; done
 
 test: setup
 	$(BIN)/ruff check .
