@@ -1,0 +1,102 @@
+// The lab page: wires the websocket to the graph, the panels, the terminal and the controls.
+import { Controls } from "./controls.js";
+import { fmt } from "./dom.js";
+import { TopologyGraph } from "./graph.js";
+import { Panels } from "./panels.js";
+import { LabSocket } from "./socket.js";
+import { LabTerminal } from "./terminal.js";
+
+const root = document.getElementById("lab");
+const graphEl = document.getElementById("graph");
+const graph = new TopologyGraph(graphEl, document.getElementById("graph-details"));
+const panels = new Panels(document.getElementById("panels"));
+const controls = new Controls(root);
+const nslab = (window.nslab = { snapshot: null, seq: null });
+
+// Draw the newest snapshot only: frames that arrive while Plotly draws are coalesced.
+let drawing = false;
+let pending = null;
+async function drawLatest() {
+  if (drawing) return;
+  drawing = true;
+  while (pending) {
+    const { snapshot, seq } = pending;
+    pending = null;
+    try {
+      await graph.draw(snapshot, seq);
+    } catch (err) {
+      console.error("graph", err);
+    }
+  }
+  drawing = false;
+}
+
+// Over the graph: what to wait for, or why the picture is not live.
+function showOverlay(status) {
+  const overlay = document.getElementById("graph-empty");
+  const texts = {
+    preparing: gettext("Preparing the lab…"),
+    stopping: gettext("Stopping the lab…"),
+    stopped: gettext("The lab is stopped: press Start to continue."),
+    failed: gettext("The lab failed: press Reset to start again."),
+  };
+  const text = texts[status] || (nslab.snapshot ? "" : gettext("Waiting for the lab's kernel state…"));
+  overlay.textContent = text;
+  overlay.hidden = !text;
+}
+
+const handlers = {
+  "lab.status": (f) => {
+    controls.status(f.status, f.error, f.docker_version);
+    showOverlay(f.status);
+  },
+  "lab.progress": (f) => controls.setProgress(f.step, f.percent),
+  "lab.state": (f) => {
+    if (nslab.seq !== null && f.seq < nslab.seq && !socket.fresh) return;
+    socket.fresh = false;
+    nslab.snapshot = f.snapshot;
+    nslab.seq = f.seq;
+    showOverlay(controls.current);
+    panels.update(f.snapshot);
+    pending = { snapshot: f.snapshot, seq: f.seq };
+    drawLatest();
+  },
+  "lab.tty": (f) => terminal.write(f.data),
+  "lab.tty.reset": () => terminal.reset(),
+  error: (f) => controls.error(fmt(gettext("Refused: %(message)s"), { message: f.message }), "frame-" + f.code),
+};
+
+const socket = new LabSocket(root.dataset.wsPath, {
+  open() {
+    // The server replays the scrollback on every connect: start from a clean screen.
+    socket.fresh = true;
+    terminal.reset();
+    terminal.sendSize();
+    controls.connection(true);
+  },
+  close: (retryIn) => controls.connection(false, retryIn),
+  frame: (f) => handlers[f.type]?.(f),
+});
+const terminal = new LabTerminal(document.getElementById("terminal"), (frame) => socket.send(frame));
+nslab.socket = socket;
+nslab.terminal = terminal;
+
+document.getElementById("copy").addEventListener("click", () => terminal.copy());
+document.getElementById("paste").addEventListener("click", async () => {
+  if (!(await terminal.paste())) controls.error(gettext("The browser did not allow reading the clipboard: press Ctrl+Shift+V in the terminal instead."), "paste");
+});
+document.getElementById("refresh").addEventListener("click", () => socket.send({ type: "lab.refresh" }));
+document.addEventListener("visibilitychange", () => { if (!document.hidden) socket.retryNow(); });
+
+function applyScale() {
+  const large = document.documentElement.classList.contains("large");
+  graph.setFontScale(large ? 1.35 : 1);
+  terminal.setFontSize(large ? 20 : 14);
+  if (nslab.snapshot) {
+    pending = { snapshot: nslab.snapshot, seq: nslab.seq };
+    drawLatest();
+  }
+}
+window.addEventListener("nslab:fontscale", applyScale);
+applyScale();
+terminal.focus();
