@@ -24,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     selected = {name: fn for name, fn in harness.REGISTRY.items() if not args.names or name in args.names}
 
-    results, errors = harness.run(selected)
+    try:
+        results, errors = harness.run(selected)
+    finally:
+        harness.cleanup()
     harness.write_results(results, args.output)
     print(harness.format_table(results))
     for name, error in errors.items():

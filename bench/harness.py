@@ -18,6 +18,7 @@ import importlib
 import json
 import math
 import pkgutil
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -82,6 +83,14 @@ def discover() -> None:
     for module in pkgutil.iter_modules(package.__path__):
         if module.name not in _NOT_BENCHMARKS and not module.name.startswith("_"):
             importlib.import_module(f"bench.{module.name}")
+
+
+def cleanup() -> None:
+    """Call `cleanup()` of every imported benchmark module that has one (resources they hold)."""
+    for name, module in list(sys.modules.items()):
+        ours = name.startswith("bench.") and name not in ("bench.harness", "bench.__main__")
+        if ours and callable(getattr(module, "cleanup", None)):
+            module.cleanup()
 
 
 def run(benchmarks: dict[str, Benchmark]) -> tuple[list[dict], dict[str, BaseException]]:

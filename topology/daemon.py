@@ -12,7 +12,6 @@ import logging
 import os
 import queue
 import secrets
-import select
 import shutil
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from topology.docker import commands
 from topology.docker.engine import Engine
 from topology.docker.model import VERSIONS
 from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, UnsupportedVersion
+from topology.fdwait import readable
 from topology.paths import UID_BASE, UID_RANGE, daemon_socket, state_dir
 from topology.sandbox import Sandbox, create, kill_keeper
 
@@ -311,8 +311,8 @@ def _reply(conn: socket.socket, message: dict) -> None:
 def _closed(conn: socket.socket) -> bool:
     """True once the client hung up."""
     try:
-        readable = select.select([conn], [], [], 0)[0]
-        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+        ready = readable([conn], 0)
+        return bool(ready) and conn.recv(1, socket.MSG_PEEK) == b""
     except OSError:
         return True
 

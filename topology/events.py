@@ -23,7 +23,6 @@ import collections
 import json
 import logging
 import os
-import select
 import stat
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from topology.errors import TopologyError
+from topology.fdwait import readable
 from topology.sandbox import Sandbox, student_env
 
 log = logging.getLogger("topology.events")
@@ -250,15 +250,15 @@ class EventStream:
         """Wait up to `timeout` for output of the watcher (or a wake()) and take in what came."""
         if self._eof:
             return
-        readable = select.select([self._fd, self._wake_r], [], [], timeout)[0]
-        if self._wake_r in readable:
+        ready = readable([self._fd, self._wake_r], timeout)
+        if self._wake_r in ready:
             try:
                 while os.read(self._wake_r, 512):
                     pass
             except BlockingIOError:
                 pass
             self._woken = True
-        if self._fd not in readable:
+        if self._fd not in ready:
             return
         chunks = []
         try:

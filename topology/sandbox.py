@@ -9,7 +9,6 @@ student's Docker host in a child user namespace. Killing the keeper's parent fre
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import time
@@ -18,9 +17,18 @@ from pathlib import Path
 
 from topology import limits
 from topology.errors import NamespaceNotFound, SandboxStartError
+from topology.fdwait import readable
 from topology.paths import SCRIPTS_DIR
 
 HOSTNAME = "docker-host"
+# bwrap arguments of a minimal root: the machine's /usr read-only and the usual links into it.
+USR_ROOT_ARGS = (
+    *("--ro-bind", "/usr", "/usr"),
+    *("--symlink", "usr/bin", "/bin"),
+    *("--symlink", "usr/sbin", "/sbin"),
+    *("--symlink", "usr/lib", "/lib"),
+    *("--symlink", "usr/lib64", "/lib64"),
+)
 OUTSIDE_NAMESPACES = ("router", "remote", "client")
 # Per sandbox, in its outer user namespace: the student cannot raise these.
 NAMESPACE_LIMIT = 64
@@ -229,21 +237,7 @@ def _bwrap_args(directory: Path, version: str, guest: Path) -> list[str]:
         "--cap-add",
         "ALL",
         "--die-with-parent",
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/sbin",
-        "/sbin",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
+        *USR_ROOT_ARGS,
         "--bind",
         "/run/etc",
         "/etc",
@@ -448,7 +442,7 @@ def _read_progress(proc: subprocess.Popen, wanted: set[str]) -> dict[str, str]:
     deadline = time.monotonic() + START_TIMEOUT
     while not wanted <= seen.keys():
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not readable([fd], left):
             raise SandboxStartError(f"timed out; got {sorted(seen)}")
         chunk = os.read(fd, 4096)
         if not chunk:

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import secrets
-import select
 import shlex
 import signal
 import subprocess
@@ -32,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from topology.fdwait import readable
 
 __all__ = [
     "Address",
@@ -1317,7 +1318,7 @@ def _wait(proc: subprocess.Popen, timeout: float) -> bool:
     except OSError:
         fd = -1
     try:
-        if fd >= 0 and not select.select([fd], [], [], max(0.0, timeout))[0]:
+        if fd >= 0 and not readable([fd], max(0.0, timeout)):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             return False

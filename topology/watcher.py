@@ -306,7 +306,7 @@ class Watcher:
                 )
             finally:
                 setns(self.home, CLONE_NEWNET)
-            if ns.pidfd >= 0 and select.select([ns.pidfd], [], [], 0)[0]:
+            if ns.pidfd >= 0 and _exited(ns.pidfd):
                 raise ProcessLookupError(f"the process of {path} exited")
         except BaseException:
             ns.close()
@@ -400,6 +400,13 @@ class Watcher:
                     self.gone(self.by_pidfd[fd])
             if self.out:
                 self.flush()
+
+
+def _exited(pidfd: int) -> bool:
+    """True once the process of `pidfd` has exited (poll: select fails on fds above 1023)."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def main() -> None:

@@ -88,7 +88,9 @@ def test_container_mode_shares_the_namespace(lab):
     assert r.returncode == 125
     assert "conflicting options: port publishing and the container type network mode" in r.stderr
     assert docker(lab, "run -d --name web2 --net=container:web1 busybox sleep 300").returncode == 0
-    assert sh(lab, "ip -o -4 addr show eth0", ns="web2").stdout.split()[3] == "172.17.0.2/16"
+    r = sh(lab, "ip -o -4 addr show eth0", ns="web2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[3] == "172.17.0.2/16"
 
 
 def test_port_already_allocated(lab):

@@ -7,42 +7,14 @@ import re
 import pytest
 
 from tests.topology.kit import docker, sh
+from tests.topology.listings import G28_START, G28_USERNET, G1903_START, normalize
 
 pytestmark = pytest.mark.kernel
 
-# The teaching text's `iptables-save` after installing Docker 19.03 (tables in iptables-save's order).
-START_1903 = """*filter
-:INPUT ACCEPT
-:FORWARD DROP
-:OUTPUT ACCEPT
-:DOCKER -
-:DOCKER-ISOLATION-STAGE-1 -
-:DOCKER-ISOLATION-STAGE-2 -
-:DOCKER-USER -
--A FORWARD -j DOCKER-USER
--A FORWARD -j DOCKER-ISOLATION-STAGE-1
--A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A FORWARD -o docker0 -j DOCKER
--A FORWARD -i docker0 ! -o docker0 -j ACCEPT
--A FORWARD -i docker0 -o docker0 -j ACCEPT
--A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
--A DOCKER-ISOLATION-STAGE-1 -j RETURN
--A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
--A DOCKER-ISOLATION-STAGE-2 -j RETURN
--A DOCKER-USER -j RETURN
-COMMIT
-*nat
-:PREROUTING ACCEPT
-:INPUT ACCEPT
-:OUTPUT ACCEPT
-:POSTROUTING ACCEPT
-:DOCKER -
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
--A DOCKER -i docker0 -j RETURN
-COMMIT
-"""
+START_1903 = normalize(G1903_START)
+START_28 = normalize(G28_START)
+USERNET_28 = normalize(G28_USERNET)
+
 
 # The three rules the teaching text shows after `docker run -d -P nginx` (first dynamic port).
 NGINX_P_RULES = {
@@ -51,101 +23,10 @@ NGINX_P_RULES = {
     "*filter -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
 }
 
-# Reference 4.2: a fresh Docker 28 daemon.
-START_28 = """*filter
-:INPUT ACCEPT
-:FORWARD DROP
-:OUTPUT ACCEPT
-:DOCKER -
-:DOCKER-BRIDGE -
-:DOCKER-CT -
-:DOCKER-FORWARD -
-:DOCKER-ISOLATION-STAGE-1 -
-:DOCKER-ISOLATION-STAGE-2 -
-:DOCKER-USER -
--A FORWARD -j DOCKER-USER
--A FORWARD -j DOCKER-FORWARD
--A DOCKER ! -i docker0 -o docker0 -j DROP
--A DOCKER-BRIDGE -o docker0 -j DOCKER
--A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A DOCKER-FORWARD -j DOCKER-CT
--A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
--A DOCKER-FORWARD -j DOCKER-BRIDGE
--A DOCKER-FORWARD -i docker0 -j ACCEPT
--A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
--A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
-COMMIT
-*nat
-:PREROUTING ACCEPT
-:INPUT ACCEPT
-:OUTPUT ACCEPT
-:POSTROUTING ACCEPT
-:DOCKER -
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
--A DOCKER -i docker0 -j RETURN
-COMMIT
-"""
-
-# Reference 4.3 (moby's usernet-portmap.md): network bridge1 192.0.2.0/24, container 192.0.2.2, -p 8080:80.
-USERNET_28 = """*raw
-:PREROUTING ACCEPT
-:OUTPUT ACCEPT
--A PREROUTING -d 192.0.2.2/32 ! -i bridge1 -j DROP
-COMMIT
-*filter
-:INPUT ACCEPT
-:FORWARD DROP
-:OUTPUT ACCEPT
-:DOCKER -
-:DOCKER-BRIDGE -
-:DOCKER-CT -
-:DOCKER-FORWARD -
-:DOCKER-ISOLATION-STAGE-1 -
-:DOCKER-ISOLATION-STAGE-2 -
-:DOCKER-USER -
--A FORWARD -j DOCKER-USER
--A FORWARD -j DOCKER-FORWARD
--A DOCKER -d 192.0.2.2/32 ! -i bridge1 -o bridge1 -p tcp -m tcp --dport 80 -j ACCEPT
--A DOCKER ! -i docker0 -o docker0 -j DROP
--A DOCKER ! -i bridge1 -o bridge1 -j DROP
--A DOCKER-BRIDGE -o docker0 -j DOCKER
--A DOCKER-BRIDGE -o bridge1 -j DOCKER
--A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A DOCKER-CT -o bridge1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A DOCKER-FORWARD -j DOCKER-CT
--A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
--A DOCKER-FORWARD -j DOCKER-BRIDGE
--A DOCKER-FORWARD -i docker0 -j ACCEPT
--A DOCKER-FORWARD -i bridge1 -j ACCEPT
--A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
--A DOCKER-ISOLATION-STAGE-1 -i bridge1 ! -o bridge1 -j DOCKER-ISOLATION-STAGE-2
--A DOCKER-ISOLATION-STAGE-2 -o bridge1 -j DROP
--A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
-COMMIT
-*nat
-:PREROUTING ACCEPT
-:INPUT ACCEPT
-:OUTPUT ACCEPT
-:POSTROUTING ACCEPT
-:DOCKER -
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 192.0.2.0/24 ! -o bridge1 -j MASQUERADE
--A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
--A DOCKER -i bridge1 -j RETURN
--A DOCKER -i docker0 -j RETURN
--A DOCKER ! -i bridge1 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.0.2.2:80
-COMMIT
-"""
-
 
 def saved(lab) -> str:
     """`iptables-save` with counters and comment lines removed, as the student sees it."""
-    out = sh(lab, "iptables-save").stdout
-    lines = [re.sub(r" \[\d+:\d+\]$", "", line) for line in out.splitlines() if not line.startswith("#")]
-    return "\n".join(lines) + "\n"
+    return normalize(sh(lab, "iptables-save").stdout)
 
 
 def rule_lines(text: str) -> set[str]:

@@ -5,54 +5,22 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from topology import guest
-from topology import sandbox as sandbox_mod
+from tests.topology.kit import bare_sandbox
 from topology import snapshot as S
 from topology.docker.model import Container, Network
 
 pytestmark = pytest.mark.kernel
 
-HOST_SCRIPT = (
-    "echo 1 > /proc/sys/net/ipv4/ip_forward\nip link add docker0 type bridge\n"
-    "ip addr add 172.17.0.1/16 dev docker0\nip link set docker0 up\n"
-)
-
 
 @pytest.fixture(scope="module")
 def sb():
     """A bare sandbox as in docs/sandbox-example.py, destroyed at the end."""
-    sid = secrets.token_hex(4)
-    directory = Path(f"/var/lib/nslab-test/snapshot-{sid}")
-    directory.mkdir(parents=True)
-    os.chmod(directory.parent, 0o711)
-    os.chmod(directory, 0o711)
-    docker_sock = socket.socket(socket.AF_UNIX)
-    docker_sock.bind(str(directory / "docker.sock"))
-    extra = {"guest": guest.ensure_built(directory / "bin")}
-    box = sandbox_mod.create(
-        sid,
-        docker_version="19.03",
-        host_script=HOST_SCRIPT,
-        directory=directory,
-        root_uid=1_000_000 + 65536 * (1500 + os.getpid() % 400),
-        map_range=65536,
-        **extra,
-    )
-    try:
-        yield box
-    finally:
-        box.destroy()
-        os.waitpid(box.holder_pid, 0)
-        docker_sock.close()
-        shutil.rmtree(directory, ignore_errors=True)
+    yield from bare_sandbox("snapshot", 1500 + os.getpid() % 400)
 
 
 def run(sb, ns: str, script: str, *, pid: int = 0) -> str:

@@ -590,19 +590,8 @@ class Engine:
             if c.endpoints:
                 net = self.find_network(c.endpoints[0].network)
                 ep = c.endpoints[0]
-                for b in c.ports:
-                    program = rules.port_unpublish(
-                        self.version,
-                        rs,
-                        bridge=net.bridge,
-                        host_ip=b.host_ip,
-                        host_port=b.host_port,
-                        container_ip=ep.ip,
-                        container_port=b.container_port,
-                        proto=b.proto,
-                    )
-                    rs = program.ruleset
-                    script += restore(program.render())
+                rs, unpublish = self._unpublish_script(rs, c, net, ep)
+                script += unpublish
             for ep in c.endpoints:
                 net = self.find_network(ep.network)
                 program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
@@ -800,6 +789,26 @@ class Engine:
             raise EngineError(f"Container {c.id} is not running")
         self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip)
 
+    def _unpublish_script(
+        self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint
+    ) -> tuple[rules.Ruleset, str]:
+        """The ruleset after removing `c`'s published ports on endpoint `ep`, and the restore script."""
+        script = ""
+        for b in c.ports:
+            program = rules.port_unpublish(
+                self.version,
+                rs,
+                bridge=net.bridge,
+                host_ip=b.host_ip,
+                host_port=b.host_port,
+                container_ip=ep.ip,
+                container_port=b.container_port,
+                proto=b.proto,
+            )
+            rs = program.ruleset
+            script += restore(program.render())
+        return rs, script
+
     def disconnect(self, net: Network, c: Container) -> None:
         ep = next((e for e in c.endpoints if e.network == net.name), None)
         if ep is None:
@@ -807,19 +816,8 @@ class Engine:
         rs = rules.Ruleset.parse(iptables_save(self.sb))
         script = ""
         if ep is c.endpoints[0] and c.ports:
-            for b in c.ports:
-                program = rules.port_unpublish(
-                    self.version,
-                    rs,
-                    bridge=net.bridge,
-                    host_ip=b.host_ip,
-                    host_port=b.host_port,
-                    container_ip=ep.ip,
-                    container_port=b.container_port,
-                    proto=b.proto,
-                )
-                rs = program.ruleset
-                script += restore(program.render())
+            rs, unpublish = self._unpublish_script(rs, c, net, ep)
+            script += unpublish
             self._stop_proxies(c)
             for b in c.ports:
                 self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import select
 import signal
 import subprocess
 import time
 
-from topology.sandbox import Sandbox
+from topology.fdwait import readable
+from topology.sandbox import USR_ROOT_ARGS, Sandbox
 
 # Docker's default capability set for containers.
 CONTAINER_CAPS = (
@@ -159,21 +159,7 @@ def spawn_container(
     if new_netns:
         args.append("--unshare-net")
     args += [
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/sbin",
-        "/sbin",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
+        *USR_ROOT_ARGS,
         "--proc",
         "/proc",
         "--dev",
@@ -262,7 +248,7 @@ def _read_child_pid(fd: int, proc: subprocess.Popen, timeout: float = 10) -> int
         except (ValueError, KeyError):
             pass
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not readable([fd], left):
             raise KernelError("the container did not start in time")
         chunk = os.read(fd, 4096)
         if not chunk:
@@ -366,7 +352,7 @@ def _children(pid: int) -> list[int]:
 def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:
     """Wait for docker-proxy's status: "" when it listens, else its error text."""
     try:
-        if not select.select([fd], [], [], timeout)[0]:
+        if not readable([fd], timeout):
             return "timed out starting the userland proxy"
         data = os.read(fd, 4096).decode(errors="replace")
     finally:
@@ -400,7 +386,7 @@ def relay_pty(master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen
     buf = b""
     while True:
         try:
-            ready = select.select(sources, [], [], 0.1)[0]
+            ready = readable(sources, 0.1)
         except (OSError, ValueError):
             break
         if master in ready:
@@ -430,7 +416,7 @@ def relay_pty(master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen
                     set_winsize(master, int(size[0]), int(size[1]))
                 except (ValueError, TypeError, AttributeError, IndexError):
                     pass
-        if proc.poll() is not None and master not in select.select([master], [], [], 0)[0]:
+        if proc.poll() is not None and master not in readable([master], 0):
             break
     os.close(master)
     return proc.wait()
