@@ -1,7 +1,8 @@
 """Django settings for nslab, read from the environment with defaults for a developer's machine.
 
 Environment: DJANGO_DEBUG (default 1), SECRET_KEY, DJANGO_ALLOWED_HOSTS, DJANGO_CSRF_TRUSTED_ORIGINS,
-DATABASE_URL (default SQLite in var/), REDIS_URL.
+DATABASE_URL (default SQLite in var/), REDIS_URL (unset: the embedded mode, see docs/web-lab.md),
+NSLAB_NODE, NSLAB_IDLE_MINUTES, and the DJANGO_SECURE_* / DJANGO_HSTS_* switches below.
 """
 
 import os
@@ -78,8 +79,41 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = REDIS_URL
+# Without REDIS_URL everything runs in one process: in-memory channel layer, tasks run eagerly and the
+# node agent lives in the web process. With it: channels_redis, Celery workers, one per lab node.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+NSLAB_EMBEDDED = not REDIS_URL
+NSLAB_NODE = os.environ.get("NSLAB_NODE", "local")
+NSLAB_IDLE_MINUTES = int(os.environ.get("NSLAB_IDLE_MINUTES", "60"))
+
+if NSLAB_EMBEDDED:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+    CELERY_BROKER_URL = "memory://"
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_TASK_EAGER_PROPAGATES = True
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+    CELERY_BEAT_SCHEDULE = {
+        "labs-reap-idle": {
+            "task": "labapp.labs.tasks.labs_reap_idle",
+            "schedule": 60.0,
+            # Any node may run it: it only decides which labs stop; their teardown goes to their node.
+            "options": {"queue": f"labnode.{NSLAB_NODE}"},
+        }
+    }
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -100,3 +134,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+# Production (DJANGO_DEBUG=0): HTTPS-only cookies and HSTS unless switched off for a plain-HTTP setup.
+SESSION_COOKIE_SECURE = env_bool(os.environ, "DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool(os.environ, "DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(os.environ, "DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool(os.environ, "DJANGO_HSTS_PRELOAD", not DEBUG)
+if env_bool(os.environ, "DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,131 @@
+"""A lab's shell: a pty whose slave the topology daemon hands to a login shell in the sandbox.
+
+`script` allocates a second pty inside the sandbox (its own devpts), so `tty` names a terminal there;
+`setsid -c` makes our pty the controlling terminal of `script`, which passes window size changes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import fcntl
+import logging
+import os
+import struct
+import termios
+import threading
+import time
+from collections.abc import Callable
+
+from topology.client import Client
+from topology.errors import TopologyError
+
+log = logging.getLogger(__name__)
+
+SHELL_ARGV = ["setsid", "-c", "script", "-qfec", "bash -l", "/dev/null"]
+SCROLLBACK = 256 * 1024
+INPUT_MAX = 1024 * 1024
+READ_SIZE = 64 * 1024
+
+
+class Shell:
+    """Output goes to `on_output(text)` (UTF-8 decoded) and a ring buffer; `on_exit(shell)` once it ends."""
+
+    def __init__(
+        self,
+        sandbox_id: str,
+        loop: asyncio.AbstractEventLoop,
+        on_output: Callable[[str], None],
+        on_exit: Callable[[Shell], None],
+    ):
+        self.loop, self.on_output, self.on_exit = loop, on_output, on_exit
+        self.closed = False
+        self.started = time.monotonic()
+        self.lived = 0.0
+        self._scrollback = bytearray()
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._input = bytearray()
+        self.master, slave = os.openpty()
+        os.set_blocking(self.master, False)
+        self.resize(80, 24)
+        loop.add_reader(self.master, self._readable)
+        threading.Thread(
+            target=self._run, args=(sandbox_id, slave), name=f"shell-{sandbox_id}", daemon=True
+        ).start()
+
+    @staticmethod
+    def _run(sandbox_id: str, slave: int) -> None:
+        try:
+            Client().exec(sandbox_id, SHELL_ARGV, stdio=(slave, slave, slave))
+        except TopologyError as exc:
+            log.info("shell in sandbox %s: %s", sandbox_id, exc)
+        finally:
+            os.close(slave)  # the master reads EOF once the shell's copies are gone too
+
+    def scrollback_text(self) -> str:
+        """The ring buffer as text, without a character cut at either end."""
+        pending = len(self._decoder.getstate()[0])
+        data = bytes(self._scrollback[: len(self._scrollback) - pending])
+        start = 0
+        while start < min(len(data), 3) and 0x80 <= data[start] < 0xC0:
+            start += 1
+        return data[start:].decode("utf-8", errors="replace")
+
+    def write(self, text: str) -> None:
+        if self.closed or len(self._input) > INPUT_MAX:
+            return
+        self._input += text.encode()
+        self._flush()
+
+    def resize(self, cols: int, rows: int) -> None:
+        if not self.closed:
+            fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def pause(self) -> None:
+        if not self.closed:
+            self.loop.remove_reader(self.master)
+
+    def resume(self) -> None:
+        if not self.closed:
+            self.loop.add_reader(self.master, self._readable)
+
+    def close(self) -> None:
+        """Hang up: the shell gets SIGHUP."""
+        if self.closed:
+            return
+        self.closed = True
+        self.lived = time.monotonic() - self.started
+        self.loop.remove_reader(self.master)
+        self.loop.remove_writer(self.master)
+        os.close(self.master)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.master, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO: every slave is closed
+            data = b""
+        if not data:
+            self.close()
+            self.on_exit(self)
+            return
+        self._scrollback += data
+        if len(self._scrollback) > SCROLLBACK:
+            del self._scrollback[: len(self._scrollback) - SCROLLBACK]
+        text = self._decoder.decode(data)
+        if text:
+            self.on_output(text)
+
+    def _flush(self) -> None:
+        try:
+            written = os.write(self.master, self._input)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            return
+        del self._input[:written]
+        if self._input:
+            self.loop.add_writer(self.master, self._flush)
+        else:
+            self.loop.remove_writer(self.master)
