@@ -53,6 +53,7 @@ def _action(request: HttpRequest, lab_id: int, action, **kwargs) -> JsonResponse
         lab = action(lab=lab, **kwargs)
     except services.LabStateError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=409)
+    lab.refresh_from_db()  # in embedded mode the task has run already
     return JsonResponse({"ok": True, "status": lab.status})
 
 
