@@ -7,8 +7,8 @@ from channels.db import database_sync_to_async
 
 from labapp.labs import services
 from labapp.labs.models import Lab
-from tests.labapp.conftest import lab_socket, run_async, session_cookie
 from tests.labapp.frames import FrameLog, next_frame
+from tests.labapp.sockets import lab_socket, run_async, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

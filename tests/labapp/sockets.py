@@ -1,0 +1,35 @@
+"""Helpers of the WebSocket tests: logged-in sockets on the real ASGI app, one loop per scenario."""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+
+def session_cookie(client, user) -> bytes:
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def lab_socket(lab_id: int, cookie: bytes | None = None, origin: bytes = b"http://localhost"):
+    from labapp.config.asgi import application
+
+    headers = [(b"origin", origin), (b"host", b"localhost")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, f"/ws/labs/{lab_id}/", headers=headers)
+
+
+def run_async(scenario) -> None:
+    """Run an async test scenario in one event loop, then stop that loop's node agent."""
+    from labapp.labs.node import embedded_agent_stop
+
+    async def main():
+        try:
+            await scenario()
+        finally:
+            await embedded_agent_stop()
+            await get_channel_layer().flush()
+
+    async_to_sync(main)()
