@@ -44,6 +44,7 @@ export class Controls {
     const body = new URLSearchParams();
     if (action === "reset") body.set("docker_version", this.version.value);
     Object.values(this.buttons).forEach((b) => { b.disabled = true; });
+    const frames = this.statusFrames;
     try {
       const res = await fetch(this.root.dataset[action + "Url"], {
         method: "POST",
@@ -58,7 +59,8 @@ export class Controls {
         data = { ok: false, error: fmt(gettext("The server answered %(status)s."), { status: res.status }) };
       }
       if (!res.ok || !data.ok) this.error(data.error || fmt(gettext("The server answered %(status)s."), { status: res.status }));
-      else if (data.status) this.status(data.status, "");
+      // The websocket's lab.status frames are newer than this answer when they came meanwhile.
+      else if (data.status && this.statusFrames === frames) this.status(data.status, "");
     } catch {
       this.error(gettext("The server could not be reached. Check your connection and try again."));
     } finally {
@@ -68,6 +70,7 @@ export class Controls {
 
   /** A lab.status frame (or the page's initial status). */
   status(status, error, version) {
+    this.statusFrames = (this.statusFrames || 0) + 1;
     this.current = status;
     this.root.dataset.status = status;
     this.badge.textContent = statusText(status);

@@ -6,6 +6,7 @@
 import { esc, fmt } from "./dom.js";
 
 const ROW_PX = 46; // vertical pixels per interface row
+const UNIT_PX = 100; // at least this many pixels per horizontal unit, so that labels fit their boxes
 const TITLE_ROWS = 1.1; // a box's title band, in rows
 const GAP_ROWS = 0.7; // between boxes in a column
 const MAX_COLUMN_ROWS = 26; // containers start a new column below this
@@ -247,6 +248,7 @@ export class TopologyGraph {
     const { left, right, bottom } = model.extent;
     const rows = bottom + 1.2;
     this.el.style.height = Math.max(320, Math.round(rows * ROW_PX * this.fontScale)) + "px";
+    this.el.style.minWidth = Math.round((right - left + 0.3) * UNIT_PX * this.fontScale) + "px";
     const pad = 0.15;
     return {
       uirevision: [left, right, Math.round(bottom)].join(","),
