@@ -7,6 +7,7 @@ expects), so a task that runs twice does no harm.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from labapp.labs.broadcast import lab_send_progress, node_send
 from labapp.labs.models import Lab
 from labapp.labs.services import LabStateError, lab_set_status, lab_stop
 from topology.client import Client
-from topology.errors import TopologyError
+from topology.errors import SandboxStartError, TopologyError
 
 log = logging.getLogger(__name__)
 Status = Lab.Status
@@ -33,9 +34,14 @@ def lab_provision(*, lab_id: int) -> None:
     if lab.sandbox_id:
         _sandbox_remove(lab)
         Lab.objects.filter(pk=lab.pk).update(sandbox_id="")
+    sandbox_id = ""
     try:
         sandbox_id = Client().up(lab.docker_version)["id"]
+        lab_send_progress(lab.pk, "starting", 80)
+        _check_shell(sandbox_id)
     except TopologyError as exc:
+        if sandbox_id:
+            _down(sandbox_id)
         log.warning("lab %s: no sandbox: %s", lab.pk, exc)
         lab_set_status(
             lab_id=lab.pk,
@@ -44,7 +50,7 @@ def lab_provision(*, lab_id: int) -> None:
             error=_("The lab could not be prepared: %(error)s") % {"error": exc},
         )
         return
-    lab_send_progress(lab.pk, "starting", 80)
+    lab_send_progress(lab.pk, "ready", 100)  # before the status, which ends the progress bar
     now = timezone.now()
     ready = lab_set_status(
         lab_id=lab.pk,
@@ -56,8 +62,6 @@ def lab_provision(*, lab_id: int) -> None:
     )
     if ready is None:  # stopped or reset meanwhile: the new sandbox is nobody's
         _down(sandbox_id)
-        return
-    lab_send_progress(lab.pk, "ready", 100)
 
 
 def lab_teardown(*, lab_id: int) -> None:
@@ -118,6 +122,17 @@ def node_reap_orphans(*, node: str, created_before: float | None = None) -> dict
         )
     ]
     return {"removed": removed, "stopped": stopped}
+
+
+def _check_shell(sandbox_id: str) -> None:
+    """Raise unless a command runs in the sandbox as the student's shell would."""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        code = Client().exec(sandbox_id, ["true"], stdio=(null, null, null))
+    finally:
+        os.close(null)
+    if code != 0:
+        raise SandboxStartError(f"a command in the new sandbox exited with status {code}")
 
 
 def _sandbox_remove(lab: Lab) -> None:

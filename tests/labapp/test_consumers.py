@@ -139,3 +139,42 @@ def test_a_ready_lab_streams_status_state_and_terminal(client, user_factory):
         await comm.disconnect()
 
     run_async(scenario)
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("sandboxes_cleaned")
+def test_reset_over_the_socket_replaces_sandbox_and_shell(client, user_factory):
+    ada = user_factory("ada")
+    cookie = session_cookie(client, ada)
+
+    async def scenario():
+        lab = await database_sync_to_async(services.lab_create)(owner=ada, docker_version="19.03")
+        await lab.arefresh_from_db()
+        old = lab.sandbox_id
+        comm = lab_socket(lab.pk, cookie)
+        assert (await comm.connect())[0]
+        log = FrameLog(comm)
+        await log.until(lambda: "root@docker-host" in log.tty() and log.of("lab.state"))
+
+        await database_sync_to_async(services.lab_reset)(lab=lab, docker_version="28")
+
+        def new_status():
+            return [f for f in log.of("lab.status") if f["status"] == "ready" and f["sandbox_id"] != old]
+
+        ready = (await log.until(new_status))[0]
+        assert ready["docker_version"] == "28"
+        statuses = [f["status"] for f in log.of("lab.status")]
+        assert statuses == ["ready", "preparing", "ready"]
+        assert [f["step"] for f in log.of("lab.progress")] == ["queued", "creating", "starting", "ready"]
+        assert log.of("lab.tty.reset")
+        after = len(log.frames)
+        await log.until(
+            lambda: any(
+                f["type"] == "lab.state" and f["snapshot"]["sandbox"] == ready["sandbox_id"]
+                for f in log.frames[after:]
+            )
+        )
+        await log.until(lambda: "root@docker-host" in "".join(f.get("data", "") for f in log.frames[after:]))
+        await comm.disconnect()
+
+    run_async(scenario)
