@@ -30,6 +30,18 @@ def test_external_client_reaches_published_nginx(lab):
     )
 
 
+def test_28_container_is_wired_and_published(lab28):
+    assert docker(lab28, "run -d --name web -p 8080:80 nginx").returncode == 0
+    r = sh(lab28, "ip -o link show eth0; ip -o -4 addr show eth0", ns="web")
+    assert r.returncode == 0, r.stderr
+    link, addr = r.stdout.splitlines()
+    assert "state UP" in link
+    assert "link/ether 02:42:ac:11:00:02 " not in link  # 28 gives a random MAC, 19.03 one from the IP
+    assert addr.split()[3] == "172.17.0.2/16"
+    page = wait_for(lambda: fetch(lab28, "http://203.0.113.2:8080/"))
+    assert "Welcome to nginx!" in page
+
+
 def test_container_reaches_remote_server_masqueraded(lab):
     assert docker(lab, "run -d --name box busybox sleep 300").returncode == 0
     page = sh(lab, "wget -q -O - http://198.51.100.80/", ns="box").stdout

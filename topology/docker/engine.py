@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import threading
@@ -444,11 +445,10 @@ class Engine:
             sysctl = (
                 f"echo 1 > /proc/sys/net/ipv6/conf/{peer}/disable_ipv6; "
                 "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
-                "echo '0 2147483647' > /proc/sys/net/ipv4/ping_group_range"
+                'echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range'
             )
-        script = ip_batch(outside) + heredoc(
-            f"nsenter --net={proc.netns} sh -c '{sysctl}; exec ip -batch -'", "\n".join(inside)
-        )
+        inside_command = f"nsenter --net={proc.netns} sh -c {shlex.quote(sysctl + '; exec ip -batch -')}"
+        script = ip_batch(outside) + heredoc(inside_command, "\n".join(inside))
         if not c.sandbox_key:
             key = secrets.token_hex(6)
             c.sandbox_key = f"/var/run/docker/netns/{key}"
