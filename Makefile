@@ -15,9 +15,10 @@ VENDOR_FILES := plotly.js-dist-min/plotly.min.js @xterm/xterm/lib/xterm.js @xter
 	@xterm/addon-fit/lib/addon-fit.js @xterm/addon-web-links/lib/addon-web-links.js
 
 # What the sandboxes and the test suite run on a Debian 12 machine (python3-venv: Debian's
-# python3 cannot create a venv without it).
+# python3 cannot create a venv without it; chromium and a CJK font: the browser test and bench).
 APT_PACKAGES := iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
-	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv gcc libc6-dev
+	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv gcc libc6-dev \
+	chromium fonts-wqy-microhei
 
 .PHONY: help setup apt-packages venv assets test lint fmt run bench
 

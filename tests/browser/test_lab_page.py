@@ -1,0 +1,91 @@
+"""The lab page in a real browser against a real server: log in, open a lab, docker run, see it live."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+# Text lines of the drawn graph (Plotly's SVG): one per <tspan class="line">, else the whole <text>.
+GRAPH_LINES = """() => Array.from(document.querySelectorAll('#graph svg text')).flatMap((t) => {
+  const lines = t.querySelectorAll('tspan.line');
+  return lines.length ? Array.from(lines, (l) => l.textContent) : [t.textContent];
+})"""
+TERMINAL_TEXT = """() => { const b = nslab.terminal.term.buffer.active; const out = [];
+  for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true).trimEnd());
+  return out.join('\\n').trim(); }"""
+# The host end of the veth pair whose peer is in the container `web`, once the snapshot has it.
+WEB_VETH = """() => { const s = window.nslab && window.nslab.snapshot;
+  const link = s && (s.links.host || []).find((l) => l.peer_namespace === 'web' && l.kind === 'veth');
+  return link ? link.name : null; }"""
+DNAT = "--to-destination 172.17.0.2:80"
+
+
+def root_netns_links() -> set[str]:
+    """The interface names of the machine's own network namespace (this process's)."""
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if line.strip()}
+
+
+def wait_for_graph(page, lines: list[str], prefixes: list[str], *, timeout_ms: int = 30_000) -> None:
+    """Wait until the drawn graph has each of `lines` and a line starting with each of `prefixes`."""
+    page.wait_for_function(
+        f"""([lines, prefixes]) => {{ const drawn = ({GRAPH_LINES})();
+          return lines.every((l) => drawn.includes(l))
+            && prefixes.every((p) => drawn.some((d) => d.startsWith(p)));
+        }}""",
+        arg=[lines, prefixes],
+        timeout=timeout_ms,
+    )
+
+
+def test_student_runs_a_published_container_and_watches_it_appear(lab_server, browser, artifacts):
+    links_before = root_netns_links()
+    base = lab_server.base_url
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    try:
+        page.goto(base + "/")
+        page.fill("input[name=username]", "student")
+        page.fill("input[name=password]", "student")
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+
+        page.click("form.inline button[type=submit]")  # New lab
+        page.wait_for_url("**/labs/*/")
+        page.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=60_000)
+        wait_for_graph(page, ["docker0"], ["host "])
+        page.screenshot(path=artifacts / "lab-1-ready.png")
+
+        # The shell is there when its prompt is.
+        page.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=30_000)
+        page.click("#terminal")
+        page.keyboard.type("docker run -d --name web -p 8080:80 nginx")
+        page.keyboard.press("Enter")
+
+        veth = page.wait_for_function(WEB_VETH, timeout=60_000).json_value()
+        wait_for_graph(page, [veth], ["web "])
+        page.screenshot(path=artifacts / "lab-2-container.png")
+
+        page.click("#tab-rules")
+        page.locator("#panel-rules").get_by_text(DNAT).first.wait_for(timeout=30_000)
+        page.screenshot(path=artifacts / "lab-3-rules.png", full_page=True)
+        assert not page_errors, page_errors
+
+        # Stop the lab from the page: its sandbox goes away.
+        page.click("button[data-action=stop]")
+        page.wait_for_function(
+            "() => document.getElementById('lab').dataset.status === 'stopped'", timeout=60_000
+        )
+        assert lab_server.sandboxes() == []
+    except Exception:
+        page.screenshot(path=artifacts / "lab-failed.png", full_page=True)
+        raise
+    finally:
+        context.close()
+    assert root_netns_links() <= links_before, "the test left interfaces in the machine's namespace"
