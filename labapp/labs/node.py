@@ -244,7 +244,7 @@ async def embedded_agent() -> Agent:
     """The agent of this event loop (the in-memory channel layer is bound to one loop); started now
     if there is none."""
     loop = asyncio.get_running_loop()
-    if loop not in _embedded:
+    if loop not in _embedded or _embedded[loop][1].done():  # none yet, or it died: start one
         agent = Agent(settings.NSLAB_NODE)
         _embedded[loop] = (agent, loop.create_task(agent.run(), name="nslab-node-agent"))
     return _embedded[loop][0]
