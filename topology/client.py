@@ -68,8 +68,9 @@ class Client:
             while (msg := reader.read()) is not None:
                 yield msg
 
-    def up(self, docker: str = "19.03") -> dict:
-        return self.request({"op": "up", "docker": docker})["sandbox"]
+    def up(self, docker: str = "19.03", owner: str = "") -> dict:
+        """Create a sandbox; `owner` labels it (ls shows it) so that a user of the daemon finds its own."""
+        return self.request({"op": "up", "docker": docker, "owner": owner})["sandbox"]
 
     def ls(self) -> list[dict]:
         return self.request({"op": "ls"})["sandboxes"]

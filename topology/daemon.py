@@ -35,14 +35,15 @@ TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
 class Lab:
     """A sandbox with its engine and its docker.sock listener."""
 
-    def __init__(self, sandbox: Sandbox, engine: Engine, listener: socket.socket, slot: int):
+    def __init__(self, sandbox: Sandbox, engine: Engine, listener: socket.socket, slot: int, owner: str = ""):
         self.sandbox = sandbox
+        self.owner = owner  # a free-form label of who asked for it (e.g. a web lab node)
         self.engine = engine
         self.listener = listener
         self.slot = slot
 
     def info(self) -> dict:
-        return {**self.sandbox.to_dict(), "containers": len(self.engine.containers)}
+        return {**self.sandbox.to_dict(), "owner": self.owner, "containers": len(self.engine.containers)}
 
 
 class Daemon:
@@ -81,8 +82,8 @@ class Daemon:
                 limits.remove(rel, timeout=1)
         threading.Thread(target=self._teardown_loop, name="teardown", daemon=True).start()
 
-    def up(self, docker_version: str = "19.03") -> Lab:
-        """Create a sandbox running the given Docker version."""
+    def up(self, docker_version: str = "19.03", owner: str = "") -> Lab:
+        """Create a sandbox running the given Docker version, labelled with `owner`."""
         if docker_version not in VERSIONS:
             raise UnsupportedVersion(
                 f"Docker {docker_version} is not emulated; choose one of {', '.join(VERSIONS)}"
@@ -127,7 +128,7 @@ class Daemon:
             with self.lock:
                 self.labs.pop(sid, None)
             raise
-        lab = Lab(sandbox, engine, listener, slot)
+        lab = Lab(sandbox, engine, listener, slot, owner)
         with self.lock:
             self.labs[sid] = lab
         threading.Thread(target=self._serve_docker, args=(lab,), name=f"docker-{sid}", daemon=True).start()
@@ -235,7 +236,7 @@ class Daemon:
     def _dispatch(self, conn: socket.socket, req: dict, fds: list[int]) -> None:
         op = req.get("op")
         if op == "up":
-            lab = self.up(str(req.get("docker") or "19.03"))
+            lab = self.up(str(req.get("docker") or "19.03"), str(req.get("owner") or ""))
             _reply(conn, {"ok": True, "sandbox": lab.info()})
         elif op == "ls":
             _reply(conn, {"ok": True, "sandboxes": self.ls()})

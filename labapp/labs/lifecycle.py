@@ -36,7 +36,7 @@ def lab_provision(*, lab_id: int) -> None:
         Lab.objects.filter(pk=lab.pk).update(sandbox_id="")
     sandbox_id = ""
     try:
-        sandbox_id = Client().up(lab.docker_version)["id"]
+        sandbox_id = Client().up(lab.docker_version, owner=node_owner(lab.node))["id"]
         lab_send_progress(lab.pk, "starting", 80)
         _check_shell(sandbox_id)
     except TopologyError as exc:
@@ -87,10 +87,15 @@ def labs_reap_idle() -> list[int]:
     return stopped
 
 
+def node_owner(node: str) -> str:
+    """The daemon label of this node's sandboxes: others on the same daemon (a shell's) are not ours."""
+    return f"nslab-node:{node}"
+
+
 def node_reap_orphans(*, node: str, created_before: float | None = None) -> dict:
     """Reconcile the daemon with the database when `node` starts.
 
-    Sandboxes no active lab of this node owns are removed (only those created before
+    Sandboxes labelled as this node's that no active lab owns are removed (only those created before
     `created_before`, so that a sandbox a task is creating right now survives); ready labs whose
     sandbox vanished are marked stopped.
     """
@@ -101,7 +106,11 @@ def node_reap_orphans(*, node: str, created_before: float | None = None) -> dict
         .exclude(sandbox_id="")
         .values_list("sandbox_id", flat=True)
     )
-    removed = [s["id"] for s in sandboxes if s["id"] not in owned and s["created"] < created_before]
+    removed = [
+        s["id"]
+        for s in sandboxes
+        if s.get("owner") == node_owner(node) and s["id"] not in owned and s["created"] < created_before
+    ]
     for sandbox_id in removed:
         _down(sandbox_id)
     alive = {s["id"] for s in sandboxes}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from labapp.labs import services, tasks
+from labapp.labs import lifecycle, services, tasks
 from labapp.labs.models import Lab
 from topology.client import Client
 
@@ -72,14 +72,16 @@ def test_idle_labs_are_reaped(user_factory, settings):
 def test_orphans_are_reaped_when_a_node_starts(user_factory):
     owned = services.lab_create(owner=user_factory("ada"))
     owned.refresh_from_db()
-    orphan = Client().up("19.03")["id"]
+    orphan = Client().up("19.03", owner=lifecycle.node_owner("local"))["id"]
+    not_ours = Client().up("19.03")["id"]  # e.g. made with `python -m topology up` on the same daemon
     lost = Lab.objects.create(owner=owned.owner, node="local", status="ready", sandbox_id="gone0000")
     elsewhere = Lab.objects.create(owner=owned.owner, node="other", status="ready", sandbox_id="gone0001")
 
     result = tasks.node_reap_orphans.apply(args=["local"]).get()
 
     assert result == {"removed": [orphan], "stopped": [lost.pk]}
-    assert live_ids() == {owned.sandbox_id}
+    assert live_ids() == {owned.sandbox_id, not_ours}
+    Client().down(not_ours)
     lost.refresh_from_db()
     elsewhere.refresh_from_db()
     assert (lost.status, lost.sandbox_id) == ("stopped", "") and lost.error
