@@ -1,4 +1,13 @@
 # The one image of every nslab service (web, labnode, beat); docker-compose.yml picks the command.
+
+# Browser assets: the pinned npm packages, copied by the same `make assets` as on a developer's machine.
+FROM node:20-bookworm-slim AS assets
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY frontend/package.json frontend/package-lock.json ./frontend/
+RUN make assets
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -6,19 +15,24 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# What a lab node's sandboxes run: the same Debian packages as `make setup` installs.
+# What a lab node's sandboxes run: the same Debian packages as `make setup` installs (gcc and
+# libc6-dev build the sandbox's small C programs, topology/guest/guest.c).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
-        util-linux psmisc bubblewrap iputils-ping curl wget socat \
+        util-linux psmisc bubblewrap iputils-ping curl wget socat gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY pyproject.toml manage.py ./
 COPY topology ./topology
 COPY labapp ./labapp
+COPY course ./course
+COPY --from=assets /src/labapp/labs/static/vendor ./labapp/labs/static/vendor
 # Editable, so that templates, translations and topology's scripts are used from /app as they are.
+# Static files are collected at build time and served by WhiteNoise (DEBUG off).
 RUN pip install -e . \
+    && DJANGO_DEBUG=1 python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 nslab \
     && mkdir -p /app/var && chown nslab /app/var
 

@@ -2,7 +2,8 @@
 
 Environment: DJANGO_DEBUG (default 1), SECRET_KEY, DJANGO_ALLOWED_HOSTS, DJANGO_CSRF_TRUSTED_ORIGINS,
 DATABASE_URL (default SQLite in var/), REDIS_URL (unset: the embedded mode, see docs/web-lab.md),
-NSLAB_NODE, NSLAB_IDLE_MINUTES, and the DJANGO_SECURE_* / DJANGO_HSTS_* switches below.
+NSLAB_NODE, NSLAB_IDLE_MINUTES, DJANGO_STATIC_ROOT (collectstatic target, default var/static), and
+the DJANGO_SECURE_* / DJANGO_HSTS_* switches below.
 """
 
 import os
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files when DEBUG is off (the Docker image runs collectstatic).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,7 +136,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 
 # Production (DJANGO_DEBUG=0): HTTPS-only cookies and HSTS unless switched off for a plain-HTTP setup.
 SESSION_COOKIE_SECURE = env_bool(os.environ, "DJANGO_SECURE_COOKIES", not DEBUG)
