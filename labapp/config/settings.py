@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "labapp.labs",
+    "labapp.exercises",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,11 @@ def lab_send_progress(lab_id: int, step: str, percent: int) -> None:
     _group_send(lab_id, {"type": "lab.progress", "step": step, "percent": percent})
 
 
+def lab_send(lab_id: int, message: dict) -> None:
+    """Send an event (a dict with `type`) to every socket of the lab."""
+    _group_send(lab_id, message)
+
+
 def node_send(node: str, message: dict) -> None:
     """Send a message to a lab node's agent."""
     async_to_sync(get_channel_layer().send)(node_channel(node), message)

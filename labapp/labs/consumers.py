@@ -62,8 +62,24 @@ class LabConsumer(AsyncJsonWebsocketConsumer):
         if not self.watching:
             await self._error("not_ready", _("The lab is not ready."))
             return
+        if frame["type"] == "attempt.check":
+            await self._attempt_check(frame)
+            return
         fields = {k: v for k, v in frame.items() if k != "type"}
         await self._to_node(frame["type"], **fields)
+
+    async def _attempt_check(self, frame: dict) -> None:
+        """Grade the lab's exercise attempt on its node; `attempt.graded` comes back through the group."""
+        from labapp.exercises.services import attempt_check_request
+
+        queued = await database_sync_to_async(attempt_check_request)(
+            lab_id=self.lab_id,
+            user=self.scope.get("user"),
+            answers=frame["answers"],
+            language=frame.get("language"),
+        )
+        if not queued:
+            await self._error("no_attempt", _("This lab has no exercise to check."))
 
     # -- group and node messages (handler name = message type) -----------------------------
 
@@ -93,6 +109,9 @@ class LabConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event)
 
     async def lab_tty_reset(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def attempt_graded(self, event: dict) -> None:
         await self.send_json(event)
 
     # -- helpers -------------------------------------------------------------------------

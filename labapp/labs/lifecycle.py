@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,10 @@ from topology.errors import SandboxStartError, TopologyError
 
 log = logging.getLogger(__name__)
 Status = Lab.Status
+
+# Sent (lab, sandbox_id) when a lab's new sandbox runs commands, before the lab is marked ready: a
+# receiver prepares it further (an exercise's setup); a TopologyError it raises fails the lab.
+sandbox_prepared = Signal()
 
 
 def lab_provision(*, lab_id: int) -> None:
@@ -39,6 +44,7 @@ def lab_provision(*, lab_id: int) -> None:
         sandbox_id = Client().up(lab.docker_version, owner=node_owner(lab.node))["id"]
         lab_send_progress(lab.pk, "starting", 80)
         _check_shell(sandbox_id)
+        sandbox_prepared.send(sender=Lab, lab=lab, sandbox_id=sandbox_id)
     except TopologyError as exc:
         if sandbox_id:
             _down(sandbox_id)

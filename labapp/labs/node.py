@@ -31,6 +31,9 @@ HEARTBEAT = 30.0
 OUTBOX_HIGH, OUTBOX_LOW = 500, 100
 # Sandboxes created after this process started are its own tasks' work, never orphans.
 PROCESS_STARTED = time.time()
+# Called on the agent's loop as listener(agent, lab_id, snapshot) after each `lab.state` it publishes
+# (the exercises app grades continuously from there); a listener must not block.
+STATE_LISTENERS: list = []
 
 
 class LabStream:
@@ -75,6 +78,11 @@ class LabStream:
             "changed_at": changed_at,
         }
         self.agent.queue(self.group, self.last_state, group=True)
+        for listener in STATE_LISTENERS:
+            try:
+                listener(self.agent, self.lab_id, snapshot)
+            except Exception:
+                log.exception("lab %s: a state listener failed", self.lab_id)
 
     def open_shell(self) -> Shell:
         if self.shell is None or self.shell.closed:

@@ -32,7 +32,7 @@ SERVER_FRAMES = {
     "lab.progress": _frame(
         "lab.progress",
         {
-            "step": {"enum": ["queued", "creating", "starting", "ready"]},
+            "step": {"enum": ["queued", "creating", "starting", "setup", "ready"]},
             "percent": {"type": "integer", "minimum": 0, "maximum": 100},
         },
     ),
@@ -46,9 +46,46 @@ SERVER_FRAMES = {
     ),
     "lab.tty": _frame("lab.tty", {"data": {"type": "string"}}),
     "lab.tty.reset": _frame("lab.tty.reset"),
+    "attempt.graded": _frame(
+        "attempt.graded",
+        {
+            "attempt_id": {"type": "integer"},
+            "tasks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "passed", "score", "points", "results"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "passed": {"type": "boolean"},
+                        "score": {"type": "number"},
+                        "points": {"type": "number"},
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["kind", "ok", "message", "diagnoses"],
+                                "properties": {
+                                    "ok": {"type": ["boolean", "null"]},
+                                    "message": {"type": "string"},
+                                    "diagnoses": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "score": {"type": "number"},
+            "max_score": {"type": "number"},
+            "kind": {"enum": ["check", "continuous"]},
+        },
+    ),
     "error": _frame(
         "error",
-        {"message": {"type": "string"}, "code": {"enum": ["bad_frame", "not_ready", "failed"]}},
+        {
+            "message": {"type": "string"},
+            "code": {"enum": ["bad_frame", "not_ready", "failed", "no_attempt"]},
+        },
     ),
 }
 
@@ -62,6 +99,40 @@ CLIENT_FRAMES = {
         },
     ),
     "lab.refresh": _frame("lab.refresh"),
+    # answers: {task_id: {check_index: value}}; a pick_rule value names a rule of the rules panel.
+    "attempt.check": {
+        **_frame("attempt.check", {"answers": {"type": "object", "maxProperties": 100}}),
+        "properties": {
+            "type": {"const": "attempt.check"},
+            "language": {"enum": ["en", "zh-hans"]},
+            "answers": {
+                "type": "object",
+                "maxProperties": 100,
+                "propertyNames": {"maxLength": 100},
+                "additionalProperties": {
+                    "type": "object",
+                    "maxProperties": 50,
+                    "propertyNames": {"pattern": "^[0-9]{1,3}$"},
+                    "additionalProperties": {
+                        "anyOf": [
+                            {"type": "string", "maxLength": 1000},
+                            {
+                                "type": "object",
+                                "required": ["ns", "table", "chain", "number"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "ns": {"type": "string", "maxLength": 100},
+                                    "table": {"type": "string", "maxLength": 32},
+                                    "chain": {"type": "string", "maxLength": 100},
+                                    "number": {"type": "integer", "minimum": 1},
+                                },
+                            },
+                        ]
+                    },
+                },
+            },
+        },
+    },
 }
 
 _VALIDATORS = {

@@ -1,0 +1,87 @@
+"""Running an exercise's steps and its checks in a sandbox (lab node side, through the topology daemon).
+
+Used by the lab node (setup, grading tasks, continuous grading) and by `manage.py exercises verify`;
+nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+
+from topology.errors import TopologyError
+
+STEP_TIMEOUT = 60.0
+
+
+class StepFailed(TopologyError):
+    """A setup or solution step exited with an error."""
+
+
+class RecordingAccess:
+    """A SandboxAccess that keeps the last snapshot it handed out (stored with a Submission)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.last_snapshot: dict | None = None
+
+    def snapshot(self) -> dict:
+        self.last_snapshot = self.inner.snapshot()
+        return self.last_snapshot
+
+    def run(self, ns: str, argv: list[str], timeout: float = 5.0):
+        return self.inner.run(ns, argv, timeout=timeout)
+
+
+class SnapshotAccess:
+    """A SandboxAccess over a snapshot already taken (continuous grading: no traffic, no commands)."""
+
+    def __init__(self, snapshot: dict):
+        self._snapshot = snapshot
+
+    def snapshot(self) -> dict:
+        return self._snapshot
+
+    def run(self, ns: str, argv: list[str], timeout: float = 5.0):
+        raise TopologyError("continuous grading runs no commands")
+
+
+def step_argv(step: dict) -> tuple[str, list[str]]:
+    """The namespace and the command line of a setup or solution step."""
+    if "docker" in step:
+        return step.get("ns", "host"), ["docker", *shlex.split(step["docker"])]
+    return step.get("ns", "host"), ["sh", "-ec", step["sh"]]
+
+
+def run_steps(access, steps: list[dict], *, progress: Callable[[int, int], None] | None = None) -> None:
+    """Run templated steps in order, as the student's shell would; raise StepFailed on the first error."""
+    for index, step in enumerate(steps):
+        if progress:
+            progress(index, len(steps))
+        ns, argv = step_argv(step)
+        code, out, err = access.run(ns, argv, timeout=STEP_TIMEOUT)
+        if code != 0:
+            what = f"docker {step['docker']}" if "docker" in step else step["sh"]
+            detail = (err or out).strip()[-500:]
+            raise StepFailed(f"step {index + 1} ({what!r} in {ns}) exited with {code}: {detail}")
+
+
+def sandbox_access(sandbox_id: str):
+    """The sandbox as the grader reaches it (topology.probes.ClientAccess)."""
+    from topology.probes import ClientAccess
+
+    return ClientAccess(sandbox_id)
+
+
+def grade(tasks: list[dict], access, *, answers: dict | None = None, mode: str = "check") -> list[dict]:
+    """topology.grading.grade_tasks: per task {"id", "passed", "checks"}."""
+    from topology.grading import grade_tasks
+
+    return grade_tasks(tasks, access, answers=answers, mode=mode)
+
+
+def right_answers(tasks: list[dict], access) -> dict:
+    """topology.grading.expected_answers: the answers the live state makes right."""
+    from topology.grading import expected_answers
+
+    return expected_answers(tasks, access)
