@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -187,7 +188,7 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def result(kind: str, ok: bool | None, code: str, diagnoses: Iterable[dict] = (), **params: Any) -> dict:
+def result(kind: str, ok: bool | None, code: str, diagnoses: Iterable[dict] = (), /, **params: Any) -> dict:
     """A check result; `code` must be a key of MESSAGES."""
     return {
         "kind": kind,
@@ -197,7 +198,7 @@ def result(kind: str, ok: bool | None, code: str, diagnoses: Iterable[dict] = ()
     }
 
 
-def diagnosis(code: str, **params: Any) -> dict:
+def diagnosis(code: str, /, **params: Any) -> dict:
     return {"code": code, "params": {k: _param(v) for k, v in params.items()}}
 
 
@@ -627,6 +628,8 @@ def _match_key(module: str | None, option: str, negated: bool, value: str, proto
     if module == "state":
         module = "conntrack"
     option = _OPTION_ALIASES.get(option, option)
+    if module in _IGNORED_MODULES and option != "--comment":
+        module = ""  # the parser credits options to the last -m; a comment takes only --comment
     if module in _IGNORED_MODULES or not option:
         return None  # a bare `-m tcp`: implied by -p; comments carry no meaning
     if option == "-p":
@@ -641,7 +644,7 @@ def _match_key(module: str | None, option: str, negated: bool, value: str, proto
         value = ",".join(sorted(s.strip().upper() for s in value.split(",")))
     elif option == "--icmp-type":
         value = _ICMP_TYPES.get(value, value)
-    if option in _PORT_OPTIONS and module in ("", "tcp", "udp", "sctp"):
+    if option in _PORT_OPTIONS:
         module = proto or module  # `-p tcp --dport 80` means `-p tcp -m tcp --dport 80`
     if option == "--icmp-type" and not module:
         module = "icmp"
@@ -695,7 +698,9 @@ def spec_key(spec: str) -> RuleKey | None:
     if not spec:
         return None
     try:
-        _, matches, target, topts, goto = parse_iptables_rule(spec)
+        words = shlex.split(spec)  # the shell's quoting, as the student would type the rule
+        line = " ".join(f'"{w}"' if not w or any(c.isspace() for c in w) else w for w in words)
+        _, matches, target, topts, goto = parse_iptables_rule(line)
     except (ValueError, IndexError):
         return None
     return rule_key(matches, target, topts, goto)
@@ -767,8 +772,23 @@ def blocked_by(rules: list[Mapping], index: int) -> Mapping | None:
     return None
 
 
+BUILTIN_CHAINS = {
+    "filter": ("INPUT", "FORWARD", "OUTPUT"),
+    "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
+    "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
+    "raw": ("PREROUTING", "OUTPUT"),
+}
+
+
 def _chain(snap: Mapping, ns: str, table: str, chain: str) -> Mapping | None:
-    return (((snap.get("netfilter") or {}).get(ns) or {}).get("tables") or {}).get(table, {}).get(chain)
+    """A chain of a namespace's table; a built-in chain of a table never used there is empty (ACCEPT)."""
+    nf = (snap.get("netfilter") or {}).get(ns)
+    if nf is None:
+        return None
+    tables = nf.get("tables") or {}
+    if table not in tables and chain in BUILTIN_CHAINS.get(table, ()):
+        return {"name": chain, "policy": "ACCEPT", "packets": 0, "bytes": 0, "rules": []}
+    return tables.get(table, {}).get(chain)
 
 
 def find_rule(snap: Mapping, ns: str, table: str, chain: str, spec: str) -> tuple[int, Mapping] | None:
