@@ -65,7 +65,9 @@ def verify_exercise(data: dict, *, client: Client | None = None) -> Verdict:
         for result in grade(tasks, access, answers=answers, mode="check"):
             for index, check in enumerate(result["checks"]):
                 if check.get("ok") is not True:
-                    verdict.fail(f"task {result['id']} check {index} fails after the solution: {_failing(check)}")
+                    verdict.fail(
+                        f"task {result['id']} check {index} fails after the solution: {_failing(check)}"
+                    )
     except TopologyError as exc:
         verdict.fail(f"{type(exc).__name__}: {exc}")
     finally:

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("action", choices=["load", "verify"])
         parser.add_argument("slugs", nargs="*", help="verify: only these exercises")
-        parser.add_argument("--root", default=None, help="the course folder (default: course/ of the project)")
+        parser.add_argument(
+            "--root", default=None, help="the course folder (default: course/ of the project)"
+        )
 
     def handle(self, *args, action: str, slugs: list[str], root: str | None, **options) -> None:
         root_path = Path(root) if root else Path(settings.BASE_DIR) / "course"

@@ -16,6 +16,7 @@ function stepText(step) {
     queued: gettext("Waiting for a lab node…"),
     creating: gettext("Creating the sandbox…"),
     starting: gettext("Starting Docker…"),
+    setup: gettext("Preparing the exercise…"),
     ready: gettext("Ready"),
   }[step] || step;
 }

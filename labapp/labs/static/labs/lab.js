@@ -75,7 +75,11 @@ const socket = new LabSocket(root.dataset.wsPath, {
     controls.connection(true);
   },
   close: (retryIn) => controls.connection(false, retryIn),
-  frame: (f) => handlers[f.type]?.(f),
+  frame: (f) => {
+    handlers[f.type]?.(f);
+    // Other parts of the page (the exercise panel) listen for frames too.
+    window.dispatchEvent(new CustomEvent("nslab:frame", { detail: f }));
+  },
 });
 const terminal = new LabTerminal(document.getElementById("terminal"), (frame) => socket.send(frame));
 nslab.socket = socket;

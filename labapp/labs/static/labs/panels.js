@@ -22,6 +22,11 @@ export class Panels {
       });
     });
     root.querySelectorAll("select").forEach((s) => s.addEventListener("change", () => this.render()));
+    // A click on a rule tells the page which rule it was (the exercise panel's "pick a rule").
+    root.addEventListener("click", (ev) => {
+      const row = ev.target.closest?.("tr[data-rule]");
+      if (row) window.dispatchEvent(new CustomEvent("nslab:rule-click", { detail: JSON.parse(row.dataset.rule) }));
+    });
   }
 
   select(tab) {
@@ -133,7 +138,8 @@ export class Panels {
       const notes = [about, chain.policy ? explainPolicy(chain.policy) : ""].filter(Boolean);
       const rows = chain.rules.map((r) => {
         const t = tick(r.number + " " + r.line);
-        return "<tr><td>" + r.number + "</td><td" + t + ">" + shortCount(r.packets) + "</td><td" + t + ">" + shortCount(r.bytes) +
+        const pick = esc(JSON.stringify({ ns, table: tname, chain: chain.name, number: r.number }));
+        return "<tr data-rule=\"" + pick + "\"><td>" + r.number + "</td><td" + t + ">" + shortCount(r.packets) + "</td><td" + t + ">" + shortCount(r.bytes) +
           "</td><td><code>" + esc(r.line) + "</code><div class=\"explain\">" + esc(explainRule(r)) + "</div></td></tr>";
       }).join("");
       const body = rows

@@ -1,0 +1,148 @@
+// The exercise panel of a lab page: answers, "pick a rule", hints, Check, and the grades that come back.
+// Frames arrive as "nslab:frame" events from lab.js; rule clicks as "nslab:rule-click" from panels.js.
+import { esc, fmt } from "../labs/dom.js";
+
+const root = document.getElementById("exercise");
+const attemptId = Number(root.dataset.attemptId);
+const statusEl = document.getElementById("exercise-check-status");
+const csrf = document.querySelector("#lab input[name=csrfmiddlewaretoken]")?.value || "";
+const picks = new Map(); // "task/index" -> {ns, table, chain, number}
+let picking = null; // {key, button, output}
+
+function taskEl(id) {
+  return root.querySelector(".task[data-task-id=\"" + CSS.escape(id) + "\"]");
+}
+
+function say(text) {
+  statusEl.textContent = text;
+}
+
+// -- pick a rule -------------------------------------------------------------------------
+
+function stopPicking() {
+  if (!picking) return;
+  picking.button.setAttribute("aria-pressed", "false");
+  document.body.classList.remove("picking-rule");
+  picking = null;
+}
+
+root.querySelectorAll("[data-pick]").forEach((button) => {
+  button.addEventListener("click", () => {
+    const wasMe = picking && picking.button === button;
+    stopPicking();
+    if (wasMe) return;
+    const question = button.closest(".question");
+    const key = button.closest(".task").dataset.taskId + "/" + question.dataset.index;
+    picking = { key, button, output: question.querySelector("[data-picked]") };
+    button.setAttribute("aria-pressed", "true");
+    document.body.classList.add("picking-rule");
+    document.getElementById("tab-rules")?.click();
+    say(gettext("Click a rule in the Netfilter rules panel (Esc cancels)."));
+  });
+});
+
+window.addEventListener("nslab:rule-click", (ev) => {
+  if (!picking) return;
+  const rule = ev.detail;
+  picks.set(picking.key, rule);
+  picking.output.textContent = fmt(gettext("Namespace %(ns)s, table %(table)s, chain %(chain)s, rule %(number)s"), rule);
+  stopPicking();
+  say(gettext("Rule picked: press Check."));
+});
+
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && picking) {
+    stopPicking();
+    say("");
+  }
+});
+
+// -- Check -------------------------------------------------------------------------------
+
+function answers() {
+  const all = {};
+  const put = (task, index, value) => {
+    (all[task] ||= {})[index] = value;
+  };
+  root.querySelectorAll(".task").forEach((task) => {
+    task.querySelectorAll(".question[data-kind=answer]").forEach((q) => {
+      const value = q.querySelector("[data-answer]").value.trim();
+      if (value) put(task.dataset.taskId, q.dataset.index, value);
+    });
+  });
+  for (const [key, rule] of picks) {
+    const [task, index] = key.split("/");
+    put(task, index, rule);
+  }
+  return all;
+}
+
+document.getElementById("exercise-check").addEventListener("click", () => {
+  const lang = document.documentElement.lang;
+  const frame = { type: "attempt.check", answers: answers() };
+  if (lang === "en" || lang === "zh-hans") frame.language = lang;
+  if (window.nslab?.socket?.send(frame)) {
+    root.setAttribute("aria-busy", "true");
+    say(gettext("Checking…"));
+  } else {
+    say(gettext("Not connected to the lab: try again in a moment."));
+  }
+});
+
+// -- grades ------------------------------------------------------------------------------
+
+function resultHtml(r) {
+  const cls = r.ok === true ? "ok" : r.ok === false ? "fail" : "skipped";
+  const diagnoses = (r.diagnoses || []).map((d) => "<div class=\"diagnosis\">" + esc(d) + "</div>").join("");
+  return "<li class=\"" + cls + "\">" + esc(r.message) + diagnoses + "</li>";
+}
+
+function showGrades(f) {
+  document.getElementById("exercise-score").textContent = String(Math.round(f.score * 100) / 100);
+  for (const t of f.tasks) {
+    const el = taskEl(t.id);
+    if (!el) continue;
+    el.classList.toggle("passed", t.passed);
+    el.querySelector("[data-status]").textContent = t.passed ? "✓" : "○";
+    el.querySelector("[data-status-text]").textContent = t.passed ? gettext("passed") : gettext("not passed yet");
+    el.querySelector("[data-score]").textContent = String(Math.round(t.score * 100) / 100);
+    // Continuous grades show what changed without hiding the last Check's probe results.
+    const shown = f.kind === "check" ? t.results : t.results.filter((r) => !r.skipped);
+    if (f.kind === "check" || shown.length) el.querySelector("[data-results]").innerHTML = shown.map(resultHtml).join("");
+  }
+  if (f.kind === "check") {
+    root.removeAttribute("aria-busy");
+    const passed = f.tasks.filter((t) => t.passed).length;
+    say(fmt(gettext("Checked: %(passed)s of %(total)s tasks passed."), { passed, total: f.tasks.length }));
+  }
+}
+
+window.addEventListener("nslab:frame", (ev) => {
+  const f = ev.detail;
+  if (f.type === "attempt.graded" && f.attempt_id === attemptId) showGrades(f);
+  else if (f.type === "error" && root.getAttribute("aria-busy")) {
+    root.removeAttribute("aria-busy");
+    say(f.message);
+  }
+});
+
+// -- hints -------------------------------------------------------------------------------
+
+root.querySelectorAll("[data-hint]").forEach((button) => {
+  button.addEventListener("click", async () => {
+    const task = button.closest(".task");
+    const body = new FormData();
+    body.append("task_id", task.dataset.taskId);
+    button.disabled = true;
+    try {
+      const response = await fetch(root.dataset.hintUrl, { method: "POST", body, headers: { "X-CSRFToken": csrf } });
+      const data = await response.json();
+      if (!data.ok) throw new Error(String(response.status));
+      task.querySelector("[data-hints]").innerHTML = data.hints.map((h) => "<li>" + esc(h) + "</li>").join("");
+      button.disabled = !data.more;
+    } catch {
+      button.disabled = false;
+      say(gettext("The hint could not be loaded."));
+    }
+  });
+});
