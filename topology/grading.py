@@ -1,10 +1,12 @@
 """Grading: a task's checks against one snapshot of the sandbox, its probes and the student's answers.
 
-`grade_tasks` takes ONE snapshot (state checks, answers and diagnoses all read it), then runs the probes
-concurrently (they are independent commands in the sandbox), then the `pick_rule` questions one after
-the other (each reads the picked rule's counter, runs its probe, reads the counter again; run alone so
-that no other probe's packets move that counter). A task passes when every check is ok; in continuous
-mode probes and questions are skipped (`ok: None`), so a task with any of them passes only on Check.
+`grade_tasks` reads ONE snapshot (state checks, answers and the probes' diagnoses all read it). The
+probes run concurrently (independent commands in the sandbox), and the snapshot is taken while they
+run unless a `conntrack` check is asked (the probes' own connections would show in the conntrack table;
+then the snapshot comes first). The `pick_rule` questions run last, one after the other: each reads the
+picked rule's counter, runs its probe and reads the counter again, with no other probe's packets to
+move it. A task passes when every check is ok; in continuous mode probes and questions are skipped
+(`ok: None`), so a task with any of them passes only on Check.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ def _answer_of(answers: Mapping | None, task_id: str, index: int) -> Any:
     return per_task.get(str(index))
 
 
+def _parse(check: Any) -> tuple[str, Mapping | str]:
+    """(primitive, args), or ("?", error message) for a malformed check."""
+    try:
+        return _one(check)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return "?", str(exc)
+
+
 def grade_tasks(
     tasks: list[Mapping],
     access: probes.SandboxAccess,
@@ -56,49 +66,50 @@ def grade_tasks(
     (state checks only); `snapshot` reuses a snapshot the caller already holds (else one is taken)."""
     if mode not in ("check", "continuous"):
         raise ValueError(f"mode must be 'check' or 'continuous', not {mode!r}")
-    snap = snapshot if snapshot is not None else access.snapshot()
+    parsed = [[_parse(check) for check in task.get("checks") or ()] for task in tasks]
+    jobs = [
+        (task["id"], index, kind, args)
+        for task, task_checks in zip(tasks, parsed, strict=True)
+        for index, (kind, args) in enumerate(task_checks)
+        if kind in PROBES and mode == "check"
+    ]
+    # The probes do not change what the state checks read, conntrack entries aside: unless a conntrack
+    # check is asked, the snapshot is taken while the probes run (the largest saving of a Check).
+    alongside = snapshot is None and bool(jobs) and not any(k == "conntrack" for t in parsed for k, _ in t)
+    probed: dict[tuple[str, int], dict] = {}
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_PROBES + 1, thread_name_prefix="nslab-grade") as pool:
+        pending = pool.submit(access.snapshot) if alongside else None
+        snap = snapshot if snapshot is not None or alongside else access.snapshot()
+        futures = [pool.submit(probes.probe, kind, args, access) for _, _, kind, args in jobs]
+        if pending is not None:
+            snap = pending.result()
+        for (tid, index, kind, args), future in zip(jobs, futures, strict=True):
+            probed[(tid, index)] = _diagnosed(future.result(), kind, args, snap)
     out: list[dict] = []
-    probe_jobs: list[tuple[list, int, str, Mapping]] = []
-    pick_jobs: list[tuple[list, int, Mapping, Any]] = []
-    for task in tasks:
-        results: list[dict | None] = []
-        for index, check in enumerate(task.get("checks") or ()):
-            try:
-                kind, args = _one(check)
-            except ValueError as exc:
-                results.append(checks.result("?", False, "check.error", error=str(exc)))
-                continue
-            if kind in checks.STATE:
+    for task, task_checks in zip(tasks, parsed, strict=True):
+        results: list[dict] = []
+        for index, (kind, args) in enumerate(task_checks):
+            if kind == "?":
+                results.append(checks.result("?", False, "check.error", error=str(args)))
+            elif kind in checks.STATE:
                 results.append(checks.check(kind, args, snap))
             elif kind not in PROBES and kind not in QUESTIONS:
                 results.append(checks.result(kind, False, "check.unknown", kind=kind))
             elif mode == "continuous":
                 results.append(_skipped(kind))
             elif kind in PROBES:
-                results.append(None)
-                probe_jobs.append((results, index, kind, args))
+                results.append(probed[(task["id"], index)])
             elif kind == "answer":
                 results.append(judge_answer(args, _answer_of(answers, task["id"], index), snap))
             else:
-                results.append(None)
-                pick_jobs.append((results, index, args, _answer_of(answers, task["id"], index)))
-        out.append({"id": task["id"], "results": results})
-    if probe_jobs:
-        workers = min(MAX_PARALLEL_PROBES, len(probe_jobs))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nslab-probe") as pool:
-            done = list(pool.map(lambda job: _probe(job[2], job[3], access, snap), probe_jobs))
-        for (results, index, _, _), res in zip(probe_jobs, done, strict=True):
-            results[index] = res
-    for results, index, args, answer in pick_jobs:
-        results[index] = judge_pick(args, answer, access, snap)
-    return [
-        {"id": t["id"], "passed": all(r["ok"] is True for r in t["results"]), "checks": t["results"]}
-        for t in out
-    ]
+                # one after the other, after the other probes: no other traffic moves the picked counter
+                results.append(judge_pick(args, _answer_of(answers, task["id"], index), access, snap))
+        out.append({"id": task["id"], "passed": all(r["ok"] is True for r in results), "checks": results})
+    return out
 
 
-def _probe(kind: str, args: Mapping, access: probes.SandboxAccess, snap: Mapping) -> dict:
-    res = probes.probe(kind, args, access)
+def _diagnosed(res: dict, kind: str, args: Mapping, snap: Mapping) -> dict:
+    """A probe's result with the diagnoses of its failed traffic, read from the snapshot."""
     if res["ok"] is False and res["message"]["code"] not in (
         "http.unexpected",
         "ping.unexpected",
