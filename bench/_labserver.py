@@ -164,12 +164,17 @@ class LabServer:
         if (self.state_dir / "daemon.sock").exists():
             client = self.client()
             try:
-                client.down_all()
+                # One by one: `down_all` only queues a paced teardown, which ending the daemon would cut.
+                for sandbox in client.ls():
+                    client.down(sandbox["id"])
                 pid = client.request({"op": "ping"})["pid"]
                 os.kill(pid, signal.SIGTERM)
                 wait_for(lambda: not _alive(pid), timeout=15, what=f"daemon {pid} to exit")
-            except (TopologyError, OSError, TimeoutError):
-                pass
+            except (TopologyError, OSError, TimeoutError) as exc:
+                print(
+                    f"LabServer.stop: the daemon of {self.state_dir} did not clean up: {exc!r}",
+                    file=sys.stderr,
+                )
         shutil.rmtree(self.state_dir, ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
