@@ -35,12 +35,11 @@ TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
 class Lab:
     """A sandbox with its engine and its docker.sock listener."""
 
-    def __init__(self, sandbox: Sandbox, engine: Engine, listener: socket.socket, slot: int, owner: str = ""):
+    def __init__(self, sandbox: Sandbox, engine: Engine, listener: socket.socket, owner: str = ""):
         self.sandbox = sandbox
         self.owner = owner  # a free-form label of who asked for it (e.g. a web lab node)
         self.engine = engine
         self.listener = listener
-        self.slot = slot
 
     def info(self) -> dict:
         return {**self.sandbox.to_dict(), "owner": self.owner, "containers": len(self.engine.containers)}
@@ -56,6 +55,9 @@ class Daemon:
         self.root = os.geteuid() == 0
         self.cgroups = limits.available()
         self.teardown: queue.Queue[Lab] = queue.Queue()
+        # sid -> host uid slot, from reservation until the sandbox is destroyed: a sandbox still being
+        # torn down keeps its uids, so that its processes can never signal a new sandbox's.
+        self.slots: dict[str, int] = {}
         self.guest = self.state / "bin" / "nslab-guest"
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -90,9 +92,10 @@ class Daemon:
             )
         with self.lock:
             sid = secrets.token_hex(4)
-            used = {lab.slot for lab in self.labs.values()}
+            used = set(self.slots.values())
             slot = next(i for i in range(len(used) + 1) if i not in used)
-            self.labs[sid] = None  # reserve id and slot
+            self.labs[sid] = None  # reserve the id
+            self.slots[sid] = slot
         directory = self.state / "sandboxes" / sid
         root_uid, map_range = (UID_BASE + slot * UID_RANGE, UID_RANGE) if self.root else (os.geteuid(), 1)
         listener = None
@@ -127,8 +130,9 @@ class Daemon:
                 limits.remove(cgroup, timeout=1)
             with self.lock:
                 self.labs.pop(sid, None)
+                self.slots.pop(sid, None)
             raise
-        lab = Lab(sandbox, engine, listener, slot, owner)
+        lab = Lab(sandbox, engine, listener, owner)
         with self.lock:
             self.labs[sid] = lab
         threading.Thread(target=self._serve_docker, args=(lab,), name=f"docker-{sid}", daemon=True).start()
@@ -182,6 +186,8 @@ class Daemon:
         if lab.sandbox.cgroup:
             limits.remove(lab.sandbox.cgroup)
         shutil.rmtree(lab.sandbox.directory, ignore_errors=True)
+        with self.lock:
+            self.slots.pop(lab.sandbox.id, None)
 
     # -- commands in a sandbox -----------------------------------------------------------
 

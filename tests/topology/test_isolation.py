@@ -211,6 +211,39 @@ def test_destroy_frees_everything(daemon):
         assert all(not os.path.exists(os.path.dirname(p)) for p in limits.procs_files(sb.cgroup))
 
 
+def test_concurrent_creations_get_their_own_uids_and_teardown_keeps_them(daemon):
+    made, errors = [], []
+
+    def up():
+        try:
+            made.append(daemon.up("19.03"))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=up) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors
+        assert len({lab.sandbox.root_uid for lab in made}) == 4
+        # Sandboxes queued for paced teardown keep their uids until they are gone (the last one
+        # queued is normally still there when the next creation asks for a slot).
+        for lab in made:
+            daemon.down(lab.sandbox.id, paced=True)
+        newer = daemon.up("19.03")
+        queued_last = made[-1].sandbox
+        still_there = os.path.exists(queued_last.directory)
+        daemon.down(newer.sandbox.id)
+        if still_there:
+            assert newer.sandbox.root_uid != queued_last.root_uid
+    finally:
+        for lab in made:
+            if lab.sandbox.id in daemon.labs:
+                daemon.down(lab.sandbox.id)
+
+
 def test_crashed_owner_is_reaped_at_next_start(daemon):
     from topology.daemon import Daemon
 
