@@ -103,7 +103,7 @@ def cleanup() -> None:
 
     try:
         client = Client(autostart=False)
-        client.down_all()
+        client.down_all(wait=True)
         os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
     except (TopologyError, OSError):
         pass

@@ -235,9 +235,7 @@ def sandboxes_500_idle():
 
 
 def _drain(d: Daemon) -> None:
-    while not d.teardown.empty():
-        time.sleep(0.1)
-    time.sleep(1)
+    d.teardown.join()
 
 
 @benchmark

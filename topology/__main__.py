@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     down = sub.add_parser("down", help="destroy a sandbox, or all of them")
     down.add_argument("id", nargs="?")
     down.add_argument("--all", action="store_true")
+    down.add_argument("--wait", action="store_true", help="with --all: return once every sandbox is gone")
     sub.add_parser("daemon", help="run the lab-node daemon in the foreground")
     return p
 
@@ -84,7 +85,8 @@ def _run(client, args) -> int:
                 print(f"{s['id']:<10}{s['docker_version']:<8}{s['containers']:<12}{s['created']:.0f}")
     elif args.command == "down":
         if args.all:
-            print(f"{client.down_all()} sandboxes going down")
+            count = client.down_all(wait=args.wait)
+            print(f"{count} sandboxes {'removed' if args.wait else 'going down'}")
         elif args.id:
             client.down(args.id)
         else:

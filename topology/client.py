@@ -78,8 +78,9 @@ class Client:
     def down(self, sid: str) -> None:
         self.request({"op": "down", "id": sid})
 
-    def down_all(self) -> int:
-        return self.request({"op": "down", "all": True})["count"]
+    def down_all(self, *, wait: bool = False) -> int:
+        """Remove every sandbox (paced); with `wait`, answer once all are gone."""
+        return self.request({"op": "down", "all": True, "wait": wait})["count"]
 
     def exec(
         self, sid: str, argv: list[str], *, ns: str = "host", stdio: tuple[int, int, int] = (0, 1, 2)

@@ -162,17 +162,25 @@ class Daemon:
         else:
             self._destroy(lab)
 
-    def down_all(self) -> int:
+    def down_all(self, *, wait: bool = False) -> int:
+        """Queue every sandbox for paced teardown; with `wait`, return once all are destroyed."""
         with self.lock:
             sids = [sid for sid, lab in self.labs.items() if lab]
         for sid in sids:
             self.down(sid, paced=True)
+        if wait:
+            self.teardown.join()
         return len(sids)
 
     def _teardown_loop(self) -> None:
         while True:
             lab = self.teardown.get()
-            self._destroy(lab)
+            try:
+                self._destroy(lab)
+            except Exception:  # noqa: BLE001 - one failed teardown must not stop the others
+                log.exception("teardown of %s failed", lab.sandbox.id)
+            finally:
+                self.teardown.task_done()
             time.sleep(TEARDOWN_INTERVAL)
 
     def _destroy(self, lab: Lab) -> None:
@@ -248,7 +256,7 @@ class Daemon:
             _reply(conn, {"ok": True, "sandboxes": self.ls()})
         elif op == "down":
             if req.get("all"):
-                _reply(conn, {"ok": True, "count": self.down_all()})
+                _reply(conn, {"ok": True, "count": self.down_all(wait=bool(req.get("wait")))})
             else:
                 self.down(str(req["id"]))
                 _reply(conn, {"ok": True})

@@ -31,7 +31,7 @@ def exercises_private_daemon():
     if (state_dir / "daemon.sock").exists():
         client = Client(autostart=False)
         try:
-            client.down_all()
+            client.down_all(wait=True)
             os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
         except (TopologyError, OSError):
             pass

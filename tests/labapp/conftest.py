@@ -27,7 +27,7 @@ def private_daemon():
     if (STATE_DIR / "daemon.sock").exists():
         client = Client(autostart=False)
         try:
-            client.down_all()
+            client.down_all(wait=True)
             os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
         except (TopologyError, OSError):
             pass

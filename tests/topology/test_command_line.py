@@ -26,9 +26,11 @@ def cli_env():
     yield env
     # The first command started the daemon; stop it by the pid it reports, then clean up.
     try:
-        subprocess.run([sys.executable, "-m", "topology", "down", "--all"], env=env, capture_output=True)
+        down = topo(env, "down", "--all", "--wait")
+        assert down.returncode == 0 and down.stdout.endswith("sandboxes removed\n"), down
+        # --wait answered once every sandbox was destroyed: nothing of them is left.
+        assert not list((state / "sandboxes").iterdir())
         pid = _ping(env)
-        wait_for(lambda: not _ls(env), timeout=20)
         os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not os.path.exists(f"/proc/{pid}") or _zombie(pid), timeout=10)
     finally:
