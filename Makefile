@@ -11,7 +11,7 @@ RUN_PORT ?= 8000
 # Browser assets: pinned npm packages (frontend/package-lock.json) copied into Django's static files.
 FRONTEND := frontend
 VENDOR := labapp/labs/static/vendor
-VENDOR_FILES := plotly.js-dist-min/plotly.min.js @xterm/xterm/lib/xterm.js @xterm/xterm/css/xterm.css \
+VENDOR_FILES := plotly.js-basic-dist-min/plotly-basic.min.js @xterm/xterm/lib/xterm.js @xterm/xterm/css/xterm.css \
 	@xterm/addon-fit/lib/addon-fit.js @xterm/addon-web-links/lib/addon-web-links.js
 
 # What the sandboxes and the test suite run on a Debian 12 machine (python3-venv: Debian's

@@ -28,7 +28,7 @@ CROWD_RATE_PER_S = 5.0
 ROUNDS = 2
 FRAME_TIMEOUT = 30.0
 PAGE_LOADS = 10
-VENDOR_PLOTLY = Path(__file__).resolve().parent.parent / "labapp/labs/static/vendor/plotly.min.js"
+VENDOR_PLOTLY = Path(__file__).resolve().parent.parent / "labapp/labs/static/vendor/plotly-basic.min.js"
 
 _SERVER: LabServer | None = None
 _ACCOUNTS: dict[str, dict] = {}
@@ -334,7 +334,7 @@ new MutationObserver((changes, observer) => {
 """
 _FLOOR_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>floor</title></head><body>
 <div id="graph" style="width:%dpx;height:%dpx"></div>
-<script src="/plotly.min.js"></script>
+<script src="/plotly-basic.min.js"></script>
 <script>
 const figure = %s;
 Plotly.newPlot('graph', figure.data, figure.layout, {displaylogo: false, responsive: true})
@@ -379,7 +379,7 @@ def lab_page_graph_drawn():
 
     The figure is `performance.now()` when `#graph[data-drawn-seq]` is set, i.e. from navigation
     start, read in the page. The floor is the same browser loading a static HTML page that loads the
-    same vendored plotly.min.js and draws the same figure (the lab page's drawn data and layout),
+    same vendored plotly-basic.min.js and draws the same figure (the lab page's drawn data and layout),
     served by the plainest HTTP server (http.server): the cost of any page that draws this graph
     with plotly.js. Above it, the lab page pays for Django (session, template), its other assets,
     xterm, the websocket (status, watch) and the first snapshot.
@@ -418,7 +418,7 @@ def lab_page_graph_drawn():
                 {
                     "pages": {
                         "/": ((_FLOOR_PAGE % (width, height, figure)).encode(), "text/html; charset=utf-8"),
-                        "/plotly.min.js": (VENDOR_PLOTLY.read_bytes(), "text/javascript"),
+                        "/plotly-basic.min.js": (VENDOR_PLOTLY.read_bytes(), "text/javascript"),
                     }
                 },
             )

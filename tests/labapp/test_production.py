@@ -42,7 +42,7 @@ def test_collected_static_files_are_served_without_debug(tmp_path):
         "import django; django.setup()\n"
         "from django.test import Client\n"
         "c = Client(HTTP_HOST='127.0.0.1')\n"
-        "for path in ('/static/labs/lab.js', '/static/vendor/plotly.min.js'):\n"
+        "for path in ('/static/labs/lab.js', '/static/vendor/plotly-basic.min.js'):\n"
         "    r = c.get(path, secure=True)\n"
         "    print(path, r.status_code, r.headers.get('Content-Type'))\n"
     )
@@ -57,4 +57,4 @@ def test_collected_static_files_are_served_without_debug(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("/static/labs/lab.js 200 ") and "javascript" in lines[0]
-    assert lines[1].startswith("/static/vendor/plotly.min.js 200 ")
+    assert lines[1].startswith("/static/vendor/plotly-basic.min.js 200 ")

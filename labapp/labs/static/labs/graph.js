@@ -1,5 +1,5 @@
 // The live topology graph: namespaces as labelled boxes, interfaces as nodes, veth pairs and
-// bridge ports as edges, drawn with Plotly (global `Plotly` from vendor/plotly.min.js).
+// bridge ports as edges, drawn with Plotly (global `Plotly` from vendor/plotly-basic.min.js).
 //
 // Layout is deterministic and sticky: a namespace keeps its box position and an interface keeps its
 // row inside the box for as long as the page lives, so nothing moves when other things come and go.
