@@ -83,6 +83,10 @@ def grade_tasks(
         futures = [pool.submit(probes.probe, kind, args, access) for _, _, kind, args in jobs]
         if pending is not None:
             snap = pending.result()
+        if snapshot is None and snap.get("errors"):
+            # A namespace could not be read (e.g. a container exiting meanwhile, or a timeout under
+            # load): read once more rather than fail the student on a partial picture.
+            snap = access.snapshot()
         for (tid, index, kind, args), future in zip(jobs, futures, strict=True):
             probed[(tid, index)] = _diagnosed(future.result(), kind, args, snap)
     out: list[dict] = []
