@@ -278,7 +278,7 @@ class Daemon:
             from topology.events import stream
 
             lab = self.get(str(req["id"]))
-            events = stream(lab.sandbox, lab.engine, stop=lambda: _closed(conn))
+            events = stream(lab.sandbox, lab.engine, stop=lambda: _closed(conn), stop_fds=(conn.fileno(),))
             next(events)  # the watcher is ready: no change after the reply goes unreported
             _reply(conn, {"ok": True})
             for event in events:
@@ -324,24 +324,42 @@ def _reply(conn: socket.socket, message: dict) -> None:
 
 
 def _closed(conn: socket.socket) -> bool:
-    """True once the client hung up."""
+    """True once the client hung up; bytes it sent meanwhile (it should send none) are dropped."""
     try:
-        ready = readable([conn], 0)
-        return bool(ready) and conn.recv(1, socket.MSG_PEEK) == b""
+        if not readable([conn], 0):
+            return False
+        return conn.recv(4096, socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
     except OSError:
         return True
 
 
 def _run_attached(sb: Sandbox, argv: list[str], fds: list[int], conn: socket.socket) -> int:
-    """Run a command on the client's stdio; kill it if the client goes away."""
+    """Run a command on the client's stdio; kill it if the client goes away.
+
+    It sleeps until the command exits or the client's connection becomes readable (hang-up): an open
+    terminal costs no wakeups."""
     proc = sb.popen(argv, stdin=fds[0], stdout=fds[1], stderr=fds[2])
-    while True:
-        try:
-            return proc.wait(timeout=0.05)
-        except subprocess.TimeoutExpired:
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except OSError:
+        pidfd = -1
+    try:
+        while True:
+            if pidfd < 0:
+                try:
+                    return proc.wait(timeout=0.05)
+                except subprocess.TimeoutExpired:
+                    pass
+            elif pidfd in readable([pidfd, conn.fileno()], None):
+                return proc.wait()
             if _closed(conn):
                 proc.kill()
                 return proc.wait()
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
 
 
 def main() -> None:

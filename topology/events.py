@@ -42,7 +42,7 @@ START_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 5.0
 WINDOW = 0.02  # quiet time that ends a burst
 MAX_DELAY = 0.1  # longest a change waits for its burst to end
-POLL = 0.2  # how often stream() looks at stop()
+POLL = 0.2  # how often stream() looks at stop() when it has no stop_fds
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -242,15 +242,18 @@ class EventStream:
                 for i in idents:
                     self._acks.pop(i, None)
 
-    def _pump(self, timeout: float | None) -> None:
+    def _pump(self, timeout: float | None, also: tuple[int, ...] = ()) -> None:
         with self._read_lock:
-            self._pump_locked(timeout)
+            self._pump_locked(timeout, also)
 
-    def _pump_locked(self, timeout: float | None) -> None:
-        """Wait up to `timeout` for output of the watcher (or a wake()) and take in what came."""
+    def _pump_locked(self, timeout: float | None, also: tuple[int, ...] = ()) -> None:
+        """Wait up to `timeout` for output of the watcher (or a wake(), or one of the fds `also` to be
+        readable, which counts as a wake()) and take in what came."""
         if self._eof:
             return
-        ready = readable([self._fd, self._wake_r], timeout)
+        ready = readable([self._fd, self._wake_r, *also], timeout)
+        if also and any(fd in ready for fd in also):
+            self._woken = True
         if self._wake_r in ready:
             try:
                 while os.read(self._wake_r, 512):
@@ -309,9 +312,15 @@ class EventStream:
         return self._fd
 
     def next_change(
-        self, timeout: float | None = None, *, window: float = WINDOW, max_delay: float = MAX_DELAY
+        self,
+        timeout: float | None = None,
+        *,
+        window: float = WINDOW,
+        max_delay: float = MAX_DELAY,
+        wake_fds: tuple[int, ...] = (),
     ) -> dict | None:
-        """The next coalesced update; None after `timeout` seconds without a change, or on wake().
+        """The next coalesced update; None after `timeout` seconds without a change, on wake(), or
+        when one of `wake_fds` is readable while it waits for a first change.
 
         After the first raw change it waits until `window` seconds pass without another one, but
         no more than `max_delay` after the first. Raises WatcherError once the watcher has exited
@@ -325,7 +334,7 @@ class EventStream:
             left = None if deadline is None else deadline - time.monotonic()
             if self._woken or (left is not None and left <= 0):
                 return None
-            self._pump(left)
+            self._pump(left, wake_fds)
         first = self._raw[0][0]
         while not self._eof:
             until = min(self._raw[-1][0] + window, first + max_delay)
@@ -415,11 +424,15 @@ def stream(
     *,
     window: float = WINDOW,
     max_delay: float = MAX_DELAY,
+    stop_fds: tuple[int, ...] = (),
 ) -> Iterator[dict]:
     """Coalesced kernel updates of `sandbox` and the events of its engine, until `stop()` is true.
 
-    `stop` is called at least every POLL seconds; the stream also ends when the sandbox or the
-    watcher is gone. What this expects of `engine` (each part optional, `engine` may be None):
+    Without `stop_fds`, `stop` is called at least every POLL seconds. With them (e.g. the client's
+    connection, readable once it hangs up), `stop` is called only when one of them is readable or an
+    update comes: an idle stream then costs no wakeups at all. The stream also ends when the sandbox
+    (its keeper process) or the watcher is gone. What this expects of `engine` (each part optional,
+    `engine` may be None):
 
     - `engine.subscribe(callback)`: the engine then calls `callback(event)` (from any thread, without
       blocking on it) with JSON-serialisable dicts such as
@@ -436,6 +449,12 @@ def stream(
     """
     pending: collections.deque[dict] = collections.deque()
     es = EventStream(sandbox)
+    keeper = _pidfd(sandbox.keeper_pid)
+    if keeper >= 0 and not sandbox.alive():  # the pid was reused: it is not the keeper's pidfd
+        os.close(keeper)
+        keeper = -1
+    poll = POLL if not stop_fds or keeper < 0 else None
+    wake_fds = (*stop_fds, keeper) if keeper >= 0 else tuple(stop_fds)
 
     def on_engine(event: dict) -> None:
         pending.append(dict(event))
@@ -452,7 +471,7 @@ def stream(
             while pending:
                 yield _follow(es, pending.popleft())
             try:
-                update = es.next_change(POLL, window=window, max_delay=max_delay)
+                update = es.next_change(poll, window=window, max_delay=max_delay, wake_fds=wake_fds)
             except WatcherError as exc:
                 log.warning("event stream of sandbox %s ends: %s", sandbox.id, exc)
                 return
@@ -463,6 +482,15 @@ def stream(
             unsubscribe()
         finally:
             es.close()
+            if keeper >= 0:
+                os.close(keeper)
+
+
+def _pidfd(pid: int) -> int:
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return -1
 
 
 def _container_ns(name: str) -> str:

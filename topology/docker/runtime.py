@@ -383,10 +383,15 @@ def relay_pty(master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen
     """Copy keys from the client's stdin to the pty and output back until the process exits."""
     conn.sendall(b"raw\n")
     sources = [master, stdin, conn.fileno()]
+    try:
+        pidfd = os.pidfd_open(proc.pid)  # readable once it exits: no polling for that
+        sources.append(pidfd)
+    except OSError:
+        pidfd = -1
     buf = b""
     while True:
         try:
-            ready = readable(sources, 0.1)
+            ready = readable(sources, None if pidfd >= 0 else 0.1)
         except (OSError, ValueError):
             break
         if master in ready:
@@ -419,6 +424,8 @@ def relay_pty(master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen
         if proc.poll() is not None and master not in readable([master], 0):
             break
     os.close(master)
+    if pidfd >= 0:
+        os.close(pidfd)
     return proc.wait()
 
 
