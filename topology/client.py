@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from topology import protocol
 from topology.errors import DaemonUnavailable, TopologyError
@@ -87,8 +87,14 @@ class Client:
     ) -> int:
         return self.request({"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))["exit"]
 
-    def snapshot(self, sid: str) -> dict:
-        return self.request({"op": "snapshot", "id": sid})["snapshot"]
+    def snapshot(self, sid: str, namespaces: Iterable[str] | None = None) -> dict:
+        """The sandbox's kernel state (see topology.snapshot). With `namespaces` (names, as the event
+        stream reports them) it is incremental: only those namespaces (and new ones) are collected,
+        the others are as the daemon last collected them; without, everything is collected."""
+        request: dict = {"op": "snapshot", "id": sid}
+        if namespaces is not None:
+            request["namespaces"] = sorted(namespaces)
+        return self.request(request)["snapshot"]
 
     def events(self, sid: str) -> Iterator[dict]:
         return self.stream({"op": "events", "id": sid})

@@ -40,6 +40,7 @@ class Lab:
         self.owner = owner  # a free-form label of who asked for it (e.g. a web lab node)
         self.engine = engine
         self.listener = listener
+        self.snapshots: dict = {}  # the last collection of each namespace (see snapshot.take's cache)
 
     def info(self) -> dict:
         return {**self.sandbox.to_dict(), "owner": self.owner, "containers": len(self.engine.containers)}
@@ -273,7 +274,15 @@ class Daemon:
             from topology.snapshot import snapshot
 
             lab = self.get(str(req["id"]))
-            _reply(conn, {"ok": True, "snapshot": snapshot(lab.sandbox, lab.engine)})
+            names = req.get("namespaces")
+            names = None if names is None else [str(n) for n in names]
+            _reply(
+                conn,
+                {
+                    "ok": True,
+                    "snapshot": snapshot(lab.sandbox, lab.engine, namespaces=names, cache=lab.snapshots),
+                },
+            )
         elif op == "events":
             from topology.events import stream
 

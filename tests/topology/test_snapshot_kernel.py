@@ -227,6 +227,33 @@ def test_snapshot_is_quick(sb, world):
     assert min(times) < 0.5, times
 
 
+def test_incremental_snapshot(sb, world):
+    """With `namespaces`, only those (and the ones the cache lacks) are collected; others are cached."""
+    engine, _inner, _holder = world
+    cache: dict = {}
+    full = S.snapshot(sb, engine, cache=cache)
+    assert set(cache) == {"host", "router", "remote", "client", "ctr"}
+
+    def has(snap: dict) -> bool:
+        return any(a["address"] == "192.0.2.250" for a in snap["addresses"]["router"])
+
+    run(sb, "router", "ip addr add 192.0.2.250/32 dev lo")
+    try:
+        stale = S.snapshot(sb, engine, namespaces=["host"], cache=cache)
+        assert not has(stale) and stale["errors"] == {}
+        assert stale["namespaces"] == full["namespaces"] and stale["docker"] == full["docker"]
+        assert stale["links"]["ctr"] == full["links"]["ctr"]  # veth peers resolved as in a full one
+        assert has(S.snapshot(sb, engine, namespaces=["router"], cache=cache))
+        run(sb, "router", "ip addr del 192.0.2.250/32 dev lo")
+        assert has(S.snapshot(sb, engine, namespaces=["host"], cache=cache))  # as last collected
+        assert not has(S.snapshot(sb, engine, namespaces=["nosuch"], cache=cache))  # unknown: all
+        del cache["ctr"]
+        S.snapshot(sb, engine, namespaces=[], cache=cache)
+        assert set(cache) == {"host", "router", "remote", "client", "ctr"}
+    finally:
+        run(sb, "router", "ip addr del 192.0.2.250/32 dev lo 2>/dev/null || true")
+
+
 def test_lab_with_engine(lab):
     """The real engine: a published port and a container joining another's network namespace."""
     run(
