@@ -43,7 +43,15 @@ class Watcher:
 
     Changes that arrive while a snapshot is taken are folded into the next one; `changed_at` is the
     time of the earliest change a snapshot reflects (None for one asked for without a change).
+
+    Snapshots after kernel changes are incremental: the daemon collects only the namespaces the
+    changes named (and new ones) and takes the rest from its last collection, so the published
+    snapshot is complete but netfilter counters, conntrack, sockets and processes of a namespace
+    without netlink/nf_tables changes are as of its last collection. The first snapshot, the one
+    after the stream is ready and those after lost notifications are full.
     """
+
+    FULL_KINDS = frozenset({"overflow", "namespace"})  # changes that do not say what changed
 
     def __init__(self, sandbox_id: str, loop: asyncio.AbstractEventLoop, publish: Callable):
         self.sandbox_id, self.loop, self.publish = sandbox_id, loop, publish
@@ -51,18 +59,26 @@ class Watcher:
         self._cond = threading.Condition()
         self._pending = False
         self._changed_at: float | None = None
+        self._names: set[str] | None = None  # namespaces to collect; None: all
         self._events_client = _CuttableClient()
         self.request(None)
         for target in (self._follow_events, self._take_snapshots):
             threading.Thread(target=target, name=f"watch-{sandbox_id}", daemon=True).start()
 
-    def request(self, changed_at: float | None) -> None:
-        """Ask for a snapshot reflecting a change made at `changed_at` (thread-safe)."""
+    def request(self, changed_at: float | None, namespaces: list[str] | None = None) -> None:
+        """Ask for a snapshot reflecting a change made at `changed_at` in `namespaces` (None: anywhere)
+        (thread-safe)."""
         with self._cond:
             if not self._pending:
                 self._pending, self._changed_at = True, changed_at
-            elif changed_at is not None:
-                self._changed_at = min(changed_at, self._changed_at or changed_at)
+                self._names = None if namespaces is None else set(namespaces)
+            else:
+                if changed_at is not None:
+                    self._changed_at = min(changed_at, self._changed_at or changed_at)
+                if namespaces is None:
+                    self._names = None
+                elif self._names is not None:
+                    self._names.update(namespaces)
             self._cond.notify()
 
     def stop(self) -> None:
@@ -76,7 +92,7 @@ class Watcher:
             for change in self._events_client.events(self.sandbox_id):
                 if self.stopped:
                     return
-                self.request(change.get("first_at") or time.time())
+                self.request(change.get("first_at") or time.time(), _namespaces(change, self.FULL_KINDS))
         except (TopologyError, OSError) as exc:
             if not self.stopped:
                 log.info("events of sandbox %s end: %s", self.sandbox_id, exc)
@@ -88,9 +104,9 @@ class Watcher:
                 self._cond.wait_for(lambda: self._pending or self.stopped)
                 if self.stopped:
                     return
-                changed_at, self._pending = self._changed_at, False
+                changed_at, names, self._pending = self._changed_at, self._names, False
             try:
-                snapshot = client.snapshot(self.sandbox_id)
+                snapshot = client.snapshot(self.sandbox_id, namespaces=names)
             except TopologyError as exc:
                 log.info("snapshot of sandbox %s failed: %s", self.sandbox_id, exc)
                 continue
@@ -98,3 +114,20 @@ class Watcher:
                 self.loop.call_soon_threadsafe(self.publish, self, snapshot, changed_at)
             except RuntimeError:  # the loop is closed: nobody is listening any more
                 return
+
+
+def _namespaces(change: dict, full_kinds: frozenset[str]) -> list[str] | None:
+    """What a snapshot after `change` (an event of the daemon's stream) must collect; None: everything.
+
+    A kernel change names its namespaces; an engine event (a container or network made or removed) needs
+    only the new namespaces, which an incremental snapshot collects anyway, and the Docker model,
+    which is always current; "stream.ready" asks for a full one (nothing is missed from there on).
+    """
+    kind = change.get("type")
+    if kind == "kernel.changed":
+        if full_kinds.intersection(change.get("kinds") or ()):
+            return None
+        return [str(n) for n in change.get("namespaces") or ()]
+    if isinstance(kind, str) and kind.endswith(".changed"):  # container.changed, network.changed
+        return []
+    return None
