@@ -42,6 +42,16 @@ link add eth2 type veth peer name eth0 netns client
 addr add 203.0.113.1/24 dev eth0
 addr add 198.51.100.1/24 dev eth1
 addr add 192.0.2.1/24 dev eth2
+BATCH
+# No IPv6 duplicate address detection on the outside world's links: their link-local addresses are
+# final at once, instead of changing (a burst of kernel events) a second after the sandbox is ready.
+# The Docker host keeps its defaults.
+# (Best effort: a kernel without IPv6 has no such files.)
+for dev in eth0 eth1 eth2; do echo 0 2>/dev/null > /proc/sys/net/ipv6/conf/$dev/accept_dad || true; done
+for ns in remote client; do
+  nsenter --net=/run/netns/$ns sh -c 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad' 2>/dev/null || true
+done
+ip -batch - <<BATCH
 link set eth0 up
 link set eth1 up
 link set eth2 up
