@@ -1091,9 +1091,10 @@ _SYSCTL_FILES = (
 )
 
 
-def collection_script(marker: str, *, fdb: bool = False) -> str:
+def collection_script(marker: str, *, fdb: bool = False, processes: bool = True) -> str:
     """The shell script that prints one namespace's state, section by section after "<marker> <name>"
-    lines: one process per tool (the four ip queries share one), errors and noise dropped."""
+    lines: one process per tool (the four ip queries share one), errors and noise dropped. Without
+    `processes`, no `ps` (another namespace's script lists the same pid namespace)."""
     lines = [
         f"M={marker}",
         'echo "$M ip"',
@@ -1101,10 +1102,13 @@ def collection_script(marker: str, *, fdb: bool = False) -> str:
         "addr show\nroute show table all\nneigh show\nnetns list-id\nEOF",
         'echo "$M sysctl"',
         f"grep -sH . {_SYSCTL_FILES}",  # one read() per file: sysctl files give nothing at offset > 0
-        'echo "$M iptables"',
-        "iptables-save -c 2>/dev/null",
+        # nft first: iptables-save (of iptables-nft) prints only tables of the ip family, so when nft
+        # lists none ("table ip NAME {" lines) it has nothing to print and does not run.
+        'N=$(nft list ruleset 2>&1; echo "@$?")',
         'echo "$M nft"',
-        "nft list ruleset 2>&1",
+        'printf "%s\\n" "${N%@*}"',
+        'echo "$M iptables"',
+        'case "${N##*@}:\n$N" in 0:*"\ntable ip "*|[!0]*) iptables-save -c 2>/dev/null ;; esac',
         'echo "$M conntrack"',
         # /proc/net/nf_conntrack belongs to the initial user namespace's root: conntrack(8) instead.
         '{ while IFS= read -r l; do printf "%s\\n" "$l"; done < /proc/net/nf_conntrack; } 2>/dev/null ||'
@@ -1114,9 +1118,9 @@ def collection_script(marker: str, *, fdb: bool = False) -> str:
         'echo "$M sockets"',
         "ss -H -tulnp 2>/dev/null",
         'echo "$M self $$"',
-        'echo "$M processes"',
-        "ps -e -o pid=,ppid=,netns=,args= 2>/dev/null",
     ]
+    if processes:
+        lines += ['echo "$M processes"', "ps -e -o pid=,ppid=,netns=,args= 2>/dev/null"]
     if fdb:
         lines += ['echo "$M fdb"', "bridge -j fdb 2>/dev/null"]
     lines.append('echo "$M end"')
@@ -1157,11 +1161,16 @@ class _Parsed:
     complete: bool
 
 
-def parse_collection(text: str, marker: str, *, own_netns_only: bool = False, inode: int = 0) -> _Parsed:
+def parse_collection(
+    text: str, marker: str, *, own_netns_only: bool = False, inode: int = 0, processes: str | None = None
+) -> _Parsed:
     """Parse one namespace's script output. `own_netns_only` keeps only the processes in the
     namespace's own network namespace (for views that show a whole sandbox); `inode` is that
-    namespace's inode when the script's own process line does not tell it."""
+    namespace's inode when the script's own process line does not tell it; `processes` is the `ps`
+    output to use instead of the script's own (one of the same pid namespace)."""
     sec = split_sections(text, marker)
+    if processes is not None:
+        sec["processes"] = processes
     arrays = parse_ip_batch(sec.get("ip", ""))
     arrays += [[]] * (4 - len(arrays))
     addr_data, route_data, neigh_data, nsid_data = arrays[:4]
@@ -1294,16 +1303,19 @@ def _read_fd(fd: int) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def _launcher(targets: list[_Target], fds: list[tuple[int, int]], marker: str) -> str:
+def _launcher(
+    targets: list[_Target], fds: list[tuple[int, int]], marker: str, no_ps: frozenset[str] = frozenset()
+) -> str:
     """Shell text that starts every namespace's script in the background and waits for them.
 
     One process is forked from Python; the launcher shell forks the rest. Each script's output goes
     to its own memfd, reopened through /proc/self/fd (dash redirects only fds 0-9). The scripts are
-    the launcher's "$1" (host, with the bridge fdb) and "$2" (the others)."""
+    the launcher's "$1" (host, with the bridge fdb), "$2" (the others) and "$3" (the others, without
+    `ps`: the targets named `no_ps`)."""
     lines = []
     for t, (out, err) in zip(targets, fds, strict=True):
         argv = " ".join(shlex.quote(a) for a in t.argv)
-        script = '"$1"' if t.kind == "host" else '"$2"'
+        script = '"$1"' if t.kind == "host" else '"$3"' if t.name in no_ps else '"$2"'
         lines.append(
             f"{argv} sh -c {script} {marker} </dev/null >/proc/self/fd/{out} 2>/proc/self/fd/{err} &"
         )
@@ -1380,6 +1392,12 @@ def take(
     marker = f"{MARK_PREFIX}{secrets.token_hex(4)}@@"
     all_targets, containers, networks = _targets(sb, engine)
     targets = _to_collect(all_targets, namespaces, cache)
+    # The outside namespaces share the keeper's pid namespace: one `ps` (router's) lists their
+    # processes, each keeps those of its own network namespace (known by inode).
+    collected = {t.name: t for t in targets}
+    no_ps = frozenset(
+        ns for ns in ("remote", "client") if "router" in collected and ns in collected and collected[ns].inode
+    )
     fds = [
         (
             os.memfd_create("nslab-snapshot-out", os.MFD_CLOEXEC),
@@ -1400,10 +1418,11 @@ def take(
                     [
                         "sh",
                         "-c",
-                        _launcher(targets, fds, marker),
+                        _launcher(targets, fds, marker, no_ps),
                         "nslab-snapshot",
                         collection_script(marker, fdb=True),
                         collection_script(marker),
+                        collection_script(marker, processes=False),
                     ],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
@@ -1418,10 +1437,19 @@ def take(
                 launch_error = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
                 if proc.stderr:
                     proc.stderr.close()
-        for t, (out, err) in zip(targets, fds, strict=True):
+        texts = [_read_fd(out) for out, _err in fds]
+        shared_ps = None
+        if no_ps:
+            router = next(i for i, t in enumerate(targets) if t.name == "router")
+            shared_ps = split_sections(texts[router], marker).get("processes", "")
+        for t, text, (_out, err) in zip(targets, texts, fds, strict=True):
             seen = t.inode
             parsed = parse_collection(
-                _read_fd(out), marker, own_netns_only=t.kind == "outside", inode=t.inode
+                text,
+                marker,
+                own_netns_only=t.kind == "outside",
+                inode=t.inode,
+                processes=shared_ps if t.name in no_ps else None,
             )
             if not parsed.complete:
                 errors[t.name] = (
