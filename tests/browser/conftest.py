@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server():
     """The web lab served in the embedded mode on a free port, with its own database and daemon."""
     if os.geteuid() != 0:
@@ -33,7 +33,9 @@ def lab_server():
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is open,
+# which later tests' async_to_sync would refuse.
+@pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: make setup installs Debian's chromium")
