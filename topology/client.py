@@ -87,13 +87,18 @@ class Client:
     ) -> int:
         return self.request({"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))["exit"]
 
-    def snapshot(self, sid: str, namespaces: Iterable[str] | None = None) -> dict:
-        """The sandbox's kernel state (see topology.snapshot). With `namespaces` (names, as the event
-        stream reports them) it is incremental: only those namespaces (and new ones) are collected,
-        the others are as the daemon last collected them; without, everything is collected."""
+    def snapshot(
+        self, sid: str, namespaces: Iterable[str] | None = None, kinds: Iterable[str] | None = None
+    ) -> dict:
+        """The sandbox's kernel state (see topology.snapshot.take). With `namespaces` (names, as the
+        event stream reports them) it is incremental: only those namespaces (and new ones) are
+        collected, the others are as the daemon last collected them; `kinds` (the change kinds
+        reported) may spare their netfilter sections; without, everything is collected."""
         request: dict = {"op": "snapshot", "id": sid}
         if namespaces is not None:
             request["namespaces"] = sorted(namespaces)
+            if kinds is not None:
+                request["kinds"] = sorted(kinds)
         return self.request(request)["snapshot"]
 
     def events(self, sid: str) -> Iterator[dict]:

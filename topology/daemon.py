@@ -276,11 +276,15 @@ class Daemon:
             lab = self.get(str(req["id"]))
             names = req.get("namespaces")
             names = None if names is None else [str(n) for n in names]
+            kinds = req.get("kinds")
+            kinds = None if kinds is None else [str(k) for k in kinds]
             _reply(
                 conn,
                 {
                     "ok": True,
-                    "snapshot": snapshot(lab.sandbox, lab.engine, namespaces=names, cache=lab.snapshots),
+                    "snapshot": snapshot(
+                        lab.sandbox, lab.engine, namespaces=names, kinds=kinds, cache=lab.snapshots
+                    ),
                 },
             )
         elif op == "events":

@@ -81,6 +81,8 @@ OUTSIDE = ("router", "remote", "client")
 # namespace (router, remote, client scripts) names them, which pins down veth peers exactly.
 KEEPER_NAMED = frozenset({"host", "remote", "client"})
 MARK_PREFIX = "@@nslab-snapshot-"
+# Change kinds after which an incremental snapshot leaves netfilter and conntrack as last collected.
+LEAN_KINDS = frozenset({"link", "address", "route", "neighbour"})
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -1091,17 +1093,22 @@ _SYSCTL_FILES = (
 )
 
 
-def collection_script(marker: str, *, fdb: bool = False, processes: bool = True) -> str:
+def collection_script(
+    marker: str, *, fdb: bool = False, processes: bool = True, netfilter: bool = True
+) -> str:
     """The shell script that prints one namespace's state, section by section after "<marker> <name>"
     lines: one process per tool (the four ip queries share one), errors and noise dropped. Without
-    `processes`, no `ps` (another namespace's script lists the same pid namespace)."""
-    lines = [
+    `processes`, no `ps` (another namespace's script lists the same pid namespace); without
+    `netfilter`, no nft, iptables and conntrack sections."""
+    ip_part = [
         f"M={marker}",
         'echo "$M ip"',
         "ip -d -j -force -batch - 2>/dev/null <<'EOF'",
         "addr show\nroute show table all\nneigh show\nnetns list-id\nEOF",
         'echo "$M sysctl"',
         f"grep -sH . {_SYSCTL_FILES}",  # one read() per file: sysctl files give nothing at offset > 0
+    ]
+    netfilter_part = [
         # nft first: iptables-save (of iptables-nft) prints only tables of the ip family, so when nft
         # lists none ("table ip NAME {" lines) it has nothing to print and does not run.
         'N=$(nft list ruleset 2>&1; echo "@$?")',
@@ -1115,10 +1122,16 @@ def collection_script(marker: str, *, fdb: bool = False, processes: bool = True)
         # (dash reads byte by byte: only the count's first digit arrives, enough to tell 0.)
         ' { read -r n < /proc/sys/net/netfilter/nf_conntrack_count; [ "$n" = 0 ] ||'
         " conntrack -L -o extended; } 2>/dev/null",  # conntrack 1.4.7 dumps every family (AF_UNSPEC)
-        'echo "$M sockets"',
-        "ss -H -tulnp 2>/dev/null",
-        'echo "$M self $$"',
     ]
+    lines = (
+        ip_part
+        + (netfilter_part if netfilter else [])
+        + [
+            'echo "$M sockets"',
+            "ss -H -tulnp 2>/dev/null",
+            'echo "$M self $$"',
+        ]
+    )
     if processes:
         lines += ['echo "$M processes"', "ps -e -o pid=,ppid=,netns=,args= 2>/dev/null"]
     if fdb:
@@ -1303,19 +1316,16 @@ def _read_fd(fd: int) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def _launcher(
-    targets: list[_Target], fds: list[tuple[int, int]], marker: str, no_ps: frozenset[str] = frozenset()
-) -> str:
+def _launcher(targets: list[_Target], fds: list[tuple[int, int]], marker: str, scripts: list[int]) -> str:
     """Shell text that starts every namespace's script in the background and waits for them.
 
     One process is forked from Python; the launcher shell forks the rest. Each script's output goes
     to its own memfd, reopened through /proc/self/fd (dash redirects only fds 0-9). The scripts are
-    the launcher's "$1" (host, with the bridge fdb), "$2" (the others) and "$3" (the others, without
-    `ps`: the targets named `no_ps`)."""
+    the launcher's arguments: target i runs "${scripts[i]}"."""
     lines = []
-    for t, (out, err) in zip(targets, fds, strict=True):
+    for t, (out, err), index in zip(targets, fds, scripts, strict=True):
         argv = " ".join(shlex.quote(a) for a in t.argv)
-        script = '"$1"' if t.kind == "host" else '"$3"' if t.name in no_ps else '"$2"'
+        script = f'"${index}"'
         lines.append(
             f"{argv} sh -c {script} {marker} </dev/null >/proc/self/fd/{out} 2>/proc/self/fd/{err} &"
         )
@@ -1375,6 +1385,7 @@ def take(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     namespaces: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
     cache: dict[str, _Cached] | None = None,
 ) -> Snapshot:
     """Read the sandbox's kernel state: one script per network namespace, all run concurrently.
@@ -1383,9 +1394,12 @@ def take(
     namespace is stored there. With `namespaces` (names, as the event stream reports them) the
     snapshot is incremental: it collects those namespaces, plus any the cache lacks or whose network
     namespace changed (a new container, say), and takes the others from the cache, as they were when
-    last collected. What changes without a netlink/nf_tables event (netfilter counters, conntrack,
-    sockets, processes) is therefore only fresh for the namespaces collected; a snapshot without
-    `namespaces` (what grading takes) collects everything. The Docker model is always current.
+    last collected. With `kinds` too (the change kinds the event stream reported) and none of them
+    "netfilter" (only link, address, route, neighbour), the named namespaces that are cached are
+    collected without their netfilter and conntrack sections, which stay as last collected. What
+    changes without a netlink/nf_tables event (netfilter counters, conntrack, sockets, processes) is
+    therefore only fresh for what was collected; a snapshot without `namespaces` (what grading takes)
+    collects everything. The Docker model is always current.
     """
     started = time.monotonic()
     taken_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -1398,6 +1412,16 @@ def take(
     no_ps = frozenset(
         ns for ns in ("remote", "client") if "router" in collected and ns in collected and collected[ns].inode
     )
+    lean = set()  # collected without netfilter sections
+    if namespaces is not None and kinds is not None and cache is not None and set(kinds) <= LEAN_KINDS:
+        lean = {
+            t.name for t in targets if (e := cache.get(t.name)) is not None and t.inode and e.inode == t.inode
+        }
+    variants: dict[tuple[bool, bool, bool], int] = {}
+    scripts = [
+        variants.setdefault((t.kind == "host", t.name not in no_ps, t.name not in lean), len(variants) + 1)
+        for t in targets
+    ]
     fds = [
         (
             os.memfd_create("nslab-snapshot-out", os.MFD_CLOEXEC),
@@ -1418,11 +1442,12 @@ def take(
                     [
                         "sh",
                         "-c",
-                        _launcher(targets, fds, marker, no_ps),
+                        _launcher(targets, fds, marker, scripts),
                         "nslab-snapshot",
-                        collection_script(marker, fdb=True),
-                        collection_script(marker),
-                        collection_script(marker, processes=False),
+                        *(
+                            collection_script(marker, fdb=fdb, processes=ps, netfilter=nf)
+                            for fdb, ps, nf in variants
+                        ),
                     ],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
@@ -1458,6 +1483,9 @@ def take(
                     or (f"timed out after {timeout} s" if not finished else "no output")
                 )
             elif cache is not None:
+                if t.name in lean:
+                    old = cache[t.name].parsed
+                    parsed = replace(parsed, netfilter=old.netfilter, conntrack=old.conntrack)
                 cache[t.name] = _Cached(seen, parsed, started)
             results[t.name] = parsed
             t.inode = parsed.netns_inode or t.inode
@@ -1510,6 +1538,7 @@ def snapshot(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     namespaces: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
     cache: dict | None = None,
 ) -> dict[str, Any]:
     """The sandbox's kernel state as plain JSON-serialisable data (see `take` for the typed form).
@@ -1519,4 +1548,4 @@ def snapshot(
     "processes"; "errors" (namespace -> message) and, with an engine, "docker": {"containers",
     "networks"}}.
     """
-    return take(sb, engine, timeout=timeout, namespaces=namespaces, cache=cache).to_dict()
+    return take(sb, engine, timeout=timeout, namespaces=namespaces, kinds=kinds, cache=cache).to_dict()

@@ -47,7 +47,8 @@ class Watcher:
     Snapshots after kernel changes are incremental: the daemon collects only the namespaces the
     changes named (and new ones) and takes the rest from its last collection, so the published
     snapshot is complete but netfilter counters, conntrack, sockets and processes of a namespace
-    without netlink/nf_tables changes are as of its last collection. The first snapshot, the one
+    without netlink/nf_tables changes are as of its last collection (and netfilter and conntrack also
+    of a namespace with only link, address, route or neighbour changes). The first snapshot, the one
     after the stream is ready and those after lost notifications are full.
     """
 
@@ -60,19 +61,24 @@ class Watcher:
         self._pending = False
         self._changed_at: float | None = None
         self._names: set[str] | None = None  # namespaces to collect; None: all
+        self._kinds: set[str] = set()  # the kinds of the changes in them
         self._events_client = _CuttableClient()
         self.request(None)
         for target in (self._follow_events, self._take_snapshots):
             threading.Thread(target=target, name=f"watch-{sandbox_id}", daemon=True).start()
 
-    def request(self, changed_at: float | None, namespaces: list[str] | None = None) -> None:
+    def request(
+        self, changed_at: float | None, namespaces: list[str] | None = None, kinds: list[str] = ()
+    ) -> None:
         """Ask for a snapshot reflecting a change made at `changed_at` in `namespaces` (None: anywhere)
-        (thread-safe)."""
+        of `kinds` (thread-safe)."""
         with self._cond:
             if not self._pending:
                 self._pending, self._changed_at = True, changed_at
                 self._names = None if namespaces is None else set(namespaces)
+                self._kinds = set(kinds)
             else:
+                self._kinds.update(kinds)
                 if changed_at is not None:
                     self._changed_at = min(changed_at, self._changed_at or changed_at)
                 if namespaces is None:
@@ -92,7 +98,11 @@ class Watcher:
             for change in self._events_client.events(self.sandbox_id):
                 if self.stopped:
                     return
-                self.request(change.get("first_at") or time.time(), _namespaces(change, self.FULL_KINDS))
+                self.request(
+                    change.get("first_at") or time.time(),
+                    _namespaces(change, self.FULL_KINDS),
+                    [str(k) for k in change.get("kinds") or ()],
+                )
         except (TopologyError, OSError) as exc:
             if not self.stopped:
                 log.info("events of sandbox %s end: %s", self.sandbox_id, exc)
@@ -104,9 +114,10 @@ class Watcher:
                 self._cond.wait_for(lambda: self._pending or self.stopped)
                 if self.stopped:
                     return
-                changed_at, names, self._pending = self._changed_at, self._names, False
+                changed_at, names, kinds = self._changed_at, self._names, self._kinds
+                self._pending = False
             try:
-                snapshot = client.snapshot(self.sandbox_id, namespaces=names)
+                snapshot = client.snapshot(self.sandbox_id, namespaces=names, kinds=kinds)
             except TopologyError as exc:
                 log.info("snapshot of sandbox %s failed: %s", self.sandbox_id, exc)
                 continue

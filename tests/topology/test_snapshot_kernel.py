@@ -254,6 +254,30 @@ def test_incremental_snapshot(sb, world):
         run(sb, "router", "ip addr del 192.0.2.250/32 dev lo 2>/dev/null || true")
 
 
+def test_incremental_snapshot_lean(sb, world):
+    """After only link/address/route/neighbour changes, netfilter and conntrack stay as cached."""
+    engine, _inner, _holder = world
+    cache: dict = {}
+    S.snapshot(sb, engine, cache=cache)
+
+    def has_rule(snap: dict) -> bool:
+        return any(
+            "192.0.2.251" in r["line"]
+            for r in snap["netfilter"]["host"]["tables"]["filter"]["INPUT"]["rules"]
+        )
+
+    run(sb, "host", "iptables -A INPUT -s 192.0.2.251/32 -j ACCEPT\nip addr add 192.0.2.251/32 dev lo")
+    try:
+        lean = S.snapshot(sb, engine, namespaces=["host"], kinds=["address"], cache=cache)
+        assert lean["errors"] == {} and not has_rule(lean)
+        assert any(a["address"] == "192.0.2.251" for a in lean["addresses"]["host"])
+        assert has_rule(
+            S.snapshot(sb, engine, namespaces=["host"], kinds=["address", "netfilter"], cache=cache)
+        )
+    finally:
+        run(sb, "host", "iptables -D INPUT -s 192.0.2.251/32 -j ACCEPT\nip addr del 192.0.2.251/32 dev lo")
+
+
 def test_lab_with_engine(lab):
     """The real engine: a published port and a container joining another's network namespace."""
     run(
