@@ -14,6 +14,7 @@ pytestmark = pytest.mark.kernel
 
 NOBODY = 65534
 SCRIPT = """
+import time
 from pathlib import Path
 from topology.daemon import Daemon
 d = Daemon(Path(STATE))
@@ -25,7 +26,9 @@ try:
     print("id", sb.run("host", ["id", "-u"], student=True).stdout.decode().strip())
     r = sb.run("host", ["docker", "run", "-d", "--name", "web", "-p", "8080:80", "nginx"], student=True)
     print("run", r.returncode, r.stderr.decode().strip())
-    page = sb.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
+    deadline, page = time.monotonic() + 15, ""
+    while "Welcome to nginx!" not in page and time.monotonic() < deadline:  # the server may still start
+        page = sb.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
     print("served", "Welcome to nginx!" in page)
 finally:
     d.down(sb.id)
