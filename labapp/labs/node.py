@@ -27,6 +27,8 @@ from labapp.labs.watcher import Watcher
 log = logging.getLogger(__name__)
 
 LINGER = 10.0
+# Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
+REFRESH_MIN_INTERVAL = 1.0
 HEARTBEAT = 30.0
 OUTBOX_HIGH, OUTBOX_LOW = 500, 100
 # Sandboxes created after this process started are its own tasks' work, never orphans.
@@ -47,6 +49,14 @@ class LabStream:
         self.shell: Shell | None = None
         self.last_state: dict | None = None
         self.linger: asyncio.TimerHandle | None = None
+        self.refreshed_at = 0.0
+
+    def refresh(self) -> None:
+        """A full snapshot (fresh counters), at most one per REFRESH_MIN_INTERVAL whoever asks."""
+        now = time.monotonic()
+        if self.watcher and now - self.refreshed_at >= REFRESH_MIN_INTERVAL:
+            self.refreshed_at = now
+            self.watcher.request(None)
 
     def watch(self) -> None:
         self.viewers += 1
@@ -171,8 +181,8 @@ class Agent:
             return
         if kind == "lab.unwatch":
             stream.unwatch()
-        elif kind == "lab.refresh" and stream.watcher:
-            stream.watcher.request(None)
+        elif kind == "lab.refresh":
+            stream.refresh()
         elif kind == "tty.input" and stream.shell:
             stream.shell.write(message["data"])
         elif kind == "tty.resize" and stream.shell:

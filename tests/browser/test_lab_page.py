@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -74,6 +75,20 @@ def test_student_runs_a_published_container_and_watches_it_appear(lab_server, br
 
         page.click("#tab-rules")
         page.locator("#panel-rules").get_by_text(DNAT).first.wait_for(timeout=30_000)
+        # Traffic through the published port: the DNAT rule's packet counter ticks on the page.
+        (sandbox,) = lab_server.sandboxes()
+        with open(os.devnull, "wb") as null:
+            fetch = ["curl", "-s", "-m", "3", "-o", "/dev/null", "http://203.0.113.2:8080/"]
+            lab_server.client().exec(sandbox["id"], fetch, ns="client", stdio=(null.fileno(),) * 3)
+        dnat_counter_moved = (
+            "(dnat) => [...document.querySelectorAll('#panel-rules tr')]"
+            ".some(tr => tr.textContent.includes(dnat) && tr.cells[1].textContent.trim() !== '0')"
+        )
+        page.wait_for_function(
+            dnat_counter_moved,
+            arg=DNAT,
+            timeout=30_000,
+        )
         page.screenshot(path=artifacts / "lab-3-rules.png", full_page=True)
         assert not page_errors, page_errors
 

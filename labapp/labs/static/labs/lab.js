@@ -47,6 +47,7 @@ function showOverlay(status) {
 
 const handlers = {
   "lab.status": (f) => {
+    nslab.status = f.status;
     controls.status(f.status, f.error, f.docker_version);
     showOverlay(f.status);
   },
@@ -90,6 +91,14 @@ document.getElementById("paste").addEventListener("click", async () => {
   if (!(await terminal.paste())) controls.error(gettext("The browser did not allow reading the clipboard: press Ctrl+Shift+V in the terminal instead."), "paste");
 });
 document.getElementById("refresh").addEventListener("click", () => socket.send({ type: "lab.refresh" }));
+// Packet counters and conntrack change without kernel events: while they are on screen, ask for a
+// fresh snapshot every COUNTER_REFRESH_MS (the server allows one a second per lab).
+const COUNTER_REFRESH_MS = 2000;
+setInterval(() => {
+  const shown = document.querySelector("[role=tab][aria-selected=true]")?.dataset.panel;
+  const live = nslab.status === "ready" && !document.hidden;
+  if (live && (shown === "rules" || shown === "conntrack")) socket.send({ type: "lab.refresh" });
+}, COUNTER_REFRESH_MS);
 document.addEventListener("visibilitychange", () => { if (!document.hidden) socket.retryNow(); });
 
 function applyScale() {
