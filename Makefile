@@ -83,6 +83,7 @@ fmt: setup
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py nslab_demo_users
+	$(BIN)/python manage.py exercises load
 	@echo
 	@echo "nslab is at http://127.0.0.1:$(RUN_PORT)"
 	@echo "Log in as teacher/teacher (instructor) or student/student. Ctrl-C stops the server."
