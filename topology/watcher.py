@@ -74,6 +74,8 @@ RECV_SIZE = 1 << 16
 READS = 256
 FOLD_AFTER = 16
 
+NUD_NONE, NUD_NOARP = 0x00, 0x40
+
 # rtnetlink message type -> (kind, action)
 RTM = {
     16: ("link", "new"),
@@ -187,6 +189,15 @@ def decode_route(data: bytes, off: int, end: int, mtype: int) -> dict:
     return {}
 
 
+def _unlisted_neighbour(data: bytes, off: int, end: int, mtype: int) -> bool:
+    """True for a neighbour entry `ip neigh` does not list (NOARP or NONE state), such as the
+    multicast entries IPv6 router solicitations make and the kernel soon collects: noise to a lab."""
+    if mtype not in (28, 29) or end - off < 16 + 12:
+        return False
+    state = struct.unpack_from("=H", data, off + 16 + 8)[0]
+    return state == NUD_NONE or bool(state & NUD_NOARP)
+
+
 def decode_nft(data: bytes, off: int, end: int, msg: int) -> dict:
     """A cheap summary of one nf_tables notification (its body is data[off:end])."""
     obj = NFT[msg][0]
@@ -217,7 +228,7 @@ def decode(proto: int, data: bytes):
         end = min(off + length, size)
         try:
             if proto == NETLINK_ROUTE:
-                if mtype in RTM:
+                if mtype in RTM and not _unlisted_neighbour(data, off, end, mtype):
                     kind, action = RTM[mtype]
                     yield kind, action, decode_route(data, off, end, mtype)
             elif mtype >> 8 == NFNL_SUBSYS_NFTABLES and (mtype & 0xFF) in NFT:

@@ -125,6 +125,38 @@ def test_change_in_router_names_router(sb, es):
     wait_update(es, names("client", "address"))
 
 
+def test_unlisted_neighbours_are_not_changes(sb, es):
+    # `ip neigh` does not list NOARP entries (IPv6 solicitations make them all the time on an idle
+    # machine, and the kernel collects them): they must not wake a lab. A listed entry is a change.
+    # In a namespace of its own: no traffic there makes neighbour changes of its own.
+    pid = start_netns_process(sb)
+    try:
+        es.add_namespace("quiet", f"/proc/{pid}/ns/net")
+        run(sb, "host", "ip", "link", "add", "nb0", "up", "type", "bridge", pid=pid)
+        drain(es)
+        for n, nud in ((9, "noarp"), (8, "permanent")):
+            run(
+                sb,
+                "host",
+                "ip",
+                "neigh",
+                "add",
+                f"198.51.100.{n}",
+                "lladdr",
+                f"02:00:00:00:00:0{n}",
+                "nud",
+                nud,
+                "dev",
+                "nb0",
+                pid=pid,
+            )
+        updates = [u for u in drain(es) if "quiet" in u["namespaces"]]
+        assert [(u["kinds"], u["count"]) for u in updates] == [(["neighbour"], 1)]
+    finally:
+        es.remove_namespace("quiet")
+        os.kill(pid, signal.SIGKILL)
+
+
 def test_burst_is_one_update(sb, es):
     drain(es)
     batch = "".join(f"addr add 10.50.0.{i}/32 dev docker0\n" for i in range(1, 51))
