@@ -50,9 +50,14 @@ class Watcher:
     without netlink/nf_tables changes are as of its last collection (and netfilter and conntrack also
     of a namespace with only link, address, route or neighbour changes). The first snapshot, the one
     after the stream is ready and those after lost notifications are full.
+
+    Neighbour changes alone (ARP entries ageing) take no snapshot: the page shows no neighbour table
+    and no check reads one. Their namespaces are collected with the next snapshot taken for another
+    reason, so that its neighbours are current.
     """
 
     FULL_KINDS = frozenset({"overflow", "namespace"})  # changes that do not say what changed
+    UNSHOWN_KINDS = frozenset({"neighbour"})  # changes that alone do not take a snapshot
 
     def __init__(self, sandbox_id: str, loop: asyncio.AbstractEventLoop, publish: Callable):
         self.sandbox_id, self.loop, self.publish = sandbox_id, loop, publish
@@ -62,6 +67,7 @@ class Watcher:
         self._changed_at: float | None = None
         self._names: set[str] | None = None  # namespaces to collect; None: all
         self._kinds: set[str] = set()  # the kinds of the changes in them
+        self._unshown: set[str] = set()  # namespaces with changes of UNSHOWN_KINDS not collected yet
         self._events_client = _CuttableClient()
         self.request(None)
         for target in (self._follow_events, self._take_snapshots):
@@ -98,6 +104,11 @@ class Watcher:
             for change in self._events_client.events(self.sandbox_id):
                 if self.stopped:
                     return
+                kinds = set(change.get("kinds") or ())
+                if change.get("type") == "kernel.changed" and kinds and kinds <= self.UNSHOWN_KINDS:
+                    with self._cond:
+                        self._unshown.update(str(n) for n in change.get("namespaces") or ())
+                    continue
                 self.request(
                     change.get("first_at") or time.time(),
                     _namespaces(change, self.FULL_KINDS),
@@ -115,7 +126,10 @@ class Watcher:
                 if self.stopped:
                     return
                 changed_at, names, kinds = self._changed_at, self._names, self._kinds
+                if names is not None:
+                    names = names | self._unshown
                 self._pending = False
+                self._unshown = set()
             try:
                 snapshot = client.snapshot(self.sandbox_id, namespaces=names, kinds=kinds)
             except TopologyError as exc:
