@@ -81,7 +81,8 @@ OUTSIDE = ("router", "remote", "client")
 # namespace (router, remote, client scripts) names them, which pins down veth peers exactly.
 KEEPER_NAMED = frozenset({"host", "remote", "client"})
 MARK_PREFIX = "@@nslab-snapshot-"
-# Change kinds after which an incremental snapshot leaves netfilter and conntrack as last collected.
+# Change kinds after which an incremental snapshot leaves netfilter, conntrack, sockets and processes
+# as last collected: no netlink change of these kinds touches them.
 LEAN_KINDS = frozenset({"link", "address", "route", "neighbour"})
 DEFAULT_TIMEOUT = 10.0
 
@@ -1094,12 +1095,12 @@ _SYSCTL_FILES = (
 
 
 def collection_script(
-    marker: str, *, fdb: bool = False, processes: bool = True, netfilter: bool = True
+    marker: str, *, fdb: bool = False, processes: bool = True, netfilter: bool = True, sockets: bool = True
 ) -> str:
     """The shell script that prints one namespace's state, section by section after "<marker> <name>"
     lines: one process per tool (the four ip queries share one), errors and noise dropped. Without
     `processes`, no `ps` (another namespace's script lists the same pid namespace); without
-    `netfilter`, no nft, iptables and conntrack sections."""
+    `netfilter`, no nft, iptables and conntrack sections; without `sockets`, no `ss`."""
     ip_part = [
         f"M={marker}",
         'echo "$M ip"',
@@ -1123,15 +1124,10 @@ def collection_script(
         ' { read -r n < /proc/sys/net/netfilter/nf_conntrack_count; [ "$n" = 0 ] ||'
         " conntrack -L -o extended; } 2>/dev/null",  # conntrack 1.4.7 dumps every family (AF_UNSPEC)
     ]
-    lines = (
-        ip_part
-        + (netfilter_part if netfilter else [])
-        + [
-            'echo "$M sockets"',
-            "ss -H -tulnp 2>/dev/null",
-            'echo "$M self $$"',
-        ]
-    )
+    lines = ip_part + (netfilter_part if netfilter else [])
+    if sockets:
+        lines += ['echo "$M sockets"', "ss -H -tulnp 2>/dev/null"]
+    lines.append('echo "$M self $$"')
     if processes:
         lines += ['echo "$M processes"', "ps -e -o pid=,ppid=,netns=,args= 2>/dev/null"]
     if fdb:
@@ -1396,7 +1392,8 @@ def take(
     namespace changed (a new container, say), and takes the others from the cache, as they were when
     last collected. With `kinds` too (the change kinds the event stream reported) and none of them
     "netfilter" (only link, address, route, neighbour), the named namespaces that are cached are
-    collected without their netfilter and conntrack sections, which stay as last collected. What
+    collected without their netfilter, conntrack, sockets and processes sections (no such change
+    touches them), which stay as last collected. What
     changes without a netlink/nf_tables event (netfilter counters, conntrack, sockets, processes) is
     therefore only fresh for what was collected; a snapshot without `namespaces` (what grading takes)
     collects everything. The Docker model is always current.
@@ -1408,18 +1405,23 @@ def take(
     targets = _to_collect(all_targets, namespaces, cache)
     # The outside namespaces share the keeper's pid namespace: one `ps` (router's) lists their
     # processes, each keeps those of its own network namespace (known by inode).
-    collected = {t.name: t for t in targets}
-    no_ps = frozenset(
-        ns for ns in ("remote", "client") if "router" in collected and ns in collected and collected[ns].inode
-    )
-    lean = set()  # collected without netfilter sections
+    lean = set()  # collected without netfilter, conntrack, sockets and processes
     if namespaces is not None and kinds is not None and cache is not None and set(kinds) <= LEAN_KINDS:
         lean = {
             t.name for t in targets if (e := cache.get(t.name)) is not None and t.inode and e.inode == t.inode
         }
+    collected = {t.name: t for t in targets}
+    no_ps = frozenset(
+        ns
+        for ns in ("remote", "client")
+        if "router" in collected and "router" not in lean and ns in collected and collected[ns].inode
+    )
     variants: dict[tuple[bool, bool, bool], int] = {}
     scripts = [
-        variants.setdefault((t.kind == "host", t.name not in no_ps, t.name not in lean), len(variants) + 1)
+        variants.setdefault(
+            (t.kind == "host", t.name not in no_ps and t.name not in lean, t.name not in lean),
+            len(variants) + 1,
+        )
         for t in targets
     ]
     fds = [
@@ -1445,8 +1447,8 @@ def take(
                         _launcher(targets, fds, marker, scripts),
                         "nslab-snapshot",
                         *(
-                            collection_script(marker, fdb=fdb, processes=ps, netfilter=nf)
-                            for fdb, ps, nf in variants
+                            collection_script(marker, fdb=fdb, processes=ps, netfilter=full, sockets=full)
+                            for fdb, ps, full in variants
                         ),
                     ],
                     stdin=subprocess.DEVNULL,
@@ -1485,7 +1487,13 @@ def take(
             elif cache is not None:
                 if t.name in lean:
                     old = cache[t.name].parsed
-                    parsed = replace(parsed, netfilter=old.netfilter, conntrack=old.conntrack)
+                    parsed = replace(
+                        parsed,
+                        netfilter=old.netfilter,
+                        conntrack=old.conntrack,
+                        sockets=old.sockets,
+                        processes=old.processes,
+                    )
                 cache[t.name] = _Cached(seen, parsed, started)
             results[t.name] = parsed
             t.inode = parsed.netns_inode or t.inode

@@ -255,7 +255,8 @@ def test_incremental_snapshot(sb, world):
 
 
 def test_incremental_snapshot_lean(sb, world):
-    """After only link/address/route/neighbour changes, netfilter and conntrack stay as cached."""
+    """After only link/address/route/neighbour changes, netfilter, conntrack, sockets and processes
+    stay as cached."""
     engine, _inner, _holder = world
     cache: dict = {}
     S.snapshot(sb, engine, cache=cache)
@@ -266,16 +267,33 @@ def test_incremental_snapshot_lean(sb, world):
             for r in snap["netfilter"]["host"]["tables"]["filter"]["INPUT"]["rules"]
         )
 
+    def listens(snap: dict) -> bool:
+        return any(s["port"] == 9251 for s in snap["sockets"]["host"])
+
+    def runs(snap: dict, pid: int) -> bool:
+        return any(p["pid"] == pid for p in snap["processes"]["host"])
+
     run(sb, "host", "iptables -A INPUT -s 192.0.2.251/32 -j ACCEPT\nip addr add 192.0.2.251/32 dev lo")
+    server = run(
+        sb,
+        "host",
+        "busybox httpd -f -p 9251 -h / </dev/null >/dev/null 2>&1 & echo $!\n"
+        "for i in $(seq 50); do ss -Hltn | grep -q :9251 && break; sleep 0.1; done",
+    )
+    pid = int(server.split()[0])
     try:
         lean = S.snapshot(sb, engine, namespaces=["host"], kinds=["address"], cache=cache)
         assert lean["errors"] == {} and not has_rule(lean)
+        assert not listens(lean) and not runs(lean, pid)
         assert any(a["address"] == "192.0.2.251" for a in lean["addresses"]["host"])
-        assert has_rule(
-            S.snapshot(sb, engine, namespaces=["host"], kinds=["address", "netfilter"], cache=cache)
-        )
+        full = S.snapshot(sb, engine, namespaces=["host"], kinds=["address", "netfilter"], cache=cache)
+        assert has_rule(full) and listens(full) and runs(full, pid)
     finally:
-        run(sb, "host", "iptables -D INPUT -s 192.0.2.251/32 -j ACCEPT\nip addr del 192.0.2.251/32 dev lo")
+        run(
+            sb,
+            "host",
+            f"kill {pid}\niptables -D INPUT -s 192.0.2.251/32 -j ACCEPT\nip addr del 192.0.2.251/32 dev lo",
+        )
 
 
 def test_lab_with_engine(lab):
