@@ -23,8 +23,12 @@ def _dirs(rel: str) -> list[Path]:
 
 
 def available() -> bool:
-    """True when this process may create cgroups (root, or a delegated writable tree)."""
-    return all(os.access(d.parent, os.W_OK) for d in _dirs(f"{PARENT}/x"))
+    """True when this process may create cgroups (root, or a delegated writable tree): in the lab
+    node's parent cgroups, or where setup_parent() makes them."""
+    return all(
+        os.access(parent if parent.exists() else parent.parent, os.W_OK)
+        for parent in (d.parent for d in _dirs(f"{PARENT}/x"))
+    )
 
 
 def procs_files(rel: str) -> list[str]:
