@@ -13,6 +13,7 @@ import os
 import queue
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -70,18 +71,19 @@ class Daemon:
         os.chmod(self.state / "sandboxes", 0o711)
         self.guest = guest.ensure_built(self.state / "bin")
         os.chmod(self.state / "bin", 0o755)
+        left = [d.name for d in (self.state / "sandboxes").iterdir()]
         for meta in (self.state / "sandboxes").glob("*/sandbox.json"):
             try:
                 info = json.loads(meta.read_text())
                 kill_keeper(info["keeper_pid"], info["keeper_start"])
             except (ValueError, KeyError, OSError):
                 pass
-            shutil.rmtree(meta.parent, ignore_errors=True)
-        for leftover in (self.state / "sandboxes").iterdir():
-            shutil.rmtree(leftover, ignore_errors=True)
+        for name in left:
+            shutil.rmtree(self.state / "sandboxes" / name, ignore_errors=True)
         if self.cgroups:
             limits.setup_parent()
-            for rel in limits.leftovers():
+            # Only this state's sandboxes: another daemon's (tests, a bench) may be alive.
+            for rel in set(limits.leftovers()) & {limits.relative(name) for name in left}:
                 limits.remove(rel, timeout=1)
         threading.Thread(target=self._teardown_loop, name="teardown", daemon=True).start()
 
@@ -352,8 +354,9 @@ def _run_attached(sb: Sandbox, argv: list[str], fds: list[int], conn: socket.soc
     """Run a command on the client's stdio; kill it if the client goes away.
 
     It sleeps until the command exits or the client's connection becomes readable (hang-up): an open
-    terminal costs no wakeups."""
-    proc = sb.popen(argv, stdin=fds[0], stdout=fds[1], stderr=fds[2])
+    terminal costs no wakeups. The command gets a process group of its own, so that a hang-up kills
+    nsenter and the command it forked (and what that started in the group), not nsenter alone."""
+    proc = sb.popen(argv, stdin=fds[0], stdout=fds[1], stderr=fds[2], start_new_session=True)
     try:
         pidfd = os.pidfd_open(proc.pid)
     except OSError:
@@ -368,7 +371,10 @@ def _run_attached(sb: Sandbox, argv: list[str], fds: list[int], conn: socket.soc
             elif pidfd in readable([pidfd, conn.fileno()], None):
                 return proc.wait()
             if _closed(conn):
-                proc.kill()
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
                 return proc.wait()
     finally:
         if pidfd >= 0:

@@ -48,9 +48,14 @@ def setup_parent() -> None:
             d.mkdir(exist_ok=True)
 
 
+def relative(name: str) -> str:
+    """The relative path of sandbox `name`'s cgroups."""
+    return f"{PARENT}/{name}"
+
+
 def create(name: str, uid: int, *, memory: int = MEMORY_LIMIT, pids: int = PIDS_LIMIT) -> str:
     """Create the sandbox's cgroups with their limits; return the relative path."""
-    rel = f"{PARENT}/{name}"
+    rel = relative(name)
     for d in _dirs(rel):
         d.mkdir(exist_ok=True)
         if _v2():
@@ -104,4 +109,4 @@ def leftovers() -> list[str]:
     for d in _dirs(PARENT):
         if d.exists():
             names.update(p.name for p in d.iterdir() if p.is_dir())
-    return [f"{PARENT}/{n}" for n in sorted(names)]
+    return [relative(n) for n in sorted(names)]

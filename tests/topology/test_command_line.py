@@ -143,3 +143,29 @@ def test_snapshot_and_events(cli_env):
         events.terminate()
         events.wait()
     assert topo(cli_env, "down", sid).returncode == 0
+
+
+def test_exec_ends_with_its_client(cli_env):
+    # A client that goes away (Ctrl-C, a closed terminal) takes its command with it, not just nsenter.
+    sid = topo(cli_env, "up").stdout.strip()
+    marker = f"sleep {300 + secrets.randbelow(600)}"
+    client = subprocess.Popen(
+        [sys.executable, "-m", "topology", "exec", sid, "--", "sh", "-c", f"{marker}; true"],
+        env=cli_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+
+    def running() -> bool:
+        return marker in topo(cli_env, "exec", sid, "--", "ps", "-e", "-o", "args=").stdout
+
+    try:
+        wait_for(running, timeout=20)
+        client.kill()
+        client.wait()
+        wait_for(lambda: not running(), timeout=10)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+        assert topo(cli_env, "down", sid).returncode == 0

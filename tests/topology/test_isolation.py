@@ -258,3 +258,19 @@ def test_crashed_owner_is_reaped_at_next_start(daemon):
     wait_for(lambda: not os.path.exists(f"/proc/{sb.keeper_pid}"))
     os.waitpid(sb.holder_pid, 0)
     assert not os.path.exists(sb.directory)
+    if sb.cgroup:
+        assert all(not os.path.exists(os.path.dirname(p)) for p in limits.procs_files(sb.cgroup))
+
+
+def test_a_starting_daemon_leaves_other_daemons_cgroups_alone(daemon, tmp_path):
+    from topology.daemon import Daemon
+
+    if not daemon.cgroups:
+        pytest.skip("no cgroups on this machine")
+    # Another daemon's sandbox between its cgroups' creation and its first process: empty cgroups.
+    rel = limits.create(f"other-{os.getpid()}", os.geteuid())
+    try:
+        Daemon(tmp_path / "state").prepare()
+        assert all(os.path.exists(p) for p in limits.procs_files(rel))
+    finally:
+        limits.remove(rel)
