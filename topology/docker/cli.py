@@ -79,6 +79,7 @@ class ContainerSpec:
     links: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     env: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # -l/--label: `k=v`, or `k` for an empty value
     user: str = ""
     workdir: str = ""
     entrypoint: str | None = None
@@ -557,6 +558,13 @@ def _check_ip(value: str) -> str:
     return go_parse_ip(value.strip())
 
 
+def _check_filter(value: str) -> str:
+    """docker/cli's FilterOpt.Set: `name=value` (an empty value is ignored)."""
+    if value and "=" not in value:
+        raise _Invalid("bad format of filter (expected name=value)")
+    return value
+
+
 def _check_link(value: str) -> str:
     if not value:
         raise _Invalid("empty string specified for links")
@@ -615,7 +623,7 @@ def _network_fields(value: str) -> dict[str, str]:
 
 _FLAG_LINE = re.compile(
     r"(?:-(?P<short>\S) +)?--(?P<name>[a-z0-9-]+)(?:=(?P<dest>[a-z_]+))? +"
-    r"(?P<kind>bool|string|int|list|map|strings)(?:=(?P<default>\S+))?(?: +(?P<help>.*))?"
+    r"(?P<kind>bool|string|int|list|map|strings|filter)(?:=(?P<default>\S+))?(?: +(?P<help>.*))?"
 )
 _IGNORED = "(accepted; not emulated by the lab)"
 
@@ -643,7 +651,7 @@ class _Flag:
             return self.default == "true"
         if self.kind == "int":
             return int(self.default or 0)
-        return self.default if self.kind == "string" else {"list": [], "map": {}, "strings": []}[self.kind]
+        return self.default if self.kind == "string" else {"map": {}}.get(self.kind, [])
 
 
 def _flags(spec: str, checks: Mapping[str, Callable[[str], str]] | None = None) -> tuple[_Flag, ...]:
@@ -672,6 +680,7 @@ _CONTAINER_FLAGS = """
 -h --hostname               string    Container host name
 -i --interactive            bool      Keep STDIN open even if not attached
    --ip                     string    IPv4 address (e.g., 172.30.100.104)
+-l --label                  list      Set meta data on a container
    --link                   list      Add link to another container
    --mac-address            string    Container MAC address (e.g., 92:d0:c6:0a:29:33)
    --name                   string    Assign a name to the container
@@ -695,7 +704,6 @@ _CONTAINER_FLAGS = """
    --init                   bool      ~
    --ip6                    string    ~
    --ipc                    string    ~
--l --label                  list      ~
    --log-driver             string    ~
    --log-opt                list      ~
 -m --memory                 string    ~
@@ -734,7 +742,7 @@ _RUN_FLAGS = """
 """
 _PS_FLAGS = """
 -a --all                    bool      Show all containers (default shows just running)
--f --filter=filters         list      Filter output based on conditions provided
+-f --filter=filters         filter    Filter output based on conditions provided
    --format                 string    Pretty-print containers using a Go template
 -n --last                   int=-1    Show n last created containers (includes all states)
 -l --latest                 bool      Show the latest created container (includes all states)
@@ -785,7 +793,7 @@ _LOGS_TAIL = {
 _IMAGES_FLAGS = """
 -a --all                    bool      Show all images (default hides intermediate images)
    --digests                bool      Show digests
--f --filter=filters         list      Filter output based on conditions provided
+-f --filter=filters         filter    Filter output based on conditions provided
    --format                 string    Pretty-print images using a Go template
    --no-trunc               bool      Don't truncate output
 -q --quiet                  bool      Only show image IDs
@@ -822,13 +830,13 @@ _NETWORK_CREATE_FLAGS = """
    --subnet                 strings          Subnet in CIDR format that represents a network segment
 """
 _NETWORK_LS_FLAGS = """
--f --filter=filters         list      Provide filter values (e.g. 'driver=bridge')
+-f --filter=filters         filter    Provide filter values (e.g. 'driver=bridge')
    --format                 string    Pretty-print networks using a Go template
    --no-trunc               bool      Do not truncate the output
 -q --quiet                  bool      Only display network IDs
 """
 _NETWORK_PRUNE_FLAGS = """
-   --filter=filters         list      Provide filter values (e.g. 'until=<timestamp>')
+   --filter=filters         filter    Provide filter values (e.g. 'until=<timestamp>')
 -f --force                  bool      Do not prompt for confirmation
 """
 _NETWORK_DISCONNECT_FLAGS = "-f --force bool Force the container to disconnect from a network"
@@ -939,7 +947,12 @@ _SHORT_28 = {
 def _commands(version: Version) -> _Command:
     """The command tree of one era: docker/cli's Use, Short, flags and argument rules."""
     v28 = version == "28"
-    checks = {"add-host": _check_add_host(version), "dns": _check_ip, "link": _check_link}
+    checks = {
+        "add-host": _check_add_host(version),
+        "dns": _check_ip,
+        "link": _check_link,
+        "filter": _check_filter,
+    }
     if v28:
         checks.update({"network": _check_network_28, "net": _check_network_28})
     run_flags = _CONTAINER_FLAGS + _CONTAINER_FLAGS_BY_VERSION[version]
@@ -1109,7 +1122,7 @@ def _set(cmd: _Command, parsed: _Parsed, flag: _Flag, value: str) -> None:
             values[key] = _go_bool(value)
         elif flag.kind == "int":
             values[key] = _go_int(value)
-        elif flag.kind == "list":
+        elif flag.kind in ("list", "filter"):
             values[key].append(flag.check(value) if flag.check else value)
         elif flag.kind == "map":
             k, _, v = value.partition("=")
@@ -1324,6 +1337,7 @@ def _container_spec(cmd: _Command, p: _Parsed) -> tuple[ContainerSpec, list[str]
         links=list(v["link"]),
         aliases=list(v["aliases"]) + ([first["alias"]] if first.get("alias") else []),
         env=list(v["env"]),
+        labels={k: val for k, _, val in (label.partition("=") for label in v["label"])},
         user=str(v["user"]),
         workdir=str(v["workdir"]),
         entrypoint=str(v["entrypoint"]) if "entrypoint" in p.changed else None,

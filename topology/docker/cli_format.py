@@ -187,7 +187,8 @@ _PS_HEADERS = {
 }
 
 
-def _running(c: Container) -> bool:
+def is_running(c: Container) -> bool:
+    """Docker's State.Running: also true while paused or restarting."""
     return c.status in ("running", "paused", "restarting")
 
 
@@ -215,10 +216,10 @@ def container_status(c: Container, now: str | datetime | None = None) -> str:
     return f"Exited ({c.exit_code}) {_ago(c.finished_at, t)} ago"
 
 
-def display_ports(c: Container, version: Version = DEFAULT_VERSION) -> str:
-    """docker/cli's DisplayablePorts for a container: `0.0.0.0:32768->80/tcp, 443/tcp`."""
-    if not _running(c):
-        return ""
+def port_entries(c: Container) -> list[tuple[str, int, int, str]]:
+    """The daemon's Ports of a listed container: (host ip, private, public, proto); public 0: exposed only."""
+    if not is_running(c):
+        return []
     entries = [(b.host_ip, b.container_port, b.host_port, b.proto) for b in c.ports]
     bound = {f"{b.container_port}/{b.proto}" for b in c.ports}
     if _own_netns(c):
@@ -226,6 +227,12 @@ def display_ports(c: Container, version: Version = DEFAULT_VERSION) -> str:
             port, _, proto = exposed.partition("/")
             if exposed not in bound and port.isdigit():
                 entries.append(("", int(port), 0, proto or "tcp"))
+    return entries
+
+
+def display_ports(c: Container, version: Version = DEFAULT_VERSION) -> str:
+    """docker/cli's DisplayablePorts for a container: `0.0.0.0:32768->80/tcp, 443/tcp`."""
+    entries = port_entries(c)
     entries.sort(key=lambda e: (e[1], e[0], e[2], e[3]))
     groups: dict[str, list[int]] = {}
     result: list[str] = []
@@ -271,12 +278,13 @@ def _go_time(value: str) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC") if t else ""
 
 
-def _network_names(c: Container) -> list[str]:
+def network_names(c: Container) -> list[str]:
+    """The keys of the container's NetworkSettings.Networks (none in a container: mode)."""
     if c.endpoints:
         return [ep.network for ep in c.endpoints]
     if c.network_mode.startswith("container:"):
         return []
-    return [c.network_mode]
+    return ["bridge" if c.network_mode == "default" else c.network_mode]
 
 
 def ps_row(
@@ -301,9 +309,9 @@ def ps_row(
         "Status": container_status(c, t),
         "Size": f"0B (virtual {image_size})",
         "Names": c.name,
-        "Labels": "",
+        "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.labels.items())),
         "Mounts": "",
-        "Networks": ",".join(_network_names(c)),
+        "Networks": ",".join(network_names(c)),
         "LocalVolumes": "0",
     }
 
@@ -319,19 +327,16 @@ def format_ps(
     latest: bool = False,
     size: bool = False,
     template: str = "",
+    filters: Sequence[str] = (),
+    networks: Iterable[Network] = (),
     version: Version = DEFAULT_VERSION,
 ) -> str:
-    """`docker ps`: newest first; `all`/`last`/`latest` include stopped containers."""
+    """`docker ps`: newest first; `all`/`last`/`latest` include stopped containers; `filters` as `-f`."""
+    from topology.docker.filters import list_containers  # late: filters reads this module
+
     t = _now(now)
-    chosen = sorted(
-        containers, key=lambda c: parse_time(c.created) or datetime.min.replace(tzinfo=UTC), reverse=True
-    )
-    if latest and last == -1:
-        last = 1
-    if last > 0:
-        chosen = chosen[:last]
-    elif not all:
-        chosen = [c for c in chosen if _running(c)]
+    limit = 1 if latest and last == -1 else last
+    chosen = list_containers(containers, filters, all=all, limit=limit, networks=networks, version=version)
     fmt = "{{.ID}}" if quiet else template or (_PS_FORMAT + ("\t{{.Size}}" if size else ""))
     rows = [ps_row(c, t, no_trunc=no_trunc, version=version) for c in chosen]
     return _render_rows(fmt, rows, _PS_HEADERS, "*formatter.ContainerContext", version)
@@ -358,9 +363,14 @@ def format_network_ls(
     quiet: bool = False,
     no_trunc: bool = False,
     template: str = "",
+    filters: Sequence[str] = (),
+    containers: Iterable[Container] = (),
     version: Version = DEFAULT_VERSION,
 ) -> str:
-    """`docker network ls`, sorted by name as docker/cli does."""
+    """`docker network ls`, sorted by name as docker/cli does; `filters` as `-f`."""
+    from topology.docker.filters import list_networks  # late: filters reads this module
+
+    networks = list_networks(networks, filters, containers=containers, version=version)
     rows = [
         {
             "ID": n.id if no_trunc else n.short_id,
@@ -404,11 +414,14 @@ def format_images(
     quiet: bool = False,
     no_trunc: bool = False,
     template: str = "",
+    filters: Sequence[str] = (),
     version: Version = DEFAULT_VERSION,
 ) -> str:
-    """`docker images` over the fixed image list."""
+    """`docker images` over the fixed images; REPOSITORY[:TAG] is a `reference` filter as in docker/cli."""
+    from topology.docker.filters import list_images  # late: filters reads this module
+
     t = _now(now)
-    repo, _, tag = repository.partition(":")
+    refs = [f"reference={repository}"] if repository else []
     rows = [
         {
             "Repository": name,
@@ -419,8 +432,9 @@ def format_images(
             "Size": size,
             "Digest": "<none>",
         }
-        for name, image_tag, short, created, size in sorted(IMAGES, key=lambda i: i[3], reverse=True)
-        if (not repo or repo == name) and (not tag or tag == image_tag)
+        for name, image_tag, short, created, size in sorted(
+            list_images([*filters, *refs], now=t, version=version), key=lambda i: i[3], reverse=True
+        )
     ]
     fmt = "{{.ID}}" if quiet else template or _IMAGES_FORMAT
     return _render_rows(fmt, rows, _IMAGES_HEADERS, "*formatter.imageContext", version)
@@ -430,7 +444,7 @@ def format_port(
     container: Container, port: str | None = None, *, ref: str = "", version: Version = DEFAULT_VERSION
 ) -> str:
     """`docker port CONTAINER [PORT[/PROTO]]`; raises CliError when that port is not published."""
-    bindings = container.ports if _running(container) else []
+    bindings = container.ports if is_running(container) else []
     if not port:
         lines = [
             f"{b.container_port}/{b.proto} -> {join_host_port(b.host_ip, b.host_port)}" for b in bindings
@@ -635,7 +649,7 @@ def _endpoint(
 
 
 def _network_settings(c: Container, nets: Mapping[str, Network], version: Version) -> dict:
-    running = _running(c)
+    running = is_running(c)
     container_mode = c.network_mode.startswith("container:")
     networks: dict[str, dict] = {}
     if running and c.endpoints:
@@ -678,7 +692,7 @@ def inspect_container(
 ) -> dict:
     """`docker container inspect` of one container, in Docker's JSON shape (a subset of its fields)."""
     c = container
-    running = _running(c)
+    running = is_running(c)
     base = f"/var/lib/docker/containers/{c.id}"
     config: dict[str, object] = {"Hostname": c.hostname, "Domainname": "", "User": ""}
     if c.exposed:
@@ -695,7 +709,7 @@ def inspect_container(
             "WorkingDir": "",
             "Entrypoint": None,
             "OnBuild": None,
-            "Labels": {},
+            "Labels": _sorted_map(c.labels.items()),
         }
     )
     return {
@@ -758,7 +772,7 @@ def inspect_network(
     n = network
     attached: dict[str, dict] = {}
     for c in containers:
-        if not _running(c):
+        if not is_running(c):
             continue
         for ep in c.endpoints:
             if ep.network == n.name:

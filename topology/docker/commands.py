@@ -11,7 +11,7 @@ import os
 import subprocess
 from datetime import UTC, datetime
 
-from topology.docker import cli, cli_format
+from topology.docker import cli, cli_format, filters
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.model import Container
 from topology.docker.runtime import KernelError, open_pty, relay_pty
@@ -65,7 +65,7 @@ def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
     if spec.network == "host":
         publish = []
     try:
-        return engine.create_container(
+        c = engine.create_container(
             image=spec.image,
             cmd=spec.cmd,
             name=spec.name.lstrip("/"),
@@ -82,6 +82,8 @@ def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
         )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
+    c.labels = dict(spec.labels)
+    return c
 
 
 def _run(engine: Engine, req: cli.RunRequest, out: Output, stdio, tty, conn) -> int:
@@ -205,6 +207,8 @@ def _ps(engine: Engine, req: cli.PsRequest, out: Output, *_):
             latest=req.latest,
             size=req.size,
             template=req.format,
+            filters=req.filters,
+            networks=list(engine.networks.values()),
             version=engine.version,
         )
     out.out.append(text)
@@ -329,6 +333,7 @@ def _images(engine: Engine, req: cli.ImagesRequest, out: Output, *_):
             quiet=req.quiet,
             no_trunc=req.no_trunc,
             template=req.format,
+            filters=req.filters,
             version=engine.version,
         )
     )
@@ -366,6 +371,8 @@ def _network_ls(engine: Engine, req: cli.NetworkLsRequest, out: Output, *_):
                 quiet=req.quiet,
                 no_trunc=req.no_trunc,
                 template=req.format,
+                filters=req.filters,
+                containers=list(engine.containers.values()),
                 version=engine.version,
             )
         )
@@ -385,6 +392,7 @@ def _network_create(engine: Engine, req: cli.NetworkCreateRequest, out: Output, 
             )
         except EngineError as exc:
             raise cli.daemon_error("network create", exc.message, engine.version) from None
+        net.labels = dict(req.labels)
     out.print(net.id)
     return 0
 
@@ -416,6 +424,7 @@ def _network_connect(engine: Engine, req, out: Output, *_):
 
 
 def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, stdio, *_):
+    allowed = filters.prunable(req.filters, now=datetime.now(UTC), version=engine.version)
     if not req.force:
         out.print(
             "WARNING! This will remove all custom networks not used by at least one container.\n"
@@ -431,7 +440,7 @@ def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, st
         used = {ep.network for c in engine.containers.values() for ep in c.endpoints}
         used |= {c.network_mode for c in engine.containers.values()}
         for net in list(engine.networks.values()):
-            if net.name not in ("bridge", "host", "none") and net.name not in used:
+            if net.name not in ("bridge", "host", "none") and net.name not in used and allowed(net):
                 engine.remove_network(net)
                 removed.append(net.name)
     if removed:

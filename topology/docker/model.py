@@ -59,6 +59,7 @@ class Container:
     requested_ip: str = ""
     requested_mac: str = ""
     sandbox_key: str = ""  # /var/run/docker/netns/<12 hex>
+    labels: dict[str, str] = field(default_factory=dict)  # --label
 
     @property
     def short_id(self) -> str:
