@@ -23,6 +23,7 @@ function stopPicking() {
   if (!picking) return;
   picking.button.setAttribute("aria-pressed", "false");
   document.body.classList.remove("picking-rule");
+  document.querySelectorAll("#panel-rules tr[data-rule]").forEach((row) => row.removeAttribute("tabindex"));
   picking = null;
 }
 
@@ -36,8 +37,9 @@ root.querySelectorAll("[data-pick]").forEach((button) => {
     picking = { key, button, output: question.querySelector("[data-picked]") };
     button.setAttribute("aria-pressed", "true");
     document.body.classList.add("picking-rule");
-    document.getElementById("tab-rules")?.click();
-    say(gettext("Click a rule in the Netfilter rules panel (Esc cancels)."));
+    document.getElementById("tab-rules")?.click(); // renders the rule rows focusable
+    document.querySelector("#panel-rules tr[data-rule]")?.focus();
+    say(gettext("Click a rule in the Netfilter rules panel, or reach it with Tab and press Enter (Esc cancels)."));
   });
 });
 
@@ -46,13 +48,17 @@ window.addEventListener("nslab:rule-click", (ev) => {
   const rule = ev.detail;
   picks.set(picking.key, rule);
   picking.output.textContent = fmt(gettext("Namespace %(ns)s, table %(table)s, chain %(chain)s, rule %(number)s"), rule);
+  const button = picking.button;
   stopPicking();
+  button.focus();
   say(gettext("Rule picked: press Check."));
 });
 
 document.addEventListener("keydown", (ev) => {
   if (ev.key === "Escape" && picking) {
+    const button = picking.button;
     stopPicking();
+    button.focus();
     say("");
   }
 });

@@ -27,6 +27,14 @@ export class Panels {
       const row = ev.target.closest?.("tr[data-rule]");
       if (row) window.dispatchEvent(new CustomEvent("nslab:rule-click", { detail: JSON.parse(row.dataset.rule) }));
     });
+    // From the keyboard: rule rows take the focus while a rule is being picked; Enter or Space picks.
+    root.addEventListener("keydown", (ev) => {
+      const row = ev.target.closest?.("tr[data-rule]");
+      if (row && (ev.key === "Enter" || ev.key === " ")) {
+        ev.preventDefault();
+        row.click();
+      }
+    });
   }
 
   select(tab) {
@@ -67,8 +75,11 @@ export class Panels {
     const out = this.root.querySelector("[data-render=" + name + "]");
     const html = this["render_" + name](out.closest("[role=tabpanel]"));
     if (out.dataset.html !== html) {
+      // The keyboard focus stays on the same rule row when counters tick.
+      const focused = out.contains(document.activeElement) ? document.activeElement.dataset.rule : undefined;
       out.innerHTML = html;
       out.dataset.html = html;
+      if (focused) [...out.querySelectorAll("tr[data-rule]")].find((row) => row.dataset.rule === focused)?.focus();
     }
   }
 
@@ -139,7 +150,8 @@ export class Panels {
       const rows = chain.rules.map((r) => {
         const t = tick(r.number + " " + r.line);
         const pick = esc(JSON.stringify({ ns, table: tname, chain: chain.name, number: r.number }));
-        return "<tr data-rule=\"" + pick + "\"><td>" + r.number + "</td><td" + t + ">" + shortCount(r.packets) + "</td><td" + t + ">" + shortCount(r.bytes) +
+        const focusable = document.body.classList.contains("picking-rule") ? " tabindex=\"0\"" : "";
+        return "<tr data-rule=\"" + pick + "\"" + focusable + "><td>" + r.number + "</td><td" + t + ">" + shortCount(r.packets) + "</td><td" + t + ">" + shortCount(r.bytes) +
           "</td><td><code>" + esc(r.line) + "</code><div class=\"explain\">" + esc(explainRule(r)) + "</div></td></tr>";
       }).join("");
       const body = rows
