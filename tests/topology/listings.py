@@ -1,4 +1,5 @@
-"""Docker's iptables listings copied verbatim from ../shared/reference/docker-networking.md."""
+"""Docker's iptables listings copied verbatim from ../shared/reference/docker-networking.md
+(except G28_START6, derived from the spec's text: see its comment)."""
 
 from __future__ import annotations
 
@@ -179,6 +180,38 @@ COMMIT
 -A DOCKER -i bridge1 -j RETURN
 -A DOCKER -i docker0 -j RETURN
 -A DOCKER ! -i bridge1 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.0.2.2:80
+COMMIT
+"""
+
+# Not a verbatim listing: `ip6tables-save` of a fresh 28.x daemon as the note after the spec's 4.2
+# listing describes it (--ip6tables is on by default): G28_START's chains and jumps, no per-network
+# rules (docker0 has no IPv6) and FORWARD left ACCEPT (DROP only once Docker enables IPv6 forwarding).
+G28_START6 = """\
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-BRIDGE - [0:0]
+:DOCKER-CT - [0:0]
+:DOCKER-FORWARD - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d ::1/128 -m addrtype --dst-type LOCAL -j DOCKER
 COMMIT
 """
 

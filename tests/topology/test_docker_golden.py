@@ -7,12 +7,13 @@ import re
 import pytest
 
 from tests.topology.kit import docker, sh
-from tests.topology.listings import G28_START, G28_USERNET, G1903_START, normalize
+from tests.topology.listings import G28_START, G28_START6, G28_USERNET, G1903_START, normalize
 
 pytestmark = pytest.mark.kernel
 
 START_1903 = normalize(G1903_START)
 START_28 = normalize(G28_START)
+START6_28 = normalize(G28_START6)
 USERNET_28 = normalize(G28_USERNET)
 
 
@@ -24,9 +25,11 @@ NGINX_P_RULES = {
 }
 
 
-def saved(lab) -> str:
-    """`iptables-save` with counters and comment lines removed, as the student sees it."""
-    return normalize(sh(lab, "iptables-save").stdout)
+def saved(lab, tool: str = "iptables") -> str:
+    """`iptables-save` (or `ip6tables-save`) without counters and comment lines, as the student sees it."""
+    r = sh(lab, f"{tool}-save")
+    assert r.returncode == 0, r.stderr
+    return normalize(r.stdout)
 
 
 def rule_lines(text: str) -> set[str]:
@@ -58,6 +61,12 @@ def test_start_state_28(lab28):
     assert saved(lab28) == START_28
 
 
+def test_ip6_start_state_28_is_the_skeleton_and_1903_has_none(lab28, lab):
+    """28 has --ip6tables on: the IPv4 chains and jumps, no per-network rules; 19.03 no ip6 tables."""
+    assert saved(lab28, "ip6tables") == START6_28
+    assert saved(lab, "ip6tables") == ""
+
+
 def test_user_network_with_published_port_28(lab28):
     r = docker(
         lab28, "network create --subnet 192.0.2.0/24 -o com.docker.network.bridge.name=bridge1 bridge1"
@@ -66,10 +75,12 @@ def test_user_network_with_published_port_28(lab28):
     r = docker(lab28, "run -d --network bridge1 -p 8080:80 nginx")
     assert r.returncode == 0, r.stderr
     assert saved(lab28) == USERNET_28
+    assert saved(lab28, "ip6tables") == START6_28  # IPv4-only network and container: no ip6 rules
     # Removing the container and the network gives the start state back.
     assert docker(lab28, f"rm -f {r.stdout.strip()}").returncode == 0
     assert docker(lab28, "network rm bridge1").returncode == 0
     assert rule_lines(saved(lab28)) == rule_lines(START_28)
+    assert saved(lab28, "ip6tables") == START6_28
 
 
 def test_container_looks_like_dockers(lab):

@@ -4,7 +4,9 @@ A `Ruleset` is parsed `iptables-save` text; a `Program` is what dockerd would ru
 recorded with Docker's semantics ("add only if absent", "delete only if present", "ensure jump")
 and rendered as `iptables-restore --noflush` input. Rule specs are kept in the canonical form
 `iptables-save` prints (iptables 1.8.9, nft backend), without the leading `-A CHAIN`.
-Only IPv4 and the default daemon options (iptables, ip-masq and userland proxy on) are modelled.
+Only the default daemon options (iptables, ip-masq and userland proxy on; 28: ip6tables on) and
+IPv4-only networks are modelled, so the only ip6tables program is 28's start-up skeleton
+(`daemon_start6`, rendered as `ip6tables-restore --noflush` input).
 """
 
 from __future__ import annotations
@@ -233,6 +235,7 @@ DOCKER, USER, FWD, BRIDGE, CT = "DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCK
 ISO1, ISO2, OLD_ISO = "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "DOCKER-ISOLATION"
 PREROUTING_JUMP = "-m addrtype --dst-type LOCAL -j DOCKER"
 OUTPUT_JUMP = "! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER"
+OUTPUT_JUMP6 = "! -d ::1/128 -m addrtype --dst-type LOCAL -j DOCKER"
 _CONNTRACK = "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
 
 
@@ -271,13 +274,13 @@ def _inc(br: str) -> tuple[str, str]:
     return f"-i {br} ! -o {br} -j {ISO2}", f"-o {br} -j DROP"
 
 
-def _remove_chains(p: Program, chains: tuple[tuple[str, str], ...]) -> None:
+def _remove_chains(p: Program, chains: tuple[tuple[str, str], ...], output_jump: str = OUTPUT_JUMP) -> None:
     """removeIPChains: drop the obsolete jump, the nat jumps, then -F/-X each chain."""
     p.delete(F, "FORWARD", f"-j {OLD_ISO}")
     for table, chain in chains:
         if table == NAT:
             p.delete(NAT, "PREROUTING", PREROUTING_JUMP)
-            p.delete(NAT, "OUTPUT", OUTPUT_JUMP)
+            p.delete(NAT, "OUTPUT", output_jump)
             p.delete(NAT, "OUTPUT", PREROUTING_JUMP)
         p.flush(table, chain)
         p.delete_chain(table, chain)
@@ -402,7 +405,26 @@ def _bridge_remove_28(p: Program, br: str, subnet: str, internal: bool, icc: boo
 
 _CHAINS_1903 = ((NAT, DOCKER), (F, DOCKER), (F, ISO1), (F, ISO2), (F, OLD_ISO))
 _CHAINS_28 = ((NAT, DOCKER), (F, DOCKER), (F, FWD), (F, BRIDGE), (F, CT), (F, ISO1), (F, ISO2), (F, OLD_ISO))
-_IPSET = "-m set --match-set docker-ext-bridges-v4 dst"
+
+
+def _driver_28(p: Program, family: int) -> None:
+    """One family's bridge-driver init (removeIPChains, setupIPChains), then the controller's
+    DOCKER-USER (no RETURN rule since 28.3). IPv6 differs only in the loopback and the ipset name."""
+    output_jump = OUTPUT_JUMP if family == 4 else OUTPUT_JUMP6
+    _remove_chains(p, _CHAINS_28, output_jump)
+    for table, chain in _CHAINS_28[:7]:
+        p.new_chain(table, chain)
+    p.append(NAT, "PREROUTING", PREROUTING_JUMP)
+    p.append(NAT, "OUTPUT", output_jump)
+    p.ensure_jump(F, "FORWARD", FWD)
+    for target in (BRIDGE, ISO1, CT):
+        p.ensure_jump(F, FWD, target)
+    ipset = f"-m set --match-set docker-ext-bridges-v{family} dst"  # 28.0.0 leftovers
+    p.delete(F, "FORWARD", f"{ipset} -j {DOCKER}")
+    p.delete(F, "FORWARD", f"-j {ISO1}")
+    p.delete(F, "FORWARD", f"{ipset} {_CONNTRACK}")
+    p.new_chain(F, USER)
+    p.ensure_jump(F, "FORWARD", USER)
 
 
 # ---- public programs ---------------------------------------------------------------------------
@@ -417,7 +439,8 @@ def daemon_start(
     forward_was_off: bool = True,
     icc: bool = True,
 ) -> Program:
-    """dockerd start: stale-chain removal, driver chains, DOCKER-USER, then the default bridge's rules.
+    """dockerd start, iptables side: stale-chain removal, driver chains, DOCKER-USER, then the
+    default bridge's rules (see daemon_start6 for ip6tables).
 
     On a non-empty ruleset (a restart) Docker's chain clean-up runs first; user networks restored
     from Docker's store are not re-created here (follow with network_create for each).
@@ -437,22 +460,27 @@ def daemon_start(
         _bridge_1903(p, bridge, subnet, internal=False, icc=icc)
         _arrange_user_1903(p)  # network "bridge"
         return p
-    _remove_chains(p, _CHAINS_28)
-    for table, chain in _CHAINS_28[:7]:
-        p.new_chain(table, chain)
-    p.append(NAT, "PREROUTING", PREROUTING_JUMP)
-    p.append(NAT, "OUTPUT", OUTPUT_JUMP)
-    p.ensure_jump(F, "FORWARD", FWD)
-    for target in (BRIDGE, ISO1, CT):
-        p.ensure_jump(F, FWD, target)
-    p.delete(F, "FORWARD", f"{_IPSET} -j {DOCKER}")  # 28.0.0 leftovers
-    p.delete(F, "FORWARD", f"-j {ISO1}")
-    p.delete(F, "FORWARD", f"{_IPSET} {_CONNTRACK}")
-    p.new_chain(F, USER)
-    p.ensure_jump(F, "FORWARD", USER)
+    _driver_28(p, 4)
     if forward_was_off:
         p.policy(F, "FORWARD", "DROP")
     _bridge_28(p, bridge, subnet, internal=False, icc=icc)
+    return p
+
+
+def daemon_start6(version: str, rs: Ruleset) -> Program:
+    """dockerd start, ip6tables side (`rs` is the ip6tables-save state).
+
+    28 (`--ip6tables` on by default since 27.0): the same driver chains, jumps and DOCKER-USER as
+    IPv4, nothing else: no network has IPv6, so no per-network rules, and the ip6 FORWARD policy
+    stays as it is (28.x sets it to DROP only when it turns IPv6 forwarding on, for an IPv6 network).
+    Later IPv4-only network create/rm leave ip6tables alone (28.x only deletes ISOLATION rules that
+    a 28.0.0 daemon may have left there, which this emulation never makes).
+    19.03: nothing (no `--ip6tables`; it has no ip6tables rules for IPv4-only networks).
+    """
+    _check(version)
+    p = Program(rs)
+    if version != "19.03":
+        _driver_28(p, 6)
     return p
 
 

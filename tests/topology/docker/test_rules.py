@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.topology.listings import (
     G28_START,
+    G28_START6,
     G28_USERNET,
     G1903_START,
     G1903_USERNET,
@@ -129,6 +130,51 @@ def test_forward_policy_untouched_when_forwarding_was_on():
     for version in R.VERSIONS:
         rs = R.daemon_start(version, R.Ruleset(), forward_was_off=False).ruleset
         assert rs.tables["filter"]["FORWARD"].policy == "ACCEPT"
+
+
+def test_28_ip6_start_is_the_ipv4_skeleton_without_network_rules():
+    """Spec 4.2 note: with ip6tables (default in 28) the same chains and jumps, no per-network rules."""
+    v6 = R.daemon_start6("28", R.Ruleset()).ruleset
+    assert v6.render() == normalize(G28_START6)
+    v4 = R.Ruleset.parse(G28_START)
+    assert set(v6.tables) == set(v4.tables)
+    for table, chains in v4.tables.items():
+        assert set(v6.tables[table]) == set(chains)
+        for name, chain in chains.items():
+            jumps = [r for r in chain.rules if "docker0" not in r and "172.17." not in r]
+            assert v6.rules(table, name) == [r.replace("127.0.0.0/8", "::1/128") for r in jumps]
+    assert v6.tables["filter"]["FORWARD"].policy == "ACCEPT"  # no IPv6 forwarding turned on
+
+
+def test_1903_has_no_ip6tables_program():
+    assert len(R.daemon_start6("19.03", R.Ruleset())) == 0
+    with pytest.raises(UnsupportedVersion):
+        R.daemon_start6("27", R.Ruleset())
+
+
+def test_28_ip6_restart_rebuilds_the_skeleton_and_keeps_docker_user_rules():
+    fresh = R.daemon_start6("28", R.Ruleset()).ruleset
+    mine = R.Program(fresh)
+    mine.append("filter", "DOCKER-USER", "-s 2001:db8::/32 -j DROP")
+    p = R.daemon_start6("28", mine.ruleset)
+    assert ("filter", "-F DOCKER-FORWARD") in p.ops and ("nat", "-X DOCKER") in p.ops
+    assert p.ruleset == mine.ruleset
+    assert R.daemon_start6("28", p.ruleset).ruleset == p.ruleset
+
+
+def test_28_ip6_start_removes_the_28_0_0_ipset_layout():
+    old = R.Ruleset.parse(
+        "*filter\n:INPUT ACCEPT\n:FORWARD DROP\n:OUTPUT ACCEPT\n:DOCKER -\n"
+        ":DOCKER-ISOLATION-STAGE-1 -\n:DOCKER-ISOLATION-STAGE-2 -\n:DOCKER-USER -\n"
+        "-A FORWARD -j DOCKER-USER\n"
+        "-A FORWARD -m set --match-set docker-ext-bridges-v6 dst"
+        " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+        "-A FORWARD -j DOCKER-ISOLATION-STAGE-1\n"
+        "-A FORWARD -m set --match-set docker-ext-bridges-v6 dst -j DOCKER\nCOMMIT\n"
+    )
+    rs = R.daemon_start6("28", old).ruleset
+    assert rs.rules("filter", "FORWARD") == ["-j DOCKER-USER", "-j DOCKER-FORWARD"]
+    assert rs.tables["filter"]["FORWARD"].policy == "DROP"  # a policy once set is left alone
 
 
 # ---- Ruleset / Program semantics ---------------------------------------------------------------
@@ -410,23 +456,24 @@ REPLAY = r"""
 mount -t tmpfs none /run || exit 1
 i=0
 while [ -f "$1/p$i" ]; do
-  iptables-restore --noflush < "$1/p$i" || { echo "program p$i failed" >&2; exit 2; }
-  iptables-save > "$1/s$i"
+  "$2-restore" --noflush < "$1/p$i" || { echo "program p$i failed" >&2; exit 2; }
+  "$2-save" > "$1/s$i"
   i=$((i+1))
 done
 """
 
 kernel_ok = os.geteuid() == 0 and all(
-    shutil.which(t) for t in ("unshare", "iptables-restore", "iptables-save")
+    shutil.which(t)
+    for t in ("unshare", "iptables-restore", "iptables-save", "ip6tables-restore", "ip6tables-save")
 )
 
 
-def replay(programs: list[R.Program], tmp_path: Path) -> list[str]:
-    """Apply each program in a throw-away network namespace; iptables-save after each one."""
+def replay(programs: list[R.Program], tmp_path: Path, tool: str = "iptables") -> list[str]:
+    """Apply each program in a throw-away network namespace; `tool`-save after each one."""
     for i, prog in enumerate(programs):
         (tmp_path / f"p{i}").write_text(prog.render())
     res = subprocess.run(
-        ["unshare", "--net", "--mount", "sh", "-c", REPLAY, "sh", str(tmp_path)],
+        ["unshare", "--net", "--mount", "sh", "-c", REPLAY, "sh", str(tmp_path), tool],
         capture_output=True,
         text=True,
         timeout=60,
@@ -435,8 +482,10 @@ def replay(programs: list[R.Program], tmp_path: Path) -> list[str]:
     return [(tmp_path / f"s{i}").read_text() for i in range(len(programs))]
 
 
-def assert_model_matches_kernel(programs: list[R.Program], tmp_path: Path) -> list[str]:
-    saves = replay(programs, tmp_path)
+def assert_model_matches_kernel(
+    programs: list[R.Program], tmp_path: Path, tool: str = "iptables"
+) -> list[str]:
+    saves = replay(programs, tmp_path, tool)
     for i, (prog, save) in enumerate(zip(programs, saves, strict=True)):
         assert R.Ruleset.parse(save) == prog.ruleset, f"after program {i}:\n{prog.render()}"
         assert normalize(save) == prog.ruleset.render()
@@ -471,6 +520,18 @@ def test_kernel_28_start_and_user_network_are_spec_4_2_and_4_3(tmp_path):
     saves = assert_model_matches_kernel(scenario_28_usernet(), tmp_path)
     assert normalize(saves[0]) == normalize(G28_START)
     assert normalize(saves[-1]) == normalize(G28_USERNET)
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not kernel_ok, reason="needs root, unshare and iptables")
+def test_kernel_28_ip6_start_and_restart(tmp_path):
+    progs = [R.daemon_start6("28", R.Ruleset())]
+    user = R.Program(progs[-1].ruleset)
+    user.append("filter", "DOCKER-USER", "-s 2001:db8::/32 -j DROP")
+    progs += [user, R.daemon_start6("28", user.ruleset)]  # a restart keeps the user's rule
+    saves = assert_model_matches_kernel(progs, tmp_path, "ip6tables")
+    assert normalize(saves[0]) == normalize(G28_START6)
+    assert normalize(saves[2]) == normalize(saves[1])
 
 
 @pytest.mark.kernel
