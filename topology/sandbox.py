@@ -69,6 +69,7 @@ class Sandbox:
     directory: str
     created: float
     cgroup: str = ""  # relative cgroup path when limits are applied
+    guest: str = ""  # the daemon's nslab-guest binary (topology.guest), which starts its processes
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -131,7 +132,7 @@ class Sandbox:
     def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
         """Start a process as the sandbox's root user, charged to the sandbox's cgroup."""
         env = kwargs.pop("env", None) or student_env()
-        return subprocess.Popen([*_as_sandbox_root(self.root_uid, self.cgroup), *argv], env=env, **kwargs)
+        return _popen_as_root(self.guest, self.root_uid, self.cgroup, argv, env=env, **kwargs)
 
     def run(
         self,
@@ -186,22 +187,12 @@ def student_env(**extra: str) -> dict[str, str]:
     return env
 
 
-# Joins the cgroups named before "--", then runs the rest.
-_JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 126; shift; done; shift; exec "$@"'
-
-
-def _as_sandbox_root(uid: int, cgroup: str) -> list[str]:
-    """The argv prefix that joins the sandbox's cgroup, then becomes its root uid, in the child.
-
-    A prefix that the child execs rather than a preexec_fn, so that Popen can vfork: a fork of the
-    daemon (a thread per lab) costs milliseconds. setpriv's exec makes the saved uid the new one too.
-    """
-    prefix: list[str] = []
-    if cgroup:
-        prefix += ["sh", "-c", _JOIN_CGROUPS, "join-cgroups", *limits.procs_files(cgroup), "--"]
-    if uid != os.geteuid():
-        prefix += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
-    return prefix
+def _popen_as_root(guest: str, uid: int, cgroup: str, argv: list[str], **kwargs) -> subprocess.Popen:
+    """Start `argv` in the sandbox's cgroup as its root uid: through the guest binary's nslab-enter,
+    exec'd rather than run as a preexec_fn, so that Popen can vfork (a fork of the daemon, a thread
+    per lab, costs milliseconds)."""
+    procs = limits.procs_files(cgroup) if cgroup else []
+    return subprocess.Popen(["nslab-enter", str(uid), *procs, "--", *argv], executable=guest, **kwargs)
 
 
 def _children(pid: int) -> list[int]:
@@ -354,9 +345,11 @@ def create(
         f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
         f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"}'
     )
-    proc = subprocess.Popen(
+    proc = _popen_as_root(
+        str(guest),
+        root_uid,
+        cgroup,
         [
-            *_as_sandbox_root(root_uid, cgroup),
             "unshare",
             "--user",
             "--pid",
@@ -406,6 +399,7 @@ def create(
         directory=str(directory),
         created=time.time(),
         cgroup=cgroup,
+        guest=str(guest),
     )
 
 

@@ -355,6 +355,7 @@ class Engine:
         done = threading.Event()
         self.stopped[c.id] = done
         proc.release()
+        proc.wait_started()
         threading.Thread(target=self._watch, args=(c, proc, done), daemon=True).start()
 
     def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
@@ -617,8 +618,8 @@ class Engine:
                 )
             if not self.detached:
                 host_script(self.sb, script)
-        except (KernelError, EngineError, subprocess.TimeoutExpired):
-            pass
+        except (KernelError, EngineError, subprocess.TimeoutExpired, OSError):
+            pass  # OSError: the sandbox is being destroyed with its daemon's files
         self._release_addresses(c)
 
     def _release_addresses(self, c: Container) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -123,9 +124,27 @@ class ContainerProcess:
             os.close(self._block_w)
             self._block_w = -1
 
+    def wait_started(self, timeout: float = 5.0) -> None:
+        """Wait until the container's command runs (bwrap's child has exec'd it), as `docker run`
+        returns once runc has started the process: until then its root is still being built."""
+        bwrap = _binary(shutil.which("bwrap") or "/usr/bin/bwrap")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _binary(f"/proc/{self.host_pid}/exe") == bwrap:
+            time.sleep(0.0005)
+
     @property
     def netns(self) -> str:
         return f"/proc/{self.host_pid}/ns/net"
+
+
+def _binary(path: str) -> tuple[int, int] | None:
+    """The (device, inode) of the file at `path` (a /proc/PID/exe: the program PID runs); None when
+    it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def spawn_container(
