@@ -314,8 +314,8 @@ def ws_state_frame_200_clients():
     All sockets stay open (each also got its terminal, like a browser). The samples: ROUNDS changes
     per lab, one at a time round-robin over the labs. `paced`: one change per lab at
     CROWD_RATE_PER_S whatever the answers, each timed on its own socket. Every change costs one
-    snapshot of the lab (about 80 ms of CPU in the daemon and its children); the daemon peaks at
-    about 26 snapshots/s on 2 cores, so changes arriving faster than that queue up.
+    incremental snapshot of the lab: for a link change in the host, `ip`, the sysctl read and
+    `bridge fdb` there (about 13 ms; a full snapshot of a lab is about 65 ms).
     """
     return _frame_result(
         f"ws_state_frame_{CLIENTS}_clients", "crowd", CLIENTS, f"p95 < 100 ms with {CLIENTS} clients"

@@ -261,7 +261,7 @@ class Chain(_Data):
 class NftTable(_Data):
     family: str
     name: str
-    iptables: bool  # made by iptables-nft (its rules are in `tables`)
+    iptables: bool  # made by iptables-nft (its rules are in `tables`, or `tables6` for family ip6)
 
 
 @dataclass(frozen=True)
@@ -269,6 +269,7 @@ class Netfilter(_Data):
     tables: dict[str, dict[str, Chain]]  # iptables-save: table -> chain -> Chain
     nft: str  # `nft list ruleset` text of the tables not made by iptables
     nft_tables: tuple[NftTable, ...]
+    tables6: dict[str, dict[str, Chain]] = field(default_factory=dict)  # ip6tables-save, likewise
 
 
 @dataclass(frozen=True)
@@ -812,10 +813,13 @@ _NFT_WARNING = re.compile(r"^# Warning: table (\S+) (\S+) is managed by iptables
 _NFT_TABLE = re.compile(r"^table (\S+) (\S+) \{")
 
 
-def parse_nft(text: str, iptables_tables: Iterable[str] = ()) -> tuple[str, list[NftTable]]:
+def parse_nft(
+    text: str, iptables_tables: Iterable[str] = (), ip6tables_tables: Iterable[str] = ()
+) -> tuple[str, list[NftTable]]:
     """Split `nft list ruleset` output (with its warnings) into the text of the tables not made by
-    iptables-nft, and the list of all tables."""
-    managed = {("ip", t) for t in iptables_tables}
+    iptables-nft (the tables iptables-save and ip6tables-save listed, and those nft warns about),
+    and the list of all tables."""
+    managed = {("ip", t) for t in iptables_tables} | {("ip6", t) for t in ip6tables_tables}
     blocks: list[tuple[str, str, list[str]]] = []
     block: list[str] | None = None
     for line in text.splitlines():
@@ -1111,12 +1115,15 @@ def collection_script(
     ]
     netfilter_part = [
         # nft first: iptables-save (of iptables-nft) prints only tables of the ip family, so when nft
-        # lists none ("table ip NAME {" lines) it has nothing to print and does not run.
+        # lists none ("table ip NAME {" lines) it has nothing to print and does not run (likewise
+        # ip6tables-save and the ip6 family).
         'N=$(nft list ruleset 2>&1; echo "@$?")',
         'echo "$M nft"',
         'printf "%s\\n" "${N%@*}"',
         'echo "$M iptables"',
         'case "${N##*@}:\n$N" in 0:*"\ntable ip "*|[!0]*) iptables-save -c 2>/dev/null ;; esac',
+        'echo "$M ip6tables"',  # Docker 28 makes ip6tables chains too
+        'case "${N##*@}:\n$N" in 0:*"\ntable ip6 "*|[!0]*) ip6tables-save -c 2>/dev/null ;; esac',
         'echo "$M conntrack"',
         # /proc/net/nf_conntrack belongs to the initial user namespace's root: conntrack(8) instead.
         '{ while IFS= read -r l; do printf "%s\\n" "$l"; done < /proc/net/nf_conntrack; } 2>/dev/null ||'
@@ -1187,7 +1194,8 @@ def parse_collection(
     self_pid = _int(sec.get("self", "").strip() or "x")
     inode = next((p.netns for p in all_procs if p.pid == self_pid and p.netns), None) or inode
     iptables = parse_iptables_save(sec.get("iptables", ""))
-    nft_text, nft_tables = parse_nft(sec.get("nft", ""), iptables)
+    ip6tables = parse_iptables_save(sec.get("ip6tables", ""))
+    nft_text, nft_tables = parse_nft(sec.get("nft", ""), iptables, ip6tables)
     nsids = {e["nsid"]: e["name"] for e in nsid_data if isinstance(e, dict) and "nsid" in e and "name" in e}
     nsids.update(
         {e["nsid"]: "" for e in nsid_data if isinstance(e, dict) and "nsid" in e and "name" not in e}
@@ -1199,7 +1207,7 @@ def parse_collection(
         neighbours=parse_neighbours(neigh_data),
         fdb=parse_fdb(sec.get("fdb", "")),
         sysctls=parse_sysctls(sec.get("sysctl", "")),
-        netfilter=Netfilter(tables=iptables, nft=nft_text, nft_tables=tuple(nft_tables)),
+        netfilter=Netfilter(tables=iptables, nft=nft_text, nft_tables=tuple(nft_tables), tables6=ip6tables),
         conntrack=parse_conntrack(sec.get("conntrack", "")),
         sockets=parse_sockets(sec.get("sockets", "")),
         processes=parse_processes(

@@ -319,3 +319,15 @@ def test_lab_with_engine(lab):
     web_pid = next(c["pid"] for c in snap["docker"]["containers"] if c["name"] == "web")
     assert web_pid in {p["pid"] for p in snap["processes"]["host"]}
     assert any(s["port"] == 80 for s in snap["sockets"]["web"])
+
+
+def test_docker_28_ip6tables_chains_are_iptables_made(lab28):
+    # Docker 28's ip6tables chains are collected as iptables-made (tables6), not as other nft rules.
+    snap = json.loads(json.dumps(S.snapshot(lab28.sandbox, lab28.engine)))
+    nf = snap["netfilter"]["host"]
+    assert {"DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1"} <= set(nf["tables6"]["filter"])
+    assert "DOCKER" in nf["tables6"]["nat"]
+    assert "table ip6" not in nf["nft"]
+    ip6 = {(t["family"], t["name"]): t["iptables"] for t in nf["nft_tables"] if t["family"] == "ip6"}
+    assert ip6 == {("ip6", "filter"): True, ("ip6", "nat"): True}
+    assert snap["netfilter"]["router"]["tables6"] == {}  # no ip6 tables there: nothing collected
