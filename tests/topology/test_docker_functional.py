@@ -126,3 +126,21 @@ def test_stop_start_rm_cycle_frees_kernel_state(lab):
     assert docker(lab, "rm -f web").returncode == 0
     after = sh(lab, STATE).stdout
     assert after == before
+
+
+def test_prune_takes_networks_that_only_stopped_containers_use(lab):
+    # As moby: a network without endpoints (no running container) is unused; its stopped container
+    # then cannot start, and `docker start` ends with its summary line.
+    for args in (
+        "network create mynet",
+        "run -d --name box --network mynet busybox sleep 300",
+        "stop -t 1 box",
+    ):
+        assert docker(lab, args).returncode == 0, args
+    assert docker(lab, "network prune -f").stdout == "Deleted Networks:\nmynet\n\n"
+    r = docker(lab, "start box")
+    assert (r.returncode, r.stdout, r.stderr) == (
+        1,
+        "",
+        "Error response from daemon: network mynet not found\nError: failed to start containers: box\n",
+    )

@@ -137,9 +137,9 @@ def _create_cmd(engine: Engine, req: cli.CreateRequest, out: Output, *_):
     return 0
 
 
-def _each(engine: Engine, names: list[str], out: Output, action, command: str) -> int:
-    """Apply `action` to each named container, printing names as Docker does; 1 if any failed."""
-    code = 0
+def _each(engine: Engine, names: list[str], out: Output, action, command: str) -> list[str]:
+    """Apply `action` to each named container, printing names as Docker does; the names that failed."""
+    failed = []
     for name in names:
         try:
             with engine.lock:
@@ -148,8 +148,8 @@ def _each(engine: Engine, names: list[str], out: Output, action, command: str) -
             out.print(name)
         except EngineError as exc:
             out.warn(cli.daemon_error(command, exc.message, engine.version).message)
-            code = 1
-    return code
+            failed.append(name)
+    return failed
 
 
 def _start(engine: Engine, req: cli.StartRequest, out: Output, *_):
@@ -159,12 +159,15 @@ def _start(engine: Engine, req: cli.StartRequest, out: Output, *_):
                 c.ports, c.endpoints = [], []
                 engine.start_container(c)
 
-    return _each(engine, req.containers, out, start, "start")
+    failed = _each(engine, req.containers, out, start, "start")
+    if failed:
+        out.warn("Error: failed to start containers: " + ", ".join(failed))
+    return 1 if failed else 0
 
 
 def _stop(engine: Engine, req: cli.StopRequest, out: Output, *_):
     timeout = 10 if req.timeout is None else req.timeout
-    return _each(engine, req.containers, out, lambda c: engine.stop_container(c, timeout), "stop")
+    return 1 if _each(engine, req.containers, out, lambda c: engine.stop_container(c, timeout), "stop") else 0
 
 
 def _restart(engine: Engine, req: cli.RestartRequest, out: Output, *_):
@@ -175,7 +178,7 @@ def _restart(engine: Engine, req: cli.RestartRequest, out: Output, *_):
         with engine.lock:
             engine.start_container(c)
 
-    return _each(engine, req.containers, out, restart, "restart")
+    return 1 if _each(engine, req.containers, out, restart, "restart") else 0
 
 
 def _rm(engine: Engine, req: cli.RmRequest, out: Output, *_):
@@ -437,8 +440,8 @@ def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, st
             return 0
     removed = []
     with engine.lock:
+        # As moby: a network with no endpoints (no running container) goes, whoever refers to it.
         used = {ep.network for c in engine.containers.values() for ep in c.endpoints}
-        used |= {c.network_mode for c in engine.containers.values()}
         for net in list(engine.networks.values()):
             if net.name not in ("bridge", "host", "none") and net.name not in used and allowed(net):
                 engine.remove_network(net)
