@@ -104,3 +104,36 @@ def test_student_runs_a_published_container_and_watches_it_appear(lab_server, br
     finally:
         context.close()
     assert root_netns_links() <= links_before, "the test left interfaces in the machine's namespace"
+
+
+def test_docker_28_lab_shows_its_ip6tables_chains(lab_server, browser, artifacts):
+    base = lab_server.base_url
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    try:
+        page.goto(base + "/")
+        page.fill("input[name=username]", "student")
+        page.fill("input[name=password]", "student")
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.select_option("#new-docker-version", "28")
+        page.click("form.inline button[type=submit]")  # New lab
+        page.wait_for_url("**/labs/*/")
+        page.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=60_000)
+        page.click("#tab-rules")
+        tables = page.locator("#panel-rules select[data-table] option")
+        assert "filter (IPv6)" in tables.all_text_contents()
+        page.select_option("#panel-rules select[data-table]", "ip6:filter")
+        page.locator("#panel-rules h3", has_text="DOCKER-USER").wait_for(timeout=10_000)
+        assert page.locator("#panel-rules").get_by_text("Other nftables rules").count() == 0
+        # IPv6 rows are not offered to "pick a rule" (exercises ask about IPv4 rules).
+        assert page.locator("#panel-rules tr[data-rule]").count() == 0
+        page.screenshot(path=artifacts / "lab-28-ip6tables.png", full_page=True)
+        assert not page_errors, page_errors
+    except Exception:
+        page.screenshot(path=artifacts / "lab-28-failed.png", full_page=True)
+        raise
+    finally:
+        context.close()

@@ -34,11 +34,11 @@ export function table(headers, rows, cls = "") {
 }
 
 /** Fill a <select> with options, keeping the current choice when it still exists. */
-export function fillSelect(select, values, preferred) {
+export function fillSelect(select, values, preferred, label = (v) => v) {
   const current = select.value || preferred;
   const same = select.options.length === values.length && values.every((v, i) => select.options[i].value === v);
   if (!same) {
-    select.replaceChildren(...values.map((v) => new Option(v, v)));
+    select.replaceChildren(...values.map((v) => new Option(label(v), v)));
   }
   select.value = values.includes(current) ? current : values[0] ?? "";
   return select.value;

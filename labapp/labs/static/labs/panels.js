@@ -57,7 +57,7 @@ export class Panels {
   compareCounters(snap) {
     const seen = new Map();
     for (const [ns, nf] of Object.entries(snap.netfilter || {})) {
-      for (const [tname, chains] of Object.entries(nf.tables || {})) {
+      for (const [tname, chains] of Object.entries(iptablesTables(nf))) {
         for (const chain of Object.values(chains)) {
           seen.set([ns, tname, chain.name, "policy"].join("/"), chain.packets + "/" + chain.bytes);
           for (const r of chain.rules) seen.set([ns, tname, chain.name, r.number + " " + r.line].join("/"), r.packets + "/" + r.bytes);
@@ -131,14 +131,17 @@ export class Panels {
   render_rules(panel) {
     const ns = this.nsSelect(panel);
     const nf = this.snapshot.netfilter[ns] || { tables: {}, nft: "" };
-    const tables = Object.keys(nf.tables).sort((a, b) => tableOrder(a) - tableOrder(b));
+    const all = iptablesTables(nf);
+    const tables = Object.keys(all).sort((a, b) => tableOrder(a) - tableOrder(b));
     if (!tables.length) return "<p>" + esc(gettext("No iptables rules in this namespace.")) + "</p>" + nftText(nf);
-    const tname = fillSelect(panel.querySelector("select[data-table]"), tables, "nat");
-    const chains = Object.values(nf.tables[tname]);
+    const label = (t) => (t.startsWith(IP6) ? fmt(gettext("%(table)s (IPv6)"), { table: t.slice(IP6.length) }) : t);
+    const tname = fillSelect(panel.querySelector("select[data-table]"), tables, "nat", label);
+    const pickable = !tname.startsWith(IP6); // exercises ask about IPv4 rules
+    const chains = Object.values(all[tname]);
     return chains.map((chain) => {
       const base = [ns, tname, chain.name].join("/");
       const tick = (key) => (this.changed.has(base + "/" + key) ? " class=\"tick\"" : "");
-      const about = explainChain(tname, chain.name);
+      const about = explainChain(tname.startsWith(IP6) ? tname.slice(IP6.length) : tname, chain.name);
       let head = "<h3 id=\"chain-" + esc(tname + "-" + chain.name) + "\"><code>" + esc(chain.name) + "</code>";
       if (chain.policy) {
         head += " <span class=\"policy\">" + esc(fmt(gettext("policy %(p)s"), { p: chain.policy })) + "</span> <span" + tick("policy") +
@@ -151,7 +154,8 @@ export class Panels {
         const t = tick(r.number + " " + r.line);
         const pick = esc(JSON.stringify({ ns, table: tname, chain: chain.name, number: r.number }));
         const focusable = document.body.classList.contains("picking-rule") ? " tabindex=\"0\"" : "";
-        return "<tr data-rule=\"" + pick + "\"" + focusable + "><td>" + r.number + "</td><td" + t + ">" + shortCount(r.packets) + "</td><td" + t + ">" + shortCount(r.bytes) +
+        const attrs = pickable ? " data-rule=\"" + pick + "\"" + focusable : "";
+        return "<tr" + attrs + "><td>" + r.number + "</td><td" + t + ">" + shortCount(r.packets) + "</td><td" + t + ">" + shortCount(r.bytes) +
           "</td><td><code>" + esc(r.line) + "</code><div class=\"explain\">" + esc(explainRule(r)) + "</div></td></tr>";
       }).join("");
       const body = rows
@@ -199,9 +203,18 @@ export class Panels {
   }
 }
 
+// IPv6 tables (ip6tables, Docker 28) by the names "ip6:filter", ...: after the IPv4 ones.
+const IP6 = "ip6:";
+
+function iptablesTables(nf) {
+  const ip6 = Object.entries(nf.tables6 || {}).map(([name, chains]) => [IP6 + name, chains]);
+  return { ...(nf.tables || {}), ...Object.fromEntries(ip6) };
+}
+
 function tableOrder(name) {
-  const i = ["nat", "filter", "mangle", "raw", "security"].indexOf(name);
-  return i < 0 ? 99 : i;
+  const ip6 = name.startsWith(IP6);
+  const i = ["nat", "filter", "mangle", "raw", "security"].indexOf(ip6 ? name.slice(IP6.length) : name);
+  return (i < 0 ? 99 : i) + (ip6 ? 100 : 0);
 }
 
 function nftText(nf) {
