@@ -53,3 +53,23 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def student_page(lab_server, browser):
+    """A page of a fresh browser context, logged in as the demo student: (page, page errors)."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    try:
+        base = lab_server.base_url
+        page.goto(base + "/")
+        page.fill("input[name=username]", "student")
+        page.fill("input[name=password]", "student")
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        yield page, errors
+    finally:
+        context.close()

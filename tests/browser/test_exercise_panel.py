@@ -17,19 +17,11 @@ FOCUSED_ROW = (
 )
 
 
-def test_student_picks_the_masquerade_rule_with_the_keyboard(lab_server, browser, artifacts):
+def test_student_picks_the_masquerade_rule_with_the_keyboard(lab_server, student_page, artifacts):
     lab_server.manage("exercises", "load")
     base = lab_server.base_url
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page, page_errors = student_page
     try:
-        page.goto(base + "/")
-        page.fill("input[name=username]", "student")
-        page.fill("input[name=password]", "student")
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
         page.goto(base + "/courses/docker-networking/")
         page.click("form[action='/exercises/masquerade/start'] button[type=submit]")
         page.wait_for_url("**/labs/*/")
@@ -70,5 +62,3 @@ def test_student_picks_the_masquerade_rule_with_the_keyboard(lab_server, browser
     except Exception:
         page.screenshot(path=artifacts / "exercise-failed.png", full_page=True)
         raise
-    finally:
-        context.close()

@@ -42,21 +42,10 @@ def wait_for_graph(page, lines: list[str], prefixes: list[str], *, timeout_ms: i
     )
 
 
-def test_student_runs_a_published_container_and_watches_it_appear(lab_server, browser, artifacts):
+def test_student_runs_a_published_container_and_watches_it_appear(lab_server, student_page, artifacts):
     links_before = root_netns_links()
-    base = lab_server.base_url
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
+    page, page_errors = student_page
     try:
-        page.goto(base + "/")
-        page.fill("input[name=username]", "student")
-        page.fill("input[name=password]", "student")
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
-
         page.click("form.inline button[type=submit]")  # New lab
         page.wait_for_url("**/labs/*/")
         page.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=60_000)
@@ -101,23 +90,12 @@ def test_student_runs_a_published_container_and_watches_it_appear(lab_server, br
     except Exception:
         page.screenshot(path=artifacts / "lab-failed.png", full_page=True)
         raise
-    finally:
-        context.close()
     assert root_netns_links() <= links_before, "the test left interfaces in the machine's namespace"
 
 
-def test_docker_28_lab_shows_its_ip6tables_chains(lab_server, browser, artifacts):
-    base = lab_server.base_url
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+def test_docker_28_lab_shows_its_ip6tables_chains(student_page, artifacts):
+    page, page_errors = student_page
     try:
-        page.goto(base + "/")
-        page.fill("input[name=username]", "student")
-        page.fill("input[name=password]", "student")
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
         page.select_option("#new-docker-version", "28")
         page.click("form.inline button[type=submit]")  # New lab
         page.wait_for_url("**/labs/*/")
@@ -135,5 +113,3 @@ def test_docker_28_lab_shows_its_ip6tables_chains(lab_server, browser, artifacts
     except Exception:
         page.screenshot(path=artifacts / "lab-28-failed.png", full_page=True)
         raise
-    finally:
-        context.close()
