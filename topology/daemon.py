@@ -31,6 +31,7 @@ from topology.sandbox import Sandbox, create, kill_keeper
 
 log = logging.getLogger("topology.daemon")
 TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
+LINGER_RETRY = 2.0  # seconds between two attempts to remove the cgroups of a destroyed sandbox
 
 
 class Lab:
@@ -60,6 +61,8 @@ class Daemon:
         # sid -> host uid slot, from reservation until the sandbox is destroyed: a sandbox still being
         # torn down keeps its uids, so that its processes can never signal a new sandbox's.
         self.slots: dict[str, int] = {}
+        # Destroyed sandboxes whose cgroups a process outside their pid namespaces still holds.
+        self.lingering: list[Sandbox] = []
         self.guest = self.state / "bin" / "nslab-guest"
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -177,7 +180,12 @@ class Daemon:
 
     def _teardown_loop(self) -> None:
         while True:
-            lab = self.teardown.get()
+            try:
+                lab = self.teardown.get(timeout=LINGER_RETRY)
+            except queue.Empty:
+                if self.lingering:
+                    self._remove_lingering()
+                continue
             try:
                 self._destroy(lab)
             except Exception:  # noqa: BLE001 - one failed teardown must not stop the others
@@ -194,11 +202,24 @@ class Daemon:
             os.waitpid(lab.sandbox.holder_pid, 0)
         except ChildProcessError:
             pass
-        if lab.sandbox.cgroup:
-            limits.remove(lab.sandbox.cgroup)
-        shutil.rmtree(lab.sandbox.directory, ignore_errors=True)
         with self.lock:
-            self.slots.pop(lab.sandbox.id, None)
+            self.lingering.append(lab.sandbox)
+        self._remove_lingering(timeout=1)
+
+    def _remove_lingering(self, timeout: float = 0) -> None:
+        """Free what destroyed sandboxes leave once their cgroups are empty: the cgroups, the directory
+        and the uid slot (kept meanwhile, so that a lingering process can never signal a new sandbox's).
+        The directory stays until then, so that the next start reaps what a stop leaves."""
+        with self.lock:
+            lingering, self.lingering = self.lingering, []
+        for sb in lingering:
+            if sb.cgroup and not limits.remove(sb.cgroup, timeout=timeout):
+                with self.lock:
+                    self.lingering.append(sb)
+                continue
+            shutil.rmtree(sb.directory, ignore_errors=True)
+            with self.lock:
+                self.slots.pop(sb.id, None)
 
     # -- commands in a sandbox -----------------------------------------------------------
 

@@ -274,3 +274,22 @@ def test_a_starting_daemon_leaves_other_daemons_cgroups_alone(daemon, tmp_path):
         assert all(os.path.exists(p) for p in limits.procs_files(rel))
     finally:
         limits.remove(rel)
+
+
+def test_a_lingering_process_keeps_the_cgroup_until_it_ends(daemon):
+    if not daemon.cgroups:
+        pytest.skip("no cgroups on this machine")
+    sb = daemon.up("19.03").sandbox
+    cgroups = [os.path.dirname(p) for p in limits.procs_files(sb.cgroup)]
+    # In the sandbox's cgroup but outside its pid namespaces (as the event watcher is): it outlives
+    # the sandbox's processes.
+    lingering = sb.popen(["sleep", "60"])
+    try:
+        daemon.down(sb.id)
+        assert all(os.path.exists(d) for d in cgroups)
+        assert os.path.exists(sb.directory) and sb.id in daemon.slots  # its uid stays reserved
+    finally:
+        lingering.kill()
+        lingering.wait()
+    wait_for(lambda: not any(os.path.exists(d) for d in cgroups), timeout=10)
+    assert not os.path.exists(sb.directory) and sb.id not in daemon.slots
