@@ -179,6 +179,23 @@ class LabServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def stop_private_daemon(state_dir: Path) -> None:
+    """Remove the sandboxes of the daemon serving `state_dir` (an NSLAB_STATE_DIR of a test session
+    or a benchmark), end that daemon by the pid it reports, and remove the directory."""
+    if (state_dir / "daemon.sock").exists():
+        client = Client(autostart=False)
+        client.path = state_dir / "daemon.sock"
+        try:
+            client.down_all(wait=True)
+        except (TopologyError, OSError):
+            pass  # end the daemon all the same: nothing may outlive the session
+        try:
+            os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
+        except (TopologyError, OSError):
+            pass
+    shutil.rmtree(state_dir, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -13,8 +13,6 @@ client namespace.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 from pathlib import Path
 
 from bench.harness import benchmark, percentile, result, sample
@@ -96,15 +94,6 @@ def exercise_full_check():
 
 def cleanup() -> None:
     """Stop the daemon this module started (by the pid it reports) and remove its state."""
-    if not (_STATE / "daemon.sock").exists():
-        return
-    from topology.client import Client
-    from topology.errors import TopologyError
+    from bench._labserver import stop_private_daemon
 
-    try:
-        client = Client(autostart=False)
-        client.down_all(wait=True)
-        os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
-    except (TopologyError, OSError):
-        pass
-    shutil.rmtree(_STATE, ignore_errors=True)
+    stop_private_daemon(_STATE)

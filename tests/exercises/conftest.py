@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import signal
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
+from bench._labserver import stop_private_daemon
 from topology.client import Client
 from topology.errors import TopologyError
 
@@ -27,15 +26,7 @@ REPO = HERE.parent.parent
 @pytest.fixture(scope="session", autouse=True)
 def exercises_private_daemon():
     yield
-    state_dir = Path(os.environ["NSLAB_STATE_DIR"])
-    if (state_dir / "daemon.sock").exists():
-        client = Client(autostart=False)
-        try:
-            client.down_all(wait=True)
-            os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
-        except (TopologyError, OSError):
-            pass
-    shutil.rmtree(state_dir, ignore_errors=True)
+    stop_private_daemon(Path(os.environ["NSLAB_STATE_DIR"]))
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import signal
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
+from bench._labserver import stop_private_daemon
 from topology.client import Client
 from topology.errors import TopologyError
 
@@ -24,14 +23,7 @@ os.environ["NSLAB_STATE_DIR"] = str(STATE_DIR)
 def private_daemon():
     """At the end, remove the private daemon's sandboxes and stop the daemon our Clients started."""
     yield
-    if (STATE_DIR / "daemon.sock").exists():
-        client = Client(autostart=False)
-        try:
-            client.down_all(wait=True)
-            os.kill(client.request({"op": "ping"})["pid"], signal.SIGTERM)
-        except (TopologyError, OSError):
-            pass
-    shutil.rmtree(STATE_DIR, ignore_errors=True)
+    stop_private_daemon(STATE_DIR)
 
 
 @pytest.fixture
