@@ -101,7 +101,9 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+            # redis-py 8 gives up a read after 5 s by default, as long as channels_redis blocks in
+            # BZPOPMIN: a reply right at the deadline raised TimeoutError now and then.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 1000},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

@@ -93,3 +93,12 @@ def test_worker_provisions_and_streams_through_redis(worker, client, user_factor
         await comm.disconnect()
 
     run_async(scenario)
+
+
+def test_channel_layer_reads_outlast_its_blocking_receive():
+    # Otherwise a receive's BZPOPMIN answer can come just after the socket read gave up.
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    pool = layer.create_pool(0)
+    assert pool.connection_kwargs["socket_timeout"] > layer.brpop_timeout

@@ -31,5 +31,8 @@ def test_lab_node_over_redis_postgres_and_celery():
     env.pop("NSLAB_STATE_DIR", None)  # the inner session makes its own private daemon
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/labapp/redis_scenario.py"]
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert "1 passed" in result.stdout
+    # The start of the failure report, not its end (the worker's log, printed by the fixture).
+    failures = result.stdout.find("= FAILURES =")
+    report = result.stdout[failures : failures + 6000] if failures >= 0 else result.stdout[-6000:]
+    assert result.returncode == 0, report + result.stderr[-3000:]
+    assert "2 passed" in result.stdout
