@@ -7,6 +7,7 @@ asynchronously) and serves each sandbox's emulated Docker engine on the sandbox'
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -66,6 +67,21 @@ class Daemon:
         self.guest = self.state / "bin" / "nslab-guest"
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def claim(self) -> bool:
+        """Become the state directory's only daemon, for as long as this process lives; False when
+        another one is. Clients that find no daemon each start one (several threads or processes at
+        once): without this, the last to bind the socket would win, and an earlier one would reap
+        the sandboxes made meanwhile and linger unreachable."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state / "daemon.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._claim = fd  # held open: the lock goes with the process
+        return True
 
     def prepare(self) -> None:
         """Create the state directory and reap what a previous daemon left behind."""
@@ -405,5 +421,8 @@ def _run_attached(sb: Sandbox, argv: list[str], fds: list[int], conn: socket.soc
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     daemon = Daemon()
+    if not daemon.claim():
+        log.info("another daemon serves %s", daemon.state)
+        return
     daemon.prepare()
     daemon.serve()

@@ -169,3 +169,24 @@ def test_exec_ends_with_its_client(cli_env):
             client.kill()
             client.wait()
         assert topo(cli_env, "down", sid).returncode == 0
+
+
+def test_one_daemon_per_state_directory(tmp_path):
+    # Clients that find no daemon each start one: only the first may serve the state directory.
+    env = {**os.environ, "NSLAB_STATE_DIR": str(tmp_path / "state")}
+    argv = [sys.executable, "-m", "topology", "daemon"]
+    daemons = [
+        subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(3)
+    ]
+    try:
+        wait_for(lambda: sum(d.poll() is not None for d in daemons) == 2, timeout=30)
+        (serving,) = [d for d in daemons if d.poll() is None]
+        assert all(d.returncode == 0 for d in daemons if d is not serving)
+        wait_for(lambda: (tmp_path / "state" / "daemon.sock").exists(), timeout=30)
+        assert _ping(env) == serving.pid
+    finally:
+        for d in daemons:
+            if d.poll() is None:
+                d.terminate()
+                d.wait()
