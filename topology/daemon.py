@@ -218,24 +218,27 @@ class Daemon:
             os.waitpid(lab.sandbox.holder_pid, 0)
         except ChildProcessError:
             pass
-        with self.lock:
-            self.lingering.append(lab.sandbox)
-        self._remove_lingering(timeout=1)
+        if not self._free(lab.sandbox, timeout=1):
+            with self.lock:
+                self.lingering.append(lab.sandbox)
 
-    def _remove_lingering(self, timeout: float = 0) -> None:
-        """Free what destroyed sandboxes leave once their cgroups are empty: the cgroups, the directory
-        and the uid slot (kept meanwhile, so that a lingering process can never signal a new sandbox's).
-        The directory stays until then, so that the next start reaps what a stop leaves."""
+    def _free(self, sb: Sandbox, timeout: float = 0) -> bool:
+        """Free what a destroyed sandbox leaves once its cgroups are empty: the cgroups, the directory
+        and the uid slot (kept meanwhile, so that a lingering process can never signal a new sandbox's;
+        the directory, so that the next start reaps what a stop leaves). False while they are not."""
+        if sb.cgroup and not limits.remove(sb.cgroup, timeout=timeout):
+            return False
+        shutil.rmtree(sb.directory, ignore_errors=True)
+        with self.lock:
+            self.slots.pop(sb.id, None)
+        return True
+
+    def _remove_lingering(self) -> None:
         with self.lock:
             lingering, self.lingering = self.lingering, []
-        for sb in lingering:
-            if sb.cgroup and not limits.remove(sb.cgroup, timeout=timeout):
-                with self.lock:
-                    self.lingering.append(sb)
-                continue
-            shutil.rmtree(sb.directory, ignore_errors=True)
-            with self.lock:
-                self.slots.pop(sb.id, None)
+        still = [sb for sb in lingering if not self._free(sb)]
+        with self.lock:
+            self.lingering.extend(still)
 
     # -- commands in a sandbox -----------------------------------------------------------
 

@@ -65,7 +65,7 @@ def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
     if spec.network == "host":
         publish = []
     try:
-        c = engine.create_container(
+        return engine.create_container(
             image=spec.image,
             cmd=spec.cmd,
             name=spec.name.lstrip("/"),
@@ -79,11 +79,10 @@ def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
             auto_remove=spec.auto_remove,
             tty=spec.tty,
             interactive=spec.interactive,
+            labels=spec.labels,
         )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
-    c.labels = dict(spec.labels)
-    return c
 
 
 def _run(engine: Engine, req: cli.RunRequest, out: Output, stdio, tty, conn) -> int:

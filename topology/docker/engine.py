@@ -236,6 +236,7 @@ class Engine:
         auto_remove: bool = False,
         tty: bool = False,
         interactive: bool = False,
+        labels: dict[str, str] | None = None,
     ) -> Container:
         """Register a container (docker create): validates names, image and network."""
         base = image.split(":")[0]
@@ -276,6 +277,7 @@ class Engine:
             hostname=hostname or (HOSTNAME if network == "host" else cid[:12]),
             tty=tty,
             interactive=interactive,
+            labels=dict(labels or {}),
             auto_remove=auto_remove,
             publish_all=publish_all,
             exposed=sorted(set(exposed) | set(expose or [])),

@@ -6,6 +6,7 @@ machine's own namespaces or files.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -127,14 +128,19 @@ class ContainerProcess:
     def wait_started(self, timeout: float = 5.0) -> None:
         """Wait until the container's command runs (bwrap's child has exec'd it), as `docker run`
         returns once runc has started the process: until then its root is still being built."""
-        bwrap = _binary(shutil.which("bwrap") or "/usr/bin/bwrap")
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _binary(f"/proc/{self.host_pid}/exe") == bwrap:
+        while time.monotonic() < deadline and _binary(f"/proc/{self.host_pid}/exe") == _bwrap():
             time.sleep(0.0005)
 
     @property
     def netns(self) -> str:
         return f"/proc/{self.host_pid}/ns/net"
+
+
+@functools.cache
+def _bwrap() -> tuple[int, int] | None:
+    """bwrap's (device, inode): the program a container's process runs until it execs its command."""
+    return _binary(shutil.which("bwrap") or "/usr/bin/bwrap")
 
 
 def _binary(path: str) -> tuple[int, int] | None:
