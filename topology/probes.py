@@ -10,13 +10,12 @@ which the student's shell cannot reach: the student cannot forge what the remote
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from topology.access import SandboxAccess
 from topology.checks import result
 
 __all__ = [
@@ -24,8 +23,6 @@ __all__ = [
     "PROBE_TIMEOUT",
     "REMOTE_LOG",
     "REMOTE_URL",
-    "ClientAccess",
-    "SandboxAccess",
     "probe",
     "probe_target",
 ]
@@ -33,60 +30,7 @@ __all__ = [
 PROBE_TIMEOUT = 2.0  # seconds a probe waits for an answer: the sandbox's links answer in well under 1 ms
 REMOTE_URL = "http://198.51.100.80/"
 REMOTE_LOG = "/run/remote.log"  # in the router namespace's (the keeper's) mount namespace
-OUTPUT_LIMIT = 1 << 20
 _STATUS_MARK = "\n@@nslab-http-status "
-
-
-class SandboxAccess(Protocol):
-    """What grading needs of a sandbox: its kernel state and commands run as the student would."""
-
-    def snapshot(self) -> dict: ...
-
-    def run(self, ns: str, argv: list[str], timeout: float = 5.0) -> tuple[int, str, str]: ...
-
-
-class ClientAccess:
-    """SandboxAccess through the lab-node daemon (`topology.client.Client`)."""
-
-    def __init__(self, sandbox_id: str, client: Any = None):
-        if client is None:
-            from topology.client import Client
-
-            client = Client()
-        self.sandbox_id = sandbox_id
-        self.client = client
-
-    def snapshot(self) -> dict:
-        return self.client.snapshot(self.sandbox_id)
-
-    def run(self, ns: str, argv: list[str], timeout: float = 5.0) -> tuple[int, str, str]:
-        """Run `argv` in namespace `ns`; killed after `timeout` seconds (exit status 137).
-
-        Output is captured in memory files rather than pipes, so a chatty command never blocks on a
-        full pipe and a background child keeping the descriptor open never delays the answer."""
-        out = os.memfd_create("nslab-probe-out", os.MFD_CLOEXEC)
-        err = os.memfd_create("nslab-probe-err", os.MFD_CLOEXEC)
-        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            code = self.client.exec(
-                self.sandbox_id,
-                ["timeout", "-s", "KILL", f"{timeout:g}", *argv],
-                ns=ns,
-                stdio=(null, out, err),
-            )
-            return code, _read(out), _read(err)
-        finally:
-            for fd in (out, err, null):
-                os.close(fd)
-
-
-def _read(fd: int) -> str:
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks, size = [], 0
-    while size < OUTPUT_LIMIT and (chunk := os.read(fd, 1 << 16)):
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks).decode(errors="replace")
 
 
 def _expect(args: Mapping, default: str) -> str:

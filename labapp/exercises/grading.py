@@ -14,13 +14,14 @@ import weakref
 from channels.db import database_sync_to_async
 
 from labapp.exercises.models import Attempt, Submission
-from labapp.exercises.runner import RecordingAccess, SnapshotAccess, grade, run_steps, sandbox_access
+from labapp.exercises.runner import grade, run_steps, sandbox_access
 from labapp.exercises.selectors import attempt_tasks
 from labapp.exercises.services import attempt_record_grading
 from labapp.exercises.spec import render
 from labapp.labs.broadcast import lab_send, lab_send_progress
 from labapp.labs.channels import lab_group
 from labapp.labs.models import Lab
+from topology.access import RecordingAccess, SnapshotAccess
 
 log = logging.getLogger(__name__)
 

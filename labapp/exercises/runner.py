@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
+from topology.access import ClientAccess
 from topology.errors import TopologyError
 
 STEP_TIMEOUT = 60.0
@@ -16,34 +17,6 @@ STEP_TIMEOUT = 60.0
 
 class StepFailed(TopologyError):
     """A setup or solution step exited with an error."""
-
-
-class RecordingAccess:
-    """A SandboxAccess that keeps the last snapshot it handed out (stored with a Submission)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.last_snapshot: dict | None = None
-
-    def snapshot(self) -> dict:
-        self.last_snapshot = self.inner.snapshot()
-        return self.last_snapshot
-
-    def run(self, ns: str, argv: list[str], timeout: float = 5.0):
-        return self.inner.run(ns, argv, timeout=timeout)
-
-
-class SnapshotAccess:
-    """A SandboxAccess over a snapshot already taken (continuous grading: no traffic, no commands)."""
-
-    def __init__(self, snapshot: dict):
-        self._snapshot = snapshot
-
-    def snapshot(self) -> dict:
-        return self._snapshot
-
-    def run(self, ns: str, argv: list[str], timeout: float = 5.0):
-        raise TopologyError("continuous grading runs no commands")
 
 
 def step_argv(step: dict) -> tuple[str, list[str]]:
@@ -67,9 +40,7 @@ def run_steps(access, steps: list[dict], *, progress: Callable[[int, int], None]
 
 
 def sandbox_access(sandbox_id: str):
-    """The sandbox as the grader reaches it (topology.probes.ClientAccess)."""
-    from topology.probes import ClientAccess
-
+    """The sandbox as the grader reaches it, through the lab-node daemon."""
     return ClientAccess(sandbox_id)
 
 

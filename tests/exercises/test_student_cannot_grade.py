@@ -15,8 +15,9 @@ from django.conf import settings
 
 from labapp.exercises import grading, services
 from labapp.exercises.models import TaskState
+from topology.access import ClientAccess
 from topology.client import Client
-from topology.probes import ClientAccess, remote_saw
+from topology.probes import remote_saw
 
 pytestmark = [
     pytest.mark.kernel,

@@ -1,6 +1,6 @@
 """Grading against real sandboxes: probes, remote_saw after MASQUERADE, questions from live state,
-pick_rule counters, continuous mode and a break-fix scenario. ClientAccess talks to the test daemon
-over its real control socket."""
+pick_rule counters, continuous mode and a break-fix scenario. ClientAccess (topology.access) talks to
+the test daemon over its real control socket."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import threading
 import pytest
 
 from tests.topology.kit import docker, sh, wait_for
+from topology.access import ClientAccess
 from topology.client import Client
 from topology.grading import expected_answers, grade_tasks
-from topology.probes import ClientAccess
 
 pytestmark = pytest.mark.kernel
 
