@@ -1,9 +1,10 @@
 """Docker's iptables programs per version, as pure data (no kernel access).
 
-A `Ruleset` is parsed `iptables-save` text; a `Program` is what dockerd would run against it,
-recorded with Docker's semantics ("add only if absent", "delete only if present", "ensure jump")
-and rendered as `iptables-restore --noflush` input. Rule specs are kept in the canonical form
-`iptables-save` prints (iptables 1.8.9, nft backend), without the leading `-A CHAIN`.
+A `Ruleset` is parsed `iptables-save` text (the parser and `Chain` of `topology.iptables_save`,
+shared with the snapshots); a `Program` is what dockerd would run against it, recorded with Docker's
+semantics ("add only if absent", "delete only if present", "ensure jump") and rendered as
+`iptables-restore --noflush` input. Rule specs are kept in the canonical form `iptables-save` prints
+(iptables 1.8.9, nft backend), without the leading `-A CHAIN`.
 Only the default daemon options (iptables, ip-masq and userland proxy on; 28: ip6tables on) and
 IPv4-only networks are modelled, so the only ip6tables program is 28's start-up skeleton
 (`daemon_start6`, rendered as `ip6tables-restore --noflush` input).
@@ -12,65 +13,33 @@ IPv4-only networks are modelled, so the only ip6tables program is 28's start-up 
 from __future__ import annotations
 
 import ipaddress
-import re
-import shlex
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import NamedTuple
 
 from topology.docker.model import VERSIONS
 from topology.errors import UnsupportedVersion
-
-# Table order of iptables-nft-save; built-in chains per table in the order it prints them.
-TABLE_ORDER = ("mangle", "security", "raw", "filter", "nat")
-BUILTIN_CHAINS = {
-    "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
-    "security": ("INPUT", "FORWARD", "OUTPUT"),
-    "raw": ("PREROUTING", "OUTPUT"),
-    "filter": ("INPUT", "FORWARD", "OUTPUT"),
-    "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
-}
-
-_COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
+from topology.iptables_save import BUILTIN_CHAINS, TABLE_ORDER, Chain, Rule, parse_iptables_save
 
 
-@dataclass
-class Chain:
-    """One chain: its policy ("-" for user chains) and its rule specs in order."""
+def _user_chain(name: str) -> Chain:
+    return Chain(name, None, 0, 0, ())
 
-    policy: str
-    rules: list[str] = field(default_factory=list)
+
+def _builtin_chain(name: str) -> Chain:
+    return Chain(name, "ACCEPT", 0, 0, ())
 
 
 class Ruleset:
-    """Parsed iptables-save text: table -> chain -> Chain (policy and ordered rule specs)."""
+    """Parsed iptables-save text: table -> chain -> Chain (compared by policies and rule specs)."""
 
     def __init__(self, tables: dict[str, dict[str, Chain]] | None = None) -> None:
         self.tables: dict[str, dict[str, Chain]] = tables if tables is not None else {}
 
     @classmethod
     def parse(cls, text: str) -> Ruleset:
-        """Parse iptables-save output; counters and comment lines are ignored."""
-        rs = cls()
-        table: dict[str, Chain] | None = None
-        for lineno, raw in enumerate(text.splitlines(), 1):
-            line = _COUNTERS.sub("", raw.strip())
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("*"):
-                table = rs.tables.setdefault(line[1:], {})
-            elif line == "COMMIT":
-                table = None
-            elif table is not None and line.startswith(":"):
-                parts = line[1:].split()
-                table[parts[0]] = Chain(parts[1] if len(parts) > 1 else "-")
-            elif table is not None and line.startswith("-A "):
-                _, name, *rest = line.split(" ", 2)
-                if name not in table:
-                    raise ValueError(f"line {lineno}: rule for undeclared chain {name}")
-                table[name].rules.append(rest[0] if rest else "")
-            else:
-                raise ValueError(f"line {lineno}: unexpected iptables-save line: {raw!r}")
-        return rs
+        """Parse iptables-save output (strictly: ValueError on garbage); counters are left out of
+        comparisons and rendering."""
+        return cls(parse_iptables_save(text, strict=True))
 
     def render(self) -> str:
         """iptables-save-like text without counters: built-in chains first, then user chains sorted."""
@@ -79,19 +48,14 @@ class Ruleset:
             chains = self.tables[name]
             order = _chain_order(name, chains)
             out.append(f"*{name}")
-            out += [f":{c} {chains[c].policy}" for c in order]
-            out += [f"-A {c} {spec}".rstrip() for c in order for spec in chains[c].rules]
+            out += [f":{c} {chains[c].policy or '-'}" for c in order]
+            out += [f"-A {c} {rule.spec}".rstrip() for c in order for rule in chains[c].rules]
             out.append("COMMIT")
         return "".join(line + "\n" for line in out)
 
     def copy(self) -> Ruleset:
-        """A deep copy."""
-        return Ruleset(
-            {
-                t: {c: Chain(ch.policy, list(ch.rules)) for c, ch in cs.items()}
-                for t, cs in self.tables.items()
-            }
-        )
+        """A copy whose tables can change without changing this one's (chains are immutable)."""
+        return Ruleset({t: dict(cs) for t, cs in self.tables.items()})
 
     def has_chain(self, table: str, chain: str) -> bool:
         """Whether the chain exists."""
@@ -100,16 +64,22 @@ class Ruleset:
     def rules(self, table: str, chain: str) -> list[str]:
         """The chain's rule specs (empty if the chain does not exist)."""
         ch = self.tables.get(table, {}).get(chain)
-        return list(ch.rules) if ch else []
+        return [r.spec for r in ch.rules] if ch else []
 
     def ensure_table(self, table: str) -> dict[str, Chain]:
         """The table, created with its built-in chains (policy ACCEPT) if missing."""
         if table not in self.tables:
-            self.tables[table] = {c: Chain("ACCEPT") for c in BUILTIN_CHAINS.get(table, ())}
+            self.tables[table] = {c: _builtin_chain(c) for c in BUILTIN_CHAINS.get(table, ())}
         return self.tables[table]
 
+    def _specs(self) -> dict[str, dict[str, tuple[str | None, list[str]]]]:
+        return {
+            t: {c: (ch.policy, [r.spec for r in ch.rules]) for c, ch in cs.items()}
+            for t, cs in self.tables.items()
+        }
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ruleset) and self.tables == other.tables
+        return isinstance(other, Ruleset) and self._specs() == other._specs()
 
     def __repr__(self) -> str:
         return f"Ruleset({self.render()!r})"
@@ -125,14 +95,6 @@ def _chain_order(table: str, chains: dict[str, Chain]) -> list[str]:
     return builtin + sorted(c for c in chains if c not in builtin)
 
 
-def _targets(spec: str) -> set[str]:
-    try:
-        words = shlex.split(spec)
-    except ValueError:
-        words = spec.split()
-    return {words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-j", "-g", "--jump", "--goto")}
-
-
 class Program:
     """Operations dockerd performs, applied to a private copy of a Ruleset as they are recorded."""
 
@@ -142,11 +104,15 @@ class Program:
 
     def _chain(self, table: str, chain: str) -> Chain:
         if chain in BUILTIN_CHAINS.get(table, ()):
-            return self.ruleset.ensure_table(table).setdefault(chain, Chain("ACCEPT"))
+            return self.ruleset.ensure_table(table).setdefault(chain, _builtin_chain(chain))
         ch = self.ruleset.tables.get(table, {}).get(chain)
         if ch is None:
             raise ValueError(f"no chain {chain} in table {table}")
         return ch
+
+    def _set_rules(self, table: str, ch: Chain, rules: list[Rule]) -> None:
+        numbered = tuple(r if r.number == i else replace(r, number=i) for i, r in enumerate(rules, 1))
+        self.ruleset.tables[table][ch.name] = replace(ch, rules=numbered)
 
     def _record(self, table: str, line: str) -> None:
         self.ops.append((table, line))
@@ -154,14 +120,14 @@ class Program:
     def new_chain(self, table: str, chain: str) -> None:
         """`iptables -t T -N C` unless the chain exists (Docker checks with `-L` first)."""
         if not self.ruleset.has_chain(table, chain):
-            self.ruleset.ensure_table(table)[chain] = Chain("-")
+            self.ruleset.ensure_table(table)[chain] = _user_chain(chain)
             self._record(table, f"-N {chain}")
 
     def append(self, table: str, chain: str, spec: str) -> None:
         """Append unless the rule already exists anywhere in the chain (`-C` check)."""
         ch = self._chain(table, chain)
-        if spec not in ch.rules:
-            ch.rules.append(spec)
+        if spec not in (r.spec for r in ch.rules):
+            self._set_rules(table, ch, [*ch.rules, Rule.from_line(f"-A {chain} {spec}")])
             self._record(table, f"-A {chain} {spec}")
 
     def insert(self, table: str, chain: str, spec: str, pos: int = 1) -> None:
@@ -169,8 +135,10 @@ class Program:
         ch = self._chain(table, chain)
         if not 1 <= pos <= len(ch.rules) + 1:
             raise ValueError(f"insert position {pos} out of range for {table}/{chain}")
-        if spec not in ch.rules:
-            ch.rules.insert(pos - 1, spec)
+        if spec not in (r.spec for r in ch.rules):
+            rules = list(ch.rules)
+            rules.insert(pos - 1, Rule.from_line(f"-A {chain} {spec}"))
+            self._set_rules(table, ch, rules)
             self._record(table, f"-I {chain} {spec}" if pos == 1 else f"-I {chain} {pos} {spec}")
 
     def delete(self, table: str, chain: str, spec: str) -> None:
@@ -178,8 +146,11 @@ class Program:
         if not self.ruleset.has_chain(table, chain):
             return
         ch = self._chain(table, chain)
-        if spec in ch.rules:
-            ch.rules.remove(spec)
+        specs = [r.spec for r in ch.rules]
+        if spec in specs:
+            rules = list(ch.rules)
+            del rules[specs.index(spec)]
+            self._set_rules(table, ch, rules)
             self._record(table, f"-D {chain} {spec}")
 
     def ensure_jump(self, table: str, chain: str, target: str) -> None:
@@ -194,14 +165,14 @@ class Program:
             raise ValueError(f"{table}/{chain} is not a built-in chain")
         ch = self._chain(table, chain)
         if ch.policy != policy:
-            ch.policy = policy
+            self.ruleset.tables[table][chain] = replace(ch, policy=policy)
             self._record(table, f"-P {chain} {policy}")
 
     def flush(self, table: str, chain: str) -> None:
         """`iptables -F` (errors ignored): recorded only if the chain exists and has rules."""
         ch = self.ruleset.tables.get(table, {}).get(chain)
         if ch and ch.rules:
-            ch.rules.clear()
+            self._set_rules(table, ch, [])
             self._record(table, f"-F {chain}")
 
     def delete_chain(self, table: str, chain: str) -> None:
@@ -210,7 +181,7 @@ class Program:
         ch = chains.get(chain)
         if ch is None or ch.rules or chain in BUILTIN_CHAINS.get(table, ()):
             return
-        if any(chain in _targets(spec) for other in chains.values() for spec in other.rules):
+        if any(rule.target == chain for other in chains.values() for rule in other.rules):
             return
         del chains[chain]
         self._record(table, f"-X {chain}")
