@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from topology import checks, probes
-from topology.snapshot import parse_iptables_save
+from topology.iptables_save import parse_iptables_save
 
 __all__ = ["PROBES", "QUESTIONS", "expected_answer", "expected_answers", "grade_tasks", "judge_answer"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from topology import checks
 from topology.checks import MESSAGES, check, covers, diagnose_traffic, spec_key
-from topology.snapshot import parse_iptables_save
+from topology.iptables_save import parse_iptables_save
 
 FILTER_NAT = """\
 *nat
