@@ -27,6 +27,7 @@ from topology.docker.engine import Engine
 from topology.docker.model import VERSIONS
 from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, UnsupportedVersion
 from topology.fdwait import readable
+from topology.namespaces import SANDBOX_NAMESPACES
 from topology.paths import UID_BASE, UID_RANGE, daemon_socket, state_dir
 from topology.sandbox import Sandbox, create, kill_keeper
 
@@ -35,8 +36,8 @@ TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
 LINGER_RETRY = 2.0  # seconds between two attempts to remove the cgroups of a destroyed sandbox
 
 
-class Lab:
-    """A sandbox with its engine and its docker.sock listener."""
+class LabHandle:
+    """The daemon's handle on one running lab: a sandbox with its engine and its docker.sock listener."""
 
     def __init__(self, sandbox: Sandbox, engine: Engine, listener: socket.socket, owner: str = ""):
         self.sandbox = sandbox
@@ -54,11 +55,11 @@ class Daemon:
 
     def __init__(self, state: Path | None = None):
         self.state = state or state_dir()
-        self.labs: dict[str, Lab] = {}
+        self.labs: dict[str, LabHandle] = {}
         self.lock = threading.Lock()
         self.root = os.geteuid() == 0
         self.cgroups = limits.available()
-        self.teardown: queue.Queue[Lab] = queue.Queue()
+        self.teardown: queue.Queue[LabHandle] = queue.Queue()
         # sid -> host uid slot, from reservation until the sandbox is destroyed: a sandbox still being
         # torn down keeps its uids, so that its processes can never signal a new sandbox's.
         self.slots: dict[str, int] = {}
@@ -106,7 +107,7 @@ class Daemon:
                 limits.remove(rel, timeout=1)
         threading.Thread(target=self._teardown_loop, name="teardown", daemon=True).start()
 
-    def up(self, docker_version: str = "19.03", owner: str = "") -> Lab:
+    def up(self, docker_version: str = "19.03", owner: str = "") -> LabHandle:
         """Create a sandbox running the given Docker version, labelled with `owner`."""
         if docker_version not in VERSIONS:
             raise UnsupportedVersion(
@@ -154,13 +155,13 @@ class Daemon:
                 self.labs.pop(sid, None)
                 self.slots.pop(sid, None)
             raise
-        lab = Lab(sandbox, engine, listener, owner)
+        lab = LabHandle(sandbox, engine, listener, owner)
         with self.lock:
             self.labs[sid] = lab
         threading.Thread(target=self._serve_docker, args=(lab,), name=f"docker-{sid}", daemon=True).start()
         return lab
 
-    def get(self, sid: str) -> Lab:
+    def get(self, sid: str) -> LabHandle:
         with self.lock:
             lab = self.labs.get(sid)
         if lab is None:
@@ -210,7 +211,7 @@ class Daemon:
                 self.teardown.task_done()
             time.sleep(TEARDOWN_INTERVAL)
 
-    def _destroy(self, lab: Lab) -> None:
+    def _destroy(self, lab: LabHandle) -> None:
         lab.engine.detach()
         lab.listener.close()
         lab.sandbox.destroy()
@@ -245,7 +246,7 @@ class Daemon:
     def exec_argv(self, sid: str, ns: str, argv: list[str]) -> list[str]:
         """The full command line that runs `argv` in namespace `ns` as the student would."""
         lab = self.get(sid)
-        if ns in ("host", "router", "remote", "client"):
+        if ns in SANDBOX_NAMESPACES:
             return [*lab.sandbox.nsenter_argv(ns, student=True), *argv]
         container = lab.engine.running_container(ns)
         if container is None:
@@ -343,7 +344,7 @@ class Daemon:
         else:
             raise ValueError(f"unknown op {op!r}")
 
-    def _serve_docker(self, lab: Lab) -> None:
+    def _serve_docker(self, lab: LabHandle) -> None:
         while True:
             try:
                 conn, _ = lab.listener.accept()
@@ -351,7 +352,7 @@ class Daemon:
                 return
             threading.Thread(target=self._docker_client, args=(lab, conn), daemon=True).start()
 
-    def _docker_client(self, lab: Lab, conn: socket.socket) -> None:
+    def _docker_client(self, lab: LabHandle, conn: socket.socket) -> None:
         reader = protocol.Reader(conn)
         fds: list[int] = []
         try:

@@ -33,11 +33,11 @@ from pathlib import Path
 
 from topology.errors import TopologyError
 from topology.fdwait import readable
+from topology.namespaces import SANDBOX_NAMESPACES
 from topology.sandbox import Sandbox, student_env
 
 log = logging.getLogger("topology.events")
 
-SANDBOX_NAMESPACES = ("host", "router", "remote", "client")
 START_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 5.0
 WINDOW = 0.004  # quiet time that ends a burst (one command's changes come within microseconds)

@@ -29,28 +29,33 @@ USR_ROOT_ARGS = (
     *("--symlink", "usr/lib", "/lib"),
     *("--symlink", "usr/lib64", "/lib64"),
 )
-OUTSIDE_NAMESPACES = ("router", "remote", "client")
 # Per sandbox, in its outer user namespace: the student cannot raise these.
 NAMESPACE_LIMIT = 64
 STUDENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 START_TIMEOUT = 20.0
 
-# Host files the student's root shows read-only (besides /usr).
-HOST_ETC = (
+# Host files that a root made of the host's /usr needs (loader cache, name services, iproute2's
+# tables): the Docker host and the emulated containers show them read-only.
+USR_ETC = (
     "alternatives",
     "ld.so.cache",
     "ld.so.conf",
     "ld.so.conf.d",
     "protocols",
     "services",
-    "ethertypes",
-    "iproute2",
     "nsswitch.conf",
-    "bash.bashrc",
-    "inputrc",
+    "iproute2",
     "localtime",
-    "mime.types",
 )
+# Host files the student's root shows read-only (besides /usr): those, and the shell's settings.
+HOST_ETC = (*USR_ETC, "ethertypes", "bash.bashrc", "inputrc", "mime.types")
+# The Docker host's /etc/hosts and /etc/resolv.conf (a `--network host` container sees the same);
+# the resolver is on the outside world's documentation network.
+HOST_HOSTS = (
+    f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+)
+HOST_RESOLV_CONF = "nameserver 198.51.100.53\n"
 
 
 @dataclass
@@ -195,7 +200,8 @@ def _popen_as_root(guest: str, uid: int, cgroup: str, argv: list[str], **kwargs)
     return subprocess.Popen(["nslab-enter", str(uid), *procs, "--", *argv], executable=guest, **kwargs)
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
+    """The pids of a process's children (empty when it is gone)."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             return [int(p) for p in f.read().split()]
@@ -299,9 +305,8 @@ def _etc_files(directory: Path) -> None:
     etc.mkdir(parents=True, exist_ok=True)
     files = {
         "hostname": f"{HOSTNAME}\n",
-        "hosts": f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
-        "resolv.conf": "nameserver 198.51.100.53\n",
+        "hosts": HOST_HOSTS,
+        "resolv.conf": HOST_RESOLV_CONF,
         "passwd": "root:x:0:0:root:/root:/bin/bash\n"
         "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
         "group": "root:x:0:\nnogroup:x:65534:\n",
@@ -381,7 +386,7 @@ def create(
         host_inner = int(lines["host"].split()[1])
         host_pid = _find_descendant(keeper_pid, lambda p: _nspid(p)[1:2] == [host_inner])
     except Exception as exc:
-        for pid in _children(proc.pid):
+        for pid in child_pids(proc.pid):
             kill_keeper(pid, start_time(pid))
         proc.kill()
         proc.wait()
@@ -409,7 +414,7 @@ def _wait_userns(pid: int) -> int:
     own = os.stat("/proc/self/ns/user").st_ino
     while time.monotonic() < deadline:
         try:
-            if os.stat(f"/proc/{pid}/ns/user").st_ino != own and (kids := _children(pid)):
+            if os.stat(f"/proc/{pid}/ns/user").st_ino != own and (kids := child_pids(pid)):
                 return kids[0]
         except FileNotFoundError as exc:
             raise SandboxStartError("unshare exited early") from exc
@@ -448,7 +453,7 @@ def _read_progress(proc: subprocess.Popen, wanted: set[str]) -> dict[str, str]:
 
 
 def _find_descendant(pid: int, match, depth: int = 3) -> int:
-    for child in _children(pid):
+    for child in child_pids(pid):
         if match(child):
             return child
         if depth > 1 and (found := _find_descendant(child, match, depth - 1)):

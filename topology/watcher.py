@@ -274,7 +274,9 @@ def _netlink(proto: int, groups: tuple[int, ...]) -> socket.socket:
     return sock
 
 
-class Watcher:
+class SandboxWatcher:
+    """The event stream's helper process: netlink and nf_tables changes of a sandbox's namespaces."""
+
     def __init__(self, out_fd: int = 1, in_fd: int = 0):
         self.out_fd = out_fd
         self.in_fd = in_fd
@@ -422,7 +424,7 @@ def _exited(pidfd: int) -> bool:
 
 def main() -> None:
     try:
-        Watcher().run()
+        SandboxWatcher().run()
     except (BrokenPipeError, KeyboardInterrupt):
         pass
     finally:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from topology import guest
 from topology import sandbox as sandbox_mod
-from topology.daemon import Lab
+from topology.daemon import LabHandle
+from topology.namespaces import SANDBOX_NAMESPACES
 from topology.sandbox import Sandbox
 
 BARE_HOST_SCRIPT = (
@@ -52,11 +53,11 @@ def bare_sandbox(name: str, uid_slot: int) -> Iterator[Sandbox]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def sh(lab: Lab, script: str, *, ns: str = "host", timeout: float = 60) -> subprocess.CompletedProcess:
+def sh(lab: LabHandle, script: str, *, ns: str = "host", timeout: float = 60) -> subprocess.CompletedProcess:
     """Run a shell script as the student would (text output)."""
     full = (
         lab.sandbox.nsenter_argv(ns, student=True)
-        if ns in ("host", "router", "remote", "client")
+        if ns in SANDBOX_NAMESPACES
         else lab.sandbox.nsenter_argv(ns, pid=lab.engine.host_pid(lab.engine.find_container(ns)))
     )
     proc = lab.sandbox.popen(
@@ -75,7 +76,7 @@ def sh(lab: Lab, script: str, *, ns: str = "host", timeout: float = 60) -> subpr
     return subprocess.CompletedProcess(script, proc.returncode, out, err)
 
 
-def docker(lab: Lab, args: str, *, wrap: str = "", **kw) -> subprocess.CompletedProcess:
+def docker(lab: LabHandle, args: str, *, wrap: str = "", **kw) -> subprocess.CompletedProcess:
     """Run a docker command inside the sandbox, as the student types it (optionally under `wrap`)."""
     return sh(lab, f"{wrap} docker {args}".strip(), **kw)
 

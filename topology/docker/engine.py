@@ -36,7 +36,7 @@ from topology.docker.runtime import (
     stop_process_tree,
     wait_proxy,
 )
-from topology.sandbox import HOSTNAME, Sandbox
+from topology.sandbox import HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME, Sandbox
 
 DEFAULT_SUBNET = "172.17.0.0/16"
 IMAGES = {
@@ -386,12 +386,7 @@ class Engine:
 
     def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
         if c.network_mode == "host":
-            return (
-                "127.0.0.1\tlocalhost\n127.0.1.1\tdocker-host\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
-                "nameserver 198.51.100.53\n",
-                HOSTNAME,
-            )
+            return HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME
         hosts = (
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
             "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
@@ -402,7 +397,7 @@ class Engine:
         if net is not None and not net.is_default_bridge:
             resolv = "nameserver 127.0.0.11\noptions ndots:0\n"
         else:
-            resolv = "nameserver 198.51.100.53\n"
+            resolv = HOST_RESOLV_CONF
         return hosts, resolv, c.hostname
 
     def _plan_endpoint(self, c: Container, net: Network, *, gateway_endpoint: bool, ip: str = "") -> Endpoint:

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from topology.fdwait import readable
-from topology.sandbox import USR_ROOT_ARGS, Sandbox
+from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids
 
 # Docker's default capability set for containers.
 CONTAINER_CAPS = (
@@ -201,17 +201,7 @@ def spawn_container(
         "../run",
         "/var/run",
     ]
-    for name in (
-        "alternatives",
-        "ld.so.cache",
-        "ld.so.conf",
-        "ld.so.conf.d",
-        "protocols",
-        "services",
-        "nsswitch.conf",
-        "iproute2",
-        "localtime",
-    ):
+    for name in USR_ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     pipes: list[int] = []
     keep: list[int] = []
@@ -357,21 +347,13 @@ def stop_process_tree(proc: subprocess.Popen) -> None:
     while stack:  # nsenter -> sh/bwrap -> the sandbox side: kill the whole chain
         pid = stack.pop()
         pids.append(pid)
-        stack.extend(_children(pid))
+        stack.extend(child_pids(pid))
     for pid in reversed(pids):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     proc.wait()
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
 
 
 def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:
