@@ -47,8 +47,7 @@ def _http_probe(exercise: dict) -> str:
 def exercise_full_check():
     os.environ["NSLAB_STATE_DIR"] = str(_STATE)
     from labapp.exercises.runner import right_answers, run_steps
-    from topology.access import ClientAccess
-    from topology.client import Client
+    from topology.client import Client, ClientAccess
     from topology.grading import grade_tasks
 
     exercise = _exercise()

@@ -127,3 +127,46 @@ def start_daemon() -> None:
             close_fds=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+
+
+OUTPUT_LIMIT = 1 << 20  # bytes of a command's output kept
+
+
+class ClientAccess:
+    """`topology.access.SandboxAccess` through the lab-node daemon (a `Client`)."""
+
+    def __init__(self, sandbox_id: str, client: Client | None = None):
+        self.sandbox_id = sandbox_id
+        self.client = client if client is not None else Client()
+
+    def snapshot(self) -> dict:
+        return self.client.snapshot(self.sandbox_id)
+
+    def run(self, ns: str, argv: list[str], timeout: float = 5.0) -> tuple[int, str, str]:
+        """Run `argv` in namespace `ns`; killed after `timeout` seconds (exit status 137).
+
+        Output is captured in memory files rather than pipes, so a chatty command never blocks on a
+        full pipe and a background child keeping the descriptor open never delays the answer."""
+        out = os.memfd_create("nslab-probe-out", os.MFD_CLOEXEC)
+        err = os.memfd_create("nslab-probe-err", os.MFD_CLOEXEC)
+        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            code = self.client.exec(
+                self.sandbox_id,
+                ["timeout", "-s", "KILL", f"{timeout:g}", *argv],
+                ns=ns,
+                stdio=(null, out, err),
+            )
+            return code, _read(out), _read(err)
+        finally:
+            for fd in (out, err, null):
+                os.close(fd)
+
+
+def _read(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks, size = [], 0
+    while size < OUTPUT_LIMIT and (chunk := os.read(fd, 1 << 16)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks).decode(errors="replace")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from topology.access import ClientAccess
+from topology.client import ClientAccess
 from topology.errors import TopologyError
 
 STEP_TIMEOUT = 60.0

@@ -15,8 +15,7 @@ from django.conf import settings
 
 from labapp.exercises import grading, services
 from labapp.exercises.models import TaskState
-from topology.access import ClientAccess
-from topology.client import Client
+from topology.client import Client, ClientAccess
 from topology.probes import remote_saw
 
 pytestmark = [

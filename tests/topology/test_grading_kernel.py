@@ -1,5 +1,5 @@
 """Grading against real sandboxes: probes, remote_saw after MASQUERADE, questions from live state,
-pick_rule counters, continuous mode and a break-fix scenario. ClientAccess (topology.access) talks to
+pick_rule counters, continuous mode and a break-fix scenario. ClientAccess (topology.client) talks to
 the test daemon over its real control socket."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import threading
 import pytest
 
 from tests.topology.kit import docker, sh, wait_for
-from topology.access import ClientAccess
-from topology.client import Client
+from topology.client import Client, ClientAccess
 from topology.grading import expected_answers, grade_tasks
 
 pytestmark = pytest.mark.kernel
