@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench._labserver import LabServer
+from bench.labserver import LabServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
