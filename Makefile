@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 # Written after a successful `pip install`; pyproject.toml being newer means the install is stale.
 STAMP := $(VENV)/.nslab-installed
 RUN_PORT ?= 8000
-# Browser assets. Django's STATICFILES_DIRS holds two directories of frontend/: src/ (the page code
-# as written: labs/*.js|css, exercises/*) and build/ (generated, git-ignored: build/vendor/, the
-# pinned npm packages of frontend/package-lock.json). The page code is served from src/ itself, in
-# development and by collectstatic alike, not from a copy: a copy could be stale (a JS file edited
-# while `make run` serves, or a browser test run by `pytest` without make), and then the page or the
-# test would run old code. So editing JS needs no step; only a new lock file needs `make assets`,
-# which `make setup` (hence `make run`, `make test`) runs and which does nothing when nothing changed.
+# Browser assets (frontend/README.md). Django finds them through STATICFILES_DIRS in two directories:
+# frontend/src (the page code as written: labs/, exercises/) and frontend/build (generated and
+# git-ignored: build/vendor holds the files of the pinned npm packages, frontend/package-lock.json).
+# The page code is served from src/ itself, in development and by collectstatic alike, not copied: a
+# copy can be stale (a JS file edited while `make run` serves, a browser test run by `pytest` without
+# make) and the page or the test would then run old code unnoticed. So editing JS needs no step at
+# all; only a changed lock file needs `make assets`, which `make setup` (hence `make run`, `make test`)
+# runs and which does nothing when nothing changed.
 FRONTEND := frontend
 VENDOR := $(FRONTEND)/build/vendor
 VENDOR_FILES := plotly.js-basic-dist-min/plotly-basic.min.js @xterm/xterm/lib/xterm.js @xterm/xterm/css/xterm.css \
