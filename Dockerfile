@@ -1,6 +1,7 @@
 # The one image of every nslab service (web, labnode, beat); docker-compose.yml picks the command.
 
-# Browser assets: the pinned npm packages, copied by the same `make assets` as on a developer's machine.
+# Browser assets: the pinned npm packages, copied to frontend/build by the same `make assets` as on a
+# developer's machine; collectstatic gathers them with the page code of frontend/src.
 FROM node:20-bookworm-slim AS assets
 RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -28,7 +29,8 @@ COPY pyproject.toml manage.py ./
 COPY topology ./topology
 COPY labapp ./labapp
 COPY course ./course
-COPY --from=assets /src/labapp/labs/static/vendor ./labapp/labs/static/vendor
+COPY frontend/src ./frontend/src
+COPY --from=assets /src/frontend/build ./frontend/build
 # Editable, so that templates, translations and topology's scripts are used from /app as they are.
 # Static files are collected at build time and served by WhiteNoise (DEBUG off).
 RUN pip install -e . \

@@ -8,9 +8,16 @@ BIN := $(VENV)/bin
 # Written after a successful `pip install`; pyproject.toml being newer means the install is stale.
 STAMP := $(VENV)/.nslab-installed
 RUN_PORT ?= 8000
-# Browser assets: pinned npm packages (frontend/package-lock.json) copied into Django's static files.
+# Browser assets (frontend/README.md). Django finds them through STATICFILES_DIRS in two directories:
+# frontend/src (the page code as written: labs/, exercises/) and frontend/build (generated and
+# git-ignored: build/vendor holds the files of the pinned npm packages, frontend/package-lock.json).
+# The page code is served from src/ itself, in development and by collectstatic alike, not copied: a
+# copy can be stale (a JS file edited while `make run` serves, a browser test run by `pytest` without
+# make) and the page or the test would then run old code unnoticed. So editing JS needs no step at
+# all; only a changed lock file needs `make assets`, which `make setup` (hence `make run`, `make test`)
+# runs and which does nothing when nothing changed.
 FRONTEND := frontend
-VENDOR := labapp/labs/static/vendor
+VENDOR := $(FRONTEND)/build/vendor
 VENDOR_FILES := plotly.js-basic-dist-min/plotly-basic.min.js @xterm/xterm/lib/xterm.js @xterm/xterm/css/xterm.css \
 	@xterm/addon-fit/lib/addon-fit.js @xterm/addon-web-links/lib/addon-web-links.js
 
@@ -27,7 +34,7 @@ help:
 	@echo "make test   ruff, the import boundaries and pytest (what CI runs)"
 	@echo "make bench  run the benchmarks, write bench/results.json"
 	@echo "make setup  install missing Debian packages, the virtualenv $(VENV) and the browser assets"
-	@echo "make assets npm ci in frontend/ (pinned packages) and copy them to $(VENDOR)"
+	@echo "make assets npm ci in $(FRONTEND)/ (pinned packages) and copy their files to $(VENDOR)"
 	@echo "make lint   ruff check, ruff format --check, import boundaries"
 	@echo "make fmt    ruff format and autofix"
 
@@ -61,9 +68,19 @@ $(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package.json $(FRONTEND
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-assets: $(FRONTEND)/node_modules/.package-lock.json
-	@mkdir -p $(VENDOR)
-	@for f in $(VENDOR_FILES); do cp -p $(FRONTEND)/node_modules/$$f $(VENDOR)/; done
+# One rule per vendor file: copied again when npm ci has run since (no -p: the copy's time is now).
+define vendor_file
+$(VENDOR)/$(notdir $(1)): $(FRONTEND)/node_modules/.package-lock.json
+	@mkdir -p $(VENDOR) && cp $(FRONTEND)/node_modules/$(1) $$@
+endef
+$(foreach f,$(VENDOR_FILES),$(eval $(call vendor_file,$(f))))
+
+# Where the vendor files went before frontend/build: a copy left there is shadowed by build/vendor,
+# yet collectstatic would report each file twice.
+OLD_VENDOR := labapp/labs/static/vendor
+
+assets: $(addprefix $(VENDOR)/,$(notdir $(VENDOR_FILES)))
+	@if [ -d $(OLD_VENDOR) ]; then rm -rf $(OLD_VENDOR) && rmdir --ignore-fail-on-non-empty labapp/labs/static; fi
 
 test: setup
 	$(BIN)/ruff check .

@@ -93,6 +93,6 @@ def exercise_full_check():
 
 def cleanup() -> None:
     """Stop the daemon this module started (by the pid it reports) and remove its state."""
-    from bench._labserver import stop_private_daemon
+    from bench.labserver import stop_private_daemon
 
     stop_private_daemon(_STATE)

@@ -1,6 +1,6 @@
 """Web-lab benchmarks: kernel change → `lab.state` frame at the browser's socket, lab page → graph drawn.
 
-Both run against a real server: daphne in the embedded mode as a subprocess (`bench._labserver`:
+Both run against a real server: daphne in the embedded mode as a subprocess (`bench.labserver`:
 SQLite in a temporary directory, a topology daemon of its own under /var/lib/nslab-bench). Users and
 their sessions are made by one Django process against the same SQLite file, their labs through the
 services (the same code the web's "New lab" form runs). `cleanup()` stops every lab, the daemon and the
@@ -17,8 +17,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench._labserver import LabServer
 from bench.harness import benchmark, percentile, result
+from bench.labserver import LabServer
 
 CLIENTS = int(os.environ.get("NSLAB_BENCH_CLIENTS", "200"))
 SINGLE_CHANGES = 40
@@ -28,7 +28,7 @@ CROWD_RATE_PER_S = 5.0
 ROUNDS = 2
 FRAME_TIMEOUT = 30.0
 PAGE_LOADS = 10
-VENDOR_PLOTLY = Path(__file__).resolve().parent.parent / "labapp/labs/static/vendor/plotly-basic.min.js"
+VENDOR_PLOTLY = Path(__file__).resolve().parent.parent / "frontend/build/vendor/plotly-basic.min.js"
 
 _SERVER: LabServer | None = None
 _ACCOUNTS: dict[str, dict] = {}

@@ -140,6 +140,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
+STATICFILES_DIRS = [BASE_DIR / "frontend/src", BASE_DIR / "frontend/build"]  # see the Makefile's `assets`
 
 # Production (DJANGO_DEBUG=0): HTTPS-only cookies and HSTS unless switched off for a plain-HTTP setup.
 SESSION_COOKIE_SECURE = env_bool(os.environ, "DJANGO_SECURE_COOKIES", not DEBUG)

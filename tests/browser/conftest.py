@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench._labserver import LabServer
+from bench.labserver import LabServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,14 +57,21 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def student_page(lab_server, browser):
-    """A page of a fresh browser context, logged in as the demo student: (page, page errors)."""
+    """A page of a fresh browser context, logged in as the demo student: (page, page errors).
+
+    At the end it checks that the page asked nothing of another origin (no CDN: every script, style
+    and font is nslab's own) and that no static file failed to load."""
+    base = lab_server.base_url
     context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
     page = context.new_page()
     errors: list[str] = []
+    foreign: list[str] = []
+    missing: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("dialog", lambda dialog: dialog.accept())
+    page.on("request", lambda request: _note_foreign(request.url, base, foreign))
+    page.on("response", lambda answer: _note_missing(answer, base, missing))
     try:
-        base = lab_server.base_url
         page.goto(base + "/")
         page.fill("input[name=username]", "student")
         page.fill("input[name=password]", "student")
@@ -73,3 +80,15 @@ def student_page(lab_server, browser):
         yield page, errors
     finally:
         context.close()
+    assert not foreign, f"requests to other origins: {foreign}"
+    assert not missing, f"static files not served: {missing}"
+
+
+def _note_foreign(url: str, base: str, foreign: list[str]) -> None:
+    if not url.startswith((base + "/", "data:", "blob:")):
+        foreign.append(url)
+
+
+def _note_missing(answer, base: str, missing: list[str]) -> None:
+    if answer.url.startswith(base + "/static/") and answer.status >= 400:
+        missing.append(f"{answer.status} {answer.url}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from bench._labserver import stop_private_daemon
+from bench.labserver import stop_private_daemon
 from topology.client import Client
 from topology.errors import TopologyError
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SCRIPTS = [p for p in (ROOT / "labapp").glob("*/static/*/*.js") if p.parent.name != "vendor"]
+SCRIPTS = sorted((ROOT / "frontend/src").glob("*/*.js"))
 CATALOGUE = ROOT / "labapp/locale/zh_Hans/LC_MESSAGES/djangojs.mo"
 GETTEXT_CALL = re.compile(r'\bgettext\("((?:[^"\\]|\\.)*)"\)')
 

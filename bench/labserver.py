@@ -1,10 +1,12 @@
-"""A real nslab web server for the browser test and the web-lab benchmarks (not a benchmark module).
+"""A real nslab web server for the browser tests and the web-lab benchmarks (not a benchmark module).
 
-`LabServer` runs daphne in the embedded mode (in-memory channel layer, tasks in-process, node agent in
-the web process) as a subprocess of ours: SQLite in a temporary directory, a topology daemon of its
-own (NSLAB_STATE_DIR under `state_root`), a free port on 127.0.0.1. `stop()` ends daphne by its pid,
-removes the daemon's sandboxes, ends that daemon by the pid it reports and removes both directories.
-Nothing here touches the machine's own network namespace: every lab lives in its sandbox's.
+Public API, used by `bench.weblab`, `bench.exercise_check` and the test suites' conftests: `LabServer`
+and `stop_private_daemon`. `LabServer` runs daphne in the embedded mode (in-memory channel layer,
+tasks in-process, node agent in the web process) as a subprocess of ours: SQLite in a temporary
+directory, a topology daemon of its own (NSLAB_STATE_DIR under `state_root`), a free port on
+127.0.0.1. `stop()` ends daphne by its pid, removes the daemon's sandboxes, ends that daemon by the
+pid it reports and removes both directories. Nothing here touches the machine's own network
+namespace: every lab lives in its sandbox's.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
+def _wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll `predicate` until it returns something truthy (returned) or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while True:
@@ -48,6 +50,8 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "
 
 
 class LabServer:
+    """One daphne of the embedded mode with its own SQLite database and topology daemon; `start()` it."""
+
     def __init__(self, name: str, *, state_root: Path = Path("/var/lib/nslab-test")):
         self.tmp = Path(tempfile.mkdtemp(prefix=f"nslab-{name}-"))
         state_root.mkdir(parents=True, exist_ok=True)
@@ -68,13 +72,16 @@ class LabServer:
 
     @property
     def base_url(self) -> str:
+        """The server's root URL, e.g. http://127.0.0.1:40123 (valid once started)."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
+        """Where daphne's output goes."""
         return self.tmp / "daphne.log"
 
     def manage(self, *args: str) -> str:
+        """Run `manage.py *args` against this server's database; its output, or RuntimeError."""
         done = subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
         )
@@ -98,9 +105,10 @@ class LabServer:
         return done.stdout
 
     def start(self) -> LabServer:
+        """Migrate, create the demo users, start daphne on a free port and wait until it answers."""
         self.manage("migrate", "--noinput")
         self.manage("nslab_demo_users")
-        self.port = free_port()
+        self.port = _free_port()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -120,7 +128,7 @@ class LabServer:
                 stderr=subprocess.STDOUT,
             )
         try:
-            wait_for(self._answers, timeout=START_TIMEOUT, what=f"daphne on port {self.port}")
+            _wait_for(self._answers, timeout=START_TIMEOUT, what=f"daphne on port {self.port}")
         except Exception:
             self.stop()
             raise
@@ -136,6 +144,7 @@ class LabServer:
             return False
 
     def log_tail(self, lines: int = 40) -> str:
+        """The last `lines` lines of daphne's output ("" if none)."""
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
@@ -148,6 +157,7 @@ class LabServer:
         return client
 
     def sandboxes(self) -> list[dict]:
+        """The sandboxes of this server's daemon ([] before the daemon started)."""
         if not (self.state_dir / "daemon.sock").exists():
             return []
         return self.client().ls()
@@ -169,7 +179,7 @@ class LabServer:
                     client.down(sandbox["id"])
                 pid = client.request({"op": "ping"})["pid"]
                 os.kill(pid, signal.SIGTERM)
-                wait_for(lambda: not _alive(pid), timeout=15, what=f"daemon {pid} to exit")
+                _wait_for(lambda: not _alive(pid), timeout=15, what=f"daemon {pid} to exit")
             except (TopologyError, OSError, TimeoutError) as exc:
                 print(
                     f"LabServer.stop: the daemon of {self.state_dir} did not clean up: {exc!r}",
