@@ -1,17 +1,18 @@
-"""The docker CLI emulation: argv parsing with Docker's texts, and Docker's output formats."""
+"""The docker CLI emulation: argv parsing into typed requests, with Docker's texts and exit codes."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from topology.docker import cli
-from topology.docker import cli_format as fmt
-from topology.docker.cli import (
-    CliError,
+from topology.docker.cli import parse
+from topology.docker.clierrors import CliError, daemon_error
+from topology.docker.gotext import GoError
+from topology.docker.model import PortBinding
+from topology.docker.portspec import parse_publish
+from topology.docker.requests import (
     ContainerSpec,
     CreateRequest,
     ExecRequest,
@@ -27,7 +28,6 @@ from topology.docker.cli import (
     NetworkPruneRequest,
     NetworkRmRequest,
     PortRequest,
-    PortSpec,
     PsRequest,
     Request,
     RestartRequest,
@@ -36,9 +36,7 @@ from topology.docker.cli import (
     StartRequest,
     StopRequest,
     VersionRequest,
-    parse,
 )
-from topology.docker.model import Container, Endpoint, Network, PortBinding
 
 V19, V28 = "19.03", "28"
 BOTH = pytest.mark.parametrize("version", [V19, V28])
@@ -585,33 +583,32 @@ def test_run_28_network_advanced_syntax():
 @pytest.mark.parametrize(
     ("publish", "expected"),
     [
-        ("8080:80", PortSpec(80, "tcp", "", 8080)),
-        ("127.0.0.1:8080:80", PortSpec(80, "tcp", "127.0.0.1", 8080)),
-        ("127.0.0.1::80", PortSpec(80, "tcp", "127.0.0.1", 0)),
-        ("80", PortSpec(80, "tcp", "", 0)),
-        ("53/udp", PortSpec(53, "udp", "", 0)),
-        ("5353:53/UDP", PortSpec(53, "udp", "", 5353)),
-        ("8080:80/tcp", PortSpec(80, "tcp", "", 8080)),
-        ("0.0.0.0:8080:80/sctp", PortSpec(80, "sctp", "0.0.0.0", 8080)),
-        ("[::1]:8080:80", PortSpec(80, "tcp", "::1", 8080)),
-        ("8080:80/", PortSpec(80, "tcp", "", 8080)),
-        ("published=8080,target=80", PortSpec(80, "tcp", "", 8080)),
-        ("target=53,protocol=udp", PortSpec(53, "udp", "", 0)),
-        ("08080:080", PortSpec(80, "tcp", "", 8080)),
-        ("8000-8000:80", PortSpec(80, "tcp", "", 8000)),
+        ("8080:80", PortBinding(80, "tcp", "", 8080)),
+        ("127.0.0.1:8080:80", PortBinding(80, "tcp", "127.0.0.1", 8080)),
+        ("127.0.0.1::80", PortBinding(80, "tcp", "127.0.0.1", 0)),
+        ("80", PortBinding(80, "tcp", "", 0)),
+        ("53/udp", PortBinding(53, "udp", "", 0)),
+        ("5353:53/UDP", PortBinding(53, "udp", "", 5353)),
+        ("8080:80/tcp", PortBinding(80, "tcp", "", 8080)),
+        ("0.0.0.0:8080:80/sctp", PortBinding(80, "sctp", "0.0.0.0", 8080)),
+        ("[::1]:8080:80", PortBinding(80, "tcp", "::1", 8080)),
+        ("8080:80/", PortBinding(80, "tcp", "", 8080)),
+        ("published=8080,target=80", PortBinding(80, "tcp", "", 8080)),
+        ("target=53,protocol=udp", PortBinding(53, "udp", "", 0)),
+        ("08080:080", PortBinding(80, "tcp", "", 8080)),
+        ("8000-8000:80", PortBinding(80, "tcp", "", 8000)),
     ],
 )
 @BOTH
 def test_publish_forms(publish, expected, version):
     spec = spec_of(["-p", publish, "nginx"], version)
     assert spec.ports == [expected]
-    assert spec.publish == [publish]
 
 
 @BOTH
 def test_publish_short_flag_forms(version):
     for argv in (["-p8080:80"], ["-p=8080:80"], ["--publish=8080:80"], ["-dp", "8080:80"]):
-        assert spec_of([*argv, "nginx"], version).ports == [PortSpec(80, "tcp", "", 8080)]
+        assert spec_of([*argv, "nginx"], version).ports == [PortBinding(80, "tcp", "", 8080)]
 
 
 def test_publish_several_and_publish_all():
@@ -625,7 +622,7 @@ def test_expose_forms():
     spec = spec_of(
         ["--expose", "80", "--expose", "53/udp", "--expose", "8000-8002", "--expose", "80", "nginx"]
     )
-    assert spec.expose == ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"]
+    assert [str(e) for e in spec.expose] == ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"]
 
 
 def test_run_other_container_options():
@@ -677,7 +674,7 @@ def test_host_mode_publishing_is_a_warning(version):
     req = parse(["run", "-d", "--net=host", "-p", "80:80", "nginx"], version)
     assert isinstance(req, RunRequest)
     assert req.warnings == ["WARNING: Published ports are discarded when using host network mode"]
-    assert req.spec.ports == [PortSpec(80, "tcp", "", 80)]
+    assert req.spec.ports == [PortBinding(80, "tcp", "", 80)]
     quiet = parse(["run", "-d", "--net=host", "-P", "nginx"], version)
     assert isinstance(quiet, RunRequest) and quiet.warnings == []
     created = parse(["create", "--net=host", "-p", "80", "nginx"], version)
@@ -722,10 +719,10 @@ def test_container_run_is_run():
     assert parse(["container", "run", "-d", "nginx"]) == parse(["run", "-d", "nginx"])
 
 
-def test_parse_port_spec_is_public():
-    assert cli.parse_port_spec("127.0.0.1::80/udp") == [PortSpec(80, "udp", "127.0.0.1", 0)]
-    with pytest.raises(CliError):
-        cli.parse_port_spec("x")
+def test_parse_publish_gives_one_typed_binding():
+    assert parse_publish("127.0.0.1::80/udp", V19) == PortBinding(80, "udp", "127.0.0.1", 0)
+    with pytest.raises(GoError, match="Invalid containerPort: x"):
+        parse_publish("x", V19)
 
 
 # -- other container commands ----------------------------------------------------------------------
@@ -898,21 +895,16 @@ def test_network_other_commands():
 
 def test_daemon_error_framing():
     msg = 'Conflict. The container name "/web" is already in use'
-    assert (
-        cli.daemon_error("run", msg, V19).message == f"docker: Error response from daemon: {msg}.\n{SEE_RUN}"
-    )
-    assert (
-        cli.daemon_error("run", msg, V28).message
-        == f"docker: Error response from daemon: {msg}\n\n{MORE_RUN}"
-    )
-    late = cli.daemon_error("run", "driver failed programming external connectivity", V19, at_start=True)
+    assert daemon_error("run", msg, V19).message == f"docker: Error response from daemon: {msg}.\n{SEE_RUN}"
+    assert daemon_error("run", msg, V28).message == f"docker: Error response from daemon: {msg}\n\n{MORE_RUN}"
+    late = daemon_error("run", "driver failed programming external connectivity", V19, at_start=True)
     assert (
         late.message == "docker: Error response from daemon: driver failed programming external connectivity."
     )
-    missing = cli.daemon_error("run", 'exec: "nope": executable file not found in $PATH', V19, at_start=True)
+    missing = daemon_error("run", 'exec: "nope": executable file not found in $PATH', V19, at_start=True)
     assert missing.exit_code == 127
-    assert cli.daemon_error("create", msg).message == f"Error response from daemon: {msg}"
-    assert cli.daemon_error("start", msg).exit_code == 1
+    assert daemon_error("create", msg).message == f"Error response from daemon: {msg}"
+    assert daemon_error("start", msg).exit_code == 1
 
 
 # -- property ------------------------------------------------------------------------------------
@@ -942,539 +934,3 @@ def test_parse_returns_a_request_or_a_docker_error(argv, version):
         assert e.message and e.exit_code in (1, 125)
     else:
         assert isinstance(result, Request)
-
-
-# -- output: fixtures ----------------------------------------------------------------------------
-
-
-def network(name: str, driver: str = "bridge", **kw) -> Network:
-    ids = {"bridge": "1a", "host": "2b", "none": "3c", "lab": "4d"}
-    return Network(
-        id=ids.get(name, "5e") * 32, name=name, driver=driver, created="2024-05-01T11:00:00.123456789Z", **kw
-    )
-
-
-BRIDGE = network(
-    "bridge",
-    subnet="172.17.0.0/16",
-    gateway="172.17.0.1",
-    bridge="docker0",
-    options={"com.docker.network.bridge.name": "docker0", "com.docker.network.bridge.default_bridge": "true"},
-)
-HOST = network("host", "host")
-NONE = network("none", "null")
-LAB = network(
-    "lab", subnet="172.18.0.0/16", gateway="172.18.0.1", bridge="br-4d4d4d4d4d4d", labels={"lab": "1"}
-)
-NETWORKS = [BRIDGE, HOST, NONE, LAB]
-
-
-def container(name: str, **kw) -> Container:
-    fields = {
-        "id": (name[0] * 64),
-        "name": name,
-        "image": "nginx",
-        "cmd": ["nginx", "-g", "daemon off;"],
-        "created": "2024-05-01T11:59:00Z",
-        "network_mode": "bridge",
-        "hostname": name[0] * 12,
-    }
-    fields.update(kw)
-    return Container(**fields)
-
-
-def web() -> Container:
-    return container(
-        "web",
-        status="running",
-        started_at="2024-05-01T11:59:57.5Z",
-        pid=4321,
-        exposed=["80/tcp"],
-        port_specs=["8080:80", "127.0.0.1::443"],
-        ports=[PortBinding(80, "tcp", "0.0.0.0", 8080), PortBinding(443, "tcp", "127.0.0.1", 32768)],
-        endpoints=[Endpoint("bridge", "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02", "eth0", "veth1")],
-        sandbox_key="/var/run/docker/netns/0123456789ab",
-    )
-
-
-def exited() -> Container:
-    return container(
-        "db",
-        image="busybox",
-        cmd=["sh"],
-        created="2024-05-01T11:50:00Z",
-        status="exited",
-        exit_code=137,
-        started_at="2024-05-01T11:50:01Z",
-        finished_at="2024-05-01T11:58:00Z",
-    )
-
-
-def fresh() -> Container:
-    return container("new", image="alpine", cmd=["/bin/sh"], created="2024-05-01T10:00:00Z")
-
-
-# -- output: tables ------------------------------------------------------------------------------
-
-PS_19_03 = (
-    "CONTAINER ID        IMAGE               COMMAND                  CREATED              STATUS"
-    "                       PORTS                                            NAMES\n"
-    'wwwwwwwwwwww        nginx               "nginx -g \'daemon of…"   About a minute ago   Up 2 seconds'
-    "                 0.0.0.0:8080->80/tcp, 127.0.0.1:32768->443/tcp   web\n"
-    'dddddddddddd        busybox             "sh"                     10 minutes ago       Exited (137) 2 '
-    "minutes ago"
-    "                                                    db\n"
-    'nnnnnnnnnnnn        alpine              "/bin/sh"                2 hours ago          Created'
-    "                                                                       new\n"
-)
-PS_28 = (
-    "CONTAINER ID   IMAGE     COMMAND                  CREATED              STATUS         PORTS"
-    "                                            NAMES\n"
-    'wwwwwwwwwwww   nginx     "nginx -g \'daemon of…"   About a minute ago   Up 2 seconds   '
-    "0.0.0.0:8080->80/tcp, 127.0.0.1:32768->443/tcp   web\n"
-)
-
-
-def test_ps_table_19_03():
-    assert fmt.format_ps([fresh(), exited(), web()], all=True, now=NOW, version=V19) == PS_19_03
-
-
-def test_ps_table_28_running_only():
-    assert fmt.format_ps([fresh(), exited(), web()], now=NOW, version=V28) == PS_28
-
-
-def test_ps_empty_quiet_no_trunc_last():
-    assert (
-        fmt.format_ps([], now=NOW, version=V28)
-        == "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
-    )
-    assert fmt.format_ps([fresh(), exited(), web()], quiet=True, now=NOW) == "wwwwwwwwwwww\n"
-    assert fmt.format_ps([fresh(), exited(), web()], all=True, quiet=True, no_trunc=True, now=NOW) == (
-        "w" * 64 + "\n" + "d" * 64 + "\n" + "n" * 64 + "\n"
-    )
-    assert (
-        fmt.format_ps([fresh(), exited(), web()], last=2, quiet=True, now=NOW)
-        == "wwwwwwwwwwww\ndddddddddddd\n"
-    )
-    assert fmt.format_ps([fresh(), exited(), web()], latest=True, quiet=True, now=NOW) == "wwwwwwwwwwww\n"
-    full = fmt.format_ps([web()], no_trunc=True, now=NOW, version=V28)
-    assert "\"nginx -g 'daemon off;'\"" in full
-
-
-def test_ps_custom_formats():
-    cs = [exited(), web()]
-    assert fmt.format_ps(cs, all=True, template="{{.Names}}: {{.Status}}", now=NOW) == (
-        "web: Up 2 seconds\ndb: Exited (137) 2 minutes ago\n"
-    )
-    assert fmt.format_ps(cs, template="table {{.Names}}\\t{{.Networks}}", now=NOW, version=V28) == (
-        "NAMES     NETWORKS\nweb       bridge\n"
-    )
-    with pytest.raises(fmt.TemplateError) as info:
-        fmt.format_ps(cs, template="{{.Nope}}", now=NOW)
-    assert info.value.message == (
-        'Template parsing error: template: :1:2: executing "" at <.Nope>: '
-        "can't evaluate field Nope in type *formatter.ContainerContext"
-    )
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0.5, "Less than a second"),
-        (1, "1 second"),
-        (5, "5 seconds"),
-        (59.9, "59 seconds"),
-        (60, "About a minute"),
-        (119, "About a minute"),
-        (120, "2 minutes"),
-        (3599, "59 minutes"),
-        (3600, "About an hour"),
-        (5399, "About an hour"),
-        (5400, "2 hours"),
-        (47 * 3600, "47 hours"),
-        (48 * 3600, "2 days"),
-        (15 * 86400, "2 weeks"),
-        (61 * 86400, "2 months"),
-        (800 * 86400, "2 years"),
-    ],
-)
-def test_human_duration(seconds, text):
-    assert fmt.human_duration(seconds) == text
-
-
-def test_status_strings():
-    assert fmt.container_status(web(), NOW) == "Up 2 seconds"
-    assert fmt.container_status(exited(), NOW) == "Exited (137) 2 minutes ago"
-    assert fmt.container_status(fresh(), NOW) == "Created"
-    paused = web()
-    paused.status = "paused"
-    assert fmt.container_status(paused, NOW) == "Up 2 seconds (Paused)"
-
-
-def test_display_ports_groups_like_docker():
-    c = web()
-    c.exposed = ["80/tcp", "8000/tcp", "8001/tcp", "8002/tcp", "53/udp"]
-    c.ports = [
-        PortBinding(80, "tcp", "0.0.0.0", 32768),
-        PortBinding(90, "tcp", "0.0.0.0", 90),
-        PortBinding(91, "tcp", "0.0.0.0", 91),
-    ]
-    assert fmt.display_ports(c) == "53/udp, 0.0.0.0:90-91->90-91/tcp, 8000-8002/tcp, 0.0.0.0:32768->80/tcp"
-    c.ports = [PortBinding(80, "tcp", "0.0.0.0", 8080), PortBinding(80, "tcp", "::", 8080)]
-    c.exposed = ["80/tcp"]
-    assert fmt.display_ports(c, V19) == "0.0.0.0:8080->80/tcp, :::8080->80/tcp"
-    assert fmt.display_ports(c, V28) == "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"
-    c.network_mode = "host"
-    c.ports = []
-    assert fmt.display_ports(c) == ""
-    assert fmt.display_ports(exited()) == ""
-
-
-def test_network_ls():
-    expected_19 = (
-        "NETWORK ID          NAME                DRIVER              SCOPE\n"
-        "1a1a1a1a1a1a        bridge              bridge              local\n"
-        "2b2b2b2b2b2b        host                host                local\n"
-        "4d4d4d4d4d4d        lab                 bridge              local\n"
-        "3c3c3c3c3c3c        none                null                local\n"
-    )
-    assert fmt.format_network_ls([LAB, NONE, HOST, BRIDGE], version=V19) == expected_19
-    assert fmt.format_network_ls([HOST, BRIDGE], version=V28).splitlines() == [
-        "NETWORK ID     NAME      DRIVER    SCOPE",
-        "1a1a1a1a1a1a   bridge    bridge    local",
-        "2b2b2b2b2b2b   host      host      local",
-    ]
-    assert fmt.format_network_ls([BRIDGE], quiet=True, no_trunc=True) == BRIDGE.id + "\n"
-    assert fmt.format_network_ls([LAB], template="{{.Name}} {{.Labels}}") == "lab lab=1\n"
-
-
-def test_images_and_version():
-    table = fmt.format_images(now=NOW, version=V28).splitlines()
-    assert table[0] == "REPOSITORY   TAG       IMAGE ID       CREATED       SIZE"
-    assert [line.split()[0] for line in table[1:]] == ["alpine", "busybox", "nginx", "httpd"]
-    assert fmt.format_images(now=NOW, repository="nginx", quiet=True) == "f6d0b4767a6c\n"
-    assert fmt.image_id("nginx").startswith("sha256:f6d0b4767a6c") and len(fmt.image_id("nginx")) == 71
-    assert " Version:           19.03.15\n" in fmt.format_version(V19)
-    assert "  API version:      1.51 (minimum version 1.24)\n" in fmt.format_version(V28)
-    assert " Containers: 3\n  Running: 1\n  Paused: 0\n  Stopped: 2\n" in fmt.format_info(
-        [web(), exited(), fresh()]
-    )
-
-
-def test_format_port():
-    c = web()
-    assert fmt.format_port(c) == "80/tcp -> 0.0.0.0:8080\n443/tcp -> 127.0.0.1:32768\n"
-    assert fmt.format_port(c, "80") == "0.0.0.0:8080\n"
-    assert fmt.format_port(c, "443/tcp") == "127.0.0.1:32768\n"
-    c.ports.append(PortBinding(80, "tcp", "::", 8080))
-    assert fmt.format_port(c, "80") == "0.0.0.0:8080\n[::]:8080\n"
-    assert fmt.format_port(exited()) == ""
-
-
-PORT_ERRORS = [
-    (V19, "81", "Error: No public port '81/tcp' published for web", 1),
-    (V28, "81", "Error: No public port '81' published for web", 1),
-    (V19, "80/udp", "Error: No public port '80/udp' published for web", 1),
-    (V19, "abc", 'strconv.ParseUint: parsing "abc": invalid syntax', 1),
-    (V28, "abc", 'Error: invalid port (abc): strconv.ParseUint: parsing "abc": invalid syntax', 1),
-    (V28, "70000", 'Error: invalid port (70000): strconv.ParseUint: parsing "70000": value out of range', 1),
-]
-
-
-@pytest.mark.parametrize(("version", "port", "message", "code"), PORT_ERRORS)
-def test_format_port_errors(version, port, message, code):
-    with pytest.raises(CliError) as info:
-        fmt.format_port(web(), port, version=version)
-    assert (info.value.message, info.value.exit_code) == (message, code)
-
-
-def test_tabwriter_matches_go():
-    assert fmt.tabwrite("a\tbb\tc\nccc\td\te\n", 1, 3) == "a     bb   c\nccc   d    e\n"
-    assert fmt.tabwrite("x\ty\nlonger\n\tz\n", 10, 3) == "x         y\nlonger\n          z\n"
-
-
-# -- output: inspect -----------------------------------------------------------------------------
-
-
-def test_inspect_running_bridge_container():
-    d = fmt.inspect_container(web(), NETWORKS)
-    assert list(d)[:5] == ["Id", "Created", "Path", "Args", "State"]
-    assert (d["Name"], d["Path"], d["Args"]) == ("/web", "nginx", ["-g", "daemon off;"])
-    assert d["State"] == {
-        "Status": "running",
-        "Running": True,
-        "Paused": False,
-        "Restarting": False,
-        "OOMKilled": False,
-        "Dead": False,
-        "Pid": 4321,
-        "ExitCode": 0,
-        "Error": "",
-        "StartedAt": "2024-05-01T11:59:57.5Z",
-        "FinishedAt": "0001-01-01T00:00:00Z",
-    }
-    assert d["Config"]["Hostname"] == "wwwwwwwwwwww"
-    assert d["Config"]["Image"] == "nginx"
-    assert d["Config"]["Cmd"] == ["nginx", "-g", "daemon off;"]
-    assert d["Config"]["ExposedPorts"] == {"80/tcp": {}}
-    host = d["HostConfig"]
-    assert host["NetworkMode"] == "bridge" and host["PublishAllPorts"] is False
-    assert host["PortBindings"] == {
-        "443/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
-        "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
-    }
-    ns = d["NetworkSettings"]
-    assert (ns["IPAddress"], ns["Gateway"], ns["MacAddress"], ns["IPPrefixLen"]) == (
-        "172.17.0.2",
-        "172.17.0.1",
-        "02:42:ac:11:00:02",
-        16,
-    )
-    assert ns["SandboxKey"] == "/var/run/docker/netns/0123456789ab"
-    assert ns["Ports"] == {
-        "443/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}],
-        "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
-    }
-    ep = ns["Networks"]["bridge"]
-    assert (
-        ep["NetworkID"] == BRIDGE.id and len(ep["EndpointID"]) == 64 and ep["EndpointID"] == ns["EndpointID"]
-    )
-    assert (ep["IPAddress"], ep["Gateway"], ep["MacAddress"], ep["IPPrefixLen"]) == (
-        "172.17.0.2",
-        "172.17.0.1",
-        "02:42:ac:11:00:02",
-        16,
-    )
-    assert ep["Aliases"] is None and list(ep)[:3] == ["IPAMConfig", "Links", "Aliases"]
-
-
-def test_inspect_user_network_container_per_version():
-    c = web()
-    c.network_mode = "lab"
-    c.requested_ip = "172.18.0.50"
-    c.endpoints = [
-        Endpoint("lab", "172.18.0.50", 16, "172.18.0.1", "02:42:ac:12:00:32", "eth0", "veth2", ["www"])
-    ]
-    old = fmt.inspect_container(c, NETWORKS, version=V19)["NetworkSettings"]
-    assert old["IPAddress"] == "" and old["Networks"]["lab"]["IPAddress"] == "172.18.0.50"
-    assert old["Networks"]["lab"]["Aliases"] == ["wwwwwwwwwwww", "www"]
-    assert old["Networks"]["lab"]["IPAMConfig"] == {"IPv4Address": "172.18.0.50"}
-    new = fmt.inspect_container(c, NETWORKS, version=V28)["NetworkSettings"]["Networks"]["lab"]
-    assert new["Aliases"] == ["www"] and new["DNSNames"] == ["web", "wwwwwwwwwwww", "www"]
-    assert list(new)[3:6] == ["MacAddress", "DriverOpts", "GwPriority"]
-
-
-@pytest.mark.parametrize("mode", ["host", "none"])
-def test_inspect_host_and_none_modes(mode):
-    c = web()
-    c.network_mode, c.endpoints, c.ports = mode, [], []
-    c.sandbox_key = (
-        "/var/run/docker/netns/default" if mode == "host" else "/var/run/docker/netns/abcdefabcdef"
-    )
-    ns = fmt.inspect_container(c, NETWORKS)["NetworkSettings"]
-    assert (ns["IPAddress"], ns["Gateway"], ns["MacAddress"], ns["Ports"]) == ("", "", "", {})
-    assert ns["SandboxKey"] == c.sandbox_key
-    ep = ns["Networks"][mode]
-    assert ep["NetworkID"] == {"host": HOST, "none": NONE}[mode].id and len(ep["EndpointID"]) == 64
-    assert (ep["IPAddress"], ep["Gateway"], ep["MacAddress"], ep["IPPrefixLen"]) == ("", "", "", 0)
-
-
-def test_inspect_container_mode_and_stopped():
-    c = web()
-    c.network_mode, c.endpoints, c.ports = "container:" + "d" * 64, [], []
-    d = fmt.inspect_container(c, NETWORKS)
-    assert d["HostConfig"]["NetworkMode"] == "container:" + "d" * 64
-    assert d["NetworkSettings"]["Networks"] == {} and d["NetworkSettings"]["SandboxKey"] == ""
-    stopped = fmt.inspect_container(exited(), NETWORKS)
-    assert stopped["State"]["Pid"] == 0 and stopped["State"]["ExitCode"] == 137
-    ep = stopped["NetworkSettings"]["Networks"]["bridge"]
-    assert (ep["NetworkID"], ep["EndpointID"], ep["IPAddress"]) == (BRIDGE.id, "", "")
-    assert stopped["NetworkSettings"]["Ports"] == {} and "ExposedPorts" not in stopped["Config"]
-
-
-def test_inspect_network():
-    lab_web = web()
-    lab_web.endpoints = [
-        Endpoint("lab", "172.18.0.2", 16, "172.18.0.1", "02:42:ac:12:00:02", "eth0", "veth3")
-    ]
-    d = fmt.inspect_network(LAB, [lab_web, exited()])
-    assert (d["Name"], d["Id"], d["Scope"], d["Driver"], d["Internal"]) == (
-        "lab",
-        LAB.id,
-        "local",
-        "bridge",
-        False,
-    )
-    assert d["IPAM"] == {
-        "Driver": "default",
-        "Options": {},
-        "Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}],
-    }
-    entry = d["Containers"][lab_web.id]
-    assert (entry["Name"], entry["MacAddress"], entry["IPv4Address"]) == (
-        "web",
-        "02:42:ac:12:00:02",
-        "172.18.0.2/16",
-    )
-    assert d["Labels"] == {"lab": "1"} and "EnableIPv4" not in d
-    assert fmt.inspect_network(LAB, [], version=V28)["EnableIPv4"] is True
-    assert fmt.inspect_network(BRIDGE, [])["IPAM"]["Options"] is None
-    assert list(fmt.inspect_network(BRIDGE, [])["Options"]) == [
-        "com.docker.network.bridge.default_bridge",
-        "com.docker.network.bridge.name",
-    ]
-    on_host = web()
-    on_host.network_mode, on_host.endpoints = "host", []
-    host = fmt.inspect_network(HOST, [on_host])
-    assert host["IPAM"]["Config"] == []
-    assert host["Containers"][on_host.id]["IPv4Address"] == ""
-
-
-def test_format_inspect_is_an_indented_json_array():
-    text = fmt.format_inspect([{"Name": "x", "Labels": {}, "Args": []}])
-    assert text == '[\n    {\n        "Name": "x",\n        "Labels": {},\n        "Args": []\n    }\n]\n'
-    assert json.loads(fmt.format_inspect([fmt.inspect_container(web(), NETWORKS)]))[0]["Name"] == "/web"
-
-
-# -- output: Go templates ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def inspected() -> dict:
-    return fmt.inspect_container(web(), NETWORKS)
-
-
-@pytest.mark.parametrize(
-    ("template", "output"),
-    [
-        ("{{.State.Pid}}", "4321"),
-        ("{{.NetworkSettings.IPAddress}}", "172.17.0.2"),
-        ("{{.Id}}", "w" * 64),
-        ("{{.Name}}", "/web"),
-        ("ip={{ .NetworkSettings.IPAddress }}!", "ip=172.17.0.2!"),
-        ("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "172.17.0.2"),
-        ("{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.Gateway}};{{end}}", "bridge=172.17.0.1;"),
-        ("{{range $i, $a := .Args}}{{$i}}:{{$a}} {{end}}", "0:-g 1:daemon off; "),
-        ('{{index .NetworkSettings.Ports "80/tcp"}}', "[{0.0.0.0 8080}]"),
-        ('{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}', "8080"),
-        ('{{index .NetworkSettings.Ports "81/tcp"}}', "[]"),
-        ("{{.NetworkSettings.Networks.nope}}", "<no value>"),
-        ("{{.Config.ExposedPorts}}", "map[80/tcp:{}]"),
-        ("{{.Config.Labels}}", "map[]"),
-        ("{{.Config.Entrypoint}}", "[]"),
-        ("{{.HostConfig.RestartPolicy}}", "{no 0}"),
-        ("{{.State.Running}} {{.State.Dead}}", "true false"),
-        ("{{if .State.Running}}up{{else}}down{{end}}", "up"),
-        ("{{if not .State.Running}}down{{else if .State.Pid}}pid{{end}}", "pid"),
-        ("{{with .NetworkSettings}}{{.SandboxKey}}{{end}}", "/var/run/docker/netns/0123456789ab"),
-        ("{{$ip := .NetworkSettings.IPAddress}}{{$ip}}/{{$.State.Pid}}", "172.17.0.2/4321"),
-        ('{{printf "%s has pid %d" .Name .State.Pid}}', "/web has pid 4321"),
-        ('{{join .Args ","}} {{len .Args}} {{upper "x"}} {{lower "Y"}}', "-g,daemon off; 2 X y"),
-        ('{{eq .State.Status "running"}} {{ne .State.Pid 0}}', "true true"),
-        ('{{.Name | printf "%q"}}', '"/web"'),
-        (
-            "{{json .NetworkSettings.Ports}}",
-            '{"443/tcp":[{"HostIp":"127.0.0.1","HostPort":"32768"}],"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]}',
-        ),
-        ("{{json .Config.Entrypoint}}", "null"),
-        ("a\n{{- .State.Pid -}}\nb", "a4321b"),
-        ("{{/* a comment */}}x", "x"),
-        ('{{range .Config.Cmd}}{{if eq . "-g"}}{{break}}{{end}}{{.}} {{end}}', "nginx "),
-    ],
-)
-def test_render_format(inspected, template, output):
-    assert fmt.render_format(template, inspected) == output
-
-
-def test_render_format_networks_map_and_json(inspected):
-    printed = fmt.render_format("{{.NetworkSettings.Networks}}", inspected)
-    endpoint = inspected["NetworkSettings"]["Networks"]["bridge"]["EndpointID"]
-    fields = f"<nil> [] [] {BRIDGE.id} {endpoint} 172.17.0.1 172.17.0.2 16   0 02:42:ac:11:00:02 map[]"
-    assert printed == f"map[bridge:{{{fields}}}]"
-    networks = json.loads(fmt.render_format("{{json .NetworkSettings.Networks}}", inspected))
-    assert networks == inspected["NetworkSettings"]["Networks"]
-    assert json.loads(fmt.render_format("{{json .}}", inspected)) == json.loads(json.dumps(inspected))
-    assert fmt.render_format("{{json .Name}}", inspected) == '"/web"'
-
-
-def test_render_format_over_a_json_round_trip(inspected):
-    decoded = json.loads(fmt.format_inspect([inspected]))[0]
-    assert fmt.render_format("{{.NetworkSettings.Networks}}", decoded) == fmt.render_format(
-        "{{.NetworkSettings.Networks}}", inspected
-    )
-
-
-TEMPLATE_ERRORS = [
-    ("{{.Foo}}", 'template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"'),
-    ("{{ .State.Foo }}", 'template: :1:9: executing "" at <.State.Foo>: map has no entry for key "Foo"'),
-    (
-        "{{.NetworkSettings.IPAdress}}",
-        'template: :1:18: executing "" at <.NetworkSettings.IPA...>: map has no entry for key "IPAdress"',
-    ),
-    ("x\n  {{.Nope}}", 'template: :2:4: executing "" at <.Nope>: map has no entry for key "Nope"'),
-    (
-        "{{.Name.First}}",
-        'template: :1:7: executing "" at <.Name.First>: can\'t evaluate field First in type string',
-    ),
-    (
-        "{{range .State}}{{end}}",
-        'template: :1:8: executing "" at <{{range .State}}{{en...>: range can\'t iterate over '
-        "{running true false false false false 4321 0  2024-05-01T11:59:57.5Z 0001-01-01T00:00:00Z}",
-    ),
-    (
-        "{{index .Args 7}}",
-        'template: :1:2: executing "" at <index .Args 7>: error calling index: index out of range: 7',
-    ),
-    ("{{join .Args}}", 'template: :1:2: executing "" at <join>: wrong number of args for join: want 2 got 1'),
-    ("{{.Name 1}}", 'template: :1:2: executing "" at <.Name>: Name is not a method but has arguments'),
-    ("{{.Foo", "template: :1: unclosed action"),
-    ("{{if .Name}}x", "template: :1: unexpected EOF"),
-    ("{{end}}", "template: :1: unexpected {{end}}"),
-    ("{{else}}", "template: :1: unexpected {{else}}"),
-    ("{{foo .Name}}", 'template: :1: function "foo" not defined'),
-    ("{{$x}}", 'template: :1: undefined variable "$x"'),
-    ("{{}}", "template: :1: missing value for command"),
-    ("{{if}}{{end}}", "template: :1: missing value for if"),
-    ('{{"abc}}', "template: :1: unterminated quoted string"),
-    ("{{.Name !}}", 'template: :1: unexpected "!" in command'),
-    ("{{(.Name}}", "template: :1: unclosed left paren"),
-    ("{{break}}", "template: :1: {{break}} outside {{range}}"),
-    ("{{/* x }}", "template: :1: unclosed comment"),
-]
-
-
-@pytest.mark.parametrize(("template", "detail"), TEMPLATE_ERRORS)
-def test_render_format_errors(inspected, template, detail):
-    with pytest.raises(fmt.TemplateError) as info:
-        fmt.render_format(template, inspected)
-    assert (info.value.message, info.value.exit_code) == ("Template parsing error: " + detail, 1)
-    assert info.value.detail == detail
-
-
-def test_render_format_on_network_inspect():
-    d = fmt.inspect_network(BRIDGE, [web()])
-    assert (
-        fmt.render_format("{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}", d)
-        == "172.17.0.0/16 via 172.17.0.1"
-    )
-    assert fmt.render_format('{{index .Options "com.docker.network.bridge.name"}}', d) == "docker0"
-    assert (
-        fmt.render_format("{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", d) == "web 172.17.0.2/16"
-    )
-
-
-TEMPLATE_PIECES = [
-    "{{", "}}", "{{- ", " -}}", " ", ".", ".Name", ".State", ".Pid", ".NetworkSettings", ".Networks", "$",
-    "$x", ":=", "=", ",", "|", "(", ")", "range", "if", "else", "end", "with", "break", "index", "len",
-    "json", "printf", "eq", "and", "join", "pad", '"80/tcp"', '"%s %d %q %5.2s"', "`raw`", "'a'", "1", "-1",
-    "1.5", "true", "nil", '"\\x4"', "/*", "*/", ".Args", ".Ports", "0", "7", "\n", "!", "}", "é", "$.Name",
-]  # fmt: skip
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(TEMPLATE_PIECES), max_size=12))
-def test_render_format_returns_text_or_a_template_error(pieces):
-    try:
-        assert isinstance(fmt.render_format("".join(pieces), fmt.inspect_container(web(), NETWORKS)), str)
-    except fmt.TemplateError as e:
-        assert e.message.startswith("Template parsing error: template: :") and e.exit_code == 1
