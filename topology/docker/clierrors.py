@@ -40,6 +40,3 @@ def daemon_error(
     elif at_start and ("permission denied" in message or "is a directory" in message):
         code = 126
     return run_failure("run", text, version, code, with_help=not (at_start and version == "19.03"))
-
-
-# -- builders -----------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ IGNORED = "(accepted; not emulated by the lab)"
 
 @dataclass(frozen=True)
 class Flag:
+    """One flag of a command, as declared in a flag table line."""
+
     name: str
     kind: str  # bool | string | int | list | map | strings
     short: str = ""
@@ -62,6 +64,8 @@ def flag_table(spec: str, checks: Mapping[str, Callable[[str], str]] | None = No
 
 @dataclass
 class Parsed:
+    """The flag values, the flags given and the positional arguments of one command line."""
+
     values: dict[str, object]
     changed: set[str]
     args: list[str]
@@ -70,6 +74,8 @@ class Parsed:
 
 @dataclass
 class Command:
+    """A cobra command: its use line, flags, argument rule, request builder and subcommands."""
+
     name: str
     use: str  # after the name: "[OPTIONS] IMAGE [COMMAND] [ARG...]"
     short: str
@@ -201,7 +207,7 @@ def _set(cmd: Command, parsed: Parsed, flag: Flag, value: str) -> None:
     parsed.changed.add(key)
 
 
-# -- Docker's error framing ---------------------------------------------------------------------
+# -- cobra's error and help texts -------------------------------------------------------------
 
 
 def flag_error(cmd: Command, err: str, version: Version) -> CliError:
@@ -244,6 +250,7 @@ def args_error(cmd: Command, got: int, version: Version) -> CliError | None:
 
 
 def unknown_command(group: Command, name: str, version: Version) -> CliError:
+    """cobra's error for an unknown subcommand of `group`."""
     if group.parent is None:
         if version == "19.03":
             return CliError(f"docker: '{name}' is not a docker command.\nSee 'docker --help'", 1)

@@ -1,4 +1,12 @@
-"""Go's text/template execution over Docker's values, and docker/cli's `--format` convention."""
+"""Go's text/template execution over Docker's values, and docker/cli's `--format` convention.
+
+Inspect objects are plain dicts; the Go types behind them are recovered from the key names:
+Go maps (Networks, Ports, Options, …) print as `map[k:v]` with sorted keys and yield `<no value>`
+for a missing key; every other dict is a Go struct and prints as `{v1 v2 …}`. Where Go would print
+a pointer address (`map[bridge:0xc000…]` for `{{.NetworkSettings.Networks}}`), the pointed-to
+struct is printed instead (`map[bridge:{<nil> [] [] … 172.17.0.2 16 …}]`). A missing struct field
+gives Docker's fallback error `map has no entry for key "Foo"`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,8 @@ from collections.abc import Callable, Mapping
 
 from topology.docker.gotemplate_parse import FUNC_ARITY, Node, Template, TemplateError, parse_template
 from topology.docker.gotext import go_quote
+
+# -- values -------------------------------------------------------------------------------------
 
 
 class GoMap(dict):
@@ -147,7 +157,7 @@ def _truth(value: object) -> bool:
     return True
 
 
-# -- Go templates: parsing ----------------------------------------------------------------------
+# -- execution ----------------------------------------------------------------------------------
 
 
 class _Break(Exception):
@@ -471,6 +481,7 @@ _CALLS: dict[str, Callable[..., object]] = {
 
 
 def execute(tmpl: Template, obj: object, type_name: str, *, prefix: str = "Template parsing error: ") -> str:
+    """Run a parsed template over `obj`; `type_name` is the Go type named in field errors."""
     out: list[str] = []
     try:
         _Exec(tmpl, obj, type_name).run(tmpl.nodes, obj, out)

@@ -1,4 +1,9 @@
-"""Go's text/template syntax: the lexer and parser of the subset Docker users write, with Go's error texts."""
+"""Go's text/template syntax: the lexer and parser of the subset Docker users write, with Go's error texts.
+
+The subset: fields, variables, pipelines, parentheses, if/else/with/range/break/continue, and the
+functions and, or, not, len, index, print, printf, println, eq, ne, lt, le, gt, ge, json, split,
+join, title, lower, upper, pad, truncate (execution: `gotemplate`).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ class _Tok:
 
 @dataclass
 class Node:
+    """One node of a parsed template."""
+
     kind: str  # field var dot func lit nil chain pipe cmd text action if with range break continue
     pos: int = 0
     text: str = ""
@@ -427,6 +434,3 @@ def parse_template(template: str, *, prefix: str = "Template parsing error: ") -
         return Template(template, _Parser(template).parse())
     except TemplateError as e:
         raise TemplateError(e.detail, prefix) from None
-
-
-# -- Go templates: execution --------------------------------------------------------------------

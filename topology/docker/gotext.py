@@ -46,6 +46,7 @@ def go_quote_byte(ch: str) -> str:
 
 
 def go_bool(s: str) -> bool:
+    """strconv.ParseBool."""
     if s in ("1", "t", "T", "TRUE", "true", "True"):
         return True
     if s in ("0", "f", "F", "FALSE", "false", "False"):
@@ -94,6 +95,7 @@ def go_parse_ip(s: str) -> str:
 
 
 def is_ipv4(s: str) -> bool:
+    """Whether `s` is an IPv4 address (or an IPv4-mapped IPv6 one), as Go's net.IP.To4 decides."""
     addr = go_parse_ip(s)
     return bool(addr) and (":" not in addr or ipaddress.ip_address(addr).ipv4_mapped is not None)
 
@@ -191,10 +193,12 @@ def human_duration(seconds: float) -> str:
 
 
 def time_or_now(now: str | datetime | None) -> datetime:
+    """`now` as an aware datetime; the current time when not given."""
     return parse_time(now) or datetime.now(UTC)
 
 
 def human_since(then: str, now: datetime) -> str:
+    """go-units' HumanDuration from the RFC 3339 time `then` to `now` (empty for no time)."""
     t = parse_time(then)
     return human_duration((now - t).total_seconds()) if t else ""
 

@@ -260,6 +260,3 @@ def inspect_network(
 def format_inspect(objects: Iterable[dict]) -> str:
     """`docker inspect` without -f: a JSON array indented like docker/cli (4 spaces)."""
     return json.dumps(list(objects), indent=4, ensure_ascii=False) + "\n"
-
-
-# -- Go templates: values -----------------------------------------------------------------------

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 Version = str  # "19.03" or "28"
 VERSIONS = ("19.03", "28")
 DEFAULT_VERSION: Version = "19.03"
+PROTOCOLS = ("tcp", "udp", "sctp")  # of a published or exposed port
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ExposedPort:
     """A container port: `--expose`, the image's EXPOSE, or a published port's target."""
 
@@ -121,6 +122,7 @@ def is_running(c: Container) -> bool:
 
 
 def own_netns(c: Container) -> bool:
+    """Whether the container has a network namespace of its own (not host, none or container:)."""
     return c.network_mode not in ("host", "none") and not c.network_mode.startswith("container:")
 
 

@@ -13,12 +13,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from topology.docker.model import VERSIONS, ExposedPort, PortBinding
+from topology.docker.model import PROTOCOLS, VERSIONS, ExposedPort, PortBinding
 from topology.errors import TopologyError, UnsupportedVersion
 
 DEFAULT_PORT_RANGE = "32768\t60999"  # Linux default net.ipv4.ip_local_port_range
 FALLBACK_RANGE = (49153, 65535)  # used when the range cannot be read
-PROTOS = ("tcp", "udp", "sctp")
 _PROTO_NUM = {"tcp": 6, "udp": 17, "sctp": 132}
 
 
@@ -74,7 +73,7 @@ class PortAllocator:
         """
         ips = [_norm(ip) for ip in ([host_ips] if isinstance(host_ips, str) else host_ips)]
         end = port if port_end is None else port_end
-        if proto not in PROTOS:
+        if proto not in PROTOCOLS:
             raise PortError("unknown protocol")
         if self.version == "19.03":
             if len(ips) != 1:

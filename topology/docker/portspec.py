@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from topology.docker.gotext import GoError, go_parse_ip, go_split_host, parse_uint16
-from topology.docker.model import ExposedPort, PortBinding, Version
-
-PROTOCOLS = ("tcp", "udp", "sctp")
+from topology.docker.model import PROTOCOLS, ExposedPort, PortBinding, Version
 
 
 def port_range(ports: str, version: Version) -> tuple[int, int]:

@@ -24,7 +24,7 @@ class ContainerSpec:
     hostname: str = ""
     ip: str = ""
     mac: str = ""
-    ports: list[PortBinding] = field(default_factory=list)
+    ports: list[PortBinding] = field(default_factory=list)  # -p, parsed once; "" and 0 where not given
     publish_all: bool = False
     expose: list[ExposedPort] = field(default_factory=list)  # --expose, one per port of a range
     interactive: bool = False

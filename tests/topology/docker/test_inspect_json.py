@@ -8,7 +8,7 @@ import pytest
 
 from tests.topology.docker.objects import BRIDGE, HOST, LAB, NETWORKS, NONE, V19, V28, exited, web
 from topology.docker import inspect_json
-from topology.docker.model import Endpoint
+from topology.docker.model import Endpoint, PortBinding
 
 
 def test_inspect_running_bridge_container():
@@ -61,6 +61,17 @@ def test_inspect_running_bridge_container():
         16,
     )
     assert ep["Aliases"] is None and list(ep)[:3] == ["IPAMConfig", "Links", "Aliases"]
+
+
+@pytest.mark.parametrize("version", [V19, V28])
+def test_inspect_port_bindings_are_the_bindings_asked_for(version):
+    c = web()
+    c.published = [PortBinding(53, "udp", "::1", 5353), PortBinding(80, host_port=8080)]
+    bindings = inspect_json.inspect_container(c, NETWORKS, version=version)["HostConfig"]["PortBindings"]
+    assert bindings == {
+        "53/udp": [{"HostIp": "::1", "HostPort": "5353"}],
+        "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+    }
 
 
 def test_inspect_user_network_container_per_version():
