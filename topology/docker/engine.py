@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from topology.docker import images, rules
 from topology.docker import ipam as ipam_mod
 from topology.docker import ports as ports_mod
-from topology.docker import rules
 from topology.docker.model import Container, Endpoint, ExposedPort, Network, PortBinding
 from topology.docker.runtime import (
     KernelError,
@@ -39,13 +39,6 @@ from topology.docker.runtime import (
 from topology.sandbox import HOSTNAME, Sandbox
 
 DEFAULT_SUBNET = "172.17.0.0/16"
-IMAGES = {
-    # image: (default command, exposed ports)
-    "nginx": (["nginx", "-g", "daemon off;"], [ExposedPort(80)]),
-    "httpd": (["httpd-foreground"], [ExposedPort(80)]),
-    "busybox": (["sh"], []),
-    "alpine": (["/bin/sh"], []),
-}
 WEB_ROOT = "/var/www/html"
 
 
@@ -240,7 +233,7 @@ class Engine:
     ) -> Container:
         """Register a container (docker create): validates names, image and network."""
         base = image.split(":")[0]
-        if base not in IMAGES:
+        if base not in images.DEFAULTS:
             raise EngineError(
                 f"pull access denied for {base}, repository does not exist or may require 'docker login': "
                 "denied: requested access to the resource is denied",
@@ -266,7 +259,7 @@ class Engine:
                 network = self.find_network(network).name
             except EngineError:
                 raise EngineError(f"network {network} not found") from None
-        default_cmd, exposed = IMAGES[base]
+        default_cmd, exposed = images.DEFAULTS[base]
         c = Container(
             id=cid,
             name=name,
@@ -363,7 +356,7 @@ class Engine:
     def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
         """The process that stands for the image's program."""
         base = c.image.split(":")[0]
-        if base in ("nginx", "httpd") and c.cmd == IMAGES[base][0]:
+        if base in ("nginx", "httpd") and c.cmd == images.DEFAULTS[base][0]:
             files[f"{WEB_ROOT}/index.html"] = (
                 f"<!DOCTYPE html>\n<html><head><title>Welcome to {base}!</title></head>\n"
                 f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"

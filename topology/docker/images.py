@@ -1,8 +1,10 @@
-"""The lab's fixed image list, as `docker images` shows it."""
+"""The lab's fixed images: what `docker images` lists, and what a container of each runs and exposes."""
 
 from __future__ import annotations
 
 import hashlib
+
+from topology.docker.model import ExposedPort
 
 # The fixed image list: repository, tag, short id, created, size.
 IMAGES = (
@@ -11,6 +13,13 @@ IMAGES = (
     ("busybox", "latest", "b97242f89c8a", "2021-01-13T00:21:07Z", "1.23MB"),
     ("alpine", "latest", "7731472c3f2a", "2021-01-15T02:23:48Z", "5.61MB"),
 )
+# repository: (default command, exposed ports)
+DEFAULTS = {
+    "nginx": (["nginx", "-g", "daemon off;"], [ExposedPort(80)]),
+    "httpd": (["httpd-foreground"], [ExposedPort(80)]),
+    "busybox": (["sh"], []),
+    "alpine": (["/bin/sh"], []),
+}
 
 
 def image_id(name: str) -> str:
