@@ -6,13 +6,16 @@ machine's own namespaces or files.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
+import termios
 import time
 
 from topology.docker.model import PortBinding
@@ -396,10 +399,7 @@ def open_pty(size: list[int] | None) -> tuple[int, int]:
 
 
 def set_winsize(fd: int, cols: int, rows: int) -> None:
-    import fcntl
-    import struct
-    import termios
-
+    """Set a terminal's size (TIOCSWINSZ)."""
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
 
 
