@@ -277,8 +277,8 @@ class Engine:
             requested_ip=ip,
             requested_mac=mac,
         )
-        # Sorted as Docker's nat.Port strings ("443/tcp" before "80/tcp"): -P binds them in this order.
-        c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)}, key=str)
+        # Sorted as text, like Docker's nat.Port ("443/tcp" before "80/tcp"): -P binds them in this order.
+        c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)})
         self.containers[cid] = c
         return c
 

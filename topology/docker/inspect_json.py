@@ -93,7 +93,7 @@ def _network_settings(c: Container, nets: Mapping[str, Network], version: Versio
         networks[mode] = _endpoint(c, nets.get(mode), version, live=running)
     ports: dict[str, list | None] = {}
     if running and own_netns(c):
-        ports.update(dict.fromkeys(map(str, c.exposed)))
+        ports.update(dict.fromkeys(c.exposed))
         for b in c.ports:
             key = str(b.target)
             ports[key] = [*(ports.get(key) or []), {"HostIp": b.host_ip, "HostPort": str(b.host_port)}]
@@ -129,7 +129,7 @@ def inspect_container(
     base = f"/var/lib/docker/containers/{c.id}"
     config: dict[str, object] = {"Hostname": c.hostname, "Domainname": "", "User": ""}
     if c.exposed:
-        config["ExposedPorts"] = {p: {} for p in sorted(map(str, c.exposed))}
+        config["ExposedPorts"] = {p: {} for p in sorted(c.exposed)}
     config.update(
         {
             "Tty": c.tty,

@@ -10,15 +10,28 @@ DEFAULT_VERSION: Version = "19.03"
 PROTOCOLS = ("tcp", "udp", "sctp")  # of a published or exposed port
 
 
-@dataclass(frozen=True)
-class ExposedPort:
-    """A container port: `--expose`, the image's EXPOSE, or a published port's target."""
+class ExposedPort(str):
+    """A container port (`--expose`, the image's EXPOSE, a published port's target): "80/tcp".
 
-    port: int
-    proto: str = "tcp"
+    Like Docker's own nat.Port, a string with its number and protocol: it sorts, prints and
+    serialises (snapshots, inspect keys) as Docker's text, and is immutable and hashable.
+    """
 
-    def __str__(self) -> str:
-        return f"{self.port}/{self.proto}"  # Docker's nat.Port, the key of ExposedPorts and Ports
+    __slots__ = ()
+
+    def __new__(cls, port: int, proto: str = "tcp") -> ExposedPort:
+        return super().__new__(cls, f"{port}/{proto}")
+
+    def __getnewargs__(self) -> tuple[int, str]:  # copy and pickle rebuild it from its parts
+        return self.port, self.proto
+
+    @property
+    def port(self) -> int:
+        return int(self.partition("/")[0])
+
+    @property
+    def proto(self) -> str:
+        return self.partition("/")[2]
 
 
 @dataclass(frozen=True)

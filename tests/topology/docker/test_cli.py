@@ -176,7 +176,7 @@ def test_expose_forms():
     spec = spec_of(
         ["--expose", "80", "--expose", "53/udp", "--expose", "8000-8002", "--expose", "80", "nginx"]
     )
-    assert [str(e) for e in spec.expose] == ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"]
+    assert spec.expose == ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"]
 
 
 def test_run_other_container_options():
