@@ -68,6 +68,7 @@ class Output:
 
 
 def now() -> str:
+    """The current time as the daemon writes it (RFC 3339, microseconds)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
