@@ -9,11 +9,39 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import cli, cli_format, filters
+from topology.docker import cli, filters, inspect_json, output
+from topology.docker.clierrors import CliError, daemon_error
 from topology.docker.engine import Engine, EngineError, Output
+from topology.docker.gotemplate import render_format
 from topology.docker.model import Container
+from topology.docker.requests import (
+    ContainerSpec,
+    CreateRequest,
+    ExecRequest,
+    HelpRequest,
+    ImagesRequest,
+    InfoRequest,
+    InspectRequest,
+    LogsRequest,
+    NetworkConnectRequest,
+    NetworkCreateRequest,
+    NetworkDisconnectRequest,
+    NetworkLsRequest,
+    NetworkPruneRequest,
+    NetworkRmRequest,
+    PortRequest,
+    PsRequest,
+    Request,
+    RestartRequest,
+    RmRequest,
+    RunRequest,
+    StartRequest,
+    StopRequest,
+    VersionRequest,
+)
 from topology.docker.runtime import KernelError, open_pty, relay_pty
 
 log = logging.getLogger("topology.docker")
@@ -24,9 +52,9 @@ def execute(engine: Engine, argv: list[str], stdio: tuple[int, int, int], *, tty
     out = Output()
     try:
         request = cli.parse(argv, engine.version)
-        handler = HANDLERS[type(request).__name__]
+        handler = HANDLERS[type(request)]
         code = handler(engine, request, out, stdio, tty, conn)
-    except cli.CliError as exc:
+    except CliError as exc:
         out.err.append(exc.message.rstrip("\n") + "\n")
         code = exc.exit_code
     except KernelError as exc:
@@ -50,8 +78,8 @@ def _flush(out: Output, stdio: tuple[int, int, int]) -> None:
             pass
 
 
-def _framed(command: str, exc: EngineError, version: str) -> cli.CliError:
-    err = cli.daemon_error(command, exc.message, version, at_start=exc.at_start)
+def _framed(command: str, exc: EngineError, version: str) -> CliError:
+    err = daemon_error(command, exc.message, version, at_start=exc.at_start)
     if exc.preamble:
         err.message = exc.preamble + "\n" + err.message
     return err
@@ -60,10 +88,8 @@ def _framed(command: str, exc: EngineError, version: str) -> cli.CliError:
 # -- containers ------------------------------------------------------------------------------
 
 
-def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
-    publish = [(p.host_ip, p.host_port, p.container_port, p.proto) for p in spec.ports]
-    if spec.network == "host":
-        publish = []
+def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
+    publish = [] if spec.network == "host" else spec.ports
     try:
         return engine.create_container(
             image=spec.image,
@@ -85,7 +111,7 @@ def _create(engine: Engine, spec: cli.ContainerSpec, command: str) -> Container:
         raise _framed(command, exc, engine.version) from None
 
 
-def _run(engine: Engine, req: cli.RunRequest, out: Output, stdio, tty, conn) -> int:
+def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
     for warning in req.warnings:
         out.warn(warning)
     spec = req.spec
@@ -128,7 +154,7 @@ def _run(engine: Engine, req: cli.RunRequest, out: Output, stdio, tty, conn) -> 
     return c.exit_code
 
 
-def _create_cmd(engine: Engine, req: cli.CreateRequest, out: Output, *_):
+def _create_cmd(engine: Engine, req: CreateRequest, out: Output, *_):
     for warning in req.warnings:
         out.warn(warning)
     with engine.lock:
@@ -146,12 +172,12 @@ def _each(engine: Engine, names: list[str], out: Output, action, command: str) -
             action(c)
             out.print(name)
         except EngineError as exc:
-            out.warn(cli.daemon_error(command, exc.message, engine.version).message)
+            out.warn(daemon_error(command, exc.message, engine.version).message)
             failed.append(name)
     return failed
 
 
-def _start(engine: Engine, req: cli.StartRequest, out: Output, *_):
+def _start(engine: Engine, req: StartRequest, out: Output, *_):
     def start(c: Container) -> None:
         with engine.lock:
             if c.status != "running":
@@ -164,12 +190,12 @@ def _start(engine: Engine, req: cli.StartRequest, out: Output, *_):
     return 1 if failed else 0
 
 
-def _stop(engine: Engine, req: cli.StopRequest, out: Output, *_):
+def _stop(engine: Engine, req: StopRequest, out: Output, *_):
     timeout = 10 if req.timeout is None else req.timeout
     return 1 if _each(engine, req.containers, out, lambda c: engine.stop_container(c, timeout), "stop") else 0
 
 
-def _restart(engine: Engine, req: cli.RestartRequest, out: Output, *_):
+def _restart(engine: Engine, req: RestartRequest, out: Output, *_):
     timeout = 10 if req.timeout is None else req.timeout
 
     def restart(c: Container) -> None:
@@ -180,7 +206,7 @@ def _restart(engine: Engine, req: cli.RestartRequest, out: Output, *_):
     return 1 if _each(engine, req.containers, out, restart, "restart") else 0
 
 
-def _rm(engine: Engine, req: cli.RmRequest, out: Output, *_):
+def _rm(engine: Engine, req: RmRequest, out: Output, *_):
     code = 0
     for name in req.containers:
         try:
@@ -197,51 +223,56 @@ def _rm(engine: Engine, req: cli.RmRequest, out: Output, *_):
     return code
 
 
-def _ps(engine: Engine, req: cli.PsRequest, out: Output, *_):
+def _ps(engine: Engine, req: PsRequest, out: Output, *_):
     with engine.lock:
-        text = cli_format.format_ps(
+        chosen = filters.list_containers(
             list(engine.containers.values()),
-            req.all,
-            req.quiet,
-            req.no_trunc,
+            req.filters,
+            all=req.all,
+            limit=1 if req.latest and req.last == -1 else req.last,
+            networks=list(engine.networks.values()),
+            version=engine.version,
+        )
+        text = output.format_ps(
+            chosen,
+            quiet=req.quiet,
+            no_trunc=req.no_trunc,
             now=datetime.now(UTC),
-            last=req.last,
-            latest=req.latest,
             size=req.size,
             template=req.format,
-            filters=req.filters,
-            networks=list(engine.networks.values()),
             version=engine.version,
         )
     out.out.append(text)
     return 0
 
 
-def _port(engine: Engine, req: cli.PortRequest, out: Output, *_):
+def _port(engine: Engine, req: PortRequest, out: Output, *_):
     with engine.lock:
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise cli.daemon_error("port", exc.message, engine.version) from None
-        text = cli_format.format_port(c, req.port, ref=req.container, version=engine.version)
+            raise daemon_error("port", exc.message, engine.version) from None
+        text = output.format_port(c, req.port, ref=req.container, version=engine.version)
     out.out.append(text)
     return 0
 
 
-def _inspect(engine: Engine, req: cli.InspectRequest, out: Output, *_):
+def _inspect(engine: Engine, req: InspectRequest, out: Output, *_):
     objects, code = [], 0
     with engine.lock:
         for name in req.names:
             obj = None
             if req.kind in ("", "container") and (c := engine.lookup(name)) is not None:
-                obj = cli_format.inspect_container(c, list(engine.networks.values()), version=engine.version)
+                obj = inspect_json.inspect_container(
+                    c, list(engine.networks.values()), version=engine.version
+                )
             elif req.kind in ("", "network"):
                 try:
                     net = engine.find_network(name)
                 except EngineError:
                     net = None
                 if net is not None:
-                    obj = cli_format.inspect_network(
+                    obj = inspect_json.inspect_network(
                         net, list(engine.containers.values()), version=engine.version
                     )
             if obj is None:
@@ -251,21 +282,21 @@ def _inspect(engine: Engine, req: cli.InspectRequest, out: Output, *_):
             else:
                 objects.append(obj)
     if not req.format:
-        out.out.append(cli_format.format_inspect(objects))
+        out.out.append(inspect_json.format_inspect(objects))
         return code
     for obj in objects:
-        out.print(cli_format.render_format(req.format, obj))
+        out.print(render_format(req.format, obj))
     return code
 
 
-def _exec(engine: Engine, req: cli.ExecRequest, out: Output, stdio, tty, conn) -> int:
+def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
     with engine.lock:
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise cli.daemon_error("exec", exc.message, engine.version) from None
+            raise daemon_error("exec", exc.message, engine.version) from None
         if c.status != "running":
-            raise cli.daemon_error("exec", f"Container {c.id} is not running", engine.version)
+            raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
         argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -304,12 +335,12 @@ def _exec(engine: Engine, req: cli.ExecRequest, out: Output, stdio, tty, conn) -
     return code
 
 
-def _logs(engine: Engine, req: cli.LogsRequest, out: Output, stdio, *_):
+def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):
     with engine.lock:
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise cli.daemon_error("logs", exc.message, engine.version) from None
+            raise daemon_error("logs", exc.message, engine.version) from None
     path = f"/var/lib/docker/containers/{c.id}-json.log"
     tail = [] if req.tail in ("all", "") else ["-n", req.tail]
     proc = engine.sb.popen(
@@ -327,37 +358,38 @@ def _logs(engine: Engine, req: cli.LogsRequest, out: Output, stdio, *_):
     return 0 if proc.wait() in (0, 1) else 1
 
 
-def _images(engine: Engine, req: cli.ImagesRequest, out: Output, *_):
+def _images(engine: Engine, req: ImagesRequest, out: Output, *_):
+    now = datetime.now(UTC)
+    images = filters.list_images(req.filters, repository=req.repository, now=now, version=engine.version)
     out.out.append(
-        cli_format.format_images(
-            now=datetime.now(UTC),
-            repository=req.repository,
+        output.format_images(
+            images,
+            now=now,
             quiet=req.quiet,
             no_trunc=req.no_trunc,
             template=req.format,
-            filters=req.filters,
             version=engine.version,
         )
     )
     return 0
 
 
-def _version(engine: Engine, req: cli.VersionRequest, out: Output, *_):
-    out.out.append(cli_format.format_version(engine.version))
+def _version(engine: Engine, req: VersionRequest, out: Output, *_):
+    out.out.append(output.format_version(engine.version))
     return 0
 
 
-def _info(engine: Engine, req: cli.InfoRequest, out: Output, *_):
+def _info(engine: Engine, req: InfoRequest, out: Output, *_):
     with engine.lock:
         out.out.append(
-            cli_format.format_info(
+            output.format_info(
                 list(engine.containers.values()), list(engine.networks.values()), version=engine.version
             )
         )
     return 0
 
 
-def _help(engine: Engine, req: cli.HelpRequest, out: Output, *_):
+def _help(engine: Engine, req: HelpRequest, out: Output, *_):
     (out.out if req.stream == "stdout" else out.err).append(req.text.rstrip("\n") + "\n")
     return 0
 
@@ -365,23 +397,23 @@ def _help(engine: Engine, req: cli.HelpRequest, out: Output, *_):
 # -- networks --------------------------------------------------------------------------------
 
 
-def _network_ls(engine: Engine, req: cli.NetworkLsRequest, out: Output, *_):
+def _network_ls(engine: Engine, req: NetworkLsRequest, out: Output, *_):
     with engine.lock:
+        chosen = filters.list_networks(
+            list(engine.networks.values()),
+            req.filters,
+            containers=list(engine.containers.values()),
+            version=engine.version,
+        )
         out.out.append(
-            cli_format.format_network_ls(
-                list(engine.networks.values()),
-                quiet=req.quiet,
-                no_trunc=req.no_trunc,
-                template=req.format,
-                filters=req.filters,
-                containers=list(engine.containers.values()),
-                version=engine.version,
+            output.format_network_ls(
+                chosen, quiet=req.quiet, no_trunc=req.no_trunc, template=req.format, version=engine.version
             )
         )
     return 0
 
 
-def _network_create(engine: Engine, req: cli.NetworkCreateRequest, out: Output, *_):
+def _network_create(engine: Engine, req: NetworkCreateRequest, out: Output, *_):
     with engine.lock:
         try:
             net = engine.create_network(
@@ -393,13 +425,13 @@ def _network_create(engine: Engine, req: cli.NetworkCreateRequest, out: Output, 
                 driver=req.driver,
             )
         except EngineError as exc:
-            raise cli.daemon_error("network create", exc.message, engine.version) from None
+            raise daemon_error("network create", exc.message, engine.version) from None
         net.labels = dict(req.labels)
     out.print(net.id)
     return 0
 
 
-def _network_rm(engine: Engine, req: cli.NetworkRmRequest, out: Output, *_):
+def _network_rm(engine: Engine, req: NetworkRmRequest, out: Output, *_):
     code = 0
     for name in req.names:
         try:
@@ -416,16 +448,16 @@ def _network_connect(engine: Engine, req, out: Output, *_):
     with engine.lock:
         try:
             net, c = engine.find_network(req.network), engine.find_container(req.container)
-            if isinstance(req, cli.NetworkConnectRequest):
+            if isinstance(req, NetworkConnectRequest):
                 engine.connect(net, c, ip=req.ip)
             else:
                 engine.disconnect(net, c)
         except EngineError as exc:
-            raise cli.daemon_error("network", exc.message, engine.version) from None
+            raise daemon_error("network", exc.message, engine.version) from None
     return 0
 
 
-def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, stdio, *_):
+def _network_prune(engine: Engine, req: NetworkPruneRequest, out: Output, stdio, *_):
     allowed = filters.prunable(req.filters, now=datetime.now(UTC), version=engine.version)
     if not req.force:
         out.print(
@@ -450,26 +482,26 @@ def _network_prune(engine: Engine, req: cli.NetworkPruneRequest, out: Output, st
     return 0
 
 
-HANDLERS = {
-    "RunRequest": _run,
-    "CreateRequest": _create_cmd,
-    "StartRequest": _start,
-    "StopRequest": _stop,
-    "RestartRequest": _restart,
-    "RmRequest": _rm,
-    "PsRequest": _ps,
-    "PortRequest": _port,
-    "InspectRequest": _inspect,
-    "ExecRequest": _exec,
-    "LogsRequest": _logs,
-    "ImagesRequest": _images,
-    "VersionRequest": _version,
-    "InfoRequest": _info,
-    "HelpRequest": _help,
-    "NetworkLsRequest": _network_ls,
-    "NetworkCreateRequest": _network_create,
-    "NetworkRmRequest": _network_rm,
-    "NetworkConnectRequest": _network_connect,
-    "NetworkDisconnectRequest": _network_connect,
-    "NetworkPruneRequest": _network_prune,
+HANDLERS: dict[type[Request], Callable[..., int]] = {
+    RunRequest: _run,
+    CreateRequest: _create_cmd,
+    StartRequest: _start,
+    StopRequest: _stop,
+    RestartRequest: _restart,
+    RmRequest: _rm,
+    PsRequest: _ps,
+    PortRequest: _port,
+    InspectRequest: _inspect,
+    ExecRequest: _exec,
+    LogsRequest: _logs,
+    ImagesRequest: _images,
+    VersionRequest: _version,
+    InfoRequest: _info,
+    HelpRequest: _help,
+    NetworkLsRequest: _network_ls,
+    NetworkCreateRequest: _network_create,
+    NetworkRmRequest: _network_rm,
+    NetworkConnectRequest: _network_connect,
+    NetworkDisconnectRequest: _network_connect,
+    NetworkPruneRequest: _network_prune,
 }

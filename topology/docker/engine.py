@@ -14,13 +14,13 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from topology.docker import images, rules
 from topology.docker import ipam as ipam_mod
 from topology.docker import ports as ports_mod
-from topology.docker import rules
-from topology.docker.model import Container, Endpoint, Network, PortBinding
+from topology.docker.model import Container, Endpoint, ExposedPort, Network, PortBinding
 from topology.docker.runtime import (
     KernelError,
     bridge_up_script,
@@ -39,13 +39,6 @@ from topology.docker.runtime import (
 from topology.sandbox import HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME, Sandbox
 
 DEFAULT_SUBNET = "172.17.0.0/16"
-IMAGES = {
-    # image: (default command, exposed ports)
-    "nginx": (["nginx", "-g", "daemon off;"], ["80/tcp"]),
-    "httpd": (["httpd-foreground"], ["80/tcp"]),
-    "busybox": (["sh"], []),
-    "alpine": (["/bin/sh"], []),
-}
 WEB_ROOT = "/var/www/html"
 
 
@@ -75,6 +68,7 @@ class Output:
 
 
 def now() -> str:
+    """The current time as the daemon writes it (RFC 3339, microseconds)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -228,9 +222,9 @@ class Engine:
         name: str = "",
         network: str = "bridge",
         hostname: str = "",
-        publish: list[tuple[str, int, int, str]] | None = None,
+        publish: list[PortBinding] | None = None,
         publish_all: bool = False,
-        expose: list[str] | None = None,
+        expose: list[ExposedPort] | None = None,
         ip: str = "",
         mac: str = "",
         auto_remove: bool = False,
@@ -240,7 +234,7 @@ class Engine:
     ) -> Container:
         """Register a container (docker create): validates names, image and network."""
         base = image.split(":")[0]
-        if base not in IMAGES:
+        if base not in images.DEFAULTS:
             raise EngineError(
                 f"pull access denied for {base}, repository does not exist or may require 'docker login': "
                 "denied: requested access to the resource is denied",
@@ -266,7 +260,7 @@ class Engine:
                 network = self.find_network(network).name
             except EngineError:
                 raise EngineError(f"network {network} not found") from None
-        default_cmd, exposed = IMAGES[base]
+        default_cmd, exposed = images.DEFAULTS[base]
         c = Container(
             id=cid,
             name=name,
@@ -280,12 +274,12 @@ class Engine:
             labels=dict(labels or {}),
             auto_remove=auto_remove,
             publish_all=publish_all,
-            exposed=sorted(set(exposed) | set(expose or [])),
+            published=list(publish or []),
             requested_ip=ip,
             requested_mac=mac,
         )
-        c.port_specs = [f"{hip}:{hport}:{cport}/{proto}" for hip, hport, cport, proto in (publish or [])]
-        c.exposed = sorted(set(c.exposed) | {f"{cport}/{proto}" for _h, _p, cport, proto in (publish or [])})
+        # Sorted as text, like Docker's nat.Port ("443/tcp" before "80/tcp"): -P binds them in this order.
+        c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)})
         self.containers[cid] = c
         return c
 
@@ -363,7 +357,7 @@ class Engine:
     def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
         """The process that stands for the image's program."""
         base = c.image.split(":")[0]
-        if base in ("nginx", "httpd") and c.cmd == IMAGES[base][0]:
+        if base in ("nginx", "httpd") and c.cmd == images.DEFAULTS[base][0]:
             files[f"{WEB_ROOT}/index.html"] = (
                 f"<!DOCTYPE html>\n<html><head><title>Welcome to {base}!</title></head>\n"
                 f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"
@@ -501,13 +495,10 @@ class Engine:
 
     def _publish(self, c: Container, net: Network, ep: Endpoint, rs: rules.Ruleset) -> tuple[str, list]:
         """Allocate host ports, return the rules to apply and the docker-proxies started for them."""
-        wanted = [_binding(spec) for spec in c.port_specs]
+        wanted = list(c.published)
         if c.publish_all:
-            explicit = {(b.container_port, b.proto) for b in wanted}
-            for exp in c.exposed:
-                port, proto = exp.split("/")
-                if (int(port), proto) not in explicit:
-                    wanted.append(ports_mod.Binding(container_port=int(port), proto=proto))
+            explicit = {b.target for b in wanted}
+            wanted += [PortBinding(e.port, e.proto) for e in c.exposed if e not in explicit]
         if not wanted:
             return "", []
         if self.ports is None:
@@ -517,23 +508,14 @@ class Engine:
         try:
             for b in ports_mod.sort_bindings(self.version, wanted):
                 host_ip = b.host_ip or "0.0.0.0"
-                binding = PortBinding(
-                    container_port=b.container_port, proto=b.proto, host_ip=host_ip, host_port=0
-                )
-                ips = self._proxy_addresses(binding)
-                binding.host_port = self.ports.request(
+                ips = self._proxy_addresses(replace(b, host_ip=host_ip))
+                host_port = self.ports.request(
                     ips if self.version != "19.03" else host_ip, b.proto, b.host_port, b.host_port_end or None
                 )
+                binding = PortBinding(b.container_port, b.proto, host_ip, host_port)
                 c.ports.append(binding)
                 program = rules.port_publish(
-                    self.version,
-                    rs,
-                    bridge=net.bridge,
-                    host_ip=host_ip,
-                    host_port=binding.host_port,
-                    container_ip=ep.ip,
-                    container_port=b.container_port,
-                    proto=b.proto,
+                    self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
                 )
                 rs = program.ruleset
                 text += restore(program.render())
@@ -544,18 +526,7 @@ class Engine:
             ) from None
         # The proxies start while the kernel is being programmed; their status is read afterwards.
         proxies = [
-            (
-                *start_proxy(
-                    self.sb,
-                    proto=b.proto,
-                    host_ip=ip,
-                    host_port=b.host_port,
-                    container_ip=ep.ip,
-                    container_port=b.container_port,
-                ),
-                b,
-                ip,
-            )
+            (*start_proxy(self.sb, replace(b, host_ip=ip), container_ip=ep.ip), b, ip)
             for b in c.ports
             for ip in self._proxy_addresses(b)
         ]
@@ -800,16 +771,7 @@ class Engine:
         """The ruleset after removing `c`'s published ports on endpoint `ep`, and the restore script."""
         script = ""
         for b in c.ports:
-            program = rules.port_unpublish(
-                self.version,
-                rs,
-                bridge=net.bridge,
-                host_ip=b.host_ip,
-                host_port=b.host_port,
-                container_ip=ep.ip,
-                container_port=b.container_port,
-                proto=b.proto,
-            )
+            program = rules.port_unpublish(self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=b)
             rs = program.ruleset
             script += restore(program.render())
         return rs, script
@@ -870,21 +832,6 @@ _NAMES = (
     "wozniak",
     "yalow",
 )
-
-
-def _binding(spec: str) -> ports_mod.Binding:
-    """A stored -p binding, "host_ip:host_port[-end]:container_port/proto", as an allocator request."""
-    rest, proto = spec.rsplit("/", 1)
-    host, cport = rest.rsplit(":", 1)
-    host_ip, host_ports = host.rsplit(":", 1)
-    first, _, last = host_ports.partition("-")
-    return ports_mod.Binding(
-        container_port=int(cport),
-        proto=proto,
-        host_ip=host_ip,
-        host_port=int(first or 0),
-        host_port_end=int(last or 0),
-    )
 
 
 def _random_name(taken: set[str]) -> str:

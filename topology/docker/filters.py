@@ -15,9 +15,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from topology.docker.cli import CliError, _Invalid, _port_range, _split_proto_port, daemon_error, go_quote
-from topology.docker.cli_format import IMAGES, image_id, is_running, network_names, parse_time, port_entries
-from topology.docker.model import Container, Network, Version
+from topology.docker.clierrors import CliError, daemon_error
+from topology.docker.gotext import GoError, go_quote, parse_time
+from topology.docker.images import IMAGES, image_id
+from topology.docker.model import Container, Network, Version, is_running, network_names, port_entries
+from topology.docker.portspec import port_range, split_proto_port
 
 PREDEFINED = ("bridge", "host", "none", "default")
 STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
@@ -104,10 +106,10 @@ def _ports(args: Args, key: str) -> set[str]:
     for value in args.get(key):
         if ":" in value:
             raise args.error(f"filter for '{key}' should not contain ':': {value}")
-        proto, port = _split_proto_port(value, args.version)
+        proto, port = split_proto_port(value, args.version)
         try:
-            start, end = _port_range(port, args.version)
-        except _Invalid as e:
+            start, end = port_range(port, args.version)
+        except GoError as e:
             raise args.error(f"error while looking up for {key} {value}: {e}") from None
         ports.update(f"{p}/{proto}" for p in range(start, end + 1))
     return ports
@@ -335,9 +337,12 @@ def _dangling_only(args: Args) -> bool:
     raise args.invalid("dangling", args.go_list("dangling"))
 
 
-def list_images(raw: Sequence[str] = (), *, now: datetime, version: Version = "19.03") -> list[tuple]:
-    """The IMAGES rows `docker images` lists: reference (globs), dangling, label, before, since, until."""
-    args = Args(raw, "images", version).validate(IMAGE_KEYS[version])
+def list_images(
+    raw: Sequence[str] = (), *, repository: str = "", now: datetime, version: Version = "19.03"
+) -> list[tuple]:
+    """The IMAGES rows `docker images [REPO[:TAG]]` lists: reference, dangling, label, before, since, until"""
+    refs = [f"reference={repository}"] if repository else []  # as docker/cli: the argument is a filter
+    args = Args([*raw, *refs], "images", version).validate(IMAGE_KEYS[version])
     if _dangling_only(args):
         return []  # every image of the lab is tagged
 

@@ -6,16 +6,51 @@ from dataclasses import dataclass, field
 
 Version = str  # "19.03" or "28"
 VERSIONS = ("19.03", "28")
+DEFAULT_VERSION: Version = "19.03"
+PROTOCOLS = ("tcp", "udp", "sctp")  # of a published or exposed port
 
 
-@dataclass
+class ExposedPort(str):
+    """A container port (`--expose`, the image's EXPOSE, a published port's target): "80/tcp".
+
+    Like Docker's own nat.Port, a string with its number and protocol: it sorts, prints and
+    serialises (snapshots, inspect keys) as Docker's text, and is immutable and hashable.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, port: int, proto: str = "tcp") -> ExposedPort:
+        return super().__new__(cls, f"{port}/{proto}")
+
+    def __getnewargs__(self) -> tuple[int, str]:  # copy and pickle rebuild it from its parts
+        return self.port, self.proto
+
+    @property
+    def port(self) -> int:
+        return int(self.partition("/")[0])
+
+    @property
+    def proto(self) -> str:
+        return self.partition("/")[2]
+
+
+@dataclass(frozen=True)
 class PortBinding:
-    """One published port: host_ip:host_port -> container_port/proto."""
+    """One published port: host_ip:host_port[-host_port_end] -> container_port/proto.
+
+    Asked for (`-p`, parsed once by the CLI): host_ip "" is the default address, host_port 0 a
+    dynamic port. Bound (Container.ports, while running): the address and port the daemon chose.
+    """
 
     container_port: int
-    proto: str  # "tcp" | "udp" | "sctp"
-    host_ip: str  # "0.0.0.0" unless given
-    host_port: int
+    proto: str = "tcp"  # "tcp" | "udp" | "sctp"
+    host_ip: str = ""
+    host_port: int = 0
+    host_port_end: int = 0  # the last port of a host port range; 0: a single port
+
+    @property
+    def target(self) -> ExposedPort:
+        return ExposedPort(self.container_port, self.proto)
 
 
 @dataclass
@@ -52,9 +87,9 @@ class Container:
     interactive: bool = False
     auto_remove: bool = False
     publish_all: bool = False
-    exposed: list[str] = field(default_factory=list)  # ["80/tcp"]
-    port_specs: list[str] = field(default_factory=list)  # the -p arguments as given, resolved at start
-    ports: list[PortBinding] = field(default_factory=list)  # live bindings while running
+    exposed: list[ExposedPort] = field(default_factory=list)
+    published: list[PortBinding] = field(default_factory=list)  # the -p bindings asked for, bound at start
+    ports: list[PortBinding] = field(default_factory=list)  # the bound ones, while running
     endpoints: list[Endpoint] = field(default_factory=list)  # live while running
     requested_ip: str = ""
     requested_mac: str = ""
@@ -89,3 +124,36 @@ class Network:
     @property
     def is_default_bridge(self) -> bool:
         return self.name == "bridge"
+
+
+# -- what Docker derives from a container's state -----------------------------------------------
+
+
+def is_running(c: Container) -> bool:
+    """Docker's State.Running: also true while paused or restarting."""
+    return c.status in ("running", "paused", "restarting")
+
+
+def own_netns(c: Container) -> bool:
+    """Whether the container has a network namespace of its own (not host, none or container:)."""
+    return c.network_mode not in ("host", "none") and not c.network_mode.startswith("container:")
+
+
+def port_entries(c: Container) -> list[tuple[str, int, int, str]]:
+    """The daemon's Ports of a listed container: (host ip, private, public, proto); public 0: exposed only."""
+    if not is_running(c):
+        return []
+    entries = [(b.host_ip, b.container_port, b.host_port, b.proto) for b in c.ports]
+    bound = {b.target for b in c.ports}
+    if own_netns(c):
+        entries += [("", e.port, 0, e.proto) for e in c.exposed if e not in bound]
+    return entries
+
+
+def network_names(c: Container) -> list[str]:
+    """The keys of the container's NetworkSettings.Networks (none in a container: mode)."""
+    if c.endpoints:
+        return [ep.network for ep in c.endpoints]
+    if c.network_mode.startswith("container:"):
+        return []
+    return ["bridge" if c.network_mode == "default" else c.network_mode]

@@ -11,14 +11,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from topology.docker.model import VERSIONS
+from topology.docker.model import PROTOCOLS, VERSIONS, ExposedPort, PortBinding
 from topology.errors import TopologyError, UnsupportedVersion
 
 DEFAULT_PORT_RANGE = "32768\t60999"  # Linux default net.ipv4.ip_local_port_range
 FALLBACK_RANGE = (49153, 65535)  # used when the range cannot be read
-PROTOS = ("tcp", "udp", "sctp")
 _PROTO_NUM = {"tcp": 6, "udp": 17, "sctp": 132}
 
 
@@ -74,7 +73,7 @@ class PortAllocator:
         """
         ips = [_norm(ip) for ip in ([host_ips] if isinstance(host_ips, str) else host_ips)]
         end = port if port_end is None else port_end
-        if proto not in PROTOS:
+        if proto not in PROTOCOLS:
             raise PortError("unknown protocol")
         if self.version == "19.03":
             if len(ips) != 1:
@@ -144,20 +143,9 @@ def _fam(ip: str) -> int:
     return ipaddress.ip_address(ip).version
 
 
-@dataclass(frozen=True)
-class Binding:
-    """A port binding request: container port/proto <- host_ip:host_port[-host_port_end] (0 = dynamic)."""
-
-    container_port: int
-    proto: str = "tcp"
-    host_ip: str = ""
-    host_port: int = 0
-    host_port_end: int = 0
-
-
 def sort_bindings(
-    version: str, bindings: Iterable[Binding], *, exposed: Iterable[tuple[int, str]] = ()
-) -> list[Binding]:
+    version: str, bindings: Iterable[PortBinding], *, exposed: Iterable[ExposedPort] = ()
+) -> list[PortBinding]:
     """The order in which the daemon processes a container's bindings.
 
     19.03: go-connections `SortPortMap`, a non-transitive comparison run through Go 1.13's
@@ -171,10 +159,10 @@ def sort_bindings(
     if version == "28":
         norm = [replace(b, host_port_end=b.host_port_end or b.host_port) for b in items]
         return sorted(norm, key=_key_28)
-    return _sort_1903(items, list(exposed))
+    return _sort_1903(items, [(e.port, e.proto) for e in exposed])
 
 
-def _key_28(b: Binding) -> tuple:
+def _key_28(b: PortBinding) -> tuple:
     is_range = b.host_port == 0 or b.host_port != b.host_port_end
     if b.host_ip:
         addr = ipaddress.ip_address(_norm(b.host_ip))
@@ -184,12 +172,12 @@ def _key_28(b: Binding) -> tuple:
     return (is_range, b.container_port, _PROTO_NUM.get(b.proto, 0), b.host_port, b.host_port_end, ip_key)
 
 
-def _sort_1903(items: list[Binding], exposed: list[tuple[int, str]]) -> list[Binding]:
-    by_port: dict[tuple[int, str], list[Binding]] = {}
+def _sort_1903(items: list[PortBinding], exposed: list[tuple[int, str]]) -> list[PortBinding]:
+    by_port: dict[tuple[int, str], list[PortBinding]] = {}
     for b in items:
         by_port.setdefault((b.container_port, b.proto), []).append(b)
     ports = list(dict.fromkeys([*exposed, *by_port]))
-    entries: list[tuple[tuple[int, str], Binding | None]] = [
+    entries: list[tuple[tuple[int, str], PortBinding | None]] = [
         (p, b) for p in ports for b in (by_port.get(p) or [None])
     ]
 
@@ -200,7 +188,7 @@ def _sort_1903(items: list[Binding], exposed: list[tuple[int, str]]) -> list[Bin
         return hpi > hpj or pi > pj or (pi == pj and proto_i.lower() == "tcp")
 
     _go_small_sort(entries, less)
-    order: dict[tuple[int, str], list[Binding]] = {}
+    order: dict[tuple[int, str], list[PortBinding]] = {}
     for p, b in entries:
         order.setdefault(p, [])
         if b is not None:

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import replace
-from typing import NamedTuple
 
-from topology.docker.model import VERSIONS
+from topology.docker.model import VERSIONS, PortBinding
 from topology.errors import UnsupportedVersion
 from topology.iptables_save import BUILTIN_CHAINS, TABLE_ORDER, Chain, Rule, parse_iptables_save
 
@@ -497,44 +496,35 @@ def endpoint_remove(version: str, rs: Ruleset, *, bridge: str, ip: str, internal
     return _endpoint(version, rs, bridge, ip, internal, False)
 
 
-class _PortArgs(NamedTuple):
-    bridge: str
-    host_ip: str
-    host_port: int
-    container_ip: str
-    container_port: int
-    proto: str
-
-
-def _port_specs(a: _PortArgs) -> dict[str, str]:
-    pm, br, cip, cport = _proto(a.proto), a.bridge, a.container_ip, a.container_port
-    hip = a.host_ip or "0.0.0.0"
+def _port_specs(bridge: str, container_ip: str, b: PortBinding) -> dict[str, str]:
+    pm, br, cip, cport = _proto(b.proto), bridge, container_ip, b.container_port
+    hip = b.host_ip or "0.0.0.0"
     dest = "" if ipaddress.IPv4Address(hip).is_unspecified else f"-d {_host(hip)} "
     return {
-        "dnat": f"{dest}! -i {br} {pm} --dport {a.host_port} -j DNAT --to-destination {cip}:{cport}",
+        "dnat": f"{dest}! -i {br} {pm} --dport {b.host_port} -j DNAT --to-destination {cip}:{cport}",
         "accept": f"-d {_host(cip)} ! -i {br} -o {br} {pm} --dport {cport} -j ACCEPT",
         "hairpin": f"-s {_host(cip)} -d {_host(cip)} {pm} --dport {cport} -j MASQUERADE",
         "sctp": f"{pm} --sport {cport} -j CHECKSUM --checksum-fill",
-        "lo_drop": f"-d {_host(hip)} ! -i lo {pm} --dport {a.host_port} -j DROP",
-        "lo_wsl": f"-d {_host(hip)} -i loopback0 {pm} --dport {a.host_port} -j ACCEPT",
+        "lo_drop": f"-d {_host(hip)} ! -i lo {pm} --dport {b.host_port} -j DROP",
+        "lo_wsl": f"-d {_host(hip)} -i loopback0 {pm} --dport {b.host_port} -j ACCEPT",
     }
 
 
-def _port(version: str, rs: Ruleset, enable: bool, a: _PortArgs) -> Program:
+def _port(version: str, rs: Ruleset, enable: bool, bridge: str, container_ip: str, b: PortBinding) -> Program:
     _check(version)
     p = Program(rs)
-    if ipaddress.ip_address(a.host_ip or "0.0.0.0").version != 4:
+    if ipaddress.ip_address(b.host_ip or "0.0.0.0").version != 4:
         return p  # served by docker-proxy only: no iptables rules for IPv6 host addresses
-    s = _port_specs(a)
+    s = _port_specs(bridge, container_ip, b)
     if version == "19.03":
         op = p.append if enable else p.delete
         op(NAT, DOCKER, s["dnat"])
         op(F, DOCKER, s["accept"])
         op(NAT, "POSTROUTING", s["hairpin"])
-        if a.proto == "sctp":
+        if b.proto == "sctp":
             op(MANGLE, "POSTROUTING", s["sctp"])
         return p
-    if ipaddress.IPv4Address(a.host_ip or "0.0.0.0").is_loopback:
+    if ipaddress.IPv4Address(b.host_ip or "0.0.0.0").is_loopback:
         p.delete(RAW, "PREROUTING", s["lo_wsl"])  # WSL2 mirrored-mode rule: never wanted here
         (p.append if enable else p.delete)(RAW, "PREROUTING", s["lo_drop"])
     (p.append if enable else p.delete)(NAT, DOCKER, s["dnat"])
@@ -544,32 +534,14 @@ def _port(version: str, rs: Ruleset, enable: bool, a: _PortArgs) -> Program:
 
 
 def port_publish(
-    version: str,
-    rs: Ruleset,
-    *,
-    bridge: str,
-    host_ip: str,
-    host_port: int,
-    container_ip: str,
-    container_port: int,
-    proto: str,
+    version: str, rs: Ruleset, *, bridge: str, container_ip: str, binding: PortBinding
 ) -> Program:
-    """Rules for one published port (19.03: DNAT, ACCEPT, hairpin MASQUERADE appended; 28: spec 4.3)."""
-    args = _PortArgs(bridge, host_ip, host_port, container_ip, container_port, proto)
-    return _port(version, rs, True, args)
+    """Rules for one bound port (19.03: DNAT, ACCEPT, hairpin MASQUERADE appended; 28: spec 4.3)."""
+    return _port(version, rs, True, bridge, container_ip, binding)
 
 
 def port_unpublish(
-    version: str,
-    rs: Ruleset,
-    *,
-    bridge: str,
-    host_ip: str,
-    host_port: int,
-    container_ip: str,
-    container_port: int,
-    proto: str,
+    version: str, rs: Ruleset, *, bridge: str, container_ip: str, binding: PortBinding
 ) -> Program:
-    """Delete the rules of one published port (each only if present)."""
-    args = _PortArgs(bridge, host_ip, host_port, container_ip, container_port, proto)
-    return _port(version, rs, False, args)
+    """Delete the rules of one bound port (each only if present)."""
+    return _port(version, rs, False, bridge, container_ip, binding)

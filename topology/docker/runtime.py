@@ -6,15 +6,19 @@ machine's own namespaces or files.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
+import termios
 import time
 
+from topology.docker.model import PortBinding
 from topology.fdwait import readable
 from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids
 
@@ -293,23 +297,21 @@ def _host_pid_of(root: int, inner: int) -> int:
     raise KernelError("lost the container's process")
 
 
-def start_proxy(
-    sb: Sandbox, *, proto: str, host_ip: str, host_port: int, container_ip: str, container_port: int
-) -> tuple[subprocess.Popen, int]:
-    """Start docker-proxy in the Docker host; return it and the fd on which it reports readiness."""
+def start_proxy(sb: Sandbox, binding: PortBinding, *, container_ip: str) -> tuple[subprocess.Popen, int]:
+    """Start docker-proxy for a bound port in the Docker host; return it and the fd of its readiness."""
     r, w = os.pipe()
     argv = [
         "docker-proxy",
         "-proto",
-        proto,
+        binding.proto,
         "-host-ip",
-        host_ip,
+        binding.host_ip,
         "-host-port",
-        str(host_port),
+        str(binding.host_port),
         "-container-ip",
         container_ip,
         "-container-port",
-        str(container_port),
+        str(binding.container_port),
     ]
     nsenter = [
         "nsenter",
@@ -379,10 +381,7 @@ def open_pty(size: list[int] | None) -> tuple[int, int]:
 
 
 def set_winsize(fd: int, cols: int, rows: int) -> None:
-    import fcntl
-    import struct
-    import termios
-
+    """Set a terminal's size (TIOCSWINSZ)."""
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
 
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from topology.docker.model import ExposedPort, PortBinding
 from topology.docker.ports import (
     FALLBACK_RANGE,
-    Binding,
     PortAllocator,
     PortError,
     parse_port_range,
@@ -131,7 +131,7 @@ def ports_of(bindings):
 
 
 def test_expose_80_443_with_P_gets_opposite_orders():
-    both = [Binding(80), Binding(443)]
+    both = [PortBinding(80), PortBinding(443)]
     assert ports_of(sort_bindings("19.03", both)) == [(443, "tcp", 0), (80, "tcp", 0)]
     assert ports_of(sort_bindings("28", both)) == [(80, "tcp", 0), (443, "tcp", 0)]
     pa = PortAllocator("19.03")
@@ -143,10 +143,10 @@ def test_1903_tcp_before_udp_and_grouped_per_port():
     got = sort_bindings(
         "19.03",
         [
-            Binding(53, "udp", host_port=5353),
-            Binding(53, "tcp"),
-            Binding(80, host_port=8080),
-            Binding(80, host_port=8081),
+            PortBinding(53, "udp", host_port=5353),
+            PortBinding(53, "tcp"),
+            PortBinding(80, host_port=8080),
+            PortBinding(80, host_port=8081),
         ],
     )
     assert ports_of(got) == [(80, "tcp", 8081), (80, "tcp", 8080), (53, "tcp", 0), (53, "udp", 5353)]
@@ -155,15 +155,15 @@ def test_1903_tcp_before_udp_and_grouped_per_port():
 def test_1903_order_follows_go_sort_of_a_non_transitive_comparison():
     # Less() says both "80 with host port 8080" < "443" and "443" < "80 with host port 8080":
     # the result depends on the input order, exactly as Go's insertion sort leaves it.
-    a, b = Binding(80, host_port=8080), Binding(443)
+    a, b = PortBinding(80, host_port=8080), PortBinding(443)
     assert ports_of(sort_bindings("19.03", [a, b])) == [(443, "tcp", 0), (80, "tcp", 8080)]
     assert ports_of(sort_bindings("19.03", [b, a])) == [(80, "tcp", 8080), (443, "tcp", 0)]
     # The exposed-port order (Go map order in Docker) decides; an unpublished port changes it too.
-    assert ports_of(sort_bindings("19.03", [a, b], exposed=[(443, "tcp"), (80, "tcp")])) == [
+    assert ports_of(sort_bindings("19.03", [a, b], exposed=[ExposedPort(443), ExposedPort(80)])) == [
         (80, "tcp", 8080),
         (443, "tcp", 0),
     ]
-    exposed = [(8443, "tcp"), (80, "tcp"), (443, "tcp")]
+    exposed = [ExposedPort(8443), ExposedPort(80), ExposedPort(443)]
     assert ports_of(sort_bindings("19.03", [a, b], exposed=exposed)) == [(80, "tcp", 8080), (443, "tcp", 0)]
     assert ports_of(sort_bindings("19.03", [a, b], exposed=exposed[1:])) == [
         (443, "tcp", 0),
@@ -172,7 +172,7 @@ def test_1903_order_follows_go_sort_of_a_non_transitive_comparison():
 
 
 def test_1903_many_exposed_ports_descend():
-    got = sort_bindings("19.03", [Binding(p) for p in (1, 2, 3, 4, 5, 6, 7, 8)])
+    got = sort_bindings("19.03", [PortBinding(p) for p in (1, 2, 3, 4, 5, 6, 7, 8)])
     assert [b.container_port for b in got] == [8, 7, 6, 5, 4, 3, 2, 1]
 
 
@@ -180,13 +180,13 @@ def test_28_order_exact_ports_first_then_port_proto_hostport_hostip():
     got = sort_bindings(
         "28",
         [
-            Binding(80, "udp"),
-            Binding(443, host_port=8443),
-            Binding(80, host_ip="::", host_port=8080),
-            Binding(80, host_ip="0.0.0.0", host_port=8080),
-            Binding(80, "sctp", host_port=8080),
-            Binding(22, host_port=2000, host_port_end=2010),
-            Binding(80, "udp", host_port=8080),
+            PortBinding(80, "udp"),
+            PortBinding(443, host_port=8443),
+            PortBinding(80, host_ip="::", host_port=8080),
+            PortBinding(80, host_ip="0.0.0.0", host_port=8080),
+            PortBinding(80, "sctp", host_port=8080),
+            PortBinding(22, host_port=2000, host_port_end=2010),
+            PortBinding(80, "udp", host_port=8080),
         ],
     )
     assert [(b.container_port, b.proto, b.host_ip, b.host_port, b.host_port_end) for b in got] == [
@@ -201,7 +201,7 @@ def test_28_order_exact_ports_first_then_port_proto_hostport_hostip():
 
 
 binding_st = st.builds(
-    Binding,
+    PortBinding,
     container_port=st.integers(1, 6),
     proto=st.sampled_from(["tcp", "udp", "sctp"]),
     host_ip=st.sampled_from(["", "0.0.0.0", "::", "127.0.0.1"]),

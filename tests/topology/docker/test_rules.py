@@ -22,6 +22,7 @@ from tests.topology.listings import (
     normalize,
 )
 from topology.docker import rules as R
+from topology.docker.model import PortBinding
 from topology.errors import UnsupportedVersion
 
 SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "docker-networking.md"
@@ -48,29 +49,13 @@ def meaningful(rs: R.Ruleset) -> R.Ruleset:
 
 
 def publish(version, rs, bridge, cip, hport, cport=80, proto="tcp", host_ip="0.0.0.0"):
-    return R.port_publish(
-        version,
-        rs,
-        bridge=bridge,
-        host_ip=host_ip,
-        host_port=hport,
-        container_ip=cip,
-        container_port=cport,
-        proto=proto,
-    )
+    binding = PortBinding(cport, proto, host_ip, hport)
+    return R.port_publish(version, rs, bridge=bridge, container_ip=cip, binding=binding)
 
 
 def unpublish(version, rs, bridge, cip, hport, cport=80, proto="tcp", host_ip="0.0.0.0"):
-    return R.port_unpublish(
-        version,
-        rs,
-        bridge=bridge,
-        host_ip=host_ip,
-        host_port=hport,
-        container_ip=cip,
-        container_port=cport,
-        proto=proto,
-    )
+    binding = PortBinding(cport, proto, host_ip, hport)
+    return R.port_unpublish(version, rs, bridge=bridge, container_ip=cip, binding=binding)
 
 
 def scenario_1903_usernet() -> list[R.Program]:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.topology.kit import docker
 from topology.docker import cli, filters
+from topology.docker.clierrors import CliError
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -27,7 +28,7 @@ def failure(lab, args: str) -> tuple[int, str]:
 
 
 def test_a_filter_without_equals_is_a_flag_error():
-    with pytest.raises(cli.CliError) as info:
+    with pytest.raises(CliError) as info:
         cli.parse(["ps", "-f", "foo"])
     assert info.value.exit_code == 125
     assert info.value.message.startswith(

@@ -1,0 +1,42 @@
+"""The docker CLI's failures: CliError (stderr text and exit status) and how commands frame daemon errors."""
+
+from __future__ import annotations
+
+from topology.docker.model import DEFAULT_VERSION, Version
+from topology.errors import TopologyError
+
+
+class CliError(TopologyError):
+    """A docker command failed: `message` is what Docker prints on stderr, `exit_code` its status."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+def run_failure(
+    command: str, message: str, version: Version, exit_code: int = 125, *, with_help: bool = True
+) -> CliError:
+    """How `docker run`/`docker create` report an error (docker/cli reportError / withHelp)."""
+    if version == "19.03":
+        text = "docker: " + message.removesuffix(".") + "."
+        return CliError(text + (f"\nSee 'docker {command} --help'." if with_help else ""), exit_code)
+    return CliError(f"docker: {message}\n\nRun 'docker {command} --help' for more information", exit_code)
+
+
+def daemon_error(
+    command: str, message: str, version: Version = DEFAULT_VERSION, *, at_start: bool = False
+) -> CliError:
+    """The CliError Docker shows when the daemon rejects `docker <command>` with `message`."""
+    # `docker run` frames daemon errors ("docker: …", exit 125, or 126/127 when the container's process
+    # cannot start); 19.03 adds no "See 'docker run --help'." line to errors at start. Others exit 1.
+    text = "Error response from daemon: " + message
+    if command != "run":
+        return CliError(text, 1)
+    code = 125
+    if at_start and ("executable file not found" in message or "no such file or directory" in message):
+        code = 127
+    elif at_start and ("permission denied" in message or "is a directory" in message):
+        code = 126
+    return run_failure("run", text, version, code, with_help=not (at_start and version == "19.03"))

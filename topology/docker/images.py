@@ -1,0 +1,29 @@
+"""The lab's fixed images: what `docker images` lists, and what a container of each runs and exposes."""
+
+from __future__ import annotations
+
+import hashlib
+
+from topology.docker.model import ExposedPort
+
+# The fixed image list: repository, tag, short id, created, size.
+IMAGES = (
+    ("nginx", "latest", "f6d0b4767a6c", "2021-01-12T10:17:41Z", "133MB"),
+    ("httpd", "latest", "683a7aad17d3", "2021-01-12T08:45:22Z", "138MB"),
+    ("busybox", "latest", "b97242f89c8a", "2021-01-13T00:21:07Z", "1.23MB"),
+    ("alpine", "latest", "7731472c3f2a", "2021-01-15T02:23:48Z", "5.61MB"),
+)
+# repository: (default command, exposed ports)
+DEFAULTS = {
+    "nginx": (["nginx", "-g", "daemon off;"], [ExposedPort(80)]),
+    "httpd": (["httpd-foreground"], [ExposedPort(80)]),
+    "busybox": (["sh"], []),
+    "alpine": (["/bin/sh"], []),
+}
+
+
+def image_id(name: str) -> str:
+    """The full "sha256:…" id of an image of the fixed list (a stable made-up one otherwise)."""
+    short = next((i for repo, _, i, _, _ in IMAGES if repo == name.split(":")[0]), "")
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return "sha256:" + (short + digest)[:64]
