@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -286,10 +287,24 @@ static int init_main(void) {
 
 /* ---- nslab-enter ----------------------------------------------------------------------- */
 
+/* Every signal's default action and an empty signal mask, as after a login on a real host. A
+ * background start (`make run &`, nohup, some service managers) leaves the server with SIGINT and
+ * SIGQUIT (SIGHUP) ignored or signals blocked; exec keeps both, down to the student's shell, and a
+ * program cannot undo a disposition that was ignored when it started (bash cannot): Ctrl-C would
+ * do nothing. Raw system calls: glibc's refuse the signals it reserves (32, 33), a parent's may not. */
+static void default_signals(void) {
+    struct { unsigned long handler, flags, restorer, mask; } dfl = {0}; /* the kernel's sigaction: SIG_DFL */
+    unsigned long none = 0; /* the kernel's sigset: 64 signals */
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof none);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+}
+
 /* nslab-enter UID [CGROUP_PROCS...] -- COMMAND...: join the sandbox's cgroups (write 0 to each
  * cgroup.procs), become UID (real, effective and saved uid and gid, no supplementary groups) unless
- * this process already is UID, then exec COMMAND. The daemon starts every sandbox process through
- * it: Python can then vfork (no preexec_fn), and no shell or setpriv (~3 ms) runs first. */
+ * this process already is UID, reset the signals (default_signals), then exec COMMAND. The daemon
+ * starts every sandbox process through it: Python can then vfork (no preexec_fn), and no shell or
+ * setpriv (~3 ms) runs first. */
 static int enter_main(int argc, char **argv) {
     char *end;
     int i;
@@ -309,6 +324,7 @@ static int enter_main(int argc, char **argv) {
         fprintf(stderr, "nslab-enter: becoming uid %u: %s\n", (unsigned)uid, strerror(errno));
         return 126;
     }
+    default_signals();
     execvp(argv[i + 1], argv + i + 1);
     fprintf(stderr, "nslab-enter: %s: %s\n", argv[i + 1], strerror(errno));
     return errno == ENOENT ? 127 : 126;
