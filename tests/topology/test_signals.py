@@ -22,7 +22,7 @@ from tests.topology.background_daemon import BLOCKED, IGNORED, BackgroundDaemon,
 
 pytestmark = pytest.mark.kernel
 
-SHELL_ARGV = ["setsid", "-c", "script", "-qfec", "bash -l", "/dev/null"]  # the lab page's (labapp.labs.terminal)
+SHELL_ARGV = ["setsid", "-c", "nslab-pty", "bash", "-l"]  # the lab page's (labapp.labs.terminal)
 PROMPT = "root@docker-host:/# "
 DEADLINE = 20.0
 ZEROS = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
@@ -203,8 +203,8 @@ def test_a_shell_in_docker_run_it_has_job_control(background, sid, term):
     term.type("\x03")
     term.expect("/ # ", since=start + len("sleep 4205"))
     _gone(background, sid, "sleep 4205")
-    start = term.type("echo $((6 * 7)) done; exit\r")
-    term.expect("42 done", since=start)
+    start = term.type("echo pid $$ of $((6 * 7)); exit\r")
+    term.expect("pid 1 of 42", since=start)
     term.expect(re.escape(PROMPT), since=start)
 
 
