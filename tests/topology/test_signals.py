@@ -34,6 +34,7 @@ class Terminal:
 
     def __init__(self, daemon: BackgroundDaemon, sid: str):
         self.master, slave = os.openpty()
+        os.set_blocking(self.master, False)
         fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         self.text = ""
         self.exit: int | None = None
@@ -61,7 +62,6 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{pattern!r} not seen within {timeout} s; screen:\n{self.text[-1500:]}")
             try:
-                os.set_blocking(self.master, False)
                 self.text += os.read(self.master, 65536).decode(errors="replace")
             except BlockingIOError:
                 time.sleep(0.02)
@@ -114,14 +114,17 @@ def _state(background, sid, command) -> str:
     return background.run(sid, ["sh", "-c", f"ps -o stat= -p $(pgrep -xf '{command}')"])[1].strip()
 
 
-def _raw(background, sid, term):
-    """Wait until `docker ... -it` has put the shell's terminal in raw mode (keys go to the container)."""
+def _attached(background, sid, term, line: str) -> int:
+    """Run a `docker ... -it` command line; return once it has made the shell's terminal raw (keys
+    then go to the container's terminal), with where its output starts."""
     tty = term.command("tty").strip()
-    return lambda: wait_for(
+    start = term.type(line + "\r")
+    wait_for(
         lambda: "-isig" in background.run(sid, ["stty", "-F", tty, "-a"])[1],
         timeout=DEADLINE,
         what="raw mode",
     )
+    return start
 
 
 def test_the_daemon_runs_with_the_background_dispositions(background):
@@ -183,20 +186,16 @@ def test_ctrl_z_stops_the_job_and_fg_bg_resume_it(background, sid, term):
 
 
 def test_ctrl_c_reaches_the_foreground_process_in_docker_exec_it(background, sid, term):
-    raw = _raw(background, sid, term)
-    term.type("docker exec -it web sleep 4204\r")
+    _attached(background, sid, term, "docker exec -it web sleep 4204")
     _started(background, sid, "sleep 4204")
-    raw()
     start = term.type("\x03")
     term.expect(re.escape(PROMPT), since=start)
     _gone(background, sid, "sleep 4204")
 
 
 def test_a_shell_in_docker_run_it_has_job_control(background, sid, term):
-    raw = _raw(background, sid, term)
-    start = term.type("docker run -it --rm --name box busybox sh\r")
+    start = _attached(background, sid, term, "docker run -it --rm --name box busybox sh")
     term.expect("/ # ", since=start)
-    raw()
     assert "job control turned off" not in term.text[start:]
     start = term.type("sleep 4205\r")
     _started(background, sid, "sleep 4205")
@@ -208,11 +207,24 @@ def test_a_shell_in_docker_run_it_has_job_control(background, sid, term):
     term.expect(re.escape(PROMPT), since=start)
 
 
-def test_a_hang_up_ends_the_shell_and_its_foreground_job(background, sid):
+def test_a_hang_up_ends_the_shell_and_its_jobs(background, sid):
     term = Terminal(background, sid)
-    term.type("sleep 4206\r")
+    term.type("sleep 4206 &\r")
     _started(background, sid, "sleep 4206")
+    term.type("docker exec -it web sleep 4207\r")
+    _started(background, sid, "sleep 4207")
     term.hang_up()
     term.thread.join(DEADLINE)
     assert not term.thread.is_alive()
     _gone(background, sid, "sleep 4206")
+    _gone(background, sid, "sleep 4207")
+
+
+def test_ctrl_c_reaches_pid_1_of_docker_run_it_that_handles_it(background, sid, term):
+    # As with Docker, pid 1 of a container gets only the signals it handles: busybox ping handles SIGINT
+    # (a plain `sleep` would not stop, nor does it under Docker without --init).
+    start = _attached(background, sid, term, "docker run -it --rm busybox ping 127.0.0.1")
+    term.expect("bytes from 127.0.0.1", since=start)
+    start = term.type("\x03")
+    term.expect("packets transmitted", since=start)
+    term.expect(re.escape(PROMPT), since=start)
