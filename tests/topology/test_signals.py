@@ -153,6 +153,13 @@ def test_ctrl_c_and_ctrl_backslash_end_the_foreground_job(background, sid, term)
     term.expect(re.escape(PROMPT), since=start)
     _gone(background, sid, "sleep 4201")
 
+    # A docker command that hangs: Ctrl-C ends the client (the command goes on in the container, as
+    # with Docker without -t).
+    term.type("docker exec web sleep 4208\r")
+    _started(background, sid, "sleep 4208")
+    start = term.type("\x03")
+    term.expect(re.escape(PROMPT), since=start)
+
     term.type("sleep 4202\r")
     _started(background, sid, "sleep 4202")
     start = term.type("\x1c")
