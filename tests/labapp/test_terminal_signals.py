@@ -56,11 +56,15 @@ def test_ctrl_c_ctrl_z_and_hang_up_in_the_lab_terminal(client, user_factory, bac
         async def seen(pattern: str, since: int) -> str:
             return (await log.until(lambda: re.search(pattern, log.tty()[since:]))).group(0)
 
-        async def running(command: str, want: bool = True) -> None:
+        async def until(check, what: str) -> None:
+            """Poll `check` (it asks the sandbox: blocking, so in a thread) until true, with a deadline."""
             deadline = time.monotonic() + DEADLINE
-            while await asyncio.to_thread(background.running, sid, command) != want:
-                assert time.monotonic() < deadline, f"{command!r} {'never ran' if want else 'still runs'}"
+            while not await asyncio.to_thread(check):
+                assert time.monotonic() < deadline, f"timed out waiting for {what}"
                 await asyncio.sleep(0.05)
+
+        async def running(command: str, want: bool = True) -> None:
+            await until(lambda: background.running(sid, command) == want, f"{command!r} running: {want}")
 
         start = await type_("grep -E '^Sig(Ign|Blk)' /proc/self/status; tty\r")
         await seen(r"SigBlk:\t0{16}\r\nSigIgn:\t0{16}\r\n", start)
@@ -76,8 +80,7 @@ def test_ctrl_c_ctrl_z_and_hang_up_in_the_lab_terminal(client, user_factory, bac
         await seen(PROMPT, start)
         await type_("docker exec -it web sleep 4302\r")
         await running("sleep 4302")
-        while "-isig" not in (await asyncio.to_thread(background.run, sid, ["stty", "-F", tty, "-a"]))[1]:
-            await asyncio.sleep(0.05)  # until `docker exec -it` has made the terminal raw
+        await until(lambda: "-isig" in background.run(sid, ["stty", "-F", tty, "-a"])[1], "raw mode")
         start = await type_("\x03")
         await seen(PROMPT, start)
         await running("sleep 4302", want=False)
@@ -88,6 +91,7 @@ def test_ctrl_c_ctrl_z_and_hang_up_in_the_lab_terminal(client, user_factory, bac
         await seen(r"Stopped\s+sleep 4303", start)
         start = await type_("fg\r")
         await seen(r"sleep 4303\r\n", start + 2)
+        await until(lambda: background.state(sid, "sleep 4303").startswith("S"), "fg to resume the job")
         start = await type_("\x03")
         await seen(PROMPT, start)
         await running("sleep 4303", want=False)

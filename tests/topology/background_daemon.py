@@ -92,6 +92,10 @@ class BackgroundDaemon:
         """True while a process of the sandbox runs exactly `command` (its argv joined by spaces)."""
         return self.run(sid, ["pgrep", "-xf", command])[0] == 0
 
+    def state(self, sid: str, command: str) -> str:
+        """The state (ps's STAT: S sleeping, T stopped) of the sandbox's process running `command`."""
+        return self.run(sid, ["sh", "-c", f"ps -o stat= -p $(pgrep -xf '{command}')"])[1].strip()
+
     def stop(self) -> None:
         """Remove its sandboxes, end it, remove its state directory."""
         stop_private_daemon(self.state_dir)

@@ -109,11 +109,6 @@ def _gone(background, sid, command):
     wait_for(lambda: not background.running(sid, command), timeout=DEADLINE, what=f"{command!r} to end")
 
 
-def _state(background, sid, command) -> str:
-    """The process state (ps's STAT: S sleeping, T stopped) of the process running `command`."""
-    return background.run(sid, ["sh", "-c", f"ps -o stat= -p $(pgrep -xf '{command}')"])[1].strip()
-
-
 def _attached(background, sid, term, line: str) -> int:
     """Run a `docker ... -it` command line; return once it has made the shell's terminal raw (keys
     then go to the container's terminal), with where its output starts."""
@@ -175,12 +170,12 @@ def test_ctrl_z_stops_the_job_and_fg_bg_resume_it(background, sid, term):
     term.expect(r"Stopped\s+sleep 4203", since=start)
     term.expect(re.escape(PROMPT), since=start)
     assert re.search(r"\[1\]\+\s+Stopped\s+sleep 4203", term.command("jobs"))
-    assert _state(background, sid, "sleep 4203").startswith("T")
+    assert background.state(sid, "sleep 4203").startswith("T")
 
     start = term.type("fg\r")
     term.expect("sleep 4203", since=start + 3)
     wait_for(
-        lambda: _state(background, sid, "sleep 4203").startswith("S"),
+        lambda: background.state(sid, "sleep 4203").startswith("S"),
         timeout=DEADLINE,
         what="the job to run again",
     )
