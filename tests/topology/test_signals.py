@@ -37,11 +37,10 @@ class Terminal:
         os.set_blocking(self.master, False)
         fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         self.text = ""
-        self.exit: int | None = None
 
         def run():
             try:
-                self.exit = daemon.client.exec(sid, SHELL_ARGV, stdio=(slave, slave, slave))
+                daemon.client.exec(sid, SHELL_ARGV, stdio=(slave, slave, slave))
             finally:
                 os.close(slave)
 
