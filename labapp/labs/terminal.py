@@ -1,7 +1,8 @@
 """A lab's shell: a pty whose slave the topology daemon hands to a login shell in the sandbox.
 
-`script` allocates a second pty inside the sandbox (its own devpts), so `tty` names a terminal there;
-`setsid -c` makes our pty the controlling terminal of `script`, which passes window size changes on.
+`nslab-pty` (topology/guest/guest.c) allocates a second pty inside the sandbox (its own devpts), so
+`tty` names a terminal there; `setsid -c` makes our pty the controlling terminal of `nslab-pty`, which
+passes window size changes on and hangs the shell up when ours closes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from topology.errors import TopologyError
 
 log = logging.getLogger(__name__)
 
-SHELL_ARGV = ["setsid", "-c", "script", "-qfec", "bash -l", "/dev/null"]
+SHELL_ARGV = ["setsid", "-c", "nslab-pty", "bash", "-l"]
 SCROLLBACK = 256 * 1024
 INPUT_MAX = 1024 * 1024
 READ_SIZE = 64 * 1024

@@ -328,6 +328,7 @@ class Engine:
                 join_pid=join_pid,
                 stdio=stdio,
                 env=env,
+                tty=c.tty and stdio is not None,
             )
         except BaseException:
             self._release_addresses(c)

@@ -168,8 +168,11 @@ def spawn_container(
     join_pid: int = 0,
     stdio: tuple[int, int, int] | None = None,
     env: dict[str, str] | None = None,
+    tty: bool = False,
 ) -> ContainerProcess:
-    """Start a container's process, blocked until `release()`; its stdout goes to its log file."""
+    """Start a container's process, blocked until `release()`; its stdout goes to its log file.
+
+    With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does."""
     # The container's own files travel through pipes into bwrap (--file), never through host paths.
     args = [
         "--unshare-pid",
@@ -179,10 +182,13 @@ def spawn_container(
         "--hostname",
         hostname,
         "--die-with-parent",
-        "--new-session",
+        # A session of its own; `setsid -c` (it stays pid 1) also makes its pty the controlling terminal.
+        *([] if tty else ["--new-session"]),
         "--cap-drop",
         "ALL",
     ]
+    if tty:
+        argv = ["setsid", "-c", *argv]
     for cap in CONTAINER_CAPS:
         args += ["--cap-add", cap]
     if new_netns:

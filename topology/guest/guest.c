@@ -1,9 +1,10 @@
 /*
- * nslab's programs inside a sandbox, one binary called by four names:
+ * nslab's programs inside a sandbox, one binary called by five names:
  *   docker        hands its argv and stdio to the emulated engine on /var/run/docker.sock
  *   docker-proxy  Docker's userland proxy: relays a published host port to a container
  *   init          pid 1 of the Docker host: reaps orphans and cannot be killed from inside
  *   nslab-enter   (daemon side) starts a sandbox process: joins its cgroups, becomes its root uid
+ *   nslab-pty     the lab's terminal: runs the shell on a pty of the sandbox, hangs it up as sshd does
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
  */
 #define _GNU_SOURCE
@@ -18,12 +19,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+static int write_all(int fd, const char *buf, ssize_t n) {
+    for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(fd, buf + off, (size_t)(n - off));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        off += w;
+    }
+    return 0;
+}
 
 /* ---- docker ---------------------------------------------------------------------------- */
 
@@ -142,11 +155,7 @@ static void relay(int a, int b) {
                 open_ends--;
                 continue;
             }
-            for (ssize_t off = 0; off < n;) {
-                ssize_t w = write(other, buf + off, (size_t)(n - off));
-                if (w <= 0) return;
-                off += w;
-            }
+            if (write_all(other, buf, n)) return;
         }
     }
 }
@@ -286,10 +295,24 @@ static int init_main(void) {
 
 /* ---- nslab-enter ----------------------------------------------------------------------- */
 
+/* Every signal's default action and an empty signal mask, as after a login on a real host. A
+ * background start (`make run &`, nohup, some service managers) leaves the server with SIGINT and
+ * SIGQUIT (SIGHUP) ignored or signals blocked; exec keeps both, down to the student's shell, and a
+ * program cannot undo a disposition that was ignored when it started (bash cannot): Ctrl-C would
+ * do nothing. Raw system calls: glibc's refuse the signals it reserves (32, 33), a parent's may not. */
+static void default_signals(void) {
+    struct { unsigned long handler, flags, restorer, mask; } dfl = {0}; /* the kernel's sigaction: SIG_DFL */
+    unsigned long none = 0; /* the kernel's sigset: 64 signals */
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof none);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+}
+
 /* nslab-enter UID [CGROUP_PROCS...] -- COMMAND...: join the sandbox's cgroups (write 0 to each
  * cgroup.procs), become UID (real, effective and saved uid and gid, no supplementary groups) unless
- * this process already is UID, then exec COMMAND. The daemon starts every sandbox process through
- * it: Python can then vfork (no preexec_fn), and no shell or setpriv (~3 ms) runs first. */
+ * this process already is UID, reset the signals (default_signals), then exec COMMAND. The daemon
+ * starts every sandbox process through it: Python can then vfork (no preexec_fn), and no shell or
+ * setpriv (~3 ms) runs first. */
 static int enter_main(int argc, char **argv) {
     char *end;
     int i;
@@ -309,6 +332,7 @@ static int enter_main(int argc, char **argv) {
         fprintf(stderr, "nslab-enter: becoming uid %u: %s\n", (unsigned)uid, strerror(errno));
         return 126;
     }
+    default_signals();
     execvp(argv[i + 1], argv + i + 1);
     fprintf(stderr, "nslab-enter: %s: %s\n", argv[i + 1], strerror(errno));
     return errno == ENOENT ? 127 : 126;
@@ -317,11 +341,98 @@ usage:
     return 2;
 }
 
+/* ---- nslab-pty ------------------------------------------------------------------------- */
+
+/* nslab-pty COMMAND...: run COMMAND as the leader of a new session on a new pseudo-terminal of the
+ * sandbox's own /dev/pts (so that `tty` names it), and relay that terminal to stdin and stdout, raw;
+ * window size changes of stdin (SIGWINCH) are passed on. When stdin hangs up (the lab's terminal
+ * closed) it closes the pty, which the kernel then hangs up: COMMAND's session gets SIGHUP, as when
+ * an ssh connection drops. (`script` did the relaying, but it blocks SIGHUP and only types an EOF
+ * there, which a running job never reads: the job and the shell outlived the terminal.) */
+static int pty_main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs("usage: nslab-pty COMMAND...\n", stderr);
+        return 2;
+    }
+    struct termios attrs;
+    struct winsize ws;
+    int term = tcgetattr(0, &attrs) == 0, sized = ioctl(0, TIOCGWINSZ, &ws) == 0;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    const char *slave_name = master < 0 || grantpt(master) || unlockpt(master) ? NULL : ptsname(master);
+    if (!slave_name) {
+        perror("nslab-pty: a pseudo-terminal");
+        return 126;
+    }
+    sigset_t watched;
+    sigemptyset(&watched);
+    sigaddset(&watched, SIGCHLD);
+    sigaddset(&watched, SIGWINCH);
+    sigprocmask(SIG_BLOCK, &watched, NULL);
+    int sigfd = signalfd(-1, &watched, SFD_CLOEXEC);
+    pid_t child = fork();
+    if (child < 0) {
+        perror("nslab-pty: fork");
+        return 126;
+    }
+    if (child == 0) {
+        sigprocmask(SIG_UNBLOCK, &watched, NULL);
+        setsid();
+        int slave = open(slave_name, O_RDWR); /* a session leader's first terminal: its controlling one */
+        if (slave < 0) _exit(126);
+        if (term) tcsetattr(slave, TCSANOW, &attrs);
+        if (sized) ioctl(slave, TIOCSWINSZ, &ws);
+        dup2(slave, 0), dup2(slave, 1), dup2(slave, 2);
+        if (slave > 2) close(slave);
+        execvp(argv[1], argv + 1);
+        fprintf(stderr, "nslab-pty: %s: %s\n", argv[1], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    if (term) {
+        struct termios raw = attrs;
+        cfmakeraw(&raw);
+        tcsetattr(0, TCSANOW, &raw);
+    }
+    struct pollfd p[3] = {
+        {.fd = sigfd, .events = POLLIN}, {.fd = master, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+    char buf[65536];
+    int status = 0;
+    for (;;) {
+        if (poll(p, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        struct signalfd_siginfo si;
+        if ((p[0].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si) {
+            if (si.ssi_signo == SIGWINCH && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+            if (waitpid(child, &status, WNOHANG) == child) break;
+        }
+        if (p[1].revents) {
+            ssize_t n = read(master, buf, sizeof buf);
+            if (n > 0) write_all(1, buf, n);
+            else p[1].fd = -1; /* no slave left open: the command's exit comes next */
+        }
+        if (p[2].revents) {
+            ssize_t n = read(0, buf, sizeof buf);
+            if (n <= 0) return 129; /* hung up: exiting closes the pty (128 + SIGHUP, as a shell would) */
+            write_all(master, buf, n);
+        }
+    }
+    /* What the command wrote last, without waiting for what its leftover children may still write. */
+    for (int i = 0; p[1].fd >= 0 && i < 64 && poll(&p[1], 1, 0) == 1; i++) {
+        ssize_t n = read(master, buf, sizeof buf);
+        if (n <= 0) break;
+        write_all(1, buf, n);
+    }
+    if (term) tcsetattr(0, TCSADRAIN, &attrs);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv) {
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
     if (!strcmp(name, "init")) return init_main();
     if (!strcmp(name, "docker-proxy")) return proxy_main(argc, argv);
     if (!strcmp(name, "nslab-enter")) return enter_main(argc, argv);
+    if (!strcmp(name, "nslab-pty")) return pty_main(argc, argv);
     return docker_main(argc, argv);
 }
