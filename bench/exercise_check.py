@@ -46,7 +46,7 @@ def _http_probe(exercise: dict) -> str:
 @benchmark
 def exercise_full_check():
     os.environ["NSLAB_STATE_DIR"] = str(_STATE)
-    from labapp.exercises.runner import right_answers, run_steps
+    from labapp.exercises.node.runner import right_answers, run_steps
     from topology.client import Client, ClientAccess
     from topology.grading import grade_tasks
 

@@ -37,7 +37,7 @@ _MAKE_ACCOUNTS = """
 import json, sys
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from labapp.labs import services
+from labapp.labs.web import services
 from labapp.labs.models import Lab
 
 names = json.loads(sys.stdin.read())

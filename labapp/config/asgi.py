@@ -14,7 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from labapp.labs.routing import websocket_urlpatterns  # noqa: E402
+from labapp.labs.web.routing import websocket_urlpatterns  # noqa: E402
 
 # Daphne serves no static files itself; in development do what runserver does.
 http_app = ASGIStaticFilesHandler(django_http) if settings.DEBUG else django_http

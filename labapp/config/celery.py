@@ -14,9 +14,9 @@ app.autodiscover_tasks()
 
 @worker_ready.connect
 def start_node_agent(**kwargs) -> None:
-    """A worker is a lab node: it also runs the node agent (labapp/labs/node.py)."""
+    """A worker is a lab node: it also runs the node agent (labapp/labs/node/agent.py)."""
     from django.conf import settings
 
-    from labapp.labs.node import start_agent_thread
+    from labapp.labs.node.agent import start_agent_thread
 
     start_agent_thread(settings.NSLAB_NODE)

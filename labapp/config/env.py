@@ -1,11 +1,16 @@
-"""Reading settings from the environment, without extra dependencies."""
+"""Reading settings from the environment.
+
+Booleans and lists are parsed here, strictly (django-environ reads a mistyped boolean as False);
+DATABASE_URL by dj-database-url."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+SUPPORTED_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -31,29 +36,20 @@ def env_list(environ: dict[str, str], name: str, default: list[str]) -> list[str
 
 
 def database_from_url(url: str, *, base_dir: Path) -> dict:
-    """Django's DATABASES["default"] for a `postgres://` or `sqlite:///` URL.
+    """Django's DATABASES["default"] for a `postgres://` or `sqlite:///` URL (parsed by dj-database-url).
 
     Query parameters of a PostgreSQL URL become connection OPTIONS (e.g. `?sslmode=require`).
-    A relative SQLite path is taken from `base_dir`.
+    A relative SQLite path is taken from `base_dir`; other databases have no driver installed.
     """
-    parts = urlsplit(url)
-    if parts.scheme in ("postgres", "postgresql"):
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured("DATABASE_URL names no database")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": unquote(parts.hostname or ""),
-            "PORT": str(parts.port or ""),
-            "OPTIONS": dict(parse_qsl(parts.query)),
-        }
-    if parts.scheme == "sqlite":
-        # sqlite:///relative/path or sqlite:////absolute/path, as in dj-database-url.
-        path = unquote(parts.path)[1:]
-        if not path:
-            raise ImproperlyConfigured("DATABASE_URL names no SQLite file")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(base_dir / path)}
-    raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgres, sqlite)")
+    try:
+        database = dj_database_url.parse(url)
+    except ValueError as exc:  # UnknownSchemeError among others
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+    engine = database["ENGINE"]
+    if engine not in SUPPORTED_ENGINES:
+        raise ImproperlyConfigured(f"DATABASE_URL names {engine}; supported: postgres, sqlite")
+    if database["NAME"] in ("", ":memory:"):
+        raise ImproperlyConfigured("DATABASE_URL names no database")
+    if engine == "django.db.backends.sqlite3":
+        database["NAME"] = str(base_dir / database["NAME"])  # an absolute path stays as it is
+    return database

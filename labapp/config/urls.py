@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("labapp.labs.urls")),
-    path("", include("labapp.exercises.urls")),
+    path("", include("labapp.labs.web.urls")),
+    path("", include("labapp.exercises.web.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

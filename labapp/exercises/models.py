@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from labapp.exercises.spec import localised
+from labapp.exercises.spec import localised, render
 
 
 class Course(models.Model):
@@ -64,6 +64,10 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.pk} ({self.user}, {self.exercise})"
+
+    def rendered_tasks(self) -> list[dict]:
+        """The exercise's tasks with this attempt's parameters substituted (what the grader checks)."""
+        return render(self.exercise.tasks, self.params)
 
 
 class TaskState(models.Model):

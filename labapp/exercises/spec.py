@@ -20,7 +20,7 @@ import yaml
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
-from labapp.exercises.schema import LANGUAGES, course_validator, exercise_validator
+from labapp.exercises.course_schema import LANGUAGES, course_validator, exercise_validator
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 WHOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from labapp.exercises import grading
+from labapp.exercises.node import attempt_grading
 
 LIMITS = {"soft_time_limit": 60, "time_limit": 90}
 
@@ -10,4 +10,4 @@ LIMITS = {"soft_time_limit": 60, "time_limit": 90}
 @shared_task(**LIMITS)
 def attempt_check(attempt_id: int, answers: dict | None = None) -> dict | None:
     """Grade an attempt on demand (re-reads the attempt and its lab; a stopped lab is not graded)."""
-    return grading.attempt_check(attempt_id=attempt_id, answers=answers)
+    return attempt_grading.attempt_check(attempt_id=attempt_id, answers=answers)

@@ -1,4 +1,4 @@
-"""Fixtures of the web lab tests: a private topology daemon, logged-in sockets, sandbox cleanup."""
+"""Fixtures of the labapp tests (labs and exercises): a private topology daemon, users, sandbox cleanup."""
 
 from __future__ import annotations
 

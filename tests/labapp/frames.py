@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from labapp.labs.schemas import SERVER_FRAMES, frame_errors
+from labapp.labs.frames import SERVER_FRAMES, frame_errors
 
 
 async def next_frame(comm, timeout: float = 10.0) -> dict:

@@ -23,7 +23,7 @@ def lab_socket(lab_id: int, cookie: bytes | None = None, origin: bytes = b"http:
 
 def run_async(scenario) -> None:
     """Run an async test scenario in one event loop, then stop that loop's node agent."""
-    from labapp.labs.node import embedded_agent_stop
+    from labapp.labs.node.agent import embedded_agent_stop
 
     async def main():
         try:

@@ -14,7 +14,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench._labserver import ROOT, stop_private_daemon, wait_for
+from bench.labserver import ROOT, stop_private_daemon
+from tests.polling import wait_for
 from topology.client import Client
 from topology.errors import TopologyError
 

@@ -7,7 +7,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,15 +78,3 @@ def sh(lab: LabHandle, script: str, *, ns: str = "host", timeout: float = 60) ->
 def docker(lab: LabHandle, args: str, *, wrap: str = "", **kw) -> subprocess.CompletedProcess:
     """Run a docker command inside the sandbox, as the student types it (optionally under `wrap`)."""
     return sh(lab, f"{wrap} docker {args}".strip(), **kw)
-
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
-    """Poll until predicate() is truthy; return its value or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.topology.kit import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.kernel
 

@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from tests.topology.kit import docker, sh, wait_for
+from tests.polling import wait_for
+from tests.topology.kit import docker, sh
 from topology.client import Client, ClientAccess
 from topology.grading import expected_answers, grade_tasks
 

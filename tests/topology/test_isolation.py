@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from tests.topology.kit import sh, wait_for
+from tests.polling import wait_for
+from tests.topology.kit import sh
 from topology import limits
 
 pytestmark = pytest.mark.kernel

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from bench._labserver import wait_for
+from tests.polling import wait_for
 from tests.topology.background_daemon import BLOCKED, IGNORED, BackgroundDaemon, signal_status
 
 pytestmark = pytest.mark.kernel

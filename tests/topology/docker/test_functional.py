@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.topology.kit import docker, sh, wait_for
+from tests.polling import wait_for
+from tests.topology.kit import docker, sh
 
 pytestmark = pytest.mark.kernel
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from labapp.exercises.services import exercises_load
+from labapp.exercises.node.verify import verify_exercise
 from labapp.exercises.spec import load_courses
-from labapp.exercises.verify import verify_exercise
+from labapp.exercises.web.services import exercises_load
 
 
 class Command(BaseCommand):

@@ -1,0 +1,95 @@
+"""JSON Schemas of the lab WebSocket frames (docs/web-lab.md); tests check every frame against them.
+
+Other apps add theirs through `labapp.labs.hooks`."""
+
+from __future__ import annotations
+
+from jsonschema import Draft202012Validator
+
+TTY_INPUT_MAX = 64 * 1024
+
+
+def frame_schema(type_: str, properties: dict | None = None) -> dict:
+    """The schema of a frame `{"type": type_, **properties}` (all required, no others)."""
+    properties = properties or {}
+    return {
+        "type": "object",
+        "properties": {"type": {"const": type_}, **properties},
+        "required": ["type", *properties],
+        "additionalProperties": False,
+    }
+
+
+# Other apps add the codes of their socket frames' errors (hooks.socket_frame_add).
+ERROR_CODES = ["bad_frame", "not_ready", "failed"]
+_STATUS = ["preparing", "ready", "stopping", "stopped", "failed"]
+
+SERVER_FRAMES = {
+    "lab.status": frame_schema(
+        "lab.status",
+        {
+            "status": {"enum": _STATUS},
+            "error": {"type": "string"},
+            "docker_version": {"type": "string"},
+            "sandbox_id": {"type": "string"},
+        },
+    ),
+    "lab.progress": frame_schema(
+        "lab.progress",
+        {
+            "step": {"enum": ["queued", "creating", "starting", "setup", "ready"]},
+            "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+        },
+    ),
+    "lab.state": frame_schema(
+        "lab.state",
+        {
+            "seq": {"type": "integer", "minimum": 1},
+            "snapshot": {"type": "object", "required": ["sandbox", "namespaces", "links"]},
+            "changed_at": {"type": ["number", "null"]},
+        },
+    ),
+    "lab.tty": frame_schema("lab.tty", {"data": {"type": "string"}}),
+    "lab.tty.reset": frame_schema("lab.tty.reset"),
+    "error": frame_schema(
+        "error",
+        {
+            "message": {"type": "string"},
+            "code": {"enum": ERROR_CODES},
+        },
+    ),
+}
+
+CLIENT_FRAMES = {
+    "tty.input": frame_schema("tty.input", {"data": {"type": "string", "maxLength": TTY_INPUT_MAX}}),
+    "tty.resize": frame_schema(
+        "tty.resize",
+        {
+            "cols": {"type": "integer", "minimum": 1, "maximum": 500},
+            "rows": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+    ),
+    "lab.refresh": frame_schema("lab.refresh"),
+}
+
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def frames_add(*, server: dict | None = None, client: dict | None = None, error_codes=()) -> None:
+    """Add frames of another app (through labapp.labs.hooks)."""
+    SERVER_FRAMES.update(server or {})
+    CLIENT_FRAMES.update(client or {})
+    ERROR_CODES.extend(code for code in error_codes if code not in ERROR_CODES)
+    _VALIDATORS.clear()  # the error frame's schema may have changed
+
+
+def frame_errors(frame: object, allowed: dict[str, dict]) -> str | None:
+    """Why `frame` is not one of the `allowed` frames, or None when it is."""
+    if not isinstance(frame, dict):
+        return "a frame is a JSON object"
+    type_ = frame.get("type")
+    if not isinstance(type_, str) or type_ not in allowed:
+        return f"unknown frame type {type_!r}"
+    validator = _VALIDATORS.get(type_) or _VALIDATORS.setdefault(type_, Draft202012Validator(allowed[type_]))
+    error = next(iter(validator.iter_errors(frame)), None)
+    return None if error is None else f"{type_}: {error.message}"

@@ -1,0 +1,285 @@
+"""The node agent: streams each watched lab's kernel state and terminal to the lab's group.
+
+It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewer count; the
+watcher stops LINGER seconds after the last viewer left), `lab.refresh`, `lab.release` (the sandbox
+goes away: stop everything of the lab), `tty.open` (reply the scrollback), `tty.input`, `tty.resize`.
+Blocking daemon calls run in threads; every frame leaves through one outbox so that order is kept.
+Embedded mode runs the agent in the web server's own event loop (`embedded_agent`); a Celery lab node
+runs it in a thread with its own loop (`start_agent_thread`, from the worker_ready signal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import weakref
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from labapp.labs.channels import lab_group, node_channel
+from labapp.labs.hooks import STATE_LISTENERS
+from labapp.labs.node.lifecycle import node_reap_orphans
+from labapp.labs.node.terminal import Shell
+from labapp.labs.node.watcher import Watcher
+from labapp.labs.records import node_register
+
+log = logging.getLogger(__name__)
+
+LINGER = 10.0
+# Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
+REFRESH_MIN_INTERVAL = 1.0
+HEARTBEAT = 30.0
+OUTBOX_HIGH, OUTBOX_LOW = 500, 100
+# Sandboxes created after this process started are its own tasks' work, never orphans.
+PROCESS_STARTED = time.time()
+
+
+class LabStream:
+    """What the agent holds for one lab: viewers, the kernel watcher and the shell."""
+
+    def __init__(self, agent: Agent, lab_id: int, sandbox_id: str):
+        self.agent, self.lab_id, self.sandbox_id = agent, lab_id, sandbox_id
+        self.group = lab_group(lab_id)
+        self.viewers = 0
+        self.watcher: Watcher | None = None
+        self.shell: Shell | None = None
+        self.last_state: dict | None = None
+        self.linger: asyncio.TimerHandle | None = None
+        self.refreshed_at = 0.0
+
+    def refresh(self) -> None:
+        """A full snapshot (fresh counters), at most one per REFRESH_MIN_INTERVAL whoever asks."""
+        now = time.monotonic()
+        if self.watcher and now - self.refreshed_at >= REFRESH_MIN_INTERVAL:
+            self.refreshed_at = now
+            self.watcher.request(None)
+
+    def watch(self) -> None:
+        self.viewers += 1
+        if self.linger:
+            self.linger.cancel()
+            self.linger = None
+        if self.watcher is None:
+            self.watcher = Watcher(self.sandbox_id, self.agent.loop, self.publish_state)
+
+    def unwatch(self) -> None:
+        self.viewers = max(0, self.viewers - 1)
+        if self.viewers == 0 and self.watcher and not self.linger:
+            self.linger = self.agent.loop.call_later(LINGER, self._stop_watcher)
+
+    def _stop_watcher(self) -> None:
+        self.linger = None
+        if self.viewers == 0 and self.watcher:
+            self.watcher.stop()
+            self.watcher = None
+
+    def publish_state(self, watcher: Watcher, snapshot: dict, changed_at: float | None) -> None:
+        """On the loop: a fresh snapshot from `watcher` goes to the group as `lab.state`."""
+        if watcher is not self.watcher:
+            return
+        self.last_state = {
+            "type": "lab.state",
+            "seq": self.agent.next_seq(self.lab_id),
+            "snapshot": snapshot,
+            "changed_at": changed_at,
+        }
+        self.agent.queue(self.group, self.last_state, group=True)
+        for listener in STATE_LISTENERS:  # other apps' (labapp.labs.hooks)
+            try:
+                listener(self.agent, self.lab_id, snapshot)
+            except Exception:
+                log.exception("lab %s: a state listener failed", self.lab_id)
+
+    def open_shell(self) -> Shell:
+        if self.shell is None or self.shell.closed:
+            self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited)
+        return self.shell
+
+    def _tty_output(self, text: str) -> None:
+        self.agent.queue(self.group, {"type": "lab.tty", "data": text}, group=True)
+        self.agent.throttle(self.shell)
+
+    def _shell_exited(self, shell: Shell) -> None:
+        # The student typed `exit`: a new shell, unless this one died at once (sandbox gone).
+        if shell is self.shell and shell.lived > 1.0 and self.agent.streams.get(self.lab_id) is self:
+            self.agent.queue(self.group, {"type": "lab.tty.reset"}, group=True)
+            self.shell = None
+            self.open_shell()
+
+    def close(self) -> None:
+        if self.linger:
+            self.linger.cancel()
+        if self.watcher:
+            self.watcher.stop()
+        if self.shell:
+            self.shell.close()
+        self.watcher = self.shell = None
+
+
+class Agent:
+    def __init__(self, node: str, layer=None):
+        self.node = node
+        self.channel = node_channel(node)
+        self.layer = layer or get_channel_layer()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.streams: dict[int, LabStream] = {}
+        self.seqs: dict[int, int] = {}
+        self.outbox: asyncio.Queue = asyncio.Queue()
+        self.paused: set[Shell] = set()
+        self._tasks: list[asyncio.Task] = []
+
+    async def run(self) -> None:
+        """Serve the node channel until cancelled."""
+        self.loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._heartbeat_loop())]
+        try:
+            await database_sync_to_async(_node_start)(self.node)
+            while True:
+                message = await self.layer.receive(self.channel)
+                try:
+                    self.handle(message)
+                except Exception:
+                    log.exception("node %s: message %r failed", self.node, message.get("type"))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for stream in self.streams.values():
+            stream.close()
+        self.streams.clear()
+
+    # -- messages ------------------------------------------------------------------------
+
+    def handle(self, message: dict) -> None:
+        kind, lab_id = message.get("type"), message.get("lab_id")
+        if kind == "lab.release":
+            stream = self.streams.get(lab_id)
+            if stream and message.get("sandbox_id") in (None, stream.sandbox_id):
+                del self.streams[lab_id]
+                stream.close()
+                self.queue(stream.group, {"type": "lab.tty.reset"}, group=True)
+            return
+        if kind in ("lab.watch", "tty.open"):
+            stream = self._stream(lab_id, message["sandbox_id"])
+            reply = message["reply_channel"]
+            if kind == "lab.watch":
+                stream.watch()
+                if stream.last_state:
+                    self.queue(reply, stream.last_state)
+            else:
+                text = stream.open_shell().scrollback_text()
+                self.queue(reply, {"type": "lab.tty", "data": text, "scrollback": True})
+            return
+        stream = self.streams.get(lab_id)
+        if stream is None:
+            return
+        if kind == "lab.unwatch":
+            stream.unwatch()
+        elif kind == "lab.refresh":
+            stream.refresh()
+        elif kind == "tty.input" and stream.shell:
+            stream.shell.write(message["data"])
+        elif kind == "tty.resize" and stream.shell:
+            stream.shell.resize(message["cols"], message["rows"])
+
+    def _stream(self, lab_id: int, sandbox_id: str) -> LabStream:
+        stream = self.streams.get(lab_id)
+        if stream and stream.sandbox_id != sandbox_id:  # the lab got a new sandbox
+            stream.close()
+            stream = None
+        if stream is None:
+            stream = self.streams[lab_id] = LabStream(self, lab_id, sandbox_id)
+        return stream
+
+    # -- sending -------------------------------------------------------------------------
+
+    def next_seq(self, lab_id: int) -> int:
+        # Milliseconds as a floor keep seq increasing across a restart of the agent.
+        self.seqs[lab_id] = max(self.seqs.get(lab_id, 0) + 1, int(time.time() * 1000))
+        return self.seqs[lab_id]
+
+    def queue(self, target: str, message: dict, *, group: bool = False) -> None:
+        self.outbox.put_nowait((group, target, message))
+
+    def throttle(self, shell: Shell | None) -> None:
+        """Stop reading a chatty terminal while frames pile up (the pty then blocks its writer)."""
+        if shell and self.outbox.qsize() > OUTBOX_HIGH:
+            shell.pause()
+            self.paused.add(shell)
+
+    async def _send_loop(self) -> None:
+        while True:
+            group, target, message = await self.outbox.get()
+            try:
+                if group:
+                    await self.layer.group_send(target, message)
+                else:
+                    await self.layer.send(target, message)
+            except Exception as exc:  # a full or vanished channel must not stop the others
+                log.warning("node %s: sending %s to %s failed: %s", self.node, message["type"], target, exc)
+            if self.paused and self.outbox.qsize() < OUTBOX_LOW:
+                for shell in self.paused:
+                    shell.resume()
+                self.paused.clear()
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await database_sync_to_async(node_register)(name=self.node)
+            except Exception as exc:
+                log.warning("node %s: heartbeat failed: %s", self.node, exc)
+
+
+def _node_start(node: str) -> None:
+    node_register(name=node)
+    try:
+        result = node_reap_orphans(node=node, created_before=PROCESS_STARTED)
+        log.info("node %s started: %s", node, result)
+    except Exception:
+        log.exception("node %s: reaping orphans failed", node)
+
+
+# -- where the agent runs ----------------------------------------------------------------
+
+_embedded: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Agent, asyncio.Task]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def embedded_agent() -> Agent:
+    """The agent of this event loop (the in-memory channel layer is bound to one loop); started now
+    if there is none."""
+    loop = asyncio.get_running_loop()
+    if loop not in _embedded or _embedded[loop][1].done():  # none yet, or it died: start one
+        agent = Agent(settings.NSLAB_NODE)
+        _embedded[loop] = (agent, loop.create_task(agent.run(), name="nslab-node-agent"))
+    return _embedded[loop][0]
+
+
+async def embedded_agent_stop() -> None:
+    """Stop this loop's agent (tests, server shutdown)."""
+    entry = _embedded.pop(asyncio.get_running_loop(), None)
+    if entry:
+        entry[1].cancel()
+        try:
+            await entry[1]
+        except asyncio.CancelledError:
+            pass
+
+
+def start_agent_thread(node: str) -> threading.Thread:
+    """Run the agent of `node` in a daemon thread with its own event loop (a Celery lab node)."""
+
+    def main() -> None:
+        asyncio.run(Agent(node).run())
+
+    thread = threading.Thread(target=main, name=f"nslab-node-agent-{node}", daemon=True)
+    thread.start()
+    return thread

@@ -1,7 +1,0 @@
-from django.urls import path
-
-from labapp.labs.consumers import LabConsumer
-
-websocket_urlpatterns = [
-    path("ws/labs/<int:lab_id>/", LabConsumer.as_asgi()),
-]

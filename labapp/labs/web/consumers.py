@@ -1,0 +1,129 @@
+"""The lab WebSocket (docs/web-lab.md): relays between the browser and the lab's group and node.
+
+Other apps' frames come in through labapp.labs.hooks (their handlers, the group frames passed on)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from labapp.labs import hooks
+from labapp.labs.broadcast import status_frame
+from labapp.labs.channels import lab_group, node_channel
+from labapp.labs.frames import CLIENT_FRAMES, frame_errors
+from labapp.labs.node.agent import embedded_agent
+from labapp.labs.web.selectors import lab_get_for_user
+from labapp.labs.web.services import TOUCH_EVERY, lab_touch
+
+
+class LabConsumer(AsyncJsonWebsocketConsumer):
+    lab_id: int | None = None
+    watching = False
+    # Live terminal output is passed on only after the scrollback: what came before is in it.
+    tty_ready = False
+    touched = 0.0
+
+    async def connect(self) -> None:
+        lab_id = self.scope["url_route"]["kwargs"]["lab_id"]
+        lab = await database_sync_to_async(lab_get_for_user)(lab_id=lab_id, user=self.scope.get("user"))
+        if lab is None:
+            await self.close()
+            return
+        self.lab_id, self.node, self.sandbox_id = lab.pk, lab.node, ""
+        await self.channel_layer.group_add(lab_group(lab.pk), self.channel_name)
+        await self.accept()
+        if settings.NSLAB_EMBEDDED:
+            await embedded_agent()
+        await self._touch()
+        # Read again after joining the group, so that no status change falls in between.
+        await lab.arefresh_from_db()
+        await self.lab_status(status_frame(lab))
+
+    async def disconnect(self, code: int) -> None:
+        if self.lab_id is None:
+            return
+        if self.watching:
+            await self._to_node("lab.unwatch")
+        await self.channel_layer.group_discard(lab_group(self.lab_id), self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = json.loads(text_data or "")
+        except ValueError:
+            frame = None
+        problem = frame_errors(frame, CLIENT_FRAMES)
+        if problem:
+            await self.send_error("bad_frame", problem)
+            return
+        await self._touch()
+        if not self.watching:
+            await self.send_error("not_ready", _("The lab is not ready."))
+            return
+        handler = hooks.SOCKET_HANDLERS.get(frame["type"])
+        if handler is not None:
+            await handler(self, frame)
+            return
+        fields = {k: v for k, v in frame.items() if k != "type"}
+        await self._to_node(frame["type"], **fields)
+
+    # -- group and node messages (handler name = message type) -----------------------------
+
+    async def dispatch(self, message: dict) -> None:
+        if message.get("type") in hooks.GROUP_FRAMES:  # another app's frame: passed on as it is
+            await self.send_json(message)
+            return
+        await super().dispatch(message)
+
+    async def lab_status(self, event: dict) -> None:
+        await self.send_json(event)
+        ready = event["status"] == "ready"
+        if ready and (not self.watching or event["sandbox_id"] != self.sandbox_id):
+            self.sandbox_id, self.watching, self.tty_ready = event["sandbox_id"], True, False
+            reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
+            await self._to_node("lab.watch", **reply)
+            await self._to_node("tty.open", **reply)
+        elif not ready:
+            self.watching = self.tty_ready = False
+
+    async def lab_progress(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def lab_state(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def lab_tty(self, event: dict) -> None:
+        if event.pop("scrollback", False):
+            self.tty_ready = True
+        elif not self.tty_ready:
+            return
+        if event["data"]:
+            await self.send_json(event)
+
+    async def lab_tty_reset(self, event: dict) -> None:
+        await self.send_json(event)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _to_node(self, type_: str, **fields) -> None:
+        try:
+            await self.channel_layer.send(
+                node_channel(self.node), {"type": type_, "lab_id": self.lab_id, **fields}
+            )
+        except ChannelFull:
+            await self.send_error("failed", _("The lab node is busy; try again."))
+
+    async def send_error(self, code: str, message: str) -> None:
+        """An `error` frame to this socket (`code` from frames.ERROR_CODES)."""
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def _touch(self) -> None:
+        now = time.monotonic()
+        if now - self.touched >= TOUCH_EVERY.total_seconds():
+            self.touched = now
+            await database_sync_to_async(lab_touch)(lab_id=self.lab_id)

@@ -1,0 +1,50 @@
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from labapp.config.env import database_from_url, env_bool, env_list
+
+
+def test_postgres_url_becomes_django_database():
+    url = "postgres://nslab:p%40ss%2Fword@db.example:6543/nslab_prod?sslmode=require"
+    db = database_from_url(url, base_dir=Path("/srv"))
+    assert {key: db[key] for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "OPTIONS")} == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "nslab_prod",
+        "USER": "nslab",
+        "PASSWORD": "p@ss/word",
+        "HOST": "db.example",
+        "OPTIONS": {"sslmode": "require"},
+    }
+    assert str(db["PORT"]) == "6543"
+
+
+def test_postgres_url_without_credentials_or_port():
+    db = database_from_url("postgresql://localhost/nslab", base_dir=Path("/srv"))
+    assert (db["USER"], db["PASSWORD"], db["HOST"], str(db["PORT"])) == ("", "", "localhost", "")
+
+
+def test_sqlite_urls_relative_and_absolute():
+    base = Path("/srv/nslab")
+    assert database_from_url("sqlite:///var/x.db", base_dir=base)["NAME"] == "/srv/nslab/var/x.db"
+    assert database_from_url("sqlite:////tmp/x.db", base_dir=base)["NAME"] == "/tmp/x.db"
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "postgres://h/", "sqlite://", "gopher://h/db"])
+def test_unusable_database_urls_are_refused(url):
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url(url, base_dir=Path("/srv"))
+
+
+def test_env_bool():
+    assert env_bool({}, "X", True) is True
+    assert env_bool({"X": "0"}, "X", True) is False
+    assert env_bool({"X": "Yes"}, "X", False) is True
+    with pytest.raises(ImproperlyConfigured):
+        env_bool({"X": "maybe"}, "X", False)
+
+
+def test_env_list():
+    assert env_list({}, "X", ["a"]) == ["a"]
+    assert env_list({"X": "a.example, b.example,"}, "X", []) == ["a.example", "b.example"]
