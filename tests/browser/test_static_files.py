@@ -1,5 +1,6 @@
 """The static files of `make run`'s server (DEBUG): the page code as it is in frontend/src, the vendor
-files of frontend/build, at the static paths the templates use."""
+files of frontend/build, at the static paths the templates and the lab page's panels (labapp.labs.hooks)
+use."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from labapp.labs.hooks import LAB_PANELS
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +34,9 @@ def test_page_code_is_served_from_frontend_src(lab_server):
         assert served(lab_server, source.relative_to(FRONTEND / "src").as_posix()) == source.read_bytes()
 
 
-def test_every_static_path_of_the_templates_is_served(lab_server):
+def test_every_static_path_of_the_pages_is_served(lab_server):
     paths = {m for t in TEMPLATES.rglob("*.html") for m in STATIC_TAG.findall(t.read_text())}
+    paths |= {path for panel in LAB_PANELS.values() for path in (*panel.styles, *panel.scripts)}
     assert {"labs/lab.js", "exercises/exercise.js", "vendor/xterm.js", "vendor/plotly-basic.min.js"} <= paths
     for path in sorted(paths):
         expected = FRONTEND / ("build" if path.startswith("vendor/") else "src") / path
