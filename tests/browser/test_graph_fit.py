@@ -21,6 +21,7 @@ GEOMETRY = """() => {
   const graph = document.getElementById('graph');
   return {
     card: box(graph.closest('.card')),
+    area: box(graph),
     svg: box(graph.querySelector('svg.main-svg')),
     shapes: Array.from(graph.querySelectorAll('.shapelayer path'), box),
     titles: Array.from(graph.querySelectorAll('g.annotation'), text),
@@ -33,6 +34,9 @@ GEOMETRY = """() => {
 DRAWN_WITH = """(name) => { const s = window.nslab && window.nslab.snapshot;
   return !!s && s.namespaces.some((n) => n.name === name)
     && document.getElementById('graph').dataset.drawnSeq === String(window.nslab.seq); }"""
+# Some interface label of the graph has `part` in its text.
+LABELS_WITH = """(part) => Array.from(document.querySelectorAll('#graph g.textpoint text'))
+  .some((t) => t.textContent.includes(part))"""
 # The graph was rendered at the card's current size.
 RENDERED_AT_CARD_SIZE = """() => { const g = document.getElementById('graph');
   const svg = g.querySelector('svg.main-svg');
@@ -77,15 +81,16 @@ def union_area(boxes) -> float:
 
 
 def assert_fits_and_reads(geometry, size) -> None:
-    """Every namespace box and title inside the card; no text drawn over another."""
-    card = geometry["card"]
+    """Every namespace box and text inside the graph's area of the card; no text drawn over another."""
+    area = geometry["area"]
+    assert inside(area, geometry["card"]), (area, geometry["card"])
     assert len(geometry["shapes"]) >= 15, geometry["shapes"]  # host, outside world, 10 containers...
-    outside = [s for s in geometry["shapes"] if not inside(s, card)]
-    assert not outside, f"{size}: namespace boxes outside the card {card}: {outside}"
+    outside = [s for s in geometry["shapes"] if not inside(s, area)]
+    assert not outside, f"{size}: namespace boxes outside the card's graph area {area}: {outside}"
     texts = geometry["titles"] + geometry["labels"]
     assert len(geometry["titles"]) >= 14, f"{size}: box titles missing: {geometry['titles']}"
-    cut = [t for t in texts if not inside(t["box"], card)]
-    assert not cut, f"{size}: text outside the card {card}: {cut}"
+    cut = [t for t in texts if not inside(t["box"], area)]
+    assert not cut, f"{size}: text outside the card's graph area {area}: {cut}"
     crowded = [
         (a["text"], b["text"], round(overlap(a["box"], b["box"]), 2))
         for i, a in enumerate(texts)
@@ -127,13 +132,17 @@ def test_graph_fits_its_card_at_every_size_and_keeps_the_students_zoom(lab_serve
                 assert union_area(geometry["shapes"]) > union_area(before["shapes"])
             before = geometry
 
-        # The student zooms in with the wheel: a new container does not undo it.
+        # The student zooms in with the wheel: the labels say more (addresses), and a new container
+        # does not undo the zoom.
         svg = before["svg"]
         page.mouse.move((svg[0] + svg[2]) / 2, (svg[1] + svg[3]) / 2)
-        page.mouse.wheel(0, -400)
+        assert not any("172." in label["text"] for label in before["labels"])
+        for _ in range(12):
+            page.mouse.wheel(0, -100)
         page.wait_for_selector("#graph[data-view=student]", state="attached", timeout=10_000)
+        page.wait_for_function(LABELS_WITH, arg="172.", timeout=10_000)
         zoomed = page.evaluate(GEOMETRY)
-        assert shown_width(zoomed) < shown_width(before)
+        assert shown_width(zoomed) < shown_width(before) / 2
         page.screenshot(path=artifacts / "graph-fit-zoomed.png")
         docker(host, "run", "-d", "--name", "late", "--network", "db", "nginx")
         page.wait_for_function(DRAWN_WITH, arg="late", timeout=60_000)
@@ -152,6 +161,13 @@ def test_graph_fits_its_card_at_every_size_and_keeps_the_students_zoom(lab_serve
         assert any(t["text"].startswith("late") for t in refitted["titles"]), refitted["titles"]
         assert_fits_and_reads(refitted, "after Fit")
         page.screenshot(path=artifacts / "graph-fit-refit.png")
+
+        # Large text (for projectors): still inside the card, still readable.
+        page.click("#font-toggle")
+        page.wait_for_selector("#graph[data-font-scale='1.35']", state="attached", timeout=10_000)
+        page.wait_for_function(RENDERED_AT_CARD_SIZE, timeout=10_000)
+        assert_fits_and_reads(page.evaluate(GEOMETRY), "large text")
+        page.screenshot(path=artifacts / "graph-fit-large-text.png")
         assert not page_errors, page_errors
     except Exception:
         page.screenshot(path=artifacts / "graph-fit-failed.png", full_page=True)

@@ -20,7 +20,7 @@ const TITLE_PX = 13; // box titles
 const NOTE_PX = 12; // the outside world's caption
 const MARKER_PX = 13;
 const MIN_FONT_PX = 8; // smaller text is left out rather than drawn
-const CHAR_EM = 0.62; // width of a character, in ems (labels are monospace, titles bold sans)
+const CHAR_EM = 0.62; // width of a Latin character, in ems (labels are monospace, titles bold sans)
 const TITLE_ROWS = 1.1; // a box's title band, in rows
 const GAP_ROWS = 0.7; // between boxes in a column
 // Containers start a new column below this many rows: in a portrait card, MAX_COLUMN_ROWS; in a
@@ -119,6 +119,7 @@ export class TopologyGraph {
       annotations: figure.annotations,
     }, PLOTLY_CONFIG);
     this.el.dataset.view = this.view ? "student" : "fit";
+    this.el.dataset.fontScale = String(this.fontScale);
     this.bind();
   }
 
@@ -328,8 +329,8 @@ export class TopologyGraph {
         line: { color: box.colors.line, width: 1.5 }, layer: "below" });
       const room = (box.x1 - box.x0 - 0.08) * size.sx; // px for the title
       const full = box.kind ? box.name + " " + box.kind : box.name;
-      const withKind = full.length * CHAR_EM * size.title <= room;
-      const font = Math.min(size.title, room / (box.name.length * CHAR_EM));
+      const withKind = ems(full) * size.title <= room;
+      const font = Math.min(size.title, room / ems(box.name));
       if (font < MIN_FONT_PX) continue;
       annotations.push({ x: box.x0 + 0.04, y: -box.y0 - 0.1, xanchor: "left", yanchor: "top", showarrow: false,
         align: "left", text: "<b>" + esc(box.name) + "</b>" + (withKind && box.kind ? " <span style=\"color:#6b7280\">" + esc(box.kind) + "</span>" : ""),
@@ -338,9 +339,11 @@ export class TopologyGraph {
     if (outside) {
       shapes.push({ type: "rect", x0: outside.x0, x1: outside.x1, y0: 0.9, y1: -outside.y1,
         line: { color: "#d97706", width: 1, dash: "dot" }, layer: "below" });
-      if (size.note >= MIN_FONT_PX) {
+      const caption = gettext("Outside world (simulated internet)");
+      const captionFont = Math.min(size.note, ((outside.x1 - outside.x0) * size.sx) / ems(caption));
+      if (captionFont >= MIN_FONT_PX) {
         annotations.push({ x: (outside.x0 + outside.x1) / 2, y: 0.85, yanchor: "bottom", showarrow: false,
-          text: "<i>" + esc(gettext("Outside world (simulated internet)")) + "</i>", font: { size: size.note, color: "#b45309" } });
+          text: "<i>" + esc(caption) + "</i>", font: { size: captionFont, color: "#b45309" } });
       }
     }
     const font = { size: size.font, family: "ui-monospace, SFMono-Regular, Menlo, monospace", color: "#1f2937" };
@@ -424,6 +427,13 @@ function hoverText(ns, link, addrs) {
   if (link.master) lines.push(esc(fmt(gettext("port of bridge %(bridge)s"), { bridge: link.master })) + (link.port_state ? " (" + esc(link.port_state) + ")" : ""));
   if (link.peer_name) lines.push(esc(fmt(gettext("veth peer: %(peer)s"), { peer: (link.peer_namespace || "?") + " / " + link.peer_name })));
   return lines.join("<br>");
+}
+
+/** Rough width of `text` in ems: CJK characters are square, Latin ones about CHAR_EM wide. */
+function ems(text) {
+  let width = 0;
+  for (const ch of text) width += ch.codePointAt(0) >= 0x2e80 ? 1 : CHAR_EM;
+  return width;
 }
 
 /** Text sizes at a view of `sx` px per unit and `sy` px per row: smaller views say less. */
