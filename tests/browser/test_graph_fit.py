@@ -160,7 +160,16 @@ def test_graph_fits_its_card_at_every_size_and_keeps_the_students_zoom(lab_serve
         assert shown_width(refitted) > shown_width(zoomed)
         assert any(t["text"].startswith("late") for t in refitted["titles"]), refitted["titles"]
         assert_fits_and_reads(refitted, "after Fit")
+        page.mouse.move(0, 0)  # no hover label in the picture
         page.screenshot(path=artifacts / "graph-fit-refit.png")
+
+        # The zoom buttons: "Zoom in" makes it the student's view, "Fit" fits again.
+        page.get_by_role("button", name="Zoom in").click()
+        page.wait_for_selector("#graph[data-view=student]", state="attached", timeout=10_000)
+        assert shown_width(page.evaluate(GEOMETRY)) == pytest.approx(shown_width(refitted) / 1.5)
+        fit.click()
+        page.wait_for_selector("#graph[data-view=fit]", state="attached", timeout=10_000)
+        assert page.evaluate(GEOMETRY)["ranges"][0] == pytest.approx(refitted["ranges"][0])
 
         # Large text (for projectors): still inside the card, still readable.
         page.click("#font-toggle")

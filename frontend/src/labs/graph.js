@@ -35,11 +35,11 @@ const COLORS = {
   container: { fill: "rgba(5,150,105,0.08)", line: "#059669" },
   outside: { fill: "rgba(217,119,6,0.08)", line: "#d97706" },
 };
+const ZOOM_STEP = 1.5; // the zoom buttons' factor
 const PLOTLY_CONFIG = {
-  displaylogo: false,
+  displayModeBar: false, // the card's own zoom buttons instead: keyboard-reachable, translated
   scrollZoom: true,
   doubleClick: false, // Plotly's reset would restore the first view, not a fit of the current one
-  modeBarButtonsToRemove: ["zoom2d", "select2d", "lasso2d", "autoScale2d", "resetScale2d", "toImage"],
 };
 
 export class TopologyGraph {
@@ -56,7 +56,7 @@ export class TopologyGraph {
     this.shown = ""; // what Plotly shows now (model, size, ranges, detail), to skip same redraws
     this.queue = Promise.resolve();
     this.bound = false;
-    this.addFitButton();
+    this.addViewButtons();
     // The card changes size with the window, the grid and the fonts: fit (or keep the view) again.
     new ResizeObserver(() => this.redraw()).observe(el.closest(".card") || el.parentElement);
   }
@@ -90,10 +90,23 @@ export class TopologyGraph {
     return this.queue;
   }
 
+  /** Zoom in (factor > 1) or out around the centre of the view; the student's view from then on. */
+  zoom(factor) {
+    if (!this.drawing) return this.queue;
+    const view = this.view || this.fitView(this.plotSize(), this.drawing.extent);
+    this.view = { ...view, sx: view.sx * factor, sy: view.sy * factor };
+    return this.redraw();
+  }
+
+  /** The plot area in pixels: the card's graph area less the margins. */
+  plotSize() {
+    return { w: Math.max(1, this.el.clientWidth - 2 * MARGIN_PX), h: Math.max(1, this.el.clientHeight - 2 * MARGIN_PX) };
+  }
+
   async render() {
     const size = { w: this.el.clientWidth, h: this.el.clientHeight };
     if (!this.drawing || !size.w || !size.h) return;
-    const plot = { w: Math.max(1, size.w - 2 * MARGIN_PX), h: Math.max(1, size.h - 2 * MARGIN_PX) };
+    const plot = this.plotSize();
     const view = this.view || this.fitView(plot, this.drawing.extent);
     const ranges = {
       x: [view.cx - plot.w / 2 / view.sx, view.cx + plot.w / 2 / view.sx],
@@ -136,18 +149,29 @@ export class TopologyGraph {
     return { cx: (left + right) / 2, cy: TOP - plot.h / 2 / sy, sx, sy };
   }
 
-  addFitButton() {
+  /** Zoom out, zoom in and Fit, in the card's head before its Refresh button. */
+  addViewButtons() {
     const head = this.el.closest(".card")?.querySelector(".card-head");
     if (!head) return;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "ghost small graph-fit";
-    button.textContent = gettext("Fit");
-    button.title = gettext("Zoom out to show the whole topology (scroll to zoom, drag to pan)");
-    button.setAttribute("aria-controls", this.el.id);
-    button.addEventListener("click", () => this.fit());
-    const refresh = head.querySelector("#refresh");
-    head.insertBefore(button, refresh || null);
+    const group = document.createElement("span");
+    group.className = "graph-view";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", gettext("Zoom"));
+    const button = (text, title, action, label = "") => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "ghost small";
+      b.textContent = text;
+      b.title = title;
+      if (label) b.setAttribute("aria-label", label);
+      b.setAttribute("aria-controls", this.el.id);
+      b.addEventListener("click", action);
+      group.append(b);
+    };
+    button("−", gettext("Zoom out"), () => this.zoom(1 / ZOOM_STEP), gettext("Zoom out"));
+    button("+", gettext("Zoom in"), () => this.zoom(ZOOM_STEP), gettext("Zoom in"));
+    button(gettext("Fit"), gettext("Show the whole topology, fitted to the card (scroll to zoom, drag to pan)"), () => this.fit());
+    head.insertBefore(group, head.querySelector("#refresh"));
   }
 
   /** Sticky position of a namespace's box, creating it on first sight. */
@@ -382,8 +406,7 @@ export class TopologyGraph {
       if (!Object.keys(ev).some((k) => k.startsWith("xaxis.range") || k.startsWith("yaxis.range"))) return;
       const x = this.el.layout.xaxis.range;
       const y = this.el.layout.yaxis.range;
-      const w = Math.max(1, this.el.clientWidth - 2 * MARGIN_PX);
-      const h = Math.max(1, this.el.clientHeight - 2 * MARGIN_PX);
+      const { w, h } = this.plotSize();
       this.view = { cx: (x[0] + x[1]) / 2, cy: (y[0] + y[1]) / 2, sx: w / (x[1] - x[0]), sy: h / (y[1] - y[0]) };
       this.redraw(); // the labels may say more or less at the new zoom
     });
