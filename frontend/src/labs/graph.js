@@ -345,46 +345,46 @@ export class TopologyGraph {
   }
 
   /** Plotly's traces, shapes and annotations of a drawing, with labels as `detail` allows. */
-  figure({ boxes, nodes, edges, outside }, size) {
+  figure({ boxes, nodes, edges, outside }, sizes) {
     const shapes = [];
     const annotations = [];
     for (const box of boxes) {
       shapes.push({ type: "rect", x0: box.x0, x1: box.x1, y0: -box.y0, y1: -box.y1, fillcolor: box.colors.fill,
         line: { color: box.colors.line, width: 1.5 }, layer: "below" });
-      const room = (box.x1 - box.x0 - 0.08) * size.sx; // px for the title
+      const room = (box.x1 - box.x0 - 0.08) * sizes.sx; // px for the title
       const full = box.kind ? box.name + " " + box.kind : box.name;
-      const withKind = ems(full) * size.title <= room;
-      const font = Math.min(size.title, room / ems(box.name));
+      const withKind = ems(full) * sizes.title <= room;
+      const font = Math.min(sizes.title, room / ems(box.name));
       if (font < MIN_FONT_PX) continue;
       annotations.push({ x: box.x0 + 0.04, y: -box.y0 - 0.1, xanchor: "left", yanchor: "top", showarrow: false,
         align: "left", text: "<b>" + esc(box.name) + "</b>" + (withKind && box.kind ? " <span style=\"color:#6b7280\">" + esc(box.kind) + "</span>" : ""),
-        font: { size: withKind ? size.title : font, color: box.colors.line } });
+        font: { size: withKind ? sizes.title : font, color: box.colors.line } });
     }
     if (outside) {
       shapes.push({ type: "rect", x0: outside.x0, x1: outside.x1, y0: 0.9, y1: -outside.y1,
         line: { color: "#d97706", width: 1, dash: "dot" }, layer: "below" });
       const caption = gettext("Outside world (simulated internet)");
-      const captionFont = Math.min(size.note, ((outside.x1 - outside.x0) * size.sx) / ems(caption));
+      const captionFont = Math.min(sizes.note, ((outside.x1 - outside.x0) * sizes.sx) / ems(caption));
       if (captionFont >= MIN_FONT_PX) {
         annotations.push({ x: (outside.x0 + outside.x1) / 2, y: 0.85, yanchor: "bottom", showarrow: false,
           text: "<i>" + esc(caption) + "</i>", font: { size: captionFont, color: "#b45309" } });
       }
     }
-    const font = { size: size.font, family: "ui-monospace, SFMono-Regular, Menlo, monospace", color: "#1f2937" };
-    const text = nodes.map((n) => n.lines.slice(0, size.lines).filter(Boolean).join("<br>"));
+    const font = { size: sizes.font, family: "ui-monospace, SFMono-Regular, Menlo, monospace", color: "#1f2937" };
+    const text = nodes.map((n) => n.lines.slice(0, sizes.lines).filter(Boolean).join("<br>"));
     const data = [
       { type: "scatter", mode: "lines", name: gettext("veth pair"), x: edges.veth.x, y: edges.veth.y,
         line: { color: "#4b5563", width: 2 }, hoverinfo: "skip" },
       { type: "scatter", mode: "lines", name: gettext("bridge port"), x: edges.port.x, y: edges.port.y,
         line: { color: "#2563eb", width: 1.5, dash: "dash" }, hoverinfo: "skip" },
-      { type: "scatter", mode: size.lines ? "markers+text" : "markers", name: gettext("interface"),
+      { type: "scatter", mode: sizes.lines ? "markers+text" : "markers", name: gettext("interface"),
         x: nodes.map((n) => n.x), y: nodes.map((n) => n.y), text, textposition: nodes.map((n) => n.pos),
         textfont: font, customdata: nodes.map((n) => n.key), hovertext: nodes.map((n) => n.hover), hoverinfo: "text",
         hoverlabel: { align: "left", bgcolor: "#ffffff", bordercolor: "#94a3b8", font: { family: font.family, color: "#111827" } },
-        marker: { size: size.marker, symbol: nodes.map((n) => n.symbol), color: nodes.map((n) => n.color),
+        marker: { size: sizes.marker, symbol: nodes.map((n) => n.symbol), color: nodes.map((n) => n.color),
           line: { color: "#fff", width: 1.5 } } },
     ];
-    return { data, shapes, annotations, detail: size };
+    return { data, shapes, annotations, detail: sizes };
   }
 
   /** Which edge of its box an interface sits on: towards its peer, bridges in the middle. */
@@ -401,7 +401,7 @@ export class TopologyGraph {
       const point = ev.points.find((p) => p.customdata);
       if (point) this.showDetails(point.customdata);
     });
-    // The student zoomed or panned (wheel, drag, the mode bar): keep their view from now on.
+    // The student zoomed or panned (wheel, drag): keep their view from now on.
     this.el.on("plotly_relayout", (ev) => {
       if (!Object.keys(ev).some((k) => k.startsWith("xaxis.range") || k.startsWith("yaxis.range"))) return;
       const x = this.el.layout.xaxis.range;
