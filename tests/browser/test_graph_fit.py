@@ -37,6 +37,13 @@ DRAWN_WITH = """(name) => { const s = window.nslab && window.nslab.snapshot;
 # Some interface label of the graph has `part` in its text.
 LABELS_WITH = """(part) => Array.from(document.querySelectorAll('#graph g.textpoint text'))
   .some((t) => t.textContent.includes(part))"""
+# The graph's view is the student's and stayed the same since the last poll (a wheel zoom is applied
+# in steps, after Plotly's redraw delay).
+STEADY_STUDENT_VIEW = """() => { const g = document.getElementById('graph');
+  const seen = JSON.stringify([g.layout.xaxis.range, g.layout.yaxis.range]);
+  const steady = window.graphFitLastView === seen;
+  window.graphFitLastView = seen;
+  return steady && g.dataset.view === 'student'; }"""
 # The graph was rendered at the card's current size.
 RENDERED_AT_CARD_SIZE = """() => { const g = document.getElementById('graph');
   const svg = g.querySelector('svg.main-svg');
@@ -139,7 +146,7 @@ def test_graph_fits_its_card_at_every_size_and_keeps_the_students_zoom(lab_serve
         assert not any("172." in label["text"] for label in before["labels"])
         for _ in range(12):
             page.mouse.wheel(0, -100)
-        page.wait_for_selector("#graph[data-view=student]", state="attached", timeout=10_000)
+        page.wait_for_function(STEADY_STUDENT_VIEW, polling=800, timeout=20_000)
         page.wait_for_function(LABELS_WITH, arg="172.", timeout=10_000)
         zoomed = page.evaluate(GEOMETRY)
         assert shown_width(zoomed) < shown_width(before) / 2
