@@ -3,13 +3,30 @@
 //
 // Layout is deterministic and sticky: a namespace keeps its box position and an interface keeps its
 // row inside the box for as long as the page lives, so nothing moves when other things come and go.
+//
+// The drawing always fits its card: the view is zoomed to fit on every change of the topology and of
+// the card's size, unless the student zoomed or panned (their view is kept until they press "Fit").
+// Text does not scale with the zoom, so the labels say less when the view is small (see `detail`).
 import { esc, fmt } from "./dom.js";
 
-const ROW_PX = 46; // vertical pixels per interface row
-const UNIT_PX = 100; // at least this many pixels per horizontal unit, so that labels fit their boxes
+const ROW_PX = 46; // vertical pixels per interface row at full size
+const UNIT_PX = 100; // pixels per horizontal unit at full size, so that full labels fit their boxes
+const STRETCH = 1.5; // fitting may stretch one axis this much more than the other, to fill the card
+const MARGIN_PX = 8;
+const PAD = 0.15; // horizontal units around the drawing
+const TOP = 1.3; // the drawing's top edge (y of the outside world's title band)
+const FONT_PX = 11; // interface labels at full size
+const TITLE_PX = 13; // box titles
+const NOTE_PX = 12; // the outside world's caption
+const MARKER_PX = 13;
+const MIN_FONT_PX = 8; // smaller text is left out rather than drawn
+const CHAR_EM = 0.62; // width of a Latin character, in ems (labels are monospace, titles bold sans)
 const TITLE_ROWS = 1.1; // a box's title band, in rows
 const GAP_ROWS = 0.7; // between boxes in a column
-const MAX_COLUMN_ROWS = 26; // containers start a new column below this
+// Containers start a new column below this many rows: in a portrait card, MAX_COLUMN_ROWS; in a
+// landscape one, the host box's height (at least MIN_COLUMN_ROWS), so that the drawing is wider than tall.
+const MAX_COLUMN_ROWS = 26;
+const MIN_COLUMN_ROWS = 12;
 // Columns (x in abstract units): container columns grow to the left of 0.
 const COLUMNS = { host: { x0: 1.8, w: 2.1 }, router: { x0: 4.5, w: 1.5 }, edge: { x0: 6.5, w: 1.4 } };
 const CONTAINER_W = 1.4;
@@ -17,6 +34,12 @@ const COLORS = {
   host: { fill: "rgba(37,99,235,0.07)", line: "#2563eb" },
   container: { fill: "rgba(5,150,105,0.08)", line: "#059669" },
   outside: { fill: "rgba(217,119,6,0.08)", line: "#d97706" },
+};
+const ZOOM_STEP = 1.5; // the zoom buttons' factor
+const PLOTLY_CONFIG = {
+  displayModeBar: false, // the card's own zoom buttons instead: keyboard-reachable, translated
+  scrollZoom: true,
+  doubleClick: false, // Plotly's reset would restore the first view, not a fit of the current one
 };
 
 export class TopologyGraph {
@@ -26,30 +49,129 @@ export class TopologyGraph {
     this.boxes = new Map(); // namespace -> {col, x0, w, top, rows}
     this.rows = new Map(); // namespace -> Map(ifname -> row)
     this.nodes = new Map(); // key "ns/ifname" -> node info (for clicks)
-    this.lastSignature = "";
-    this.bound = false;
     this.fontScale = 1;
+    this.drawing = null; // the model of the last snapshot
+    this.signature = "";
+    this.view = null; // the student's zoom and pan {cx, cy, sx, sy}; null: fit the card
+    this.shown = ""; // what Plotly shows now (model, size, ranges, detail), to skip same redraws
+    this.queue = Promise.resolve();
+    this.bound = false;
+    this.addViewButtons();
+    // The card changes size with the window, the grid and the fonts: fit (or keep the view) again.
+    new ResizeObserver(() => this.redraw()).observe(el.closest(".card") || el.parentElement);
   }
 
   /** Draw a snapshot; resolves when Plotly has finished. */
   async draw(snapshot, seq) {
-    const model = this.model(snapshot);
-    const signature = JSON.stringify([model.data, model.shapes, model.annotations, this.fontScale]);
-    if (signature !== this.lastSignature) {
-      this.lastSignature = signature;
-      await Plotly.react(this.el, model.data, this.layout(model), {
-        displaylogo: false,
-        responsive: true,
-        scrollZoom: false,
-        modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toImage"],
-      });
-      this.bind();
+    const drawing = this.model(snapshot);
+    const signature = JSON.stringify(drawing);
+    if (signature !== this.signature) {
+      this.signature = signature;
+      this.drawing = drawing;
+      await this.redraw();
     }
     this.el.dataset.drawnSeq = String(seq);
   }
 
   setFontScale(scale) {
     this.fontScale = scale;
+    this.redraw();
+  }
+
+  /** Zoom to show the whole topology, and keep fitting it until the student zooms again. */
+  fit() {
+    this.view = null;
+    return this.redraw();
+  }
+
+  /** Render the current drawing at the card's size, after any render under way. */
+  redraw() {
+    this.queue = this.queue.then(() => this.render()).catch((err) => console.error("graph", err));
+    return this.queue;
+  }
+
+  /** Zoom in (factor > 1) or out around the centre of the view; the student's view from then on. */
+  zoom(factor) {
+    if (!this.drawing) return this.queue;
+    const view = this.view || this.fitView(this.plotSize(), this.drawing.extent);
+    this.view = { ...view, sx: view.sx * factor, sy: view.sy * factor };
+    return this.redraw();
+  }
+
+  /** The plot area in pixels: the card's graph area less the margins. */
+  plotSize() {
+    return { w: Math.max(1, this.el.clientWidth - 2 * MARGIN_PX), h: Math.max(1, this.el.clientHeight - 2 * MARGIN_PX) };
+  }
+
+  async render() {
+    const size = { w: this.el.clientWidth, h: this.el.clientHeight };
+    if (!this.drawing || !size.w || !size.h) return;
+    const plot = this.plotSize();
+    const view = this.view || this.fitView(plot, this.drawing.extent);
+    const ranges = {
+      x: [view.cx - plot.w / 2 / view.sx, view.cx + plot.w / 2 / view.sx],
+      y: [view.cy - plot.h / 2 / view.sy, view.cy + plot.h / 2 / view.sy],
+    };
+    const figure = this.figure(this.drawing, detail(view, this.fontScale));
+    const shown = JSON.stringify([this.signature, size, ranges, figure.detail]);
+    if (shown === this.shown) return;
+    this.shown = shown;
+    await Plotly.react(this.el, figure.data, {
+      width: size.w,
+      height: size.h,
+      autosize: false,
+      margin: { l: MARGIN_PX, r: MARGIN_PX, t: MARGIN_PX, b: MARGIN_PX },
+      showlegend: false,
+      hovermode: "closest",
+      dragmode: "pan",
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      xaxis: { visible: false, range: ranges.x },
+      yaxis: { visible: false, range: ranges.y },
+      shapes: figure.shapes,
+      annotations: figure.annotations,
+    }, PLOTLY_CONFIG);
+    this.el.dataset.view = this.view ? "student" : "fit";
+    this.el.dataset.fontScale = String(this.fontScale);
+    this.bind();
+  }
+
+  /** The view that shows the whole drawing in a plot area of `plot` pixels: centred, at the top. */
+  fitView(plot, { left, right, bottom }) {
+    const spanX = right - left + 2 * PAD;
+    const spanY = TOP + bottom + 0.3;
+    const kx = plot.w / spanX; // px per unit if the width decides
+    const ky = plot.h / spanY; // px per row if the height decides
+    const aspect = ROW_PX / UNIT_PX;
+    const scale = Math.min(kx, ky / aspect); // px per unit with the drawing's own proportions
+    const sx = Math.min(kx, scale * STRETCH, UNIT_PX * this.fontScale);
+    const sy = Math.min(ky, scale * aspect * STRETCH, ROW_PX * this.fontScale);
+    return { cx: (left + right) / 2, cy: TOP - plot.h / 2 / sy, sx, sy };
+  }
+
+  /** Zoom out, zoom in and Fit, in the card's head before its Refresh button. */
+  addViewButtons() {
+    const head = this.el.closest(".card")?.querySelector(".card-head");
+    if (!head) return;
+    const group = document.createElement("span");
+    group.className = "graph-view";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", gettext("Zoom"));
+    const button = (text, title, action, label = "") => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "ghost small";
+      b.textContent = text;
+      b.title = title;
+      if (label) b.setAttribute("aria-label", label);
+      b.setAttribute("aria-controls", this.el.id);
+      b.addEventListener("click", action);
+      group.append(b);
+    };
+    button("−", gettext("Zoom out"), () => this.zoom(1 / ZOOM_STEP), gettext("Zoom out"));
+    button("+", gettext("Zoom in"), () => this.zoom(ZOOM_STEP), gettext("Zoom in"));
+    button(gettext("Fit"), gettext("Show the whole topology, fitted to the card (scroll to zoom, drag to pan)"), () => this.fit());
+    head.insertBefore(group, head.querySelector("#refresh"));
   }
 
   /** Sticky position of a namespace's box, creating it on first sight. */
@@ -72,9 +194,12 @@ export class TopologyGraph {
       return { col, x0: c.x0, w: c.w, top: top ?? this.firstGap(col, rows, Infinity), rows };
     }
     // Containers: first gap that fits in the nearest column with room.
+    const host = this.boxes.get("host");
+    const portrait = this.el.clientHeight > this.el.clientWidth;
+    const limit = portrait || !host ? MAX_COLUMN_ROWS : Math.max(MIN_COLUMN_ROWS, host.top + TITLE_ROWS + host.rows);
     for (let i = 0; ; i += 1) {
       const col = "c" + i;
-      const top = this.firstGap(col, rows, MAX_COLUMN_ROWS);
+      const top = this.firstGap(col, rows, limit);
       if (top !== null) return { col, x0: -i * (CONTAINER_W + 0.6), w: CONTAINER_W, top, rows };
     }
   }
@@ -146,9 +271,8 @@ export class TopologyGraph {
       const b = this.boxes.get(name);
       return b ? b.x0 + b.w / 2 : 0;
     };
-    const shapes = [];
-    const annotations = [];
-    const node = { x: [], y: [], text: [], hover: [], key: [], symbol: [], color: [], pos: [] };
+    const boxes = [];
+    const nodes = [];
     const at = new Map(); // "ns/if" -> [x, y]
     this.nodes.clear();
     let bottom = 0;
@@ -156,18 +280,14 @@ export class TopologyGraph {
     let right = -Infinity;
     for (const ns of namespaces) {
       const box = this.boxes.get(ns.name);
-      const colors = COLORS[ns.kind] || COLORS.outside;
       const y0 = box.top;
       const y1 = box.top + TITLE_ROWS + box.rows;
       bottom = Math.max(bottom, y1);
       left = Math.min(left, box.x0);
       right = Math.max(right, box.x0 + box.w);
-      shapes.push({ type: "rect", x0: box.x0, x1: box.x0 + box.w, y0: -y0, y1: -y1, fillcolor: colors.fill,
-        line: { color: colors.line, width: 1.5 }, layer: "below" });
       const extra = ns.kind === "container" && ns.containers.length > 1 ? " (" + ns.containers.join(", ") + ")" : "";
-      annotations.push({ x: box.x0 + 0.04, y: -y0 - 0.1, xanchor: "left", yanchor: "top", showarrow: false,
-        align: "left", text: "<b>" + esc(ns.name) + "</b>" + esc(extra) + (ns.kind === "outside" ? "" : " <span style=\"color:#6b7280\">" + esc(kindLabel(ns.kind)) + "</span>"),
-        font: { size: 13 * this.fontScale, color: colors.line } });
+      boxes.push({ x0: box.x0, x1: box.x0 + box.w, y0, y1, colors: COLORS[ns.kind] || COLORS.outside,
+        name: ns.name + extra, kind: ns.kind === "outside" ? "" : kindLabel(ns.kind) });
       const addrs = snap.addresses[ns.name] || [];
       const rows = rowMaps.get(ns.name);
       for (const link of snap.links[ns.name] || []) {
@@ -178,27 +298,25 @@ export class TopologyGraph {
         const key = ns.name + "/" + link.name;
         at.set(key, [x, y]);
         this.nodes.set(key, { ns: ns.name, link, addresses: addrs.filter((a) => a.ifname === link.name) });
-        node.x.push(x);
-        node.y.push(y);
-        node.key.push(key);
-        node.pos.push(side === "right" ? "middle left" : "middle right");
-        node.text.push("<b>" + esc(link.name) + "</b>" + (v4.length ? "<br>" + esc(v4.join(" ")) : "") +
-          (link.kind !== "loopback" ? "<br><span style=\"color:#6b7280\">" + esc(link.mac) + "</span>" : ""));
-        node.hover.push(hoverText(ns.name, link, addrs));
-        node.symbol.push({ bridge: "square", loopback: "diamond", veth: "circle" }[link.kind] || "hexagon");
-        node.color.push(link.state !== "UP" ? "#9ca3af" : link.operstate === "DOWN" || link.operstate === "LOWERLAYERDOWN" ? "#dc2626" : "#16a34a");
+        nodes.push({ x, y, key, pos: side === "right" ? "middle left" : "middle right",
+          // Label lines, most telling first: a smaller view shows fewer of them.
+          lines: ["<b>" + esc(link.name) + "</b>", esc(v4.join(" ")),
+            link.kind !== "loopback" ? "<span style=\"color:#6b7280\">" + esc(link.mac) + "</span>" : ""],
+          hover: hoverText(ns.name, link, addrs),
+          symbol: { bridge: "square", loopback: "diamond", veth: "circle" }[link.kind] || "hexagon",
+          color: link.state !== "UP" ? "#9ca3af" : link.operstate === "DOWN" || link.operstate === "LOWERLAYERDOWN" ? "#dc2626" : "#16a34a" });
       }
     }
     // Outside world: one dashed frame around router, remote and client.
-    const outside = namespaces.filter((n) => n.kind === "outside").map((n) => this.boxes.get(n.name));
-    if (outside.length) {
-      const x0 = Math.min(...outside.map((b) => b.x0)) - 0.15;
-      const x1 = Math.max(...outside.map((b) => b.x0 + b.w)) + 0.15;
-      const y1 = Math.max(...outside.map((b) => b.top + TITLE_ROWS + b.rows)) + 0.3;
-      shapes.push({ type: "rect", x0, x1, y0: 0.9, y1: -y1, line: { color: "#d97706", width: 1, dash: "dot" }, layer: "below" });
-      annotations.push({ x: (x0 + x1) / 2, y: 0.85, yanchor: "bottom", showarrow: false,
-        text: "<i>" + esc(gettext("Outside world (simulated internet)")) + "</i>", font: { size: 12 * this.fontScale, color: "#b45309" } });
+    let outside = null;
+    const outsideBoxes = namespaces.filter((n) => n.kind === "outside").map((n) => this.boxes.get(n.name));
+    if (outsideBoxes.length) {
+      const x0 = Math.min(...outsideBoxes.map((b) => b.x0)) - 0.15;
+      const x1 = Math.max(...outsideBoxes.map((b) => b.x0 + b.w)) + 0.15;
+      const y1 = Math.max(...outsideBoxes.map((b) => b.top + TITLE_ROWS + b.rows)) + 0.3;
+      outside = { x0, x1, y1 };
       bottom = Math.max(bottom, y1);
+      left = Math.min(left, x0);
       right = Math.max(right, x1);
     }
     const edges = { veth: { x: [], y: [] }, port: { x: [], y: [] } };
@@ -223,18 +341,50 @@ export class TopologyGraph {
         }
       }
     }
-    const font = { size: 11 * this.fontScale, family: "ui-monospace, SFMono-Regular, Menlo, monospace", color: "#1f2937" };
+    return { boxes, nodes, edges, outside, extent: { left, right, bottom } };
+  }
+
+  /** Plotly's traces, shapes and annotations of a drawing, with labels as `detail` allows. */
+  figure({ boxes, nodes, edges, outside }, sizes) {
+    const shapes = [];
+    const annotations = [];
+    for (const box of boxes) {
+      shapes.push({ type: "rect", x0: box.x0, x1: box.x1, y0: -box.y0, y1: -box.y1, fillcolor: box.colors.fill,
+        line: { color: box.colors.line, width: 1.5 }, layer: "below" });
+      const room = (box.x1 - box.x0 - 0.08) * sizes.sx; // px for the title
+      const full = box.kind ? box.name + " " + box.kind : box.name;
+      const withKind = ems(full) * sizes.title <= room;
+      const font = Math.min(sizes.title, room / ems(box.name));
+      if (font < MIN_FONT_PX) continue;
+      annotations.push({ x: box.x0 + 0.04, y: -box.y0 - 0.1, xanchor: "left", yanchor: "top", showarrow: false,
+        align: "left", text: "<b>" + esc(box.name) + "</b>" + (withKind && box.kind ? " <span style=\"color:#6b7280\">" + esc(box.kind) + "</span>" : ""),
+        font: { size: withKind ? sizes.title : font, color: box.colors.line } });
+    }
+    if (outside) {
+      shapes.push({ type: "rect", x0: outside.x0, x1: outside.x1, y0: 0.9, y1: -outside.y1,
+        line: { color: "#d97706", width: 1, dash: "dot" }, layer: "below" });
+      const caption = gettext("Outside world (simulated internet)");
+      const captionFont = Math.min(sizes.note, ((outside.x1 - outside.x0) * sizes.sx) / ems(caption));
+      if (captionFont >= MIN_FONT_PX) {
+        annotations.push({ x: (outside.x0 + outside.x1) / 2, y: 0.85, yanchor: "bottom", showarrow: false,
+          text: "<i>" + esc(caption) + "</i>", font: { size: captionFont, color: "#b45309" } });
+      }
+    }
+    const font = { size: sizes.font, family: "ui-monospace, SFMono-Regular, Menlo, monospace", color: "#1f2937" };
+    const text = nodes.map((n) => n.lines.slice(0, sizes.lines).filter(Boolean).join("<br>"));
     const data = [
       { type: "scatter", mode: "lines", name: gettext("veth pair"), x: edges.veth.x, y: edges.veth.y,
         line: { color: "#4b5563", width: 2 }, hoverinfo: "skip" },
       { type: "scatter", mode: "lines", name: gettext("bridge port"), x: edges.port.x, y: edges.port.y,
         line: { color: "#2563eb", width: 1.5, dash: "dash" }, hoverinfo: "skip" },
-      { type: "scatter", mode: "markers+text", name: gettext("interface"), x: node.x, y: node.y, text: node.text,
-        textposition: node.pos, textfont: font, customdata: node.key, hovertext: node.hover, hoverinfo: "text",
+      { type: "scatter", mode: sizes.lines ? "markers+text" : "markers", name: gettext("interface"),
+        x: nodes.map((n) => n.x), y: nodes.map((n) => n.y), text, textposition: nodes.map((n) => n.pos),
+        textfont: font, customdata: nodes.map((n) => n.key), hovertext: nodes.map((n) => n.hover), hoverinfo: "text",
         hoverlabel: { align: "left", bgcolor: "#ffffff", bordercolor: "#94a3b8", font: { family: font.family, color: "#111827" } },
-        marker: { size: 13 * this.fontScale, symbol: node.symbol, color: node.color, line: { color: "#fff", width: 1.5 } } },
+        marker: { size: sizes.marker, symbol: nodes.map((n) => n.symbol), color: nodes.map((n) => n.color),
+          line: { color: "#fff", width: 1.5 } } },
     ];
-    return { data, shapes, annotations, extent: { left, right, bottom } };
+    return { data, shapes, annotations, detail: sizes };
   }
 
   /** Which edge of its box an interface sits on: towards its peer, bridges in the middle. */
@@ -244,33 +394,21 @@ export class TopologyGraph {
     return centre(peer) < centre(nsName) ? "left" : "right";
   }
 
-  layout(model) {
-    const { left, right, bottom } = model.extent;
-    const rows = bottom + 1.2;
-    this.el.style.height = Math.max(320, Math.round(rows * ROW_PX * this.fontScale)) + "px";
-    this.el.style.minWidth = Math.round((right - left + 0.3) * UNIT_PX * this.fontScale) + "px";
-    const pad = 0.15;
-    return {
-      uirevision: [left, right, Math.round(bottom)].join(","),
-      margin: { l: 8, r: 8, t: 8, b: 8 },
-      showlegend: false,
-      hovermode: "closest",
-      dragmode: "pan",
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      xaxis: { visible: false, range: [left - pad, right + pad], fixedrange: false },
-      yaxis: { visible: false, range: [-rows, 1.3], fixedrange: false },
-      shapes: model.shapes,
-      annotations: model.annotations,
-    };
-  }
-
   bind() {
     if (this.bound) return;
     this.bound = true;
     this.el.on("plotly_click", (ev) => {
       const point = ev.points.find((p) => p.customdata);
       if (point) this.showDetails(point.customdata);
+    });
+    // The student zoomed or panned (wheel, drag): keep their view from now on.
+    this.el.on("plotly_relayout", (ev) => {
+      if (!Object.keys(ev).some((k) => k.startsWith("xaxis.range") || k.startsWith("yaxis.range"))) return;
+      const x = this.el.layout.xaxis.range;
+      const y = this.el.layout.yaxis.range;
+      const { w, h } = this.plotSize();
+      this.view = { cx: (x[0] + x[1]) / 2, cy: (y[0] + y[1]) / 2, sx: w / (x[1] - x[0]), sy: h / (y[1] - y[0]) };
+      this.redraw(); // the labels may say more or less at the new zoom
     });
   }
 
@@ -312,4 +450,29 @@ function hoverText(ns, link, addrs) {
   if (link.master) lines.push(esc(fmt(gettext("port of bridge %(bridge)s"), { bridge: link.master })) + (link.port_state ? " (" + esc(link.port_state) + ")" : ""));
   if (link.peer_name) lines.push(esc(fmt(gettext("veth peer: %(peer)s"), { peer: (link.peer_namespace || "?") + " / " + link.peer_name })));
   return lines.join("<br>");
+}
+
+/** Rough width of `text` in ems: CJK characters are square, Latin ones about CHAR_EM wide. */
+function ems(text) {
+  let width = 0;
+  for (const ch of text) width += ch.codePointAt(0) >= 0x2e80 ? 1 : CHAR_EM;
+  return width;
+}
+
+/** Text sizes at a view of `sx` px per unit and `sy` px per row: smaller views say less. */
+function detail({ sx, sy }, fontScale) {
+  // Interface labels: a line is ~1.25 ems high; the widest lines (a MAC address, a bridge's name) are
+  // ~10 ems wide in a box of ~1.4 units.
+  const font = Math.min(FONT_PX * fontScale, sy / 1.3, sx / 6.2);
+  let lines = 0;
+  if (font >= MIN_FONT_PX) lines = sy >= 3.75 * font && sx >= 7.3 * font ? 3 : sy >= 2.5 * font && sx >= 6.9 * font ? 2 : 1;
+  const round = (v) => Math.round(v * 10) / 10;
+  return {
+    sx,
+    font: round(font),
+    lines,
+    title: round(Math.min(TITLE_PX * fontScale, sy * TITLE_ROWS * 0.7)),
+    note: round(Math.min(NOTE_PX * fontScale, sy * 0.45)),
+    marker: round(Math.max(5, Math.min(MARKER_PX * fontScale, sy * 0.45))),
+  };
 }
