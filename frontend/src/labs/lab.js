@@ -37,7 +37,7 @@ function showOverlay(status) {
   const texts = {
     preparing: gettext("Preparing the lab…"),
     stopping: gettext("Stopping the lab…"),
-    stopped: gettext("The lab is stopped: press Start to continue."),
+    stopped: gettext("The lab is stopped and its containers and rules were discarded: press Start for a fresh lab."),
     failed: gettext("The lab failed: press Reset to start again."),
   };
   const text = texts[status] || (nslab.snapshot ? "" : gettext("Waiting for the lab's kernel state…"));
