@@ -164,8 +164,8 @@ MESSAGES: dict[str, str] = {
         "own namespace: the host publishes it as port {host_port}."
     ),
     "answer.port_host": gettext_noop(
-        "Port {port} is the host port that the Docker host publishes for container {container} "
-        "(to its port {container_port})."
+        "Port {port} is the port the Docker host publishes for container {container} (to its port "
+        "{container_port})."
     ),
     "answer.port_container": gettext_noop(
         "Port {port} is the port container {container} listens on inside its own namespace; the Docker "
@@ -191,7 +191,7 @@ MESSAGES: dict[str, str] = {
         "another name."
     ),
     "answer.link_other_container": gettext_noop(
-        "{link} is an interface inside container {container}, not {expected}."
+        "{link} is an interface inside container {container}, not inside {expected}."
     ),
     "answer.veth_host_end": gettext_noop(
         "{link} is the Docker host's end of container {container}'s veth pair."

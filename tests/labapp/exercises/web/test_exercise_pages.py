@@ -54,7 +54,9 @@ def test_lesson_html_is_escaped(client, user_factory, exercise):
 def test_short_course_texts_render_inline_markdown_escaped():
     from labapp.exercises.web.markdown import render_inline
 
-    assert render_inline("Run `iptables -S` <b>now</b>") == "Run <code>iptables -S</code> &lt;b&gt;now&lt;/b&gt;"
+    assert (
+        render_inline("Run `iptables -S` <b>now</b>") == "Run <code>iptables -S</code> &lt;b&gt;now&lt;/b&gt;"
+    )
     assert render_inline("`a & b`") == "<code>a &amp; b</code>"
     assert render_inline("") == ""
 
