@@ -50,6 +50,7 @@ const handlers = {
     nslab.status = f.status;
     controls.status(f.status, f.error, f.docker_version);
     showOverlay(f.status);
+    if (f.status === "ready") terminal.sendSize();
   },
   "lab.progress": (f) => controls.setProgress(f.step, f.percent),
   "lab.state": (f) => {
@@ -82,7 +83,10 @@ const socket = new LabSocket(root.dataset.wsPath, {
     window.dispatchEvent(new CustomEvent("nslab:frame", { detail: f }));
   },
 });
-const terminal = new LabTerminal(document.getElementById("terminal"), (frame) => socket.send(frame));
+// Only a ready lab has a shell to resize (the server refuses the frame otherwise): the size is sent
+// when the lab becomes ready.
+const terminal = new LabTerminal(document.getElementById("terminal"),
+  (frame) => (frame.type !== "tty.resize" || controls.current === "ready") && socket.send(frame));
 nslab.socket = socket;
 nslab.terminal = terminal;
 
