@@ -195,8 +195,6 @@ def _interface(snap: Mapping, name: str, subject: str | None) -> list[dict]:
 def describe_answer(given: str, how: str, arg: Any, snap: Mapping) -> list[dict]:
     """Diagnoses that say what a wrong answer names in the lab (none when it cannot be placed)."""
     text, subject = given.strip(), _subject(how, arg)
-    if how == "value":
-        subject = None
     mixed = _ADDRESS_PORT.match(text)
     if mixed and as_ip(mixed.group(1)) is not None:
         return _address_port(snap, text, mixed.group(1), int(mixed.group(2)), subject)
