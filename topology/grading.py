@@ -6,7 +6,9 @@ run unless a `conntrack` check is asked (the probes' own connections would show 
 then the snapshot comes first). The `pick_rule` questions run last, one after the other: each reads the
 picked rule's counter, runs its probe and reads the counter again, with no other probe's packets to
 move it. A task passes when every check is ok; in continuous mode probes and questions are skipped
-(`ok: None`), so a task with any of them passes only on Check.
+(`ok: None`), so a task with any of them passes only on Check. A question not answered is `ok: None`
+too (its message asks for the answer): it keeps the task from passing without contradicting a task
+that passed before (a reload forgets the picked rules).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from topology import checks, probes
+from topology.checks.answers import describe_answer
 from topology.iptables_save import parse_iptables_save
 
 __all__ = ["PROBES", "QUESTIONS", "expected_answer", "expected_answers", "grade_tasks", "judge_answer"]
@@ -197,15 +200,18 @@ def _same_answer(how: str, given: Any, want: Any) -> bool:
 
 
 def judge_answer(args: Mapping, given: Any, snap: Mapping) -> dict:
+    """Right, wrong (with what the wrong answer names in the lab), or not answered (`ok: None`)."""
     if given is None or _norm(given) == "":
-        return checks.result("answer", False, "answer.missing")
+        return checks.result("answer", None, "answer.missing")
     want, reason = expected_answer(args, snap)
     if want is None:
         return checks.result("answer", False, "answer.unknown", reason=reason)
-    how = next(iter(args["expect"]))
+    ((how, arg),) = args["expect"].items()
     if _same_answer(how, given, want):
         return checks.result("answer", True, "answer.ok")
-    return checks.result("answer", False, "answer.wrong", answer=_norm(given))
+    return checks.result(
+        "answer", False, "answer.wrong", describe_answer(_norm(given), how, arg, snap), answer=_norm(given)
+    )
 
 
 def _read_rules(access: probes.SandboxAccess, ns: str, table: str) -> dict[str, Any]:
@@ -225,7 +231,8 @@ def _counter(chains: Mapping, chain: str, number: int) -> tuple[int, str] | None
 def judge_pick(args: Mapping, pick: Any, access: probes.SandboxAccess, snap: Mapping) -> dict:
     """Right when the picked rule has one of the targets and its packet counter moved during the probe."""
     if not isinstance(pick, Mapping) or not pick.get("chain") or not pick.get("number"):
-        return checks.result("pick_rule", False, "pick_rule.missing")
+        # not answered (yet, or again after a reload): an instruction, not a failure
+        return checks.result("pick_rule", None, "pick_rule.missing")
     ns, chain, number = str(pick.get("ns") or "host"), str(pick["chain"]), int(pick["number"])
     table = str(pick.get("table") or args.get("table") or "filter")
     p = {"ns": ns, "table": table, "chain": chain, "number": number}

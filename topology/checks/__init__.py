@@ -20,7 +20,8 @@ holding the later one's; a negated interface name other than the later one's). A
 through jumps) are not considered.
 
 Modules: `messages` (MESSAGES, result), `lookup` (helpers over a snapshot), `rule_matching`
-(rule_key, covers, find_rule), `state` (the check kinds, STATE, check), `traffic` (diagnose_traffic).
+(rule_key, covers, find_rule), `state` (the check kinds, STATE, check), `traffic` (diagnose_traffic),
+`answers` (what a wrong typed answer names in the lab).
 """
 
 from topology.checks.lookup import find_container

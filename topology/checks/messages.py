@@ -135,6 +135,71 @@ MESSAGES: dict[str, str] = {
     "pick_rule.not_hit": gettext_noop(
         "The rule you picked (rule {number} of {table}/{chain} in {ns}) saw none of the test traffic."
     ),
+    # what a wrong answer names instead (topology.checks.answers)
+    "answer.address_host": gettext_noop("{address} is the Docker host's own address (on {link})."),
+    "answer.address_bridge": gettext_noop(
+        "{address} is the address of the bridge {link} on the Docker host: the containers' gateway, "
+        "not a container."
+    ),
+    "answer.address_container": gettext_noop(
+        "{address} is the address of container {container} (its {link})."
+    ),
+    "answer.address_other_container": gettext_noop(
+        "{address} is the address of container {container}, not of {expected}."
+    ),
+    "answer.address_outside": gettext_noop(
+        "{address} is the address of {ns} in the simulated outside world (its {link})."
+    ),
+    "answer.address_loopback": gettext_noop(
+        "{address} is a loopback address: every namespace has its own, it names no other machine."
+    ),
+    "answer.address_unknown": gettext_noop("No interface in your lab has the address {address}."),
+    "answer.container_address_host_port": gettext_noop(
+        "{answer} pairs the address of container {container} with port {port}, which the Docker host "
+        "publishes: from outside, use a host address with port {port}; at the container's own address "
+        "the server listens on port {container_port}."
+    ),
+    "answer.host_address_container_port": gettext_noop(
+        "{answer} pairs a Docker host address with port {port}, on which {container} listens inside its "
+        "own namespace: the host publishes it as port {host_port}."
+    ),
+    "answer.port_host": gettext_noop(
+        "Port {port} is the port the Docker host publishes for container {container} (to its port "
+        "{container_port})."
+    ),
+    "answer.port_container": gettext_noop(
+        "Port {port} is the port container {container} listens on inside its own namespace; the Docker "
+        "host publishes it as port {host_port}."
+    ),
+    "answer.port_other_container": gettext_noop(
+        "Port {port} is the host port published for container {container}, not for {expected}."
+    ),
+    "answer.port_unknown": gettext_noop("No container of your lab has port {port} published."),
+    "answer.mac_of": gettext_noop("{mac} is the MAC address of {link} in {ns}."),
+    "answer.mac_unknown": gettext_noop("No interface in your lab has the MAC address {mac}."),
+    "answer.pid_other_container": gettext_noop(
+        "{pid} is the process id of container {container}'s main process, not of {expected}'s."
+    ),
+    "answer.pid_one": gettext_noop(
+        "1 is the process id of {expected}'s main process as the container itself sees it (its own "
+        "pid namespace); the Docker host numbers it differently."
+    ),
+    "answer.pid_process": gettext_noop("{pid} is the process id of {command} on the Docker host."),
+    "answer.pid_unknown": gettext_noop("No process of the Docker host has the id {pid}."),
+    "answer.link_inside": gettext_noop(
+        "{link} is the interface inside container {container}; its other end, on the Docker host, has "
+        "another name."
+    ),
+    "answer.link_other_container": gettext_noop(
+        "{link} is an interface inside container {container}, not inside {expected}."
+    ),
+    "answer.veth_host_end": gettext_noop(
+        "{link} is the Docker host's end of container {container}'s veth pair."
+    ),
+    "answer.veth_of_other": gettext_noop(
+        "{link} is the Docker host's end of container {container}'s veth pair, not of {expected}'s."
+    ),
+    "answer.link_of": gettext_noop("{link} is an interface of {ns} (kind {kind})."),
     # diagnoses
     "ip_forward_off": gettext_noop("IP forwarding is off on the host (net.ipv4.ip_forward = 0)."),
     "forward_drop_no_accept": gettext_noop(

@@ -144,7 +144,8 @@ root.querySelectorAll("[data-hint]").forEach((button) => {
       const response = await fetch(root.dataset.hintUrl, { method: "POST", body, headers: { "X-CSRFToken": csrf } });
       const data = await response.json();
       if (!data.ok) throw new Error(String(response.status));
-      task.querySelector("[data-hints]").innerHTML = data.hints.map((h) => "<li>" + esc(h) + "</li>").join("");
+      // The server renders the course's Markdown and escapes everything else.
+      task.querySelector("[data-hints]").innerHTML = data.hints_html.map((h) => "<li>" + h + "</li>").join("");
       button.disabled = !data.more;
     } catch {
       button.disabled = false;

@@ -21,6 +21,13 @@ function stepText(step) {
   }[step] || step;
 }
 
+// Reset and Stop discard the sandbox (Stop frees the server's memory and processes for other students:
+// its namespaces cannot be kept), so both ask first and say so.
+const CONFIRM = {
+  reset: () => gettext("Reset the lab? Everything you changed is lost and the shell starts anew."),
+  stop: () => gettext("Stop the lab? Stopping frees the server: your containers, interfaces, rules and shell are discarded. Start then prepares a fresh lab; tasks you passed stay passed."),
+};
+
 export class Controls {
   constructor(root) {
     this.root = root;
@@ -41,7 +48,7 @@ export class Controls {
   }
 
   async post(action) {
-    if (action === "reset" && !window.confirm(gettext("Reset the lab? Everything you changed is lost and the shell starts anew."))) return;
+    if (CONFIRM[action] && !window.confirm(CONFIRM[action]())) return;
     const body = new URLSearchParams();
     if (action === "reset") body.set("docker_version", this.version.value);
     Object.values(this.buttons).forEach((b) => { b.disabled = true; });

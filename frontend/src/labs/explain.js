@@ -18,6 +18,27 @@ export function routeFlagText(flag) {
   return texts[flag] || fmt(gettext("%(flag)s: a flag this page does not know"), { flag });
 }
 
+/** A namespace's kind (host | container | outside) in the page's language. */
+export function namespaceKindText(kind) {
+  return { host: gettext("Docker host"), container: gettext("container"), outside: gettext("outside world") }[kind] || kind;
+}
+
+/** A link's kind (`ip -d link`'s linkinfo kind or link type) in the page's language; unknown kinds as they are. */
+export function linkKindText(kind) {
+  const texts = {
+    veth: gettext("veth"),
+    bridge: gettext("bridge"),
+    loopback: gettext("loopback"),
+    ether: gettext("ether"),
+    dummy: gettext("dummy"),
+    tun: gettext("tun"),
+    ipip: gettext("ipip"),
+    vxlan: gettext("vxlan"),
+    macvlan: gettext("macvlan"),
+  };
+  return texts[kind] || kind;
+}
+
 /** One sentence about what a route means. */
 export function explainRoute(route) {
   if (route.flags.includes("!")) {

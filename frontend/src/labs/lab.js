@@ -37,7 +37,7 @@ function showOverlay(status) {
   const texts = {
     preparing: gettext("Preparing the lab…"),
     stopping: gettext("Stopping the lab…"),
-    stopped: gettext("The lab is stopped: press Start to continue."),
+    stopped: gettext("The lab is stopped and its containers and rules were discarded: press Start for a fresh lab."),
     failed: gettext("The lab failed: press Reset to start again."),
   };
   const text = texts[status] || (nslab.snapshot ? "" : gettext("Waiting for the lab's kernel state…"));
@@ -50,6 +50,7 @@ const handlers = {
     nslab.status = f.status;
     controls.status(f.status, f.error, f.docker_version);
     showOverlay(f.status);
+    if (f.status === "ready") terminal.sendSize();
   },
   "lab.progress": (f) => controls.setProgress(f.step, f.percent),
   "lab.state": (f) => {
@@ -82,7 +83,10 @@ const socket = new LabSocket(root.dataset.wsPath, {
     window.dispatchEvent(new CustomEvent("nslab:frame", { detail: f }));
   },
 });
-const terminal = new LabTerminal(document.getElementById("terminal"), (frame) => socket.send(frame));
+// Only a ready lab has a shell to resize (the server refuses the frame otherwise): the size is sent
+// when the lab becomes ready.
+const terminal = new LabTerminal(document.getElementById("terminal"),
+  (frame) => (frame.type !== "tty.resize" || controls.current === "ready") && socket.send(frame));
 nslab.socket = socket;
 nslab.terminal = terminal;
 

@@ -1,7 +1,9 @@
 // The kernel-state panels (tabs): interfaces, routes, netfilter rules, conntrack, Docker.
 // Only the visible panel is re-rendered on each frame; counters are compared on every frame.
 import { esc, fillSelect, fmt, shortCount, table } from "./dom.js";
-import { explainChain, explainNat, explainPolicy, explainRoute, explainRule, routeFlagText } from "./explain.js";
+import {
+  explainChain, explainNat, explainPolicy, explainRoute, explainRule, linkKindText, namespaceKindText, routeFlagText,
+} from "./explain.js";
 
 export class Panels {
   constructor(root) {
@@ -97,7 +99,7 @@ export class Panels {
       const addrs = snap.addresses[ns.name] || [];
       const rows = (snap.links[ns.name] || []).map((l) => [
         "<code>" + esc(l.name) + "</code>",
-        esc(l.kind),
+        esc(linkKindText(l.kind)),
         "<span class=\"state state-" + esc(l.operstate.toLowerCase()) + "\">" + esc(l.state + " / " + l.operstate) + "</span>",
         "<code>" + esc(l.mac) + "</code>",
         addrs.filter((a) => a.ifname === l.name).map((a) => "<code>" + esc(a.address + "/" + a.prefixlen) + "</code>").join("<br>"),
@@ -106,7 +108,7 @@ export class Panels {
         String(l.mtu),
       ]);
       const error = snap.errors && snap.errors[ns.name] ? "<p class=\"warn\">" + esc(snap.errors[ns.name]) + "</p>" : "";
-      return "<h3>" + esc(ns.name) + " <small>" + esc(ns.kind) + "</small></h3>" + error +
+      return "<h3>" + esc(ns.name) + " <small>" + esc(namespaceKindText(ns.kind)) + "</small></h3>" + error +
         table([gettext("Interface"), gettext("Kind"), gettext("State"), gettext("MAC address"), gettext("Addresses"),
           gettext("Connected to"), gettext("MTU")], rows);
     }).join("");
@@ -188,7 +190,7 @@ export class Panels {
     if (!docker) return "<p>" + esc(gettext("The Docker engine is not running.")) + "</p>";
     const containers = docker.containers.map((c) => [
       "<code>" + esc(c.id.slice(0, 12)) + "</code>", esc(c.image),
-      "<code>" + esc(truncate("\"" + (c.cmd || []).join(" ") + "\"", 22)) + "</code>",
+      "<code title=\"" + esc(goQuote(commandLine(c.cmd))) + "\">" + esc(goQuote(truncate(commandLine(c.cmd), 20))) + "</code>",
       esc(humanDuration(c.created) + " ago"), esc(dockerStatus(c)), esc(dockerPorts(c)), esc(c.name),
     ]);
     const networks = docker.networks.map((n) => [
@@ -220,6 +222,18 @@ function tableOrder(name) {
 function nftText(nf) {
   return nf.nft && nf.nft.trim()
     ? "<h3>" + esc(gettext("Other nftables rules")) + "</h3><pre>" + esc(nf.nft) + "</pre>" : "";
+}
+
+// `docker ps`'s COMMAND column: the daemon joins the path and its arguments, quoting those with a
+// space in single quotes; the CLI cuts that to 20 characters ("…" included) and prints it with Go's
+// %q (`docker ps --no-trunc` prints it whole: the cell's title).
+function commandLine(cmd) {
+  if (!cmd || !cmd.length) return "";
+  return [cmd[0], ...cmd.slice(1).map((a) => (a.includes(" ") ? "'" + a + "'" : a))].join(" ");
+}
+
+function goQuote(text) {
+  return "\"" + text.replace(/[\\"]/g, (c) => "\\" + c).replace(/\n/g, "\\n").replace(/\t/g, "\\t") + "\"";
 }
 
 function truncate(text, n) {

@@ -1,4 +1,8 @@
-"""Lesson text: Markdown rendered on the server, raw HTML escaped, only safe link targets kept."""
+"""Course texts: Markdown rendered on the server, raw HTML escaped, only safe link targets kept.
+
+Lessons and task texts are blocks (`render_markdown`); titles, prompts, hints and summaries are one line
+of the same Markdown (`render_inline`: `code`, **bold**, links), without the paragraph around it.
+"""
 
 from __future__ import annotations
 
@@ -35,3 +39,11 @@ def render_markdown(text: str) -> SafeString:
     """HTML of a lesson text."""
     html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists", _NoRawHtml()])
     return mark_safe(html)  # noqa: S308 (raw HTML was escaped by the parser, see _NoRawHtml)
+
+
+def render_inline(text: str) -> SafeString:
+    """HTML of a short text (a title, prompt or hint): one paragraph is shown without its <p>."""
+    html = str(render_markdown(text)).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return mark_safe(html)  # noqa: S308 (rendered by render_markdown)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from labapp.exercises.models import Attempt, Course, Exercise, TaskState
 from labapp.exercises.spec import localised, render
-from labapp.exercises.web.markdown import render_markdown
+from labapp.exercises.web.markdown import render_inline, render_markdown
 from labapp.labs.models import Lab
 
 
@@ -60,8 +61,8 @@ def course_progress(*, course: Course, user, language: str) -> list[dict]:
         rows.append(
             {
                 "exercise": exercise,
-                "title": localised(exercise.data["title"], language),
-                "summary": localised(exercise.data["summary"], language),
+                "title": render_inline(localised(exercise.data["title"], language)),
+                "summary": render_inline(localised(exercise.data["summary"], language)),
                 "attempt": attempt,
                 "score": attempt.score if attempt else 0,
                 "max_score": exercise.max_score,
@@ -73,9 +74,10 @@ def course_progress(*, course: Course, user, language: str) -> list[dict]:
     return rows
 
 
-def hints_shown(task: dict, state: TaskState | None, language: str) -> list[str]:
+def hints_shown(task: dict, state: TaskState | None, language: str) -> list[SafeString]:
+    """The hints the student asked for so far, as HTML."""
     count = state.hints_shown if state else 0
-    return [localised(hint, language) for hint in task.get("hints", [])[:count]]
+    return [render_inline(localised(hint, language)) for hint in task.get("hints", [])[:count]]
 
 
 def attempt_panel(*, attempt: Attempt, language: str) -> dict:
@@ -91,12 +93,16 @@ def attempt_panel(*, attempt: Attempt, language: str) -> dict:
             ((kind, args),) = check.items()
             if kind in ("answer", "pick_rule"):
                 questions.append(
-                    {"index": index, "kind": kind, "prompt": localised(args["prompt"], language)}
+                    {
+                        "index": index,
+                        "kind": kind,
+                        "prompt": render_inline(localised(args["prompt"], language)),
+                    }
                 )
         tasks.append(
             {
                 "id": task["id"],
-                "title": localised(task["title"], language),
+                "title": render_inline(localised(task["title"], language)),
                 "text_html": render_markdown(localised(task.get("text"), language)),
                 "points": task.get("points", 1),
                 "passed": bool(state and state.passed),
@@ -108,7 +114,7 @@ def attempt_panel(*, attempt: Attempt, language: str) -> dict:
         )
     return {
         "attempt": attempt,
-        "title": localised(data["title"], language),
+        "title": render_inline(localised(data["title"], language)),
         "text_html": render_markdown(localised(data["text"], language)),
         "tasks": tasks,
         "score": attempt.score,

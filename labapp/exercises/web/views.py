@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from labapp.exercises.spec import localised
 from labapp.exercises.web import selectors, services
+from labapp.exercises.web.markdown import render_inline
 from labapp.labs.web.services import LabStateError
 
 
@@ -16,7 +17,11 @@ from labapp.labs.web.services import LabStateError
 def course_list(request: HttpRequest) -> HttpResponse:
     language = request.LANGUAGE_CODE
     courses = [
-        {"course": c, "title": c.title(language), "summary": localised(c.data.get("summary"), language)}
+        {
+            "course": c,
+            "title": c.title(language),
+            "summary": render_inline(localised(c.data.get("summary"), language)),
+        }
         for c in selectors.course_list()
     ]
     return render(request, "exercises/course_list.html", {"courses": courses})
@@ -31,7 +36,7 @@ def course_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "course": course,
         "title": course.title(language),
-        "summary": localised(course.data.get("summary"), language),
+        "summary": render_inline(localised(course.data.get("summary"), language)),
         "rows": selectors.course_progress(course=course, user=request.user, language=language),
     }
     return render(request, "exercises/course.html", context)
@@ -62,4 +67,5 @@ def attempt_hint(request: HttpRequest, attempt_id: int) -> JsonResponse:
         return JsonResponse({"ok": False}, status=404)
     task = next(t for t in attempt.rendered_tasks() if t["id"] == task_id)
     hints = selectors.hints_shown(task, state, request.LANGUAGE_CODE)
-    return JsonResponse({"ok": True, "hints": hints, "more": len(hints) < len(task.get("hints", []))})
+    more = len(hints) < len(task.get("hints", []))
+    return JsonResponse({"ok": True, "hints_html": [str(h) for h in hints], "more": more})

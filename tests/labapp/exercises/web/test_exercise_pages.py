@@ -36,7 +36,7 @@ def test_course_pages_start_and_the_exercise_panel(client, user_factory, exercis
 
     assert client.post(f"/attempts/{attempt.pk}/hint", {"task_id": "forward"}).json() == {
         "ok": True,
-        "hints": ["sysctl"],
+        "hints_html": ["sysctl"],
         "more": True,
     }
     client.force_login(user_factory("eve"))
@@ -49,6 +49,16 @@ def test_lesson_html_is_escaped(client, user_factory, exercise):
 
     html = render_markdown("**a** <script>alert(1)</script> [x](javascript:alert(1))")
     assert "<strong>a</strong>" in html and "<script>" not in html and "javascript:" not in html
+
+
+def test_short_course_texts_render_inline_markdown_escaped():
+    from labapp.exercises.web.markdown import render_inline
+
+    assert (
+        render_inline("Run `iptables -S` <b>now</b>") == "Run <code>iptables -S</code> &lt;b&gt;now&lt;/b&gt;"
+    )
+    assert render_inline("`a & b`") == "<code>a &amp; b</code>"
+    assert render_inline("") == ""
 
 
 def test_hint_needs_csrf(user_factory, exercise):

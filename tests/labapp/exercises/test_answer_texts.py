@@ -1,0 +1,44 @@
+"""The texts of a wrong answer's diagnoses as students read them, in English and Simplified Chinese."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from django.utils import translation
+
+from labapp.exercises.results import result_for_people
+from tests.topology.checks.test_checks import make_snapshot
+from topology.checks import MESSAGES
+from topology.grading import judge_answer
+
+QUESTION = {"prompt": {"en": "?"}, "expect": {"host_port": {"container": "web", "port": 80}}}
+
+
+def shown(given: str, language: str) -> dict:
+    with translation.override(language):
+        return result_for_people(judge_answer(QUESTION, given, make_snapshot()))
+
+
+def test_a_mixed_address_and_port_is_explained_in_english_and_chinese():
+    en = shown("172.17.0.2:8080", "en")
+    assert en["ok"] is False and en["message"] == "172.17.0.2:8080 is not right."
+    assert en["diagnoses"][0].startswith("172.17.0.2:8080 pairs the address of container web with port 8080")
+    zh = shown("172.17.0.2:8080", "zh-hans")
+    assert zh["message"] == "172.17.0.2:8080 不正确。"
+    assert zh["diagnoses"] == [
+        "172.17.0.2:8080 把容器 web 的地址和 Docker 主机发布的端口 8080 配在了一起："
+        "从外部访问，要用主机的地址加端口 8080；在容器自己的地址上，服务监听的是端口 80。"
+    ]
+
+
+def fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("code", sorted(c for c in MESSAGES if c.startswith("answer.")))
+def test_every_answer_text_has_a_chinese_translation_with_the_same_fields(code):
+    with translation.override("zh-hans"):
+        zh = translation.gettext(MESSAGES[code])
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), (code, zh)
+    assert fields(zh) == fields(MESSAGES[code])
