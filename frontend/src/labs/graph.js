@@ -8,6 +8,7 @@
 // the card's size, unless the student zoomed or panned (their view is kept until they press "Fit").
 // Text does not scale with the zoom, so the labels say less when the view is small (see `detail`).
 import { esc, fmt } from "./dom.js";
+import { linkKindText, namespaceKindText } from "./explain.js";
 
 const ROW_PX = 46; // vertical pixels per interface row at full size
 const UNIT_PX = 100; // pixels per horizontal unit at full size, so that full labels fit their boxes
@@ -287,7 +288,7 @@ export class TopologyGraph {
       right = Math.max(right, box.x0 + box.w);
       const extra = ns.kind === "container" && ns.containers.length > 1 ? " (" + ns.containers.join(", ") + ")" : "";
       boxes.push({ x0: box.x0, x1: box.x0 + box.w, y0, y1, colors: COLORS[ns.kind] || COLORS.outside,
-        name: ns.name + extra, kind: ns.kind === "outside" ? "" : kindLabel(ns.kind) });
+        name: ns.name + extra, kind: ns.kind === "outside" ? "" : namespaceKindText(ns.kind) });
       const addrs = snap.addresses[ns.name] || [];
       const rows = rowMaps.get(ns.name);
       for (const link of snap.links[ns.name] || []) {
@@ -419,7 +420,7 @@ export class TopologyGraph {
     const { link } = info;
     const rows = [
       [gettext("Namespace"), info.ns],
-      [gettext("Kind"), link.kind],
+      [gettext("Kind"), linkKindText(link.kind)],
       [gettext("State"), link.state + " / " + link.operstate],
       [gettext("MAC address"), link.mac],
       [gettext("MTU"), link.mtu],
@@ -436,13 +437,9 @@ export class TopologyGraph {
   }
 }
 
-function kindLabel(kind) {
-  return { host: gettext("Docker host"), container: gettext("container"), outside: gettext("outside world") }[kind] || kind;
-}
-
 function hoverText(ns, link, addrs) {
   const lines = [
-    "<b>" + esc(ns + " / " + link.name) + "</b> (" + esc(link.kind) + ")",
+    "<b>" + esc(ns + " / " + link.name) + "</b> (" + esc(linkKindText(link.kind)) + ")",
     esc(gettext("State")) + ": " + esc(link.state + " / " + link.operstate) + " · MTU " + link.mtu,
     "MAC: " + esc(link.mac),
   ];
