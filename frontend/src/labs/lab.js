@@ -3,10 +3,12 @@ import { Controls } from "./controls.js";
 import { fmt } from "./dom.js";
 import { TopologyGraph } from "./graph.js";
 import { Panels } from "./panels.js";
+import { trackGridTop } from "./layout.js";
 import { LabSocket } from "./socket.js";
 import { LabTerminal } from "./terminal.js";
 
 const root = document.getElementById("lab");
+trackGridTop(root.querySelector(".lab-grid"), [document.querySelector("header.site"), ...root.querySelectorAll(".toolbar, #progress, #messages, #connection")]);
 const graphEl = document.getElementById("graph");
 const graph = new TopologyGraph(graphEl, document.getElementById("graph-details"));
 const panels = new Panels(document.getElementById("panels"));
@@ -48,6 +50,8 @@ function showOverlay(status) {
 const handlers = {
   "lab.status": (f) => {
     nslab.status = f.status;
+    // Each connect starts with this frame; from "ready" on, the server relays the terminal.
+    terminal.setLive(f.status === "ready");
     controls.status(f.status, f.error, f.docker_version);
     showOverlay(f.status);
   },
@@ -63,7 +67,10 @@ const handlers = {
     drawLatest();
   },
   "lab.tty": (f) => terminal.write(f.data),
-  "lab.tty.reset": () => terminal.reset(),
+  "lab.tty.reset": () => {
+    terminal.reset();
+    terminal.setLive(nslab.status === "ready"); // a new shell: send our size again
+  },
   error: (f) => controls.error(fmt(gettext("Refused: %(message)s"), { message: f.message }), "frame-" + f.code),
 };
 
@@ -72,10 +79,12 @@ const socket = new LabSocket(root.dataset.wsPath, {
     // The server replays the scrollback on every connect: start from a clean screen.
     socket.fresh = true;
     terminal.reset();
-    terminal.sendSize();
     controls.connection(true);
   },
-  close: (retryIn) => controls.connection(false, retryIn),
+  close: (retryIn) => {
+    terminal.setLive(false);
+    controls.connection(false, retryIn);
+  },
   frame: (f) => {
     handlers[f.type]?.(f);
     // Other parts of the page (the exercise panel) listen for frames too.

@@ -47,6 +47,8 @@ class LabStream:
         self.viewers = 0
         self.watcher: Watcher | None = None
         self.shell: Shell | None = None
+        # The newest (cols, rows) a browser sent: a shell opened later (after `exit`) starts at it.
+        self.tty_size = (80, 24)
         self.last_state: dict | None = None
         self.linger: asyncio.TimerHandle | None = None
         self.refreshed_at = 0.0
@@ -96,8 +98,15 @@ class LabStream:
 
     def open_shell(self) -> Shell:
         if self.shell is None or self.shell.closed:
-            self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited)
+            self.shell = Shell(
+                self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, self.tty_size
+            )
         return self.shell
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.tty_size = (cols, rows)
+        if self.shell:
+            self.shell.resize(cols, rows)
 
     def _tty_output(self, text: str) -> None:
         self.agent.queue(self.group, {"type": "lab.tty", "data": text}, group=True)
@@ -185,8 +194,8 @@ class Agent:
             stream.refresh()
         elif kind == "tty.input" and stream.shell:
             stream.shell.write(message["data"])
-        elif kind == "tty.resize" and stream.shell:
-            stream.shell.resize(message["cols"], message["rows"])
+        elif kind == "tty.resize":
+            stream.resize(message["cols"], message["rows"])
 
     def _stream(self, lab_id: int, sandbox_id: str) -> LabStream:
         stream = self.streams.get(lab_id)
