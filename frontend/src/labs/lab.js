@@ -8,7 +8,8 @@ import { LabSocket } from "./socket.js";
 import { LabTerminal } from "./terminal.js";
 
 const root = document.getElementById("lab");
-trackGridTop(root.querySelector(".lab-grid"), [document.querySelector("header.site"), ...root.querySelectorAll(".toolbar, #progress, #messages, #connection")]);
+const above = [document.querySelector("header.site"), ...root.querySelectorAll(".toolbar, #progress, #messages, #connection")];
+trackGridTop(root.querySelector(".lab-grid"), above);
 const graphEl = document.getElementById("graph");
 const graph = new TopologyGraph(graphEl, document.getElementById("graph-details"));
 const panels = new Panels(document.getElementById("panels"));
@@ -50,10 +51,9 @@ function showOverlay(status) {
 const handlers = {
   "lab.status": (f) => {
     nslab.status = f.status;
-    // Each connect starts with this frame; from "ready" on, the server relays the terminal.
-    terminal.setLive(f.status === "ready");
     controls.status(f.status, f.error, f.docker_version);
     showOverlay(f.status);
+    if (f.status === "ready") terminal.sendSize();
   },
   "lab.progress": (f) => controls.setProgress(f.step, f.percent),
   "lab.state": (f) => {
@@ -69,7 +69,7 @@ const handlers = {
   "lab.tty": (f) => terminal.write(f.data),
   "lab.tty.reset": () => {
     terminal.reset();
-    terminal.setLive(nslab.status === "ready"); // a new shell: send our size again
+    terminal.sendSize(); // a new shell (after `exit`)
   },
   error: (f) => controls.error(fmt(gettext("Refused: %(message)s"), { message: f.message }), "frame-" + f.code),
 };
@@ -79,19 +79,20 @@ const socket = new LabSocket(root.dataset.wsPath, {
     // The server replays the scrollback on every connect: start from a clean screen.
     socket.fresh = true;
     terminal.reset();
+    terminal.sendSize();
     controls.connection(true);
   },
-  close: (retryIn) => {
-    terminal.setLive(false);
-    controls.connection(false, retryIn);
-  },
+  close: (retryIn) => controls.connection(false, retryIn),
   frame: (f) => {
     handlers[f.type]?.(f);
     // Other parts of the page (the exercise panel) listen for frames too.
     window.dispatchEvent(new CustomEvent("nslab:frame", { detail: f }));
   },
 });
-const terminal = new LabTerminal(document.getElementById("terminal"), (frame) => socket.send(frame));
+// Only a ready lab has a shell to resize (the server refuses the frame otherwise): the size is sent
+// when the lab becomes ready.
+const terminal = new LabTerminal(document.getElementById("terminal"),
+  (frame) => (frame.type !== "tty.resize" || controls.current === "ready") && socket.send(frame));
 nslab.socket = socket;
 nslab.terminal = terminal;
 

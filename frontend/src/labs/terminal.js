@@ -1,18 +1,14 @@
 // The lab terminal: xterm.js with the fit and web-links addons (globals from vendor/).
 // Copy: select with the mouse, then Ctrl+Shift+C (or the Copy button); paste: Ctrl+Shift+V, Ctrl+V
 // or the Paste button.
-
-// Size: the pty must always have xterm's size. After every fit (once layout has settled: a resize
-// observer, one animation frame) the size xterm has is sent, unless the server has it already; a
-// connect or a new shell forgets what the server had (setLive), and input waits for a pending fit.
+// Size: the pty always gets xterm's size. Each fit (the element resized, a key pressed before the
+// resize observer ran) that changes it sends it; lab.js sends it again whenever the lab becomes ready
+// (every connect starts with that status) and for a new shell.
 
 export class LabTerminal {
-  /** send(frame) delivers tty.input / tty.resize frames to the server; true if it went out. */
+  /** send(frame) delivers tty.input / tty.resize frames to the server. */
   constructor(el, send) {
     this.send = send;
-    this.live = false; // the server takes frames (socket open, lab ready)
-    this.sentSize = ""; // "colsxrows" the server has
-    this.fitFrame = 0;
     this.term = new Terminal({
       cursorBlink: true,
       convertEol: false,
@@ -25,18 +21,16 @@ export class LabTerminal {
     this.term.loadAddon(this.fit);
     this.term.loadAddon(new WebLinksAddon.WebLinksAddon());
     this.term.open(el);
-    this.term.onData((data) => {
-      if (this.fitFrame) this.refitNow();
-      this.send({ type: "tty.input", data });
-    });
-    this.term.onResize(() => this.syncSize());
+    this.term.onData((data) => this.send({ type: "tty.input", data }));
+    this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
     this.term.attachCustomKeyEventHandler((ev) => this.keys(ev));
     new ResizeObserver(() => this.refit()).observe(el);
     window.addEventListener("resize", () => this.refit());
-    this.refitNow();
+    this.refit();
   }
 
   keys(ev) {
+    if (ev.type === "keydown") this.refit(); // a resize not yet fitted reaches the pty before this key
     if (ev.type !== "keydown" || !ev.ctrlKey || !ev.shiftKey) return true;
     if (ev.code === "KeyC") {
       this.copy();
@@ -46,36 +40,16 @@ export class LabTerminal {
     return true;
   }
 
-  /** Fit to the element in the next animation frame (several requests make one fit). */
   refit() {
-    if (!this.fitFrame) this.fitFrame = requestAnimationFrame(() => this.refitNow());
-  }
-
-  refitNow() {
-    cancelAnimationFrame(this.fitFrame);
-    this.fitFrame = 0;
     try {
       this.fit.fit();
     } catch {
       // not visible yet
     }
-    this.syncSize();
   }
 
-  /** The server takes frames (true) or not; either way it may no longer have our size. */
-  setLive(live) {
-    this.live = live;
-    this.sentSize = "";
-    if (live) this.refitNow();
-  }
-
-  /** Send xterm's size unless the server has it. */
-  syncSize() {
-    const cols = Math.min(500, Math.max(1, this.term.cols));
-    const rows = Math.min(200, Math.max(1, this.term.rows));
-    const size = `${cols}x${rows}`;
-    if (!this.live || size === this.sentSize) return;
-    if (this.send({ type: "tty.resize", cols, rows })) this.sentSize = size;
+  sendSize(cols = this.term.cols, rows = this.term.rows) {
+    this.send({ type: "tty.resize", cols: Math.min(500, Math.max(1, cols)), rows: Math.min(200, Math.max(1, rows)) });
   }
 
   write(data) {

@@ -47,8 +47,6 @@ class LabStream:
         self.viewers = 0
         self.watcher: Watcher | None = None
         self.shell: Shell | None = None
-        # The newest (cols, rows) a browser sent: a shell opened later (after `exit`) starts at it.
-        self.tty_size = (80, 24)
         self.last_state: dict | None = None
         self.linger: asyncio.TimerHandle | None = None
         self.refreshed_at = 0.0
@@ -98,15 +96,9 @@ class LabStream:
 
     def open_shell(self) -> Shell:
         if self.shell is None or self.shell.closed:
-            self.shell = Shell(
-                self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, self.tty_size
-            )
+            size = self.shell.size if self.shell else (80, 24)  # a new shell after `exit`: the old one's size
+            self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, size)
         return self.shell
-
-    def resize(self, cols: int, rows: int) -> None:
-        self.tty_size = (cols, rows)
-        if self.shell:
-            self.shell.resize(cols, rows)
 
     def _tty_output(self, text: str) -> None:
         self.agent.queue(self.group, {"type": "lab.tty", "data": text}, group=True)
@@ -116,7 +108,6 @@ class LabStream:
         # The student typed `exit`: a new shell, unless this one died at once (sandbox gone).
         if shell is self.shell and shell.lived > 1.0 and self.agent.streams.get(self.lab_id) is self:
             self.agent.queue(self.group, {"type": "lab.tty.reset"}, group=True)
-            self.shell = None
             self.open_shell()
 
     def close(self) -> None:
@@ -194,8 +185,8 @@ class Agent:
             stream.refresh()
         elif kind == "tty.input" and stream.shell:
             stream.shell.write(message["data"])
-        elif kind == "tty.resize":
-            stream.resize(message["cols"], message["rows"])
+        elif kind == "tty.resize" and stream.shell:
+            stream.shell.resize(message["cols"], message["rows"])
 
     def _stream(self, lab_id: int, sandbox_id: str) -> LabStream:
         stream = self.streams.get(lab_id)
