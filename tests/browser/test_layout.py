@@ -97,4 +97,15 @@ def test_exercise_page_at_three_sizes(lab_server, student_page, artifacts):
             page.locator("#exercise-check").scroll_into_view_if_needed()
             page.screenshot(path=artifacts / f"layout-exercise-{width}x{height}-check.png")
         page.screenshot(path=artifacts / f"layout-exercise-{width}x{height}-full.png", full_page=True)
+
+    # Large text (a projector) on a laptop: everything grows, the terminal stays on the first screen.
+    at_size(page, 1280, 720)
+    page.click("#font-toggle")
+    at_size(page, 1280, 720)
+    page.screenshot(path=artifacts / "layout-exercise-1280x720-large.png")
+    assert visible_rows(page, 720) >= 10, "terminal rows on the first screen with large text"
+    top, bottom, *_ = page.evaluate(BOX, "#exercise-check")
+    assert top >= 0 and bottom <= 720, "the Check button with large text"
+    assert_within_width(page, "exercise with large text")
+    page.click("#font-toggle")
     assert not page_errors, page_errors
