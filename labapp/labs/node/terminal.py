@@ -49,8 +49,7 @@ class Shell:
         self._input = bytearray()
         self.master, slave = os.openpty()
         os.set_blocking(self.master, False)
-        self.size = size  # (cols, rows): the newest the browser sent
-        self.resize(*size)  # before the shell starts, which reads its size once
+        self.resize(*size)  # before nslab-pty starts and reads it
         loop.add_reader(self.master, self._readable)
         threading.Thread(
             target=self._run, args=(sandbox_id, slave), name=f"shell-{sandbox_id}", daemon=True
@@ -82,7 +81,7 @@ class Shell:
 
     def resize(self, cols: int, rows: int) -> None:
         """The pty's window size (the shell gets SIGWINCH through nslab-pty)."""
-        self.size = (cols, rows)
+        self.size = (cols, rows)  # the newest the browser sent; a shell after `exit` starts at it
         if not self.closed:
             fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
