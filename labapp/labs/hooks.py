@@ -13,8 +13,10 @@ Web side (the Daphne process):
 - `lab_panel_add(LabPanel(app, template, context, styles, scripts))`: a panel of the lab page, keyed
   by app. The page calls `context(request, lab)`; None shows nothing, a dict renders `template` with
   it at the start of the lab grid, with `styles` in the head and `scripts` (static paths of ES
-  modules) before the page's own script. Browser code gets every server frame as the window event
-  `nslab:frame` and a click on a netfilter rule as `nslab:rule-click`; it sends frames with
+  modules) before the page's own script. A panel whose root is a `.card.side-card` gets a column of
+  its own beside the graph and the terminal (labs/layout.css), as high as they are: it scrolls its
+  content itself (the card is a flex column). Browser code gets every server frame as the window
+  event `nslab:frame` and a click on a netfilter rule as `nslab:rule-click`; it sends frames with
   `window.nslab.socket.send(frame)`.
 
 Lab-node side (the lab-node worker, or the web process when embedded):

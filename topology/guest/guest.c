@@ -354,21 +354,25 @@ static int pty_main(int argc, char **argv) {
         fputs("usage: nslab-pty COMMAND...\n", stderr);
         return 2;
     }
-    struct termios attrs;
-    struct winsize ws;
-    int term = tcgetattr(0, &attrs) == 0, sized = ioctl(0, TIOCGWINSZ, &ws) == 0;
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    const char *slave_name = master < 0 || grantpt(master) || unlockpt(master) ? NULL : ptsname(master);
-    if (!slave_name) {
-        perror("nslab-pty: a pseudo-terminal");
-        return 126;
-    }
+    /* Signals first: a size change from here on is a SIGWINCH read below, never one lost. */
     sigset_t watched;
     sigemptyset(&watched);
     sigaddset(&watched, SIGCHLD);
     sigaddset(&watched, SIGWINCH);
     sigprocmask(SIG_BLOCK, &watched, NULL);
     int sigfd = signalfd(-1, &watched, SFD_CLOEXEC);
+    struct termios attrs;
+    struct winsize ws;
+    int term = tcgetattr(0, &attrs) == 0;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    const char *slave_name = master < 0 || grantpt(master) || unlockpt(master) ? NULL : ptsname(master);
+    if (!slave_name) {
+        perror("nslab-pty: a pseudo-terminal");
+        return 126;
+    }
+    /* The size goes on the master, here: a child setting it on the slave later could undo a newer
+     * size that a SIGWINCH already passed on. */
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
     pid_t child = fork();
     if (child < 0) {
         perror("nslab-pty: fork");
@@ -380,7 +384,6 @@ static int pty_main(int argc, char **argv) {
         int slave = open(slave_name, O_RDWR); /* a session leader's first terminal: its controlling one */
         if (slave < 0) _exit(126);
         if (term) tcsetattr(slave, TCSANOW, &attrs);
-        if (sized) ioctl(slave, TIOCSWINSZ, &ws);
         dup2(slave, 0), dup2(slave, 1), dup2(slave, 2);
         if (slave > 2) close(slave);
         execvp(argv[1], argv + 1);

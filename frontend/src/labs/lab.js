@@ -3,10 +3,13 @@ import { Controls } from "./controls.js";
 import { fmt } from "./dom.js";
 import { TopologyGraph } from "./graph.js";
 import { Panels } from "./panels.js";
+import { trackGridTop } from "./layout.js";
 import { LabSocket } from "./socket.js";
 import { LabTerminal } from "./terminal.js";
 
 const root = document.getElementById("lab");
+const above = [document.querySelector("header.site"), ...root.querySelectorAll(".toolbar, #progress, #messages, #connection")];
+trackGridTop(root.querySelector(".lab-grid"), above);
 const graphEl = document.getElementById("graph");
 const graph = new TopologyGraph(graphEl, document.getElementById("graph-details"));
 const panels = new Panels(document.getElementById("panels"));
@@ -64,7 +67,10 @@ const handlers = {
     drawLatest();
   },
   "lab.tty": (f) => terminal.write(f.data),
-  "lab.tty.reset": () => terminal.reset(),
+  "lab.tty.reset": () => {
+    terminal.reset();
+    terminal.sendSize(); // a new shell (after `exit`)
+  },
   error: (f) => controls.error(fmt(gettext("Refused: %(message)s"), { message: f.message }), "frame-" + f.code),
 };
 

@@ -1,6 +1,9 @@
 // The lab terminal: xterm.js with the fit and web-links addons (globals from vendor/).
 // Copy: select with the mouse, then Ctrl+Shift+C (or the Copy button); paste: Ctrl+Shift+V, Ctrl+V
 // or the Paste button.
+// Size: the pty always gets xterm's size. Each fit (the element resized, a key pressed before the
+// resize observer ran) that changes it sends it; lab.js sends it again whenever the lab becomes ready
+// (every connect starts with that status) and for a new shell.
 
 export class LabTerminal {
   /** send(frame) delivers tty.input / tty.resize frames to the server. */
@@ -27,6 +30,7 @@ export class LabTerminal {
   }
 
   keys(ev) {
+    if (ev.type === "keydown") this.refit(); // a resize not yet fitted reaches the pty before this key
     if (ev.type !== "keydown" || !ev.ctrlKey || !ev.shiftKey) return true;
     if (ev.code === "KeyC") {
       this.copy();

@@ -96,7 +96,8 @@ class LabStream:
 
     def open_shell(self) -> Shell:
         if self.shell is None or self.shell.closed:
-            self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited)
+            size = self.shell.size if self.shell else (80, 24)  # a new shell after `exit`: the old one's size
+            self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, size)
         return self.shell
 
     def _tty_output(self, text: str) -> None:
@@ -107,7 +108,6 @@ class LabStream:
         # The student typed `exit`: a new shell, unless this one died at once (sandbox gone).
         if shell is self.shell and shell.lived > 1.0 and self.agent.streams.get(self.lab_id) is self:
             self.agent.queue(self.group, {"type": "lab.tty.reset"}, group=True)
-            self.shell = None
             self.open_shell()
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ class Shell:
         loop: asyncio.AbstractEventLoop,
         on_output: Callable[[str], None],
         on_exit: Callable[[Shell], None],
+        size: tuple[int, int] = (80, 24),
     ):
         self.loop, self.on_output, self.on_exit = loop, on_output, on_exit
         self.closed = False
@@ -48,7 +49,7 @@ class Shell:
         self._input = bytearray()
         self.master, slave = os.openpty()
         os.set_blocking(self.master, False)
-        self.resize(80, 24)
+        self.resize(*size)  # before nslab-pty starts and reads it
         loop.add_reader(self.master, self._readable)
         threading.Thread(
             target=self._run, args=(sandbox_id, slave), name=f"shell-{sandbox_id}", daemon=True
@@ -79,6 +80,8 @@ class Shell:
         self._flush()
 
     def resize(self, cols: int, rows: int) -> None:
+        """The pty's window size (the shell gets SIGWINCH through nslab-pty)."""
+        self.size = (cols, rows)  # the newest the browser sent; a shell after `exit` starts at it
         if not self.closed:
             fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
