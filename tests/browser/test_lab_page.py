@@ -31,11 +31,12 @@ def root_netns_links() -> set[str]:
 
 
 def wait_for_graph(page, lines: list[str], prefixes: list[str], *, timeout_ms: int = 30_000) -> None:
-    """Wait until the drawn graph has each of `lines` and a line starting with each of `prefixes`."""
+    """Wait until the drawn graph has each of `lines`, and for each of `prefixes` a line that starts
+    with it or is it without its trailing space (a box title drops its kind word when space is short)."""
     page.wait_for_function(
         f"""([lines, prefixes]) => {{ const drawn = ({GRAPH_LINES})();
           return lines.every((l) => drawn.includes(l))
-            && prefixes.every((p) => drawn.some((d) => d.startsWith(p)));
+            && prefixes.every((p) => drawn.some((d) => d.startsWith(p) || d === p.trimEnd()));
         }}""",
         arg=[lines, prefixes],
         timeout=timeout_ms,
