@@ -78,6 +78,8 @@ def csv_rows(data: bytes) -> tuple[list[Row], list[RowProblem]]:
             _("The file is not UTF-8 text (line %(line)d). Save it as “CSV UTF-8” and try again.")
             % {"line": line}
         ) from None
+    if "\0" in text:
+        raise CsvFileError(_("The file is not a CSV file: it holds NUL characters."))
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[Row] = []
     problems: list[RowProblem] = []

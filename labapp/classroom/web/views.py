@@ -173,7 +173,7 @@ def cohort_grades(request: HttpRequest, cohort_id: int) -> HttpResponse:
     response.write("\ufeff")  # a byte order mark: spreadsheets then read the names as UTF-8
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([f"{v:g}" if isinstance(v, float | int) else v for v in row] for row in rows)
     return response
 
 

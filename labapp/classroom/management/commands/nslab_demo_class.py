@@ -8,7 +8,7 @@ DEMO_COURSE = "docker-networking"
 
 
 class Command(BaseCommand):
-    help = "Create the demo class (nslab_demo_users runs it): the demo teacher teaches it, the student is in it."
+    help = "Create the demo class (nslab_demo_users runs it): the teacher teaches it, the student is in it."
 
     def handle(self, *args, **options):
         User = get_user_model()
