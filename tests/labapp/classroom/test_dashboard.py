@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from labapp.classroom.progress import cohort_grid
 from labapp.exercises.records import attempt_record_grading
@@ -120,3 +121,23 @@ def test_grades_export_one_row_per_student(
         ["ada", "", "", "0", "0", "4"],
         ["lin", "林小明", "", "2", "2", "4"],
     ]
+
+
+def test_the_pages_speak_simplified_chinese(
+    client, instructor_factory, cohort_factory, user_factory, exercise
+):
+    teacher, ada = instructor_factory("tess"), user_factory("ada")
+    cohort = cohort_factory(teacher, ada)
+    client.force_login(teacher)
+    headers = {"Accept-Language": "zh-hans"}
+    assert "你的班级" in client.get("/teach/", headers=headers).content.decode()
+    html = client.get(f"/teach/{cohort.pk}/", headers=headers).content.decode()
+    assert "导出成绩（CSV）" in html and "发布" in html  # the exercise's own title too
+    bad = client.post(
+        f"/teach/{cohort.pk}/enrol", {"file": SimpleUploadedFile("class.csv", b"user\n")}, headers=headers
+    )
+    assert "第一行必须给出列名" in bad.content.decode()
+    client.force_login(ada)
+    assert (
+        "没有班级使用这个加入码" in client.post("/join/", {"code": "NOPE"}, headers=headers).content.decode()
+    )
