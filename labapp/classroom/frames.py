@@ -43,4 +43,6 @@ SERVER_FRAMES = {
     ),
     "classroom.cell": frame_schema("classroom.cell", {"cell": CELL}),
     "classroom.presence": frame_schema("classroom.presence", {"presence": PRESENCE}),
+    # The cohort's students changed: the browser fetches the page's rows again.
+    "classroom.roster": frame_schema("classroom.roster"),
 }

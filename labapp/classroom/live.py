@@ -1,5 +1,5 @@
-"""The live grid: receivers of the grading, attempt and lab-status signals, which send each changed
-cell or presence to the dashboard groups of the student's cohorts.
+"""The live grid: receivers of the grading, attempt, lab-status and enrolment signals, which send each
+changed cell, presence or roster to the dashboard groups of the student's cohorts.
 
 They run where the change was made (the lab node for grades and lab statuses, the web process for a
 new attempt), after its commit, and reach dashboards through the channel layer.
@@ -52,6 +52,18 @@ def on_attempt_saved(sender, *, instance, created: bool, **kwargs) -> None:
     """A new attempt: the cell turns to "working" once it is committed."""
     if created:
         transaction.on_commit(lambda: cell_send(student_id=instance.user_id, exercise=instance.exercise))
+
+
+def roster_send(*, cohort_id: int) -> None:
+    """Tell the cohort's dashboards that its students changed (they fetch the rows again)."""
+    _send([cohort_id], {"type": "classroom.roster"})
+
+
+def on_enrolment_changed(sender, *, instance, created: bool = True, **kwargs) -> None:
+    """A student joined or left (post_save of a new Enrolment, post_delete)."""
+    if created:
+        cohort_id = instance.cohort_id
+        transaction.on_commit(lambda: roster_send(cohort_id=cohort_id))
 
 
 def on_lab_status(sender, *, lab, **kwargs) -> None:

@@ -1,5 +1,6 @@
 """The classroom in a real browser: a teacher creates a class, a student joins it with the code and
-solves an exercise in their lab, and the teacher's grid cell turns green without a reload."""
+solves an exercise in their lab; the teacher's grid gets the row and the cell turns green, all
+without a reload."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ TERMINAL_TEXT = """() => { const b = nslab.terminal.term.buffer.active; const ou
   return out.join('\\n').trim(); }"""
 ALL_TASKS_PASSED = "() => document.querySelectorAll('.task:not(.passed)').length === 0"
 GREEN = "rgb(187, 247, 208)"  # classroom.css: .cell.state-passed
-DESKTOP, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
+DESKTOP, LAPTOP, PHONE = (
+    {"width": 1440, "height": 900},
+    {"width": 1280, "height": 720},
+    {"width": 390, "height": 844},
+)
 
 
 def solution_commands(lab_server, lab_id: int) -> list[str]:
@@ -64,17 +69,16 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         code = teacher.text_content("#join-code").strip()
         cohort_url = teacher.url
 
-        # The student types the code and lands on the course.
+        # The student types the code and lands on the course; the teacher's grid gets the row.
+        teacher.wait_for_selector("#progress-grid[data-live='1'] tr.empty")
+        teacher.evaluate("() => { window.notReloaded = true; }")
         student.click("header.site a[href='/join/']")
         student.fill("input[name=code]", code.lower())
         student.click("button[type=submit].primary")
         student.wait_for_url("**/courses/docker-networking/")
         assert "You joined Networking 101." in student.text_content("main")
-
-        # The new row appears on the teacher's next load; from then on the grid is live.
-        teacher.reload()
-        teacher.wait_for_selector("#progress-grid[data-live='1']")
-        teacher.evaluate("() => { window.notReloaded = true; }")
+        teacher.wait_for_selector("#progress-grid tbody tr[data-student-id]", timeout=10_000)
+        assert "1 student" in teacher.text_content("#cohort-size")
         student_id = teacher.get_attribute("#progress-grid tbody tr", "data-student-id")
         exercise_id = teacher.get_attribute(f"th[data-exercise-slug='{EXERCISE}']", "data-exercise-id")
         assert cell_state(teacher, student_id, exercise_id) == "not_started"
@@ -117,6 +121,10 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.screenshot(path=artifacts / "teach-student-1440.png", full_page=True)
         teacher.goto(base + "/teach/")
         teacher.screenshot(path=artifacts / "teach-index-1440.png", full_page=True)
+        teacher.set_viewport_size(LAPTOP)
+        teacher.goto(cohort_url)
+        teacher.wait_for_selector("#progress-grid[data-live='1']")
+        teacher.screenshot(path=artifacts / "teach-cohort-1280.png")
         teacher.set_viewport_size(PHONE)
         teacher.goto(cohort_url)
         teacher.wait_for_selector("#progress-grid[data-live='1']")

@@ -70,6 +70,56 @@ function applyPresence(presence) {
   if (index) td.textContent += ` · #${index.textContent}`;
 }
 
+// Students joined or left: take the rows (and the count) from the page as the server draws it now.
+// Frames that arrive while the rows are fetched are applied again to the new rows; a roster change
+// during a fetch fetches once more afterwards.
+let buffered = null;
+let fetchAgain = false;
+
+async function refreshRoster() {
+  if (buffered) {
+    fetchAgain = true;
+    return;
+  }
+  buffered = [];
+  try {
+    const answer = await fetch(location.href, { credentials: "same-origin" });
+    if (answer.ok) {
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const rows = page.querySelector("#progress-grid tbody");
+      if (rows) grid.tBodies[0].replaceWith(document.importNode(rows, true));
+      const size = page.getElementById("cohort-size");
+      if (size) document.getElementById("cohort-size").replaceWith(document.importNode(size, true));
+    }
+  } finally {
+    const frames = buffered;
+    buffered = null;
+    frames.forEach(apply);
+    grid.dataset.rosterSeq = String(Number(grid.dataset.rosterSeq || 0) + 1);
+    if (fetchAgain) {
+      fetchAgain = false;
+      refreshRoster();
+    }
+  }
+}
+
+function apply(frame) {
+  if (frame.type === "classroom.roster") {
+    refreshRoster();
+    return;
+  }
+  if (buffered) buffered.push(frame);
+  if (frame.type === "classroom.grid") {
+    frame.cells.forEach(applyCell);
+    frame.presence.forEach(applyPresence);
+    grid.dataset.live = "1";
+  } else if (frame.type === "classroom.cell") {
+    applyCell(frame.cell);
+  } else if (frame.type === "classroom.presence") {
+    applyPresence(frame.presence);
+  }
+}
+
 function setStatus(state, text) {
   status.dataset.state = state;
   status.textContent = text;
@@ -77,24 +127,13 @@ function setStatus(state, text) {
 
 if (grid) {
   new LabSocket(grid.dataset.socket, {
-    open() {
+    open(again) {
       setStatus("live", gettext("live"));
+      if (again) refreshRoster(); // students may have joined while the socket was down
     },
     close() {
       setStatus("closed", gettext("reconnecting…"));
     },
-    frame(frame) {
-      if (frame.type === "classroom.grid") {
-        frame.cells.forEach(applyCell);
-        frame.presence.forEach(applyPresence);
-        grid.dataset.live = "1";
-      } else if (frame.type === "classroom.cell") {
-        applyCell(frame.cell);
-      } else if (frame.type === "classroom.presence") {
-        applyPresence(frame.presence);
-      }
-    },
+    frame: apply,
   });
-} else if (status) {
-  status.hidden = true;
 }

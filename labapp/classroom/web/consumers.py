@@ -54,3 +54,6 @@ class CohortConsumer(AsyncJsonWebsocketConsumer):
 
     async def classroom_presence(self, event: dict) -> None:
         await self.send_json(event)
+
+    async def classroom_roster(self, event: dict) -> None:
+        await self.send_json(event)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from labapp.classroom.roles import instructor_grant
 from labapp.classroom.web import services
 from labapp.exercises.models import Attempt, Exercise, TaskState
 from labapp.exercises.spec import exercise_params, params_seed
 from tests.labapp.exercises.conftest import TEST_COURSE, TEST_EXERCISE
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Services answer in the active language, and a request of an earlier test may have left another."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

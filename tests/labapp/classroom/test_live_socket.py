@@ -7,6 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client as HttpClient
 
+from labapp.classroom.web import services
 from labapp.classroom.web.consumers import CLOSE_READ_ONLY
 from labapp.exercises.records import attempt_record_grading
 from labapp.labs.models import Lab
@@ -21,7 +22,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_grades_and_lab_statuses_reach_the_grid_live(
     client, instructor_factory, cohort_factory, user_factory, exercise
 ):
-    teacher, ada, bob = instructor_factory("tess"), user_factory("ada"), user_factory("bob")
+    teacher, ada, bob, cy = (
+        instructor_factory("tess"),
+        user_factory("ada"),
+        user_factory("bob"),
+        user_factory("cy"),
+    )
     cohort = cohort_factory(teacher, ada, bob)
     other = cohort_factory(instructor_factory("otto"), bob, name="Other class")
     cookie = session_cookie(client, teacher)
@@ -67,13 +73,19 @@ def test_grades_and_lab_statuses_reach_the_grid_live(
         frame = await next_frame(comm)
         assert frame["cell"]["student_id"] == bob.pk and frame["cell"]["state"] == "working"
 
+        # Cy joins, Bob leaves: the dashboards fetch the rows again.
+        await database_sync_to_async(services.cohort_join)(cohort=cohort, user=cy)
+        assert await next_frame(comm) == {"type": "classroom.roster"}
+        await database_sync_to_async(services.student_remove)(cohort=cohort, student_id=bob.pk)
+        assert await next_frame(comm) == {"type": "classroom.roster"}
+
         # Read-only: anything the browser sends closes the socket.
         await comm.send_json_to({"type": "attempt.check"})
         assert (await comm.receive_output(timeout=5))["code"] == CLOSE_READ_ONLY
         await comm.disconnect()
 
     run_async(scenario)
-    assert other.enrolments.count() == 1
+    assert other.enrolments.count() == 1 and cohort.enrolments.count() == 2
 
 
 def test_students_other_instructors_strangers_and_foreign_origins_are_refused(
