@@ -41,12 +41,18 @@ def cohort_student_get(*, cohort: Cohort, student_id: int):
 
 def cohorts_of_student(*, user, course: str | None = None) -> QuerySet[Cohort]:
     """The cohorts `user` is enrolled in (of one course, when given)."""
-    cohorts = Cohort.objects.filter(enrolments__student=user)
+    cohorts = Cohort.objects.filter(enrolments__student=user).order_by("name")
     return cohorts.filter(course=course) if course else cohorts
 
 
 def enrolment_exists(*, cohort: Cohort, user) -> bool:
     return Enrolment.objects.filter(cohort=cohort, student=user).exists()
+
+
+def course_title(*, slug: str, language: str) -> str:
+    """The course's title in `language` (its slug while the course is not loaded)."""
+    course = Course.objects.filter(slug=slug).first()
+    return course.title(language) if course else slug
 
 
 def course_choices() -> list[tuple[str, Course]]:

@@ -74,6 +74,7 @@ def cohort_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = _cohort(request, cohort_id)
     context = {
         "cohort": cohort,
+        "course_title": selectors.course_title(slug=cohort.course, language=request.LANGUAGE_CODE),
         "grid": progress.cohort_grid(cohort=cohort, language=request.LANGUAGE_CODE),
         "join_url": request.build_absolute_uri(reverse("join_code", args=[cohort.join_code])),
         "code_valid": cohort.join_code_valid(),
@@ -183,7 +184,19 @@ def join(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _join(request, form.cleaned_data["code"], form)
-    return render(request, "classroom/join.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "classroom/join.html", _join_context(request, form), status=400 if form.errors else 200
+    )
+
+
+def _join_context(request: HttpRequest, form: CodeForm, problem: str | None = None) -> dict:
+    """The join page's context: the form, what went wrong, and the classes the user is already in."""
+    language = request.LANGUAGE_CODE
+    cohorts = [
+        {"cohort": c, "course_title": selectors.course_title(slug=c.course, language=language)}
+        for c in selectors.cohorts_of_student(user=request.user)
+    ]
+    return {"form": form, "problem": problem, "cohorts": cohorts}
 
 
 @login_required
@@ -208,7 +221,7 @@ def _join(request: HttpRequest, code: str, form: CodeForm) -> HttpResponse:
             cohort=selectors.cohort_get_by_code(code=code), user=request.user
         )
     except services.JoinError as exc:
-        return render(request, "classroom/join.html", {"form": form, "problem": str(exc)}, status=404)
+        return render(request, "classroom/join.html", _join_context(request, form, str(exc)), status=404)
     if created:
         messages.success(request, _("You joined %(name)s.") % {"name": cohort.name})
     else:

@@ -132,7 +132,7 @@ def test_the_pages_speak_simplified_chinese(
     headers = {"Accept-Language": "zh-hans"}
     assert "你的班级" in client.get("/teach/", headers=headers).content.decode()
     html = client.get(f"/teach/{cohort.pk}/", headers=headers).content.decode()
-    assert "导出成绩（CSV）" in html and "发布" in html  # the exercise's own title too
+    assert "导出成绩（CSV）" in html and "发布" in html and "课程 测试课程" in html  # course, exercise titles
     bad = client.post(
         f"/teach/{cohort.pk}/enrol", {"file": SimpleUploadedFile("class.csv", b"user\n")}, headers=headers
     )

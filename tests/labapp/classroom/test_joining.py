@@ -38,6 +38,9 @@ def test_the_link_names_the_class_and_its_button_enrols(
     client.post(f"/join/{cohort.join_code}/")
     assert Enrolment.objects.count() == 1
     assert "You are in Class A" in client.get(f"/join/{cohort.join_code}/").content.decode()
+    # The join page lists the student's classes with their courses.
+    listed = client.get("/join/").content.decode()
+    assert 'Class A · <a href="/courses/testcourse/">Test course</a>' in listed
 
 
 def test_the_link_asks_to_log_in_first_and_comes_back(client, instructor_factory, cohort_factory):
