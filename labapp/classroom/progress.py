@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -165,7 +165,7 @@ def student_attempts(*, student, course: str, language: str) -> list[dict]:
     attempts = (
         Attempt.objects.filter(user=student, exercise__course=course)
         .select_related("exercise")
-        .prefetch_related("task_states", "submissions")
+        .prefetch_related("task_states", Prefetch("submissions", Submission.objects.defer("snapshot")))
         .order_by("exercise__order", "started_at")
     )
     out = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from labapp.classroom.models import Enrolment
 from labapp.classroom.web.enrolment import MAX_BYTES, CsvFileError, enrol_csv
@@ -119,6 +120,16 @@ def test_a_50_mb_upload_is_refused_before_it_is_read(client, instructor_factory,
     client.force_login(teacher)
     big = SimpleUploadedFile("big.csv", b"username,email,name\n" + b"a,b,c\n" * (50 * 1024 * 1024 // 6))
     page = client.post(f"/teach/{cohort.pk}/enrol", {"file": big})
-    assert page.status_code == 400 and "larger than 1024 KB" in page.content.decode()
+    assert page.status_code == 413 and "larger than 1024 KB" in page.content.decode()
     assert not Enrolment.objects.exists()
     assert client.post(f"/teach/{cohort.pk}/enrol", {}).status_code == 400  # no file: the form says so
+
+
+def test_the_upload_is_csrf_protected(instructor_factory, cohort_factory):
+    teacher = instructor_factory("tess")
+    cohort = cohort_factory(teacher)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(teacher)
+    upload = SimpleUploadedFile("class.csv", GOOD_AND_BAD.encode())
+    assert client.post(f"/teach/{cohort.pk}/enrol", {"file": upload}).status_code == 403
+    assert not Enrolment.objects.exists()
