@@ -18,6 +18,7 @@ CELL = {
         "tasks_passed": {"type": "integer", "minimum": 0},
         "tasks": {"type": "integer", "minimum": 0},
         "attempt_id": {"type": ["integer", "null"]},
+        "started_at": _WHEN,
         "passed_at": _WHEN,
     },
     "required": ["student_id", "exercise_id", "state", "score", "max_score", "tasks_passed", "tasks"],

@@ -64,7 +64,8 @@ def _cell(student_id: int, exercise: Exercise, attempt: Attempt | None) -> dict:
         "tasks_passed": 0,
         "tasks": tasks,
         "attempt_id": None,
-        "passed_at": None,
+        "started_at": None,
+        "passed_at": None,  # with started_at: the time to pass
     }
     if attempt is None:
         return cell
@@ -74,6 +75,7 @@ def _cell(student_id: int, exercise: Exercise, attempt: Attempt | None) -> dict:
         score=float(attempt.score),
         tasks_passed=attempt.tasks_passed,
         attempt_id=attempt.pk,
+        started_at=_iso(attempt.started_at),
         passed_at=_iso(attempt.last_passed_at) if done else None,
     )
     return cell

@@ -3,6 +3,8 @@ status as the exercises and labs apps record them; ownership, origin, read-only.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from channels.db import database_sync_to_async
 from django.test import Client as HttpClient
@@ -55,7 +57,8 @@ def test_grades_and_lab_statuses_reach_the_grid_live(
         frame = await next_frame(comm)
         assert frame["type"] == "classroom.cell"
         assert frame["cell"]["student_id"] == ada.pk and frame["cell"]["state"] == "passed"
-        assert frame["cell"]["score"] == 4.0 and frame["cell"]["passed_at"]
+        started, passed = (datetime.fromisoformat(frame["cell"][k]) for k in ("started_at", "passed_at"))
+        assert frame["cell"]["score"] == 4.0 and started < passed
 
         # Ada's lab stops: she is offline; then it is ready again, in the exercise.
         await database_sync_to_async(lab_set_status)(lab_id=lab.pk, expected=("preparing",), status="stopped")
