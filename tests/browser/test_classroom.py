@@ -121,6 +121,17 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.screenshot(path=artifacts / "teach-student-1440.png", full_page=True)
         teacher.goto(base + "/teach/")
         teacher.screenshot(path=artifacts / "teach-index-1440.png", full_page=True)
+        teacher.goto(cohort_url + "enrol")
+        csv = "username,email,name\nlin,lin@example.org,林小明\nbad name,,x\n".encode()
+        teacher.set_input_files(
+            "input[name=file]", files=[{"name": "class.csv", "mimeType": "text/csv", "buffer": csv}]
+        )
+        teacher.click("form.stacked button[type=submit]")
+        teacher.wait_for_selector("#enrol-report")
+        assert "lin" in teacher.text_content("#enrol-created") and "3" in teacher.text_content(
+            "#enrol-problems"
+        )
+        teacher.screenshot(path=artifacts / "teach-enrol-1440.png", full_page=True)
         teacher.set_viewport_size(LAPTOP)
         teacher.goto(cohort_url)
         teacher.wait_for_selector("#progress-grid[data-live='1']")
