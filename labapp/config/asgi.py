@@ -14,6 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from labapp.classroom.web.routing import websocket_urlpatterns as classroom_sockets  # noqa: E402
 from labapp.labs.web.routing import websocket_urlpatterns  # noqa: E402
 
 # Daphne serves no static files itself; in development do what runserver does.
@@ -22,6 +23,8 @@ http_app = ASGIStaticFilesHandler(django_http) if settings.DEBUG else django_htt
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + classroom_sockets))
+        ),
     }
 )

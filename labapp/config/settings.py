@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "channels",
     "labapp.labs",
     "labapp.exercises",
+    "labapp.classroom",
 ]
 
 MIDDLEWARE = [

@@ -4,10 +4,15 @@ Check is a Submission, and so is a newly passed task."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from labapp.exercises.models import Attempt, Submission, TaskState
 from labapp.exercises.results import graded_frame
+
+# Sent (robustly, on commit) after a grading was kept, with `attempt` and `newly` (task ids newly
+# passed); the classroom's live grid listens.
+attempt_graded = Signal()
 
 
 def _task_score(task: dict, result: dict) -> tuple[bool, float]:
@@ -58,4 +63,5 @@ def attempt_record_grading(
             score=attempt.score,
             snapshot=snapshot or {},
         )
+    transaction.on_commit(lambda: attempt_graded.send_robust(sender=Attempt, attempt=attempt, newly=newly))
     return graded_frame(attempt=attempt, tasks=tasks, states=states, results=results, kind=kind), newly

@@ -29,6 +29,11 @@ Lab-node side (the lab-node worker, or the web process when embedded):
   `agent.loop` and sends frames to a lab's group with `agent.queue(channels.lab_group(lab_id), frame,
   group=True)` (frames that browsers get also need `group_frame_add`).
 
+Either side:
+
+- `lab_status_changed` (a Django signal, sent robustly on commit with `lab`): a lab's status changed
+  (labapp.labs.records.lab_set_status). A receiver must be quick (it runs where the change was made).
+
 Every `*_add` is idempotent (registering the same thing again replaces it).
 """
 
@@ -42,6 +47,7 @@ from django.dispatch import Signal
 from labapp.labs import frames
 
 sandbox_prepared = Signal()
+lab_status_changed = Signal()
 
 SocketHandler = Callable[..., Awaitable[None]]
 StateListener = Callable[..., None]

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labapp.labs.broadcast import lab_send_status
+from labapp.labs.hooks import lab_status_changed
 from labapp.labs.models import Lab, LabNode
 
 
@@ -22,6 +23,7 @@ def lab_set_status(*, lab_id: int, expected: tuple[str, ...], status: str, **fie
         return None
     lab = Lab.objects.get(pk=lab_id)
     transaction.on_commit(lambda: lab_send_status(lab))
+    transaction.on_commit(lambda: lab_status_changed.send_robust(sender=Lab, lab=lab))
     return lab
 
 

@@ -29,7 +29,7 @@ def served(lab_server, path: str) -> bytes:
 def test_page_code_is_served_from_frontend_src(lab_server):
     # Not a copy: an edit of frontend/src shows at the next page load, with no build step.
     sources = sorted(p for p in (FRONTEND / "src").rglob("*") if p.is_file())
-    assert {p.parent.name for p in sources} == {"labs", "exercises"}
+    assert {p.parent.name for p in sources} == {"labs", "exercises", "classroom"}
     for source in sources:
         assert served(lab_server, source.relative_to(FRONTEND / "src").as_posix()) == source.read_bytes()
 

@@ -15,6 +15,7 @@ VIOLATIONS = {
     "labapp/exercises/node/uses_web.py": "labapp.exercises.node.uses_web -> labapp.labs.web.consumers",
     "labapp/labs/node/uses_tasks.py": "labapp.labs.node.uses_tasks -> labapp.labs.tasks",
     "labapp/labs/uses_exercises.py": "labapp.labs.uses_exercises -> labapp.exercises.models",
+    "labapp/exercises/uses_classroom.py": "labapp.exercises.uses_classroom -> labapp.classroom.models",
 }
 
 
@@ -25,7 +26,7 @@ def _labapp_contracts() -> list[str]:
 
 def test_each_labapp_contract_catches_a_violation(tmp_path):
     names = _labapp_contracts()
-    assert len(names) == 3
+    assert len(names) == 4
     # A copy of labapp with one violating module per contract, shadowing the installed package.
     shutil.copytree(ROOT / "labapp", tmp_path / "labapp", ignore=shutil.ignore_patterns("static", "locale"))
     for path, chain in VIOLATIONS.items():

@@ -1,0 +1,139 @@
+// The instructor's progress grid: the server renders it, the cohort's socket keeps it live
+// (classroom.grid on connect, then classroom.cell and classroom.presence as they change).
+import { LabSocket } from "../labs/socket.js";
+
+const STATES = {
+  not_started: gettext("not started"),
+  working: gettext("working"),
+  failed: gettext("failed checks"),
+  passed: gettext("passed"),
+};
+
+const grid = document.getElementById("progress-grid");
+const status = document.getElementById("live-status");
+
+function exerciseTitle(id) {
+  const th = grid.querySelector(`th.exercise[data-exercise-id="${id}"]`);
+  return th ? th.title : "";
+}
+
+function number(value) {
+  return String(Math.round(value * 10) / 10);
+}
+
+function rowOf(studentId) {
+  return grid.querySelector(`tr[data-student-id="${studentId}"]`);
+}
+
+function applyCell(cell) {
+  const row = rowOf(cell.student_id);
+  const td = row && row.querySelector(`td.cell[data-exercise-id="${cell.exercise_id}"]`);
+  if (!td) return;
+  td.className = `cell state-${cell.state}`;
+  td.dataset.state = cell.state;
+  td.dataset.score = cell.score;
+  td.textContent = cell.state === "not_started" ? "" : number(cell.score);
+  td.title = interpolate(gettext("%(exercise)s: %(state)s, %(score)s of %(max)s points, %(passed)s of %(tasks)s tasks"), {
+    exercise: exerciseTitle(cell.exercise_id),
+    state: STATES[cell.state],
+    score: number(cell.score),
+    max: number(cell.max_score),
+    passed: cell.tasks_passed,
+    tasks: cell.tasks,
+  }, true);
+  const total = row.querySelector("td.total");
+  if (total) {
+    let sum = 0;
+    row.querySelectorAll("td.cell").forEach((c) => { sum += Number(c.dataset.score || 0); });
+    total.textContent = number(sum);
+  }
+}
+
+function applyPresence(presence) {
+  const row = rowOf(presence.student_id);
+  const td = row && row.querySelector("td.presence");
+  if (!td) return;
+  td.dataset.online = presence.online ? "1" : "0";
+  td.dataset.exerciseId = presence.exercise_id || "";
+  td.dataset.since = presence.since || "";
+  if (!presence.online) {
+    td.textContent = "—";
+    td.title = gettext("offline");
+    return;
+  }
+  const since = presence.since ? new Date(presence.since) : null;
+  const time = since ? since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  const where = presence.exercise_id ? exerciseTitle(presence.exercise_id) : gettext("a lab of their own");
+  td.textContent = interpolate(gettext("online since %(time)s"), { time }, true);
+  td.title = interpolate(gettext("In %(where)s since %(time)s"), { where, time }, true);
+  const index = grid.querySelector(`th.exercise[data-exercise-id="${presence.exercise_id}"] span`);
+  if (index) td.textContent += ` · #${index.textContent}`;
+}
+
+// Students joined or left: take the rows (and the count) from the page as the server draws it now.
+// Frames that arrive while the rows are fetched are applied again to the new rows; a roster change
+// during a fetch fetches once more afterwards.
+let buffered = null;
+let fetchAgain = false;
+
+async function refreshRoster() {
+  if (buffered) {
+    fetchAgain = true;
+    return;
+  }
+  buffered = [];
+  try {
+    const answer = await fetch(location.href, { credentials: "same-origin" });
+    if (answer.ok) {
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const rows = page.querySelector("#progress-grid tbody");
+      if (rows) grid.tBodies[0].replaceWith(document.importNode(rows, true));
+      const size = page.getElementById("cohort-size");
+      if (size) document.getElementById("cohort-size").replaceWith(document.importNode(size, true));
+    }
+  } finally {
+    const frames = buffered;
+    buffered = null;
+    frames.forEach(apply);
+    grid.dataset.rosterSeq = String(Number(grid.dataset.rosterSeq || 0) + 1);
+    if (fetchAgain) {
+      fetchAgain = false;
+      refreshRoster();
+    }
+  }
+}
+
+function apply(frame) {
+  if (frame.type === "classroom.roster") {
+    refreshRoster();
+    return;
+  }
+  if (buffered) buffered.push(frame);
+  if (frame.type === "classroom.grid") {
+    frame.cells.forEach(applyCell);
+    frame.presence.forEach(applyPresence);
+    grid.dataset.live = "1";
+  } else if (frame.type === "classroom.cell") {
+    applyCell(frame.cell);
+  } else if (frame.type === "classroom.presence") {
+    applyPresence(frame.presence);
+  }
+}
+
+function setStatus(state, text) {
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+if (grid) {
+  new LabSocket(grid.dataset.socket, {
+    open(again) {
+      setStatus("live", gettext("live"));
+      if (again) refreshRoster(); // students may have joined while the socket was down
+    },
+    close() {
+      setStatus("closed", gettext("reconnecting…"));
+    },
+    frame: apply,
+  });
+}

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class ClassroomConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "labapp.classroom"
+    label = "classroom"
+
+    def ready(self) -> None:
+        """Listen to grades, attempts, lab statuses and enrolments (the live grid); keep Instructors."""
+        from django.db.models.signals import post_delete, post_migrate, post_save
+
+        from labapp.classroom import live, roles
+        from labapp.classroom.models import Enrolment
+        from labapp.exercises.models import Attempt
+        from labapp.exercises.records import attempt_graded
+        from labapp.labs.hooks import lab_status_changed
+
+        attempt_graded.connect(live.on_attempt_graded, dispatch_uid="classroom-graded")
+        post_save.connect(live.on_attempt_saved, sender=Attempt, dispatch_uid="classroom-attempt")
+        post_save.connect(live.on_enrolment_changed, sender=Enrolment, dispatch_uid="classroom-joined")
+        post_delete.connect(live.on_enrolment_changed, sender=Enrolment, dispatch_uid="classroom-left")
+        lab_status_changed.connect(live.on_lab_status, dispatch_uid="classroom-lab-status")
+        post_migrate.connect(roles.on_post_migrate, sender=self, dispatch_uid="classroom-roles")

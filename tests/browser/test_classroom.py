@@ -1,0 +1,152 @@
+"""The classroom in a real browser: a teacher creates a class, a student joins it with the code and
+solves an exercise in their lab; the teacher's grid gets the row and the cell turns green, all
+without a reload."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+EXERCISE = "fix-forward-rules"  # state and probe checks only, no question: the solution alone passes
+TERMINAL_TEXT = """() => { const b = nslab.terminal.term.buffer.active; const out = [];
+  for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true).trimEnd());
+  return out.join('\\n').trim(); }"""
+ALL_TASKS_PASSED = "() => document.querySelectorAll('.task:not(.passed)').length === 0"
+GREEN = "rgb(187, 247, 208)"  # classroom.css: .cell.state-passed
+DESKTOP, LAPTOP, PHONE = (
+    {"width": 1440, "height": 900},
+    {"width": 1280, "height": 720},
+    {"width": 390, "height": 844},
+)
+
+
+def solution_commands(lab_server, lab_id: int) -> list[str]:
+    """The exercise's reference solution, rendered with the attempt's parameters (shell steps)."""
+    code = f"""
+import json
+from labapp.exercises.models import Attempt
+tasks = Attempt.objects.get(lab_id={lab_id}).rendered_tasks()
+print(json.dumps([s for t in tasks for s in t.get("solution", [])]))
+"""
+    steps = json.loads(lab_server.python(code))
+    assert steps and all(set(step) == {"sh"} for step in steps), steps
+    return [step["sh"] for step in steps]
+
+
+def logged_in(browser, base: str, username: str, viewport: dict):
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", username)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    return context, page, errors
+
+
+def cell_state(page, student_id: str, exercise_id: str) -> str:
+    selector = f'tr[data-student-id="{student_id}"] td.cell[data-exercise-id="{exercise_id}"]'
+    return page.get_attribute(selector, "data-state")
+
+
+def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts):
+    lab_server.manage("exercises", "load")
+    base = lab_server.base_url
+    teacher_context, teacher, teacher_errors = logged_in(browser, base, "teacher", DESKTOP)
+    student_context, student, student_errors = logged_in(browser, base, "student", DESKTOP)
+    try:
+        # The teacher creates a class of the course.
+        teacher.click("header.site a[href='/teach/']")
+        teacher.fill("input[name=name]", "Networking 101")
+        teacher.select_option("select[name=course]", "docker-networking")
+        teacher.click("#cohort-form button[type=submit]")
+        teacher.wait_for_url("**/teach/*/")
+        code = teacher.text_content("#join-code").strip()
+        cohort_url = teacher.url
+
+        # The student types the code and lands on the course; the teacher's grid gets the row.
+        teacher.wait_for_selector("#progress-grid[data-live='1'] tr.empty")
+        teacher.evaluate("() => { window.notReloaded = true; }")
+        student.click("header.site a[href='/join/']")
+        student.fill("input[name=code]", code.lower())
+        student.click("button[type=submit].primary")
+        student.wait_for_url("**/courses/docker-networking/")
+        assert "You joined Networking 101." in student.text_content("main")
+        teacher.wait_for_selector("#progress-grid tbody tr[data-student-id]", timeout=10_000)
+        assert "1 student" in teacher.text_content("#cohort-size")
+        student_id = teacher.get_attribute("#progress-grid tbody tr", "data-student-id")
+        exercise_id = teacher.get_attribute(f"th[data-exercise-slug='{EXERCISE}']", "data-exercise-id")
+        assert cell_state(teacher, student_id, exercise_id) == "not_started"
+
+        student.click(f"form[action='/exercises/{EXERCISE}/start'] button[type=submit]")
+        student.wait_for_url("**/labs/*/")
+        lab_id = int(student.url.rstrip("/").rsplit("/", 1)[1])
+        presence = f'tr[data-student-id="{student_id}"] td.presence'
+        teacher.wait_for_selector(presence + "[data-online='1']", timeout=60_000)
+        assert cell_state(teacher, student_id, exercise_id) == "working"
+
+        # The student runs the reference solution in the lab's terminal, then presses Check.
+        student.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=90_000)
+        student.click("#terminal")
+        for command in solution_commands(lab_server, lab_id):
+            student.keyboard.type(command)
+            student.keyboard.press("Enter")
+        student.wait_for_function(f"() => ({TERMINAL_TEXT})().split('root@').length > 3", timeout=30_000)
+        student.click("#exercise-check")
+        student.wait_for_function(ALL_TASKS_PASSED, timeout=90_000)
+
+        # The teacher's cell turns green, without a reload.
+        selector = f'tr[data-student-id="{student_id}"] td.cell[data-exercise-id="{exercise_id}"]'
+        teacher.wait_for_function(
+            f"() => document.querySelector('{selector}').dataset.state === 'passed'", timeout=30_000
+        )
+        assert teacher.evaluate("() => window.notReloaded === true")
+        # Green once its colour transition ends.
+        teacher.wait_for_function(
+            f"() => getComputedStyle(document.querySelector('{selector}')).backgroundColor === '{GREEN}'",
+            timeout=5_000,
+        )
+        assert teacher.text_content(selector).strip() == "4"
+        teacher.screenshot(path=artifacts / "teach-cohort-1440.png", full_page=True)
+
+        # The other pages, and the phone-sized screen.
+        teacher.click(f'tr[data-student-id="{student_id}"] th.student a')
+        teacher.wait_for_selector("section.attempt")
+        assert "ok" in teacher.text_content("ul.checks")
+        teacher.screenshot(path=artifacts / "teach-student-1440.png", full_page=True)
+        teacher.goto(base + "/teach/")
+        teacher.screenshot(path=artifacts / "teach-index-1440.png", full_page=True)
+        teacher.goto(cohort_url + "enrol")
+        csv = "username,email,name\nlin,lin@example.org,林小明\nbad name,,x\n".encode()
+        teacher.set_input_files(
+            "input[name=file]", files=[{"name": "class.csv", "mimeType": "text/csv", "buffer": csv}]
+        )
+        teacher.click("form.stacked button[type=submit]")
+        teacher.wait_for_selector("#enrol-report")
+        assert "lin" in teacher.text_content("#enrol-created") and "3" in teacher.text_content(
+            "#enrol-problems"
+        )
+        teacher.screenshot(path=artifacts / "teach-enrol-1440.png", full_page=True)
+        teacher.set_viewport_size(LAPTOP)
+        teacher.goto(cohort_url)
+        teacher.wait_for_selector("#progress-grid[data-live='1']")
+        teacher.screenshot(path=artifacts / "teach-cohort-1280.png")
+        teacher.set_viewport_size(PHONE)
+        teacher.goto(cohort_url)
+        teacher.wait_for_selector("#progress-grid[data-live='1']")
+        teacher.screenshot(path=artifacts / "teach-cohort-390.png", full_page=True)
+        teacher.goto(base + "/teach/")
+        teacher.screenshot(path=artifacts / "teach-index-390.png", full_page=True)
+        assert not teacher_errors and not student_errors, (teacher_errors, student_errors)
+    except Exception:
+        teacher.screenshot(path=artifacts / "teach-failed-teacher.png", full_page=True)
+        student.screenshot(path=artifacts / "teach-failed-student.png", full_page=True)
+        raise
+    finally:
+        teacher_context.close()
+        student_context.close()
