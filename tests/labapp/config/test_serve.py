@@ -58,8 +58,8 @@ def session_of_a_lab_owner(server: LabServer) -> tuple[str, int]:
 def test_a_missing_page_is_plain_without_debug(server):
     status, body = get(server, "/no/such/page/")
     assert status == 404
+    assert "Page not found" in body
     assert not any(mark in body for mark in TRACEBACK_MARKS), body[:500]
-    assert len(body) < 2000
 
 
 def test_a_foreign_host_header_is_refused(server):
