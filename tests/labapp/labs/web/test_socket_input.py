@@ -40,6 +40,14 @@ def test_bad_socket_paths_are_refused_with_one_log_line(client, user_factory, ca
     ]
 
 
+def test_the_refusal_is_the_last_socket_route():
+    """It matches every path: any route after it would never be reached."""
+    from labapp.config.asgi import socket_routes
+    from labapp.labs.web.routing import refused_socket_route
+
+    assert socket_routes[-1] is refused_socket_route and socket_routes.count(refused_socket_route) == 1
+
+
 @pytest.mark.parametrize(
     "frame",
     [
