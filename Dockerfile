@@ -32,13 +32,15 @@ COPY course ./course
 COPY frontend/src ./frontend/src
 COPY --from=assets /src/frontend/build ./frontend/build
 # Editable, so that templates, translations and topology's scripts are used from /app as they are.
-# Static files are collected at build time and served by WhiteNoise (DEBUG off).
+# Static files are collected at build time and served by WhiteNoise (DEBUG off). A throwaway key for
+# collectstatic: without SECRET_KEY, settings would make var/secret_key, baked into every image.
 RUN pip install -e . \
-    && DJANGO_DEBUG=1 python manage.py collectstatic --noinput \
+    && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 nslab \
     && mkdir -p /app/var && chown nslab /app/var
 
 # The web process and beat need no privilege; the labnode service runs as root (docker-compose.yml).
 USER nslab
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "labapp.config.asgi:application"]
+# Daphne as `make run` starts it (labapp/config/serve.py: WebSocket message limit, 1009 on excess).
+CMD ["python", "-m", "labapp.config.serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -30,7 +30,8 @@ APT_PACKAGES := iproute2 iptables nftables conntrack busybox net-tools bridge-ut
 .PHONY: help setup apt-packages venv assets test lint fmt run bench
 
 help:
-	@echo "make run    serve the web lab at http://127.0.0.1:$(RUN_PORT) (demo logins teacher/teacher, student/student)"
+	@echo "make run    serve the web lab at http://127.0.0.1:$(RUN_PORT) (demo logins teacher/teacher, student/student);"
+	@echo "            HOST=0.0.0.0 serves the classroom network, DEBUG=1 shows tracebacks (developers only)"
 	@echo "make test   ruff, the import boundaries and pytest (what CI runs)"
 	@echo "make bench  run the benchmarks, write bench/results.json"
 	@echo "make setup  install missing Debian packages, the virtualenv $(VENV) and the browser assets"
@@ -97,15 +98,29 @@ fmt: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# `make run` serves a classroom from one machine, safely by default: DEBUG off (a developer's option:
+# `make run DEBUG=1` or DJANGO_DEBUG=1), the secret key made once in var/secret_key, static files
+# collected into var/static and served by WhiteNoise, bound to 127.0.0.1 unless HOST says otherwise
+# (`make run HOST=0.0.0.0`: the classroom's machines; the allowed host names are then the machine's
+# name and addresses, or DJANGO_ALLOWED_HOSTS; no demo users then: their passwords are well known).
+# labapp/config/serve.py prints where to log in from.
+HOST ?= 127.0.0.1
+DEBUG := $(or $(DJANGO_DEBUG),0)
+run: export DJANGO_DEBUG = $(DEBUG)
+
 run: setup
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py nslab_demo_users
+	@if [ "$(HOST)" = 127.0.0.1 ] || [ "$(HOST)" = localhost ] || [ "$(HOST)" = ::1 ]; then \
+		$(BIN)/python manage.py nslab_demo_users --force && \
+		echo "Log in as teacher/teacher (instructor) or student/student. Ctrl-C stops the server."; \
+	else \
+		echo "run: no demo users (well-known passwords) on a network; create accounts with"; \
+		echo "     $(BIN)/python manage.py createsuperuser, then in /admin/. Ctrl-C stops the server."; \
+	fi
 	$(BIN)/python manage.py exercises load
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo
-	@echo "nslab is at http://127.0.0.1:$(RUN_PORT)"
-	@echo "Log in as teacher/teacher (instructor) or student/student. Ctrl-C stops the server."
-	@echo
-	exec $(BIN)/daphne -b 127.0.0.1 -p $(RUN_PORT) labapp.config.asgi:application
+	exec $(BIN)/python -m labapp.config.serve --host $(HOST) --port $(RUN_PORT)
 
 bench: setup
 	$(BIN)/python -m bench

@@ -1,12 +1,13 @@
 """A real nslab web server for the browser tests and the web-lab benchmarks (not a benchmark module).
 
 Public API, used by `bench.weblab`, `bench.exercise_check` and the test suites' conftests: `LabServer`
-and `stop_private_daemon`. `LabServer` runs daphne in the embedded mode (in-memory channel layer,
-tasks in-process, node agent in the web process) as a subprocess of ours: SQLite in a temporary
-directory, a topology daemon of its own (NSLAB_STATE_DIR under `state_root`), a free port on
-127.0.0.1. `stop()` ends daphne by its pid, removes the daemon's sandboxes, ends that daemon by the
-pid it reports and removes both directories. Nothing here touches the machine's own network
-namespace: every lab lives in its sandbox's.
+and `stop_private_daemon`. `LabServer` runs daphne as `make run` does (labapp/config/serve.py), in the
+embedded mode (in-memory channel layer, tasks in-process, node agent in the web process), as a
+subprocess of ours: SQLite in a temporary directory, a topology daemon of its own (NSLAB_STATE_DIR
+under `state_root`), a free port on 127.0.0.1; DEBUG on unless `debug=False` (then with collected
+static files, as `make run`). `stop()` ends daphne by its pid, removes the daemon's sandboxes, ends
+that daemon by the pid it reports and removes both directories. Nothing here touches the machine's own
+network namespace: every lab lives in its sandbox's.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = 
 class LabServer:
     """One daphne of the embedded mode with its own SQLite database and topology daemon; `start()` it."""
 
-    def __init__(self, name: str, *, state_root: Path = Path("/var/lib/nslab-test")):
+    def __init__(self, name: str, *, state_root: Path = Path("/var/lib/nslab-test"), debug: bool = True):
         self.tmp = Path(tempfile.mkdtemp(prefix=f"nslab-{name}-"))
         state_root.mkdir(parents=True, exist_ok=True)
         os.chmod(state_root, 0o711)
@@ -65,10 +66,12 @@ class LabServer:
             DATABASE_URL=f"sqlite:///{self.db_path}",
             NSLAB_STATE_DIR=str(self.state_dir),
             DJANGO_SETTINGS_MODULE="labapp.config.settings",
-            DJANGO_DEBUG="1",
+            # DEBUG serves the page code from the sources; without it, as `make run`: collected files.
+            DJANGO_DEBUG="1" if debug else "0",
+            DJANGO_STATIC_ROOT=str(self.tmp / "static"),
             PYTHONUNBUFFERED="1",
         )
-        self.env = env
+        self.env, self.debug = env, debug
 
     @property
     def base_url(self) -> str:
@@ -107,19 +110,20 @@ class LabServer:
     def start(self) -> LabServer:
         """Migrate, create the demo users, start daphne on a free port and wait until it answers."""
         self.manage("migrate", "--noinput")
-        self.manage("nslab_demo_users")
+        self.manage("nslab_demo_users", "--force")
+        if not self.debug:
+            self.manage("collectstatic", "--noinput", "--verbosity", "0")
         self.port = _free_port()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
-                    "-b",
+                    "labapp.config.serve",
+                    "--host",
                     "127.0.0.1",
-                    "-p",
+                    "--port",
                     str(self.port),
-                    "labapp.config.asgi:application",
                 ],
                 cwd=ROOT,
                 env=self.env,

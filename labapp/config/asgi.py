@@ -15,16 +15,17 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from labapp.classroom.web.routing import websocket_urlpatterns as classroom_sockets  # noqa: E402
-from labapp.labs.web.routing import websocket_urlpatterns  # noqa: E402
+from labapp.labs.web.routing import refused_socket_route, websocket_urlpatterns  # noqa: E402
 
 # Daphne serves no static files itself; in development do what runserver does.
 http_app = ASGIStaticFilesHandler(django_http) if settings.DEBUG else django_http
 
+# Every app's WebSocket routes, then the refusal of any other path (it matches all: last).
+socket_routes = [*websocket_urlpatterns, *classroom_sockets, refused_socket_route]
+
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + classroom_sockets))
-        ),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(socket_routes))),
     }
 )

@@ -1,10 +1,12 @@
 """Reading settings from the environment.
 
 Booleans and lists are parsed here, strictly (django-environ reads a mistyped boolean as False);
-DATABASE_URL by dj-database-url."""
+DATABASE_URL by dj-database-url; the secret key, when SECRET_KEY is unset, from a file made once."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -53,3 +55,26 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
     if engine == "django.db.backends.sqlite3":
         database["NAME"] = str(base_dir / database["NAME"])  # an absolute path stays as it is
     return database
+
+
+def secret_key_file(path: Path) -> str:
+    """The secret key kept in `path` (mode 0600), created with a random key the first time.
+
+    Created under another name and linked into place, so that processes starting together (a server
+    and its manage.py commands) agree on one key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the key
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: remove it (a new key is made) or set SECRET_KEY")
+    return key

@@ -1,29 +1,29 @@
-"""Django settings for nslab, read from the environment with defaults for a developer's machine.
+"""Django settings for nslab, read from the environment; the defaults are safe to serve a classroom
+from one machine over plain HTTP (`make run`, labapp/config/serve.py): DEBUG off, a secret key made
+once in var/, static files collected into var/ and served by WhiteNoise.
 
-Environment: DJANGO_DEBUG (default 1), SECRET_KEY, DJANGO_ALLOWED_HOSTS, DJANGO_CSRF_TRUSTED_ORIGINS,
-DATABASE_URL (default SQLite in var/), REDIS_URL (unset: the embedded mode, see docs/web-lab.md),
-NSLAB_NODE, NSLAB_IDLE_MINUTES, DJANGO_STATIC_ROOT (collectstatic target, default var/static), and
-the DJANGO_SECURE_* / DJANGO_HSTS_* switches below.
+Environment: DJANGO_DEBUG (default 0; 1 for a developer: tracebacks, static files from the sources),
+SECRET_KEY (unset: var/secret_key), DJANGO_ALLOWED_HOSTS, DJANGO_CSRF_TRUSTED_ORIGINS, DATABASE_URL
+(default SQLite in var/), REDIS_URL (unset: the embedded mode, see docs/web-lab.md), NSLAB_NODE,
+NSLAB_IDLE_MINUTES, DJANGO_STATIC_ROOT (collectstatic target, default var/static), DJANGO_HTTPS
+(default 0; 1 behind TLS: secure cookies, HTTPS redirect, HSTS) and the DJANGO_SECURE_* / DJANGO_HSTS_*
+switches below.
 """
 
 import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from labapp.config.env import database_from_url, env_bool, env_list
+from labapp.config.env import database_from_url, env_bool, env_list, secret_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APP_DIR = BASE_DIR / "labapp"
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool(os.environ, "DJANGO_DEBUG", True)
+DEBUG = env_bool(os.environ, "DJANGO_DEBUG", False)
 
-_DEV_SECRET_KEY = "django-insecure-nslab-development-only"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
-    raise ImproperlyConfigured("Set SECRET_KEY: the built-in key is for development only (DJANGO_DEBUG=1)")
+SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key_file(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = env_list(os.environ, "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list(os.environ, "DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -143,13 +143,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "frontend/src", BASE_DIR / "frontend/build"]  # see the Makefile's `assets`
 
-# Production (DJANGO_DEBUG=0): HTTPS-only cookies and HSTS unless switched off for a plain-HTTP setup.
-SESSION_COOKIE_SECURE = env_bool(os.environ, "DJANGO_SECURE_COOKIES", not DEBUG)
+# Served over HTTPS (DJANGO_HTTPS=1, behind a TLS proxy): HTTPS-only cookies and HSTS; each switchable.
+NSLAB_HTTPS = env_bool(os.environ, "DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool(os.environ, "DJANGO_SECURE_COOKIES", NSLAB_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool(os.environ, "DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(os.environ, "DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool(os.environ, "DJANGO_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool(os.environ, "DJANGO_SECURE_SSL_REDIRECT", NSLAB_HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if NSLAB_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(os.environ, "DJANGO_HSTS_INCLUDE_SUBDOMAINS", NSLAB_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool(os.environ, "DJANGO_HSTS_PRELOAD", NSLAB_HTTPS)
 if env_bool(os.environ, "DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True

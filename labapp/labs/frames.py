@@ -4,9 +4,14 @@ Other apps add theirs through `labapp.labs.hooks`."""
 
 from __future__ import annotations
 
-from jsonschema import Draft202012Validator
+import json
+
+from jsonschema import Draft202012Validator, ValidationError
 
 TTY_INPUT_MAX = 64 * 1024
+# Any valid frame is shorter (a tty.input of TTY_INPUT_MAX characters, each escaped as \\uXXXX, is
+# 6 x 64 Ki); a longer one closes the socket with 1009 (message too big).
+FRAME_MAX = 512 * 1024
 
 
 def frame_schema(type_: str, properties: dict | None = None) -> dict:
@@ -89,7 +94,22 @@ def frame_errors(frame: object, allowed: dict[str, dict]) -> str | None:
         return "a frame is a JSON object"
     type_ = frame.get("type")
     if not isinstance(type_, str) or type_ not in allowed:
-        return f"unknown frame type {type_!r}"
+        return f"unknown frame type (known: {', '.join(sorted(allowed))})"
     validator = _VALIDATORS.get(type_) or _VALIDATORS.setdefault(type_, Draft202012Validator(allowed[type_]))
     error = next(iter(validator.iter_errors(frame)), None)
-    return None if error is None else f"{type_}: {error.message}"
+    return None if error is None else f"{type_}: {_violation(error)}"
+
+
+def _violation(error: ValidationError) -> str:
+    """What is wrong, from the schema alone: the frame's values are never echoed back (jsonschema's own
+    messages quote them, e.g. a whole oversized tty.input)."""
+    where = "/".join(str(part) for part in error.absolute_path) or "the frame"
+    rule, limit = error.validator, error.validator_value
+    if rule in ("maxLength", "minLength") and isinstance(error.instance, str):
+        bound = "limit" if rule == "maxLength" else "minimum"
+        return f"{where} is {len(error.instance)} characters long; the {bound} is {limit}"
+    if rule == "required":
+        return f"{where} needs the fields {', '.join(limit)}"
+    if rule == "additionalProperties":
+        return f"{where} allows only the fields {', '.join(error.schema.get('properties', {}))}"
+    return f"{where} fails {rule} {json.dumps(limit)}"

@@ -294,9 +294,11 @@ def test_a_lingering_process_keeps_the_cgroup_until_it_ends(daemon):
         lingering.wait()
     # The teardown thread removes the cgroups, then the directory, then frees the uid slot.
     wait_for(
-        lambda: not any(os.path.exists(d) for d in cgroups)
-        and not os.path.exists(sb.directory)
-        and sb.id not in daemon.slots,
+        lambda: (
+            not any(os.path.exists(d) for d in cgroups)
+            and not os.path.exists(sb.directory)
+            and sb.id not in daemon.slots
+        ),
         timeout=10,
         what="the cgroups, directory and uid slot freed",
     )

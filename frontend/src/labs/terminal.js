@@ -5,6 +5,9 @@
 // resize observer ran) that changes it sends it; lab.js sends it again whenever the lab becomes ready
 // (every connect starts with that status) and for a new shell.
 
+// labapp/labs/frames.py: TTY_INPUT_MAX (characters; a JS string's length counts no fewer).
+const TTY_INPUT_MAX = 64 * 1024;
+
 export class LabTerminal {
   /** send(frame) delivers tty.input / tty.resize frames to the server. */
   constructor(el, send) {
@@ -21,12 +24,23 @@ export class LabTerminal {
     this.term.loadAddon(this.fit);
     this.term.loadAddon(new WebLinksAddon.WebLinksAddon());
     this.term.open(el);
-    this.term.onData((data) => this.send({ type: "tty.input", data }));
+    this.term.onData((data) => this.type(data));
     this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
     this.term.attachCustomKeyEventHandler((ev) => this.keys(ev));
     new ResizeObserver(() => this.refit()).observe(el);
     window.addEventListener("resize", () => this.refit());
     this.refit();
+  }
+
+  /** A paste may be longer than a tty.input frame takes: sent in frames, a surrogate pair never split. */
+  type(data) {
+    for (let start = 0; start < data.length; ) {
+      let end = Math.min(data.length, start + TTY_INPUT_MAX);
+      const last = data.charCodeAt(end - 1);
+      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+      this.send({ type: "tty.input", data: data.slice(start, end) });
+      start = end;
+    }
   }
 
   keys(ev) {

@@ -11,6 +11,7 @@ from labapp.exercises.spec import localised
 from labapp.exercises.web import selectors, services
 from labapp.exercises.web.markdown import render_inline
 from labapp.labs.web.services import LabStateError
+from labapp.labs.web.views import refusal
 
 
 @login_required
@@ -51,7 +52,7 @@ def exercise_start(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         attempt = services.attempt_start(user=request.user, exercise=exercise, language=request.LANGUAGE_CODE)
     except LabStateError as exc:
-        return HttpResponse(str(exc), status=409)
+        return refusal(request, str(exc), 409)
     return redirect("lab", lab_id=attempt.lab_id)
 
 

@@ -2,7 +2,8 @@
 
 It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewer count; the
 watcher stops LINGER seconds after the last viewer left), `lab.refresh`, `lab.release` (the sandbox
-goes away: stop everything of the lab), `tty.open` (reply the scrollback), `tty.input`, `tty.resize`.
+goes away: stop everything of the lab), `tty.open` (reply the scrollback), `tty.input` (reply
+`lab.tty.written` once it is in the pty: the consumer's backpressure), `tty.resize`.
 Blocking daemon calls run in threads; every frame leaves through one outbox so that order is kept.
 Embedded mode runs the agent in the web server's own event loop (`embedded_agent`); a Celery lab node
 runs it in a thread with its own loop (`start_agent_thread`, from the worker_ready signal).
@@ -177,16 +178,30 @@ class Agent:
                 self.queue(reply, {"type": "lab.tty", "data": text, "scrollback": True})
             return
         stream = self.streams.get(lab_id)
+        if kind == "tty.input":
+            self._type(stream, message)
+            return
         if stream is None:
             return
         if kind == "lab.unwatch":
             stream.unwatch()
         elif kind == "lab.refresh":
             stream.refresh()
-        elif kind == "tty.input" and stream.shell:
-            stream.shell.write(message["data"])
         elif kind == "tty.resize" and stream.shell:
             stream.shell.resize(message["cols"], message["rows"])
+
+    def _type(self, stream: LabStream | None, message: dict) -> None:
+        """tty.input: into the shell; its sender hears when it is written (the consumer's window)."""
+        reply, size = message.get("reply_channel"), len(message["data"])
+
+        def written() -> None:
+            if reply:
+                self.queue(reply, {"type": "lab.tty.written", "size": size})
+
+        if stream and stream.shell:
+            stream.shell.write(message["data"], written)
+        else:
+            written()
 
     def _stream(self, lab_id: int, sandbox_id: str) -> LabStream:
         stream = self.streams.get(lab_id)

@@ -16,6 +16,7 @@ import struct
 import termios
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from topology.client import Client
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 
 SHELL_ARGV = ["setsid", "-c", "nslab-pty", "bash", "-l"]
 SCROLLBACK = 256 * 1024
-INPUT_MAX = 1024 * 1024
 READ_SIZE = 64 * 1024
 
 
@@ -46,7 +46,10 @@ class Shell:
         self.lived = 0.0
         self._scrollback = bytearray()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # Input not yet in the pty (it takes what the shell reads): bounded by the consumers' windows.
         self._input = bytearray()
+        self._typed = self._written = 0  # bytes ever given to write(), and written into the pty
+        self._when_written: deque[tuple[int, Callable[[], None]]] = deque()
         self.master, slave = os.openpty()
         os.set_blocking(self.master, False)
         self.resize(*size)  # before nslab-pty starts and reads it
@@ -73,10 +76,17 @@ class Shell:
             start += 1
         return data[start:].decode("utf-8", errors="replace")
 
-    def write(self, text: str) -> None:
-        if self.closed or len(self._input) > INPUT_MAX:
+    def write(self, text: str, on_written: Callable[[], None] | None = None) -> None:
+        """Type `text`, all of it and in order; `on_written()` once it is in the pty (or the shell ended)."""
+        if self.closed:
+            if on_written:
+                on_written()
             return
-        self._input += text.encode()
+        data = text.encode(errors="replace")  # a lone surrogate from the browser's JSON
+        self._input += data
+        self._typed += len(data)
+        if on_written:
+            self._when_written.append((self._typed, on_written))
         self._flush()
 
     def resize(self, cols: int, rows: int) -> None:
@@ -102,6 +112,9 @@ class Shell:
         self.loop.remove_reader(self.master)
         self.loop.remove_writer(self.master)
         os.close(self.master)
+        self._input.clear()
+        while self._when_written:  # what was never typed will not be: its senders stop waiting
+            self._when_written.popleft()[1]()
 
     def _readable(self) -> None:
         try:
@@ -129,6 +142,9 @@ class Shell:
         except OSError:
             return
         del self._input[:written]
+        self._written += written
+        while self._when_written and self._when_written[0][0] <= self._written:
+            self._when_written.popleft()[1]()
         if self._input:
             self.loop.add_writer(self.master, self._flush)
         else:

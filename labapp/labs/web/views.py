@@ -18,6 +18,11 @@ def _versions() -> list[tuple[str, str]]:
     return [(value, str(label)) for value, label in Lab.DockerVersion.choices]
 
 
+def refusal(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """An HTML page saying why a request was refused; `message` is text (escaped, never markup)."""
+    return render(request, "refused.html", {"message": message}, status=status)
+
+
 def _own_lab(request: HttpRequest, lab_id: int) -> Lab:
     lab = lab_get_for_user(lab_id=lab_id, user=request.user)
     if lab is None:
@@ -38,7 +43,7 @@ def lab_create(request: HttpRequest) -> HttpResponse:
     try:
         lab = services.lab_create(owner=request.user, docker_version=version)
     except services.LabStateError as exc:
-        return HttpResponse(str(exc), status=400)
+        return refusal(request, str(exc), 400)
     return redirect("lab", lab_id=lab.pk)
 
 

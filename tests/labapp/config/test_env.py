@@ -1,9 +1,10 @@
+import stat
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from labapp.config.env import database_from_url, env_bool, env_list
+from labapp.config.env import database_from_url, env_bool, env_list, secret_key_file
 
 
 def test_postgres_url_becomes_django_database():
@@ -48,3 +49,19 @@ def test_env_bool():
 def test_env_list():
     assert env_list({}, "X", ["a"]) == ["a"]
     assert env_list({"X": "a.example, b.example,"}, "X", []) == ["a.example", "b.example"]
+
+
+def test_secret_key_file_is_made_once_private_and_reused(tmp_path):
+    path = tmp_path / "var" / "secret_key"
+    key = secret_key_file(path)
+    assert len(key) >= 50
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secret_key_file(path) == key
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secret_key"]  # no draft left behind
+
+
+def test_an_empty_secret_key_file_is_refused(tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text("\n")
+    with pytest.raises(ImproperlyConfigured):
+        secret_key_file(path)

@@ -1,4 +1,5 @@
-"""Production settings (DJANGO_DEBUG=0): the deploy checks pass and static files are served."""
+"""Production settings (DJANGO_DEBUG=0 behind TLS, DJANGO_HTTPS=1): the deploy checks pass and static
+files are served."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
     return {
         **env,
         "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "1",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),

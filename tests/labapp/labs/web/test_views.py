@@ -59,6 +59,16 @@ def test_unknown_docker_version_is_refused(ada):
     assert not Lab.objects.exists()
 
 
+def test_a_refusal_page_shows_the_asked_version_as_text_not_markup(ada):
+    attack = "<img src=x onerror=alert(1)>"
+    response = logged_in(ada).post("/labs/", {"docker_version": attack})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "<img" not in page
+    assert "Docker &lt;img src=x onerror=alert(1)&gt; is not available." in page
+
+
 def test_javascript_catalog_is_served(ada):
     response = logged_in(ada).get("/jsi18n/")
     assert response.status_code == 200
