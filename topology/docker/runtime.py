@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import struct
@@ -90,9 +91,11 @@ def heredoc(command: str, body: str) -> str:
     return f"{command} <<'{tag}'\n{body.rstrip()}\n{tag}\n"
 
 
-def restore(rules: str) -> str:
-    """Shell text that applies an iptables-restore --noflush program."""
-    return heredoc("iptables-restore --noflush -w", rules)
+def restore(rules: str, netns: str = "") -> str:
+    """Shell text that applies an iptables-restore --noflush program (in another netns when a /proc
+    path is given)."""
+    prefix = f"nsenter --net={netns} " if netns else ""
+    return heredoc(f"{prefix}iptables-restore --noflush -w", rules)
 
 
 def ip_batch(lines: list[str], netns_path: str = "") -> str:
@@ -113,14 +116,36 @@ def bridge_up_script(*, bridge: str, mac: str, gateway: str, prefixlen: int, mtu
     return before, ip_batch([f"link set {bridge} up"])
 
 
+def mount_sysfs(proc: ContainerProcess) -> str:
+    """Shell text mounting, as Docker does, a read-only sysfs of the container's network namespace on
+    its /sys (`/sys/class/net/eth0/iflink` names the host-side veth). It waits until bwrap has built
+    the container's root and blocks on --block-fd (read(2) of that fd in /proc/PID/syscall)."""
+    pid, blocked = proc.host_pid, f"0 {proc.block_fd:#x}"
+    return (
+        f'i=0; until read -r call fd _ < /proc/{pid}/syscall && [ "$call $fd" = "{blocked}" ]; '
+        "do i=$((i + 1)); [ $i -lt 2500 ] || exit 1; sleep 0.002; done\n"
+        f"nsenter -t {pid} -n -m -r sh -c {shlex.quote(_SYSFS_SWAP)}"
+    )
+
+
+# The kernel lets a user namespace mount a sysfs only where one is visible already (bwrap binds the
+# Docker host's on /sys): mount the container's beside it, then put it in the host's place, so that
+# /proc/mounts shows one sysfs, as in Docker.
+_SYSFS_SWAP = (
+    "mkdir /run/.sysfs && mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /run/.sysfs && umount /sys && "
+    "mount --move /run/.sysfs /sys && rmdir /run/.sysfs"
+)
+
+
 class ContainerProcess:
     """A running container: bwrap inside the Docker host's namespaces, held by the daemon."""
 
-    def __init__(self, proc: subprocess.Popen, inner_pid: int, host_pid: int, block_w: int):
+    def __init__(self, proc: subprocess.Popen, inner_pid: int, host_pid: int, block_w: int, block_fd: int):
         self.proc = proc
         self.inner_pid = inner_pid  # as the student sees it
         self.host_pid = host_pid  # as the daemon sees it
         self._block_w = block_w
+        self.block_fd = block_fd  # the fd bwrap's child reads (blocks on) until release()
 
     def release(self) -> None:
         """Let the container's command start (its network is ready)."""
@@ -193,6 +218,8 @@ def spawn_container(
         args += ["--cap-add", cap]
     if new_netns:
         args.append("--unshare-net")
+    # The Docker host's sysfs: what --net=host sees; the others get one of their namespace (mount_sysfs).
+    args += ["--ro-bind", "/sys", "/sys"]
     args += [
         *USR_ROOT_ARGS,
         "--proc",
@@ -261,7 +288,7 @@ def spawn_container(
         raise
     finally:
         os.close(info_r)
-    return ContainerProcess(proc, inner, host_pid, block_w)
+    return ContainerProcess(proc, inner, host_pid, block_w, block_r)
 
 
 def _read_child_pid(fd: int, proc: subprocess.Popen, timeout: float = 10) -> int:
