@@ -61,7 +61,7 @@ def parse(data: bytes) -> Query:
 
 def _header(q: Query, *, rcode: int = 0, answers: int = 0) -> bytes:
     """miekg/dns SetReply plus libnetwork's RecursionAvailable: opcode, RD and CD kept."""
-    flags = 0x8000 | (q.flags & 0x7810) | 0x0080 | rcode
+    flags = 0x8000 | (q.flags & 0x7910) | 0x0080 | rcode
     return struct.pack("!HHHHHH", q.id, flags, 1, answers, 0, 0)
 
 
