@@ -558,6 +558,8 @@ class Engine:
             self.dns = resolver.EmbeddedDns(self.sb, self.version, etcfiles.upstreams(HOST_RESOLV_CONF))
         if self.dns.attached(c.id):
             return ""
+        # A socket bound while bwrap still sets up the loopback may send from 127.0.0.1: wait.
+        proc.wait_set_up()
         udp, tcp = self.dns.attach(c.id, proc.netns, external=True)
         return restore(resolver.nat_rules(udp, tcp), netns=proc.netns)
 
@@ -845,8 +847,13 @@ class Engine:
             )
         if c.status != "running":
             raise EngineError(f"Container {c.id} is not running")
+        first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
         self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
         self._dns_update()
+        if first_resolver:  # libnetwork's startResolver rewrites resolv.conf for 127.0.0.11
+            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=True)
+            pid = self.procs[c.id].host_pid
+            host_script(self.sb, heredoc(f"nsenter -t {pid} -m -r sh -c 'cat > /etc/resolv.conf'", resolv))
 
     def _unpublish_script(
         self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint

@@ -120,7 +120,7 @@ def mount_sysfs(proc: ContainerProcess) -> str:
     """Shell text mounting, as Docker does, a read-only sysfs of the container's network namespace on
     its /sys (`/sys/class/net/eth0/iflink` names the host-side veth). It waits until bwrap has built
     the container's root and blocks on --block-fd (read(2) of that fd in /proc/PID/syscall)."""
-    pid, blocked = proc.host_pid, f"0 {proc.block_fd:#x}"
+    pid, blocked = proc.host_pid, proc.blocked
     return (
         f'i=0; until read -r call fd _ < /proc/{pid}/syscall && [ "$call $fd" = "{blocked}" ]; '
         "do i=$((i + 1)); [ $i -lt 2500 ] || exit 1; sleep 0.002; done\n"
@@ -145,7 +145,8 @@ class ContainerProcess:
         self.inner_pid = inner_pid  # as the student sees it
         self.host_pid = host_pid  # as the daemon sees it
         self._block_w = block_w
-        self.block_fd = block_fd  # the fd bwrap's child reads (blocks on) until release()
+        # /proc/PID/syscall's start while bwrap's child waits on --block-fd: its setup is done.
+        self.blocked = f"0 {block_fd:#x}"
 
     def release(self) -> None:
         """Let the container's command start (its network is ready)."""
@@ -153,6 +154,21 @@ class ContainerProcess:
             os.write(self._block_w, b"1")
             os.close(self._block_w)
             self._block_w = -1
+
+    def wait_set_up(self, timeout: float = 5.0) -> None:
+        """Wait until bwrap has built the container (namespaces, loopback, mounts) and blocks."""
+        if self._block_w < 0:
+            return  # released: its command runs
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{self.host_pid}/syscall") as f:
+                    if f.read().startswith(self.blocked + " "):
+                        return
+            except OSError:
+                raise KernelError("the container failed to start") from None
+            time.sleep(0.0005)
+        raise KernelError("the container did not start in time")
 
     def wait_started(self, timeout: float = 5.0) -> None:
         """Wait until the container's command runs (bwrap's child has exec'd it), as `docker run`

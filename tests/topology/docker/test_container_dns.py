@@ -48,6 +48,9 @@ def test_user_network_resolves_names_aliases_and_short_ids(lab):
     ok(lab, "run -d --name b1 busybox sleep 300")
     ok(lab, "network connect --alias extra app b1")
     assert resolve(lab, "a1", "extra") == resolve(lab, "a1", "b1") == "172.18.0.4"
+    # joining a user network starts b1's resolver: its resolv.conf now names 127.0.0.11
+    assert sh(lab, "cat /etc/resolv.conf", ns="b1").stdout == "nameserver 127.0.0.11\noptions ndots:0\n"
+    assert resolve(lab, "b1", "a1") == "172.18.0.2"
     ok(lab, "rm -f a2")
     assert resolve(lab, "a1", "db") == ""
 
