@@ -370,7 +370,7 @@ class Engine:
             if net is not None:
                 self._connect(c, net, proc, gateway_endpoint=True, ep=ep, rs=rules.Ruleset.parse(ruleset()))
             elif mode != "host":  # none, container:: a sysfs of the namespace it has or joins
-                host_script(sb, mount_sysfs(proc) + "\n")
+                host_script(sb, mount_sysfs(sb, proc) + "\n")
         except BaseException:
             self._kill(proc)
             self._teardown_network(c)
@@ -502,7 +502,7 @@ class Engine:
         inside_command = f"nsenter --net={proc.netns} sh -c {shlex.quote(sysctl + '; exec ip -batch -')}"
         script = ip_batch(outside) + heredoc(inside_command, "\n".join(inside))
         if not c.sandbox_key:
-            script = f"(\n{mount_sysfs(proc)}\n) &\nsysfs=$!\n{script}wait $sysfs\n"
+            script = f"{mount_sysfs(self.sb, proc)} &\nsysfs=$!\n{script}wait $sysfs\n"
             key = secrets.token_hex(6)
             c.sandbox_key = f"/var/run/docker/netns/{key}"
             target = f"/run/docker/netns/{key}"

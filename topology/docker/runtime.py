@@ -11,7 +11,6 @@ import functools
 import json
 import os
 import secrets
-import shlex
 import shutil
 import signal
 import struct
@@ -116,25 +115,11 @@ def bridge_up_script(*, bridge: str, mac: str, gateway: str, prefixlen: int, mtu
     return before, ip_batch([f"link set {bridge} up"])
 
 
-def mount_sysfs(proc: ContainerProcess) -> str:
-    """Shell text mounting, as Docker does, a read-only sysfs of the container's network namespace on
-    its /sys (`/sys/class/net/eth0/iflink` names the host-side veth). It waits until bwrap has built
-    the container's root and blocks on --block-fd (read(2) of that fd in /proc/PID/syscall)."""
-    pid, blocked = proc.host_pid, proc.blocked
-    return (
-        f'i=0; until read -r call fd _ < /proc/{pid}/syscall && [ "$call $fd" = "{blocked}" ]; '
-        "do i=$((i + 1)); [ $i -lt 2500 ] || exit 1; sleep 0.002; done\n"
-        f"nsenter -t {pid} -n -m -r sh -c {shlex.quote(_SYSFS_SWAP)}"
-    )
-
-
-# The kernel lets a user namespace mount a sysfs only where one is visible already (bwrap binds the
-# Docker host's on /sys): mount the container's beside it, then put it in the host's place, so that
-# /proc/mounts shows one sysfs, as in Docker.
-_SYSFS_SWAP = (
-    "mkdir /run/.sysfs && mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /run/.sysfs && umount /sys && "
-    "mount --move /run/.sysfs /sys && rmdir /run/.sysfs"
-)
+def mount_sysfs(sb: Sandbox, proc: ContainerProcess) -> str:
+    """Shell text putting, as Docker does, a read-only sysfs of the container's network namespace on
+    its /sys (`/sys/class/net/eth0/iflink` names the host-side veth), once bwrap has built its root
+    (the guest's nslab-sysfs waits for that)."""
+    return f"{sb.guest} nslab-sysfs {proc.host_pid} '{proc.blocked}'"
 
 
 class ContainerProcess:

@@ -7,6 +7,7 @@
  *   nslab-pty     the lab's terminal: runs the shell on a pty of the sandbox, hangs it up as sshd does
  *   nslab-sockets (daemon side) makes sockets inside a sandbox's network namespaces for the daemon
  *   nslab-dnsd    the outside world's DNS server (the Docker host's resolver, 198.51.100.53)
+ *   nslab-sysfs   (daemon side) puts a sysfs of a container's own network namespace on its /sys
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
  */
 #define _GNU_SOURCE
@@ -22,7 +23,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -500,7 +503,8 @@ static int sockets_main(void) {
 
 /* ---- nslab-dnsd ------------------------------------------------------------------------ */
 
-/* nslab-dnsd ADDR LOG NAME=IP...: the outside world's DNS server, on UDP ADDR:53. It answers A
+/* nslab-dnsd NETNS ADDR LOG NAME=IP...: the outside world's DNS server, on UDP ADDR:53 in the
+ * network namespace NETNS (a path, entered first: no nsenter to start). It answers A
  * queries for its NAMEs and PTR queries for their addresses (the first name of each), NOERROR
  * without answers for a known name's other types, NXDOMAIN for the rest; it logs each query's
  * source address, type and name to LOG, so that a lab can show who asked (MASQUERADE or not). */
@@ -542,10 +546,17 @@ static int dns_put_name(uint8_t *m, int off, int cap, const char *name) {
 }
 
 static int dnsd_main(int argc, char **argv) {
-    if (argc < 3) {
-        fputs("usage: nslab-dnsd ADDR LOG NAME=IP...\n", stderr);
+    if (argc < 4) {
+        fputs("usage: nslab-dnsd NETNS ADDR LOG NAME=IP...\n", stderr);
         return 2;
     }
+    int ns = open(argv[1], O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
+        perror("nslab-dnsd: entering the network namespace");
+        return 1;
+    }
+    close(ns);
+    argc--, argv++;
     for (int i = 3; i < argc && zone_len < DNS_MAX_NAMES; i++) {
         char *eq = strchr(argv[i], '=');
         struct in_addr a;
@@ -605,6 +616,57 @@ static int dnsd_main(int argc, char **argv) {
     }
 }
 
+/* ---- nslab-sysfs ----------------------------------------------------------------------- */
+
+/* nslab-sysfs PID BLOCKED: once the container PID (bwrap's child, building its root) waits on its
+ * --block-fd (/proc/PID/syscall starts with BLOCKED, e.g. "0 0x9"), enter its network and mount
+ * namespaces and its root, and put a read-only sysfs of its network namespace on /sys, as Docker
+ * does. The kernel lets a user namespace mount a sysfs only where one is visible already (bwrap
+ * binds the Docker host's on /sys): mount it beside, then move it into the place of the host's,
+ * so that the container's mount table shows one sysfs. One process instead of a dozen of shell. */
+static int sysfs_main(int argc, char **argv) {
+    if (argc != 3) {
+        fputs("usage: nslab-sysfs PID BLOCKED\n", stderr);
+        return 2;
+    }
+    char path[64], buf[128];
+    size_t want = strlen(argv[2]);
+    snprintf(path, sizeof path, "/proc/%s/syscall", argv[1]);
+    for (int i = 0;; i++) { /* bwrap sets up in a few ms; give up after 5 s */
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (fd >= 0) close(fd);
+        if (n < 0) {
+            fprintf(stderr, "nslab-sysfs: %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        buf[n] = 0;
+        if (!strncmp(buf, argv[2], want) && buf[want] == ' ') break;
+        if (i == 5000) {
+            fputs("nslab-sysfs: the container was not set up in time\n", stderr);
+            return 1;
+        }
+        usleep(1000);
+    }
+    static const char *const spaces[] = {"net", "mnt"};
+    int fds[2], root;
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/%s/ns/%s", argv[1], spaces[i]);
+        if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
+    }
+    snprintf(path, sizeof path, "/proc/%s/root", argv[1]);
+    if ((root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    if (setns(fds[0], CLONE_NEWNET) || setns(fds[1], CLONE_NEWNS) || fchdir(root) || chroot(".")) goto fail;
+    unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (mkdir("/run/.sysfs", 0700) || mount("sysfs", "/run/.sysfs", "sysfs", flags, NULL) ||
+        umount2("/sys", MNT_DETACH) || mount("/run/.sysfs", "/sys", NULL, MS_MOVE, NULL) || rmdir("/run/.sysfs"))
+        goto fail;
+    return 0;
+fail:
+    perror("nslab-sysfs");
+    return 1;
+}
+
 int main(int argc, char **argv) {
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
@@ -618,5 +680,6 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "nslab-pty")) return pty_main(argc, argv);
     if (!strcmp(name, "nslab-sockets")) return sockets_main();
     if (!strcmp(name, "nslab-dnsd")) return dnsd_main(argc, argv);
+    if (!strcmp(name, "nslab-sysfs")) return sysfs_main(argc, argv);
     return docker_main(argc, argv);
 }
