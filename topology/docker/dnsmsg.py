@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 TYPE_A, TYPE_PTR, TYPE_MX, TYPE_AAAA = 1, 12, 15, 28
-RCODE_SERVFAIL = 2
+RCODE_SERVFAIL, RCODE_REFUSED = 2, 5
 TTL = 600  # libnetwork's respTTL
 PTR_SUFFIX = ".in-addr.arpa"
 
@@ -70,9 +70,10 @@ def empty_reply(q: Query) -> bytes:
     return _header(q) + q.data[12 : q.question_end]
 
 
-def failure(q: Query) -> bytes:
-    """SERVFAIL, as 28 answers when no upstream server answered."""
-    return _header(q, rcode=RCODE_SERVFAIL) + q.data[12 : q.question_end]
+def error_reply(q: Query, rcode: int) -> bytes:
+    """A reply without answers and with `rcode`: 28's SERVFAIL when no upstream server answered,
+    REFUSED past its limit of concurrent forwarded queries."""
+    return _header(q, rcode=rcode) + q.data[12 : q.question_end]
 
 
 def _name_bytes(name: str) -> bytes:

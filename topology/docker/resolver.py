@@ -30,6 +30,9 @@ log = logging.getLogger("topology.docker.resolver")
 ADDRESS = "127.0.0.11"
 UPSTREAM_TIMEOUT = 4.0  # libnetwork's extIOTimeout
 MAX_UPSTREAMS = 3
+# Forwarded queries and TCP clients in flight per sandbox (libnetwork allows 1024 per container): a
+# student's flood of unknown names must not grow the daemon's threads without bound.
+MAX_CONCURRENT = 64
 
 
 def nat_rules(udp_port: int, tcp_port: int) -> str:
@@ -138,6 +141,7 @@ class EmbeddedDns:
         self.wake_r, self.wake_w = os.pipe()
         self.selector.register(self.wake_r, selectors.EVENT_READ)
         self.closed = False
+        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         threading.Thread(target=self._serve, name="embedded-dns", daemon=True).start()
 
     # -- the engine's side ----------------------------------------------------------------
@@ -203,12 +207,26 @@ class EmbeddedDns:
                         self._handle(cid, data, send, "udp")
                     else:
                         conn, _peer = key.fileobj.accept()
-                        threading.Thread(target=self._tcp_client, args=(cid, conn), daemon=True).start()
+                        self._in_thread(self._tcp_client, cid, conn, refused=conn.close)
                 except OSError:
                     continue  # closed by detach meanwhile, or a client gone
         os.close(self.wake_r)
         os.close(self.wake_w)
         self.selector.close()
+
+    def _in_thread(self, work, *args, refused) -> None:
+        """Run `work(*args)` in a thread of its own if a slot is free, else call `refused()`."""
+        if not self.slots.acquire(blocking=False):
+            refused()
+            return
+
+        def run() -> None:
+            try:
+                work(*args)
+            finally:
+                self.slots.release()
+
+        threading.Thread(target=run, daemon=True).start()
 
     def _tcp_client(self, cid: str, conn: socket.socket) -> None:
         conn.settimeout(UPSTREAM_TIMEOUT * 2)
@@ -230,8 +248,10 @@ class EmbeddedDns:
             return
         if wait:
             self._forward(cid, q, send, proto)
-        else:
-            threading.Thread(target=self._forward, args=(cid, q, send, proto), daemon=True).start()
+        else:  # as libnetwork past its limit: 19.03 drops the query, 28 refuses it
+            answer = _ignore if self.version == "19.03" else send
+            refused = functools.partial(answer, dnsmsg.error_reply(q, dnsmsg.RCODE_REFUSED))
+            self._in_thread(self._forward, cid, q, send, proto, refused=refused)
 
     def _forward(self, cid: str, q: dnsmsg.Query, send, proto: str) -> None:
         """Ask the upstream servers as libnetwork does; 19.03 stays silent when none answers."""
@@ -253,11 +273,11 @@ class EmbeddedDns:
             if reply is None or len(reply) < 4:
                 continue
             rcode = reply[3] & 0xF
-            if rcode in (dnsmsg.RCODE_SERVFAIL, 5):  # SERVFAIL, REFUSED: try the next one
+            if rcode in (dnsmsg.RCODE_SERVFAIL, dnsmsg.RCODE_REFUSED):  # try the next one
                 continue
             break
         if reply is None and self.version != "19.03":
-            reply = dnsmsg.failure(q)
+            reply = dnsmsg.error_reply(q, dnsmsg.RCODE_SERVFAIL)
         if reply is not None:
             try:
                 send(reply)
@@ -274,6 +294,10 @@ class EmbeddedDns:
                 return _read_framed(s)
             s.send(data)
             return s.recv(4096)
+
+
+def _ignore(_reply: bytes) -> None:
+    pass
 
 
 def _send_to(s: socket.socket, peer, data: bytes) -> None:

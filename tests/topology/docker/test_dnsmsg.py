@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import struct
+import threading
 
 import pytest
 
+from tests.polling import wait_for
 from topology.docker import dnsmsg, etcfiles, resolver
 from topology.docker.model import Container, Endpoint, Network
 
@@ -79,7 +81,7 @@ def test_ptr_names_container_dot_network():
 
 def test_failure_is_servfail_for_the_same_question():
     q = dnsmsg.parse(query("example.test", dnsmsg.TYPE_A, qid=7))
-    reply = dnsmsg.failure(q)
+    reply = dnsmsg.error_reply(q, dnsmsg.RCODE_SERVFAIL)
     assert reply[:2] == b"\x00\x07" and reply[3] & 0xF == dnsmsg.RCODE_SERVFAIL and reply[12:] == q.data[12:]
 
 
@@ -169,3 +171,14 @@ def test_hosts_with_links_before_the_own_line():
     )
     assert text.splitlines()[-2:] == ["172.17.0.2\tdb 0123456789ab web", "172.17.0.3\tfedcba987654"]
     assert etcfiles.link_names("web", "0123456789ab", "web") == "web 0123456789ab"  # alias == name: once
+
+
+def test_forwarding_threads_are_bounded():
+    server = resolver.EmbeddedDns.__new__(resolver.EmbeddedDns)  # no sandbox: only its thread slots
+    server.slots = threading.BoundedSemaphore(2)
+    release, refused = threading.Event(), []
+    for n in range(3):
+        server._in_thread(release.wait, refused=lambda n=n: refused.append(n))
+    assert refused == [2]  # the third found no slot
+    release.set()
+    assert wait_for(lambda: server.slots.acquire(blocking=False))  # slots come back
