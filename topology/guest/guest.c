@@ -503,7 +503,7 @@ static int sockets_main(void) {
 
 /* ---- nslab-dnsd ------------------------------------------------------------------------ */
 
-/* nslab-dnsd NETNS ADDR LOG NAME=IP...: the outside world's DNS server, on UDP ADDR:53 in the
+/* nslab-dnsd NETNS ADDR LOG NAME=IP...: the outside world's DNS server, on ADDR:53 (UDP, TCP) in the
  * network namespace NETNS (a path, entered first: no nsenter to start). It answers A
  * queries for its NAMEs and PTR queries for their addresses (the first name of each), NOERROR
  * without answers for a known name's other types, NXDOMAIN for the rest; it logs each query's
@@ -545,6 +545,44 @@ static int dns_put_name(uint8_t *m, int off, int cap, const char *name) {
     return off;
 }
 
+/* Turn the query in m (len bytes, room for 512) into its answer in place: its length, or -1 to
+ * ignore it. Logs the asker's address, the type and the name. */
+static int dns_reply(uint8_t *m, int got, const struct sockaddr_in *peer, int log) {
+    if (got < 17 || (m[2] & 0x80) || m[4] || m[5] != 1) return -1; /* one question, queries only */
+    char name[256];
+    int end = dns_qname(m, got, name, sizeof name);
+    if (end < 0) return -1;
+    int qtype = m[end] << 8 | m[end + 1];
+    char who[INET_ADDRSTRLEN], line[400], type[8];
+    inet_ntop(AF_INET, &peer->sin_addr, who, sizeof who);
+    snprintf(type, sizeof type, "%s", qtype == 1 ? "A" : qtype == 28 ? "AAAA" : qtype == 12 ? "PTR" : "");
+    if (!type[0]) snprintf(type, sizeof type, "%d", qtype);
+    int n = snprintf(line, sizeof line, "%s:%d %s %s\n", who, ntohs(peer->sin_port), type, name);
+    if (log >= 0 && n > 0) write_all(log, line, n < (int)sizeof line ? n : (int)sizeof line - 1);
+    int len = end + 4, known = 0;
+    m[2] = (uint8_t)(0x80 | (m[2] & 0x79)); /* QR, opcode and RD kept */
+    m[3] = 0x80;                            /* RA: it plays the network's recursive resolver */
+    memset(m + 6, 0, 6);                    /* no answers, authority or additional records yet */
+    for (int i = 0; i < zone_len; i++) {
+        int by_name = !strcmp(name, zone[i].name), by_ptr = !strcmp(name, zone[i].ptr);
+        if (!by_name && !by_ptr) continue;
+        known = 1;
+        if ((by_name && qtype != 1) || (by_ptr && qtype != 12)) break;
+        uint8_t rr[10] = {0xc0, 12, 0, (uint8_t)qtype, 0, 1, 0, 0, 0x0e, 0x10}; /* TTL 3600 */
+        if (len + 12 + 4 > 512) break;
+        memcpy(m + len, rr, sizeof rr);
+        int rdata = len + 12, stop = rdata + 4;
+        if (by_name) memcpy(m + rdata, zone[i].ip, 4);
+        else if ((stop = dns_put_name(m, rdata, 512, zone[i].name)) < 0) break;
+        m[len + 10] = (uint8_t)((stop - rdata) >> 8), m[len + 11] = (uint8_t)(stop - rdata);
+        len = stop;
+        m[7] = 1;
+        break;
+    }
+    if (!known) m[3] |= 3; /* NXDOMAIN */
+    return len;
+}
+
 static int dnsd_main(int argc, char **argv) {
     if (argc < 4) {
         fputs("usage: nslab-dnsd NETNS ADDR LOG NAME=IP...\n", stderr);
@@ -567,52 +605,45 @@ static int dnsd_main(int argc, char **argv) {
         snprintf(zone[zone_len].ptr, sizeof zone[0].ptr, "%d.%d.%d.%d.in-addr.arpa", b[3], b[2], b[1], b[0]);
         zone_len++;
     }
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(53)};
-    if (s < 0 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1 || bind(s, (struct sockaddr *)&sin, sizeof sin)) {
+    int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (udp < 0 || tcp < 0 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1 ||
+        bind(udp, (struct sockaddr *)&sin, sizeof sin) || bind(tcp, (struct sockaddr *)&sin, sizeof sin) ||
+        listen(tcp, 16)) {
         perror("nslab-dnsd");
         return 1;
     }
     int log = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    uint8_t m[512];
+    struct pollfd p[2] = {{.fd = udp, .events = POLLIN}, {.fd = tcp, .events = POLLIN}};
+    uint8_t m[514]; /* a TCP message's length, then the message */
     for (;;) {
+        if (poll(p, 2, -1) < 0) continue;
         struct sockaddr_in peer;
         socklen_t plen = sizeof peer;
-        ssize_t got = recvfrom(s, m, sizeof m, 0, (struct sockaddr *)&peer, &plen);
-        if (got < 17 || (m[2] & 0x80) || m[4] || m[5] != 1) continue; /* one question, queries only */
-        char name[256];
-        int end = dns_qname(m, (int)got, name, sizeof name);
-        if (end < 0) continue;
-        int qtype = m[end] << 8 | m[end + 1];
-        char who[INET_ADDRSTRLEN], line[400];
-        inet_ntop(AF_INET, &peer.sin_addr, who, sizeof who);
-        char type[8];
-        snprintf(type, sizeof type, "%s", qtype == 1 ? "A" : qtype == 28 ? "AAAA" : qtype == 12 ? "PTR" : "");
-        if (!type[0]) snprintf(type, sizeof type, "%d", qtype);
-        int n = snprintf(line, sizeof line, "%s:%d %s %s\n", who, ntohs(peer.sin_port), type, name);
-        if (log >= 0 && n > 0) write_all(log, line, n < (int)sizeof line ? n : (int)sizeof line - 1);
-        int len = end + 4, known = 0;
-        m[2] = (uint8_t)(0x80 | (m[2] & 0x79)); /* QR, opcode and RD kept */
-        m[3] = 0x80;                            /* RA: it plays the network's recursive resolver */
-        memset(m + 6, 0, 6);                    /* no answers, authority or additional records yet */
-        for (int i = 0; i < zone_len; i++) {
-            int by_name = !strcmp(name, zone[i].name), by_ptr = !strcmp(name, zone[i].ptr);
-            if (!by_name && !by_ptr) continue;
-            known = 1;
-            if ((by_name && qtype != 1) || (by_ptr && qtype != 12)) break;
-            uint8_t rr[10] = {0xc0, 12, 0, (uint8_t)qtype, 0, 1, 0, 0, 0x0e, 0x10}; /* TTL 3600 */
-            if (len + 12 + 4 > (int)sizeof m) break;
-            memcpy(m + len, rr, sizeof rr);
-            int rdata = len + 12, stop = rdata + 4;
-            if (by_name) memcpy(m + rdata, zone[i].ip, 4);
-            else if ((stop = dns_put_name(m, rdata, (int)sizeof m, zone[i].name)) < 0) break;
-            m[len + 10] = (uint8_t)((stop - rdata) >> 8), m[len + 11] = (uint8_t)(stop - rdata);
-            len = stop;
-            m[7] = 1;
-            break;
+        if (p[0].revents) {
+            ssize_t got = recvfrom(udp, m, 512, 0, (struct sockaddr *)&peer, &plen);
+            int len = got > 0 ? dns_reply(m, (int)got, &peer, log) : -1;
+            if (len > 0) sendto(udp, m, (size_t)len, 0, (struct sockaddr *)&peer, plen);
         }
-        if (!known) m[3] |= 3; /* NXDOMAIN */
-        sendto(s, m, (size_t)len, 0, (struct sockaddr *)&peer, plen);
+        if (p[1].revents) { /* one query a connection; a silent client gets a second, then is dropped */
+            int c = accept4(tcp, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            struct timeval tv = {.tv_sec = 1};
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            ssize_t got = recv(c, m, sizeof m, 0);
+            int want = got >= 2 ? (m[0] << 8 | m[1]) : -1, have = (int)got - 2;
+            while (want > 0 && want <= 512 && have < want) {
+                ssize_t n = recv(c, m + 2 + have, (size_t)(want - have), 0);
+                if (n <= 0) break;
+                have += (int)n;
+            }
+            int len = want > 0 && have == want ? dns_reply(m + 2, want, &peer, log) : -1;
+            if (len > 0) {
+                m[0] = (uint8_t)(len >> 8), m[1] = (uint8_t)len;
+                write_all(c, (const char *)m, len + 2);
+            }
+            close(c);
+        }
     }
 }
 

@@ -82,12 +82,19 @@ def test_container_netns_has_dockers_dns_nat_rules(lab):
     sockets = sh(lab, "ss -ulnp; ss -tlnp", ns="a1").stdout
     assert f"127.0.0.11:{udp}" in sockets and f"127.0.0.11:{tcp}" in sockets and "users:" not in sockets
     assert sh(lab, "cat /etc/resolv.conf", ns="a1").stdout == "nameserver 127.0.0.11\noptions ndots:0\n"
-    # A query over TCP to 127.0.0.11:53 (the tcp DNAT rule): "a1" A, length-prefixed
-    query = r"\0\024\0\1\1\0\0\1\0\0\0\0\0\0\2a1\0\0\1\0\1"
-    tcp_query = (
-        f"exec 3<>/dev/tcp/127.0.0.11/53; printf '{query}' >&3; timeout 3 head -c 38 <&3 | od -An -tx1"
-    )
-    assert "ac 12 00 02" in " ".join(sh(lab, f"bash -c {shlex.quote(tcp_query)}", ns="a1").stdout.split())
+    # Queries over TCP to 127.0.0.11:53 (the tcp DNAT rule), answered inside or forwarded over TCP
+    assert "ac 12 00 02" in tcp_answer(lab, "a1", "a1")  # 172.18.0.2
+    assert "c6 33 64 50" in tcp_answer(lab, "a1", "example.test")  # 198.51.100.80
+
+
+def tcp_answer(lab, ctr: str, name: str) -> str:
+    """The hex bytes of the answer to an A query for `name` sent over TCP from `ctr` to 127.0.0.11."""
+    qname = "".join(f"\\{len(label):o}{label}" for label in name.split("."))
+    length = 12 + len(name) + 2 + 4
+    query = f"\\0\\{length:o}\\0\\1\\1\\0\\0\\1\\0\\0\\0\\0\\0\\0{qname}\\0\\0\\1\\0\\1"
+    answer = 2 + length + 16  # one A record
+    script = f"exec 3<>/dev/tcp/{ADDR}/53; printf '{query}' >&3; timeout 5 head -c {answer} <&3 | od -An -tx1"
+    return " ".join(sh(lab, f"bash -c {shlex.quote(script)}", ns=ctr).stdout.split())
 
 
 def test_default_bridge_has_no_embedded_dns_but_links(lab):
