@@ -77,11 +77,14 @@ route add default via 192.0.2.1
 BATCH
 nsenter --net=/run/netns/remote busybox httpd -f -vv -p 80 -h /run/www 2>>/run/remote.log </dev/null >/dev/null &
 # The Docker host's resolver (its /etc/resolv.conf): a few names of the outside world, each query logged.
-# Started by a name of /run's, so that its command line shows no path of the daemon's.
-ln -s "$6" /run/nslab-dnsd
-/run/nslab-dnsd /run/netns/remote 198.51.100.53 /run/remote-dns.log \
-  example.test=198.51.100.80 www.example.test=198.51.100.80 client.example.test=192.0.2.50 \
-  dns.example.test=198.51.100.53 </dev/null >/dev/null 2>&1 &
+# Started by a name of /run's, so that its command line shows no path of the daemon's; in a subshell,
+# so that the keeper does not wait for the link.
+(
+  ln -s "$6" /run/nslab-dnsd
+  exec /run/nslab-dnsd /run/netns/remote 198.51.100.53 /run/remote-dns.log \
+    example.test=198.51.100.80 www.example.test=198.51.100.80 client.example.test=192.0.2.50 \
+    dns.example.test=198.51.100.53 </dev/null >/dev/null 2>&1
+) &
 echo outside-ready
 exec 1>&- 
 wait
