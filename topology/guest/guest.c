@@ -673,11 +673,11 @@ static int sysfs_main(int argc, char **argv) {
         }
         buf[n] = 0;
         if (!strncmp(buf, argv[2], want) && buf[want] == ' ') break;
-        if (i == 5000) {
+        if (i == 25000) {
             fputs("nslab-sysfs: the container was not set up in time\n", stderr);
             return 1;
         }
-        usleep(1000);
+        usleep(200); /* a read of the file costs microseconds; the mount waits at most this long */
     }
     static const char *const spaces[] = {"net", "mnt"};
     int fds[2], root;
