@@ -351,7 +351,7 @@ def create(
     log = open(directory / "keeper.log", "wb")  # noqa: SIM115 - handed to the child, closed below
     keeper = (
         f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
-        f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"}'
+        f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"} {guest}'
     )
     proc = _popen_as_root(
         str(guest),

@@ -30,6 +30,14 @@ try:
     while "Welcome to nginx!" not in page and time.monotonic() < deadline:  # the server may still start
         page = sb.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
     print("served", "Welcome to nginx!" in page)
+    # The embedded DNS's socket helper and the containers' sysfs work without root too.
+    net = "docker network create app; for c in a1 a2; do docker run -d --net app --name $c busybox top; done"
+    r = sb.run("host", ["sh", "-c", net], student=True)
+    print("network", r.returncode, r.stderr.decode().strip())
+    r = sb.run("host", ["docker", "exec", "a1", "getent", "hosts", "a2"], student=True)
+    print("dns", (r.stdout.decode().split() or ["none"])[0])
+    r = sb.run("host", ["docker", "exec", "a1", "ls", "/sys/class/net"], student=True)
+    print("sys", " ".join(r.stdout.decode().split()))
 finally:
     d.down(sb.id)
 """
@@ -69,5 +77,8 @@ def test_unprivileged_user_builds_a_working_sandbox():
         assert lines.get("id") == "0"  # root inside, nobody outside
         assert lines.get("run", "").startswith("0"), r.stdout + r.stderr
         assert lines.get("served") == "True", r.stdout + r.stderr
+        assert lines.get("network", "").startswith("0"), r.stdout + r.stderr
+        assert lines.get("dns") == "172.18.0.3", r.stdout + r.stderr
+        assert lines.get("sys") == "eth0 lo", r.stdout + r.stderr
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -106,6 +106,8 @@ def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
             tty=spec.tty,
             interactive=spec.interactive,
             labels=spec.labels,
+            aliases=spec.aliases,
+            links=spec.links,
         )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
@@ -449,7 +451,7 @@ def _network_connect(engine: Engine, req, out: Output, *_):
         try:
             net, c = engine.find_network(req.network), engine.find_container(req.container)
             if isinstance(req, NetworkConnectRequest):
-                engine.connect(net, c, ip=req.ip)
+                engine.connect(net, c, ip=req.ip, aliases=req.aliases)
             else:
                 engine.disconnect(net, c)
         except EngineError as exc:

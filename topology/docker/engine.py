@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from topology.docker import images, rules
+from topology.docker import etcfiles, images, names, resolver, rules
 from topology.docker import ipam as ipam_mod
 from topology.docker import ports as ports_mod
 from topology.docker.model import Container, Endpoint, ExposedPort, Network, PortBinding
@@ -29,6 +29,7 @@ from topology.docker.runtime import (
     ip_batch,
     iptables_save,
     iptables_save_started,
+    mount_sysfs,
     random_veth,
     restore,
     spawn_container,
@@ -87,6 +88,7 @@ class Engine:
         self.ipam = ipam_mod.Ipam(version)
         self.ports: ports_mod.PortAllocator | None = None  # made at the first publish, from the host's range
         self.detached = False
+        self.dns: resolver.EmbeddedDns | None = None  # started at the first user-network container
         self._subscribers: list = []
         self._default_networks()
 
@@ -171,8 +173,10 @@ class Engine:
             }
 
     def detach(self) -> None:
-        """The sandbox is going away: stop watching container processes."""
+        """The sandbox is going away: stop watching container processes and serving their DNS."""
         self.detached = True
+        if self.dns is not None:
+            self.dns.close()
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -231,8 +235,10 @@ class Engine:
         tty: bool = False,
         interactive: bool = False,
         labels: dict[str, str] | None = None,
+        aliases: list[str] | None = None,
+        links: list[str] | None = None,
     ) -> Container:
-        """Register a container (docker create): validates names, image and network."""
+        """Register a container (docker create): validates names, image, network and links."""
         base = image.split(":")[0]
         if base not in images.DEFAULTS:
             raise EngineError(
@@ -249,7 +255,7 @@ class Engine:
                     "reuse that name"
                 )
         else:
-            name = _random_name({c.name for c in self.containers.values()})
+            name = names.random_name({c.name for c in self.containers.values()})
         if network.startswith("container:"):
             target = self.lookup(network.split(":", 1)[1])
             if target is None:
@@ -261,6 +267,8 @@ class Engine:
             except EngineError:
                 raise EngineError(f"network {network} not found") from None
         default_cmd, exposed = images.DEFAULTS[base]
+        user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
+        c_links = [self._link(ref, user_net) for ref in links or []]
         c = Container(
             id=cid,
             name=name,
@@ -277,11 +285,30 @@ class Engine:
             published=list(publish or []),
             requested_ip=ip,
             requested_mac=mac,
+            aliases=list(aliases or []),
+            links=c_links,
         )
         # Sorted as text, like Docker's nat.Port ("443/tcp" before "80/tcp"): -P binds them in this order.
         c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)})
         self.containers[cid] = c
         return c
+
+    def _link(self, ref: str, user_net: bool) -> tuple[str, str]:
+        """A `--link NAME[:ALIAS]` checked as the daemon's registerLinks does (not on user networks,
+        where the alias only becomes a name in the embedded DNS)."""
+        name, _, alias = ref.partition(":")
+        name = name.lstrip("/")
+        if not user_net:
+            child = self.lookup(name)
+            if child is None:
+                raise EngineError(f"could not get container for {name}: No such container: {name}")
+            if child.network_mode == "host":
+                raise EngineError(
+                    "conflicting options: host type networking can't be used with links. "
+                    "This would result in undefined behavior"
+                )
+            name = child.name
+        return name, alias or name
 
     def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
         """Start a created or exited container: process, network, ports (docker start)."""
@@ -292,7 +319,11 @@ class Engine:
         net = self.network_of_mode(mode)
         join_pid = 0
         ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
-        hosts_text, resolv, hostname = self._container_files(c, net)
+        try:
+            hosts_text, resolv, hostname = self._container_files(c, net)
+        except EngineError:
+            self._release_addresses(c)
+            raise
         if mode.startswith("container:"):
             target = self.containers.get(mode.split(":", 1)[1])
             if target is None or target.status != "running":
@@ -338,6 +369,8 @@ class Engine:
         try:
             if net is not None:
                 self._connect(c, net, proc, gateway_endpoint=True, ep=ep, rs=rules.Ruleset.parse(ruleset()))
+            elif mode != "host":  # none, container:: a sysfs of the namespace it has or joins
+                host_script(sb, mount_sysfs(sb, proc) + "\n")
         except BaseException:
             self._kill(proc)
             self._teardown_network(c)
@@ -345,6 +378,7 @@ class Engine:
             c.pid = 0
             raise
         c.status = "running"
+        self._dns_update()
         own_netns = mode != "host" and not join_pid
         self._emit("container", c.name, "start", proc.netns if own_netns else None)
         c.started_at = now()
@@ -376,26 +410,43 @@ class Engine:
             cmd = ["/bin/sh", "-c", f"busybox httpd -f -p 80 -h {WEB_ROOT}"]
         if base in ("busybox", "alpine") and cmd and not cmd[0].startswith("/"):
             # Applets first, as in those images: `top`, `sleep`, `sh` are busybox's.
-            return ["/bin/busybox", *cmd] if _is_applet(cmd[0]) else cmd
+            return ["/bin/busybox", *cmd] if images.is_applet(cmd[0]) else cmd
         return cmd
 
     def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
         if c.network_mode == "host":
-            return HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME
-        hosts = (
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-            "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-        )
-        if net is not None:
-            ip = c.endpoints[0].ip if c.endpoints else "{ip}"
-            hosts += f"{ip}\t{c.hostname}\n"
-        if net is not None and not net.is_default_bridge:
-            resolv = "nameserver 127.0.0.11\noptions ndots:0\n"
-        else:
-            resolv = HOST_RESOLV_CONF
-        return hosts, resolv, c.hostname
+            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=False, host_mode=True)
+            return HOST_HOSTS, resolv, HOSTNAME
+        own = (c.endpoints[0].ip, c.hostname) if net is not None and c.endpoints else None
+        extra = self._link_hosts(c) if net is not None and net.is_default_bridge else []
+        embedded = net is not None and net.user_defined
+        resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=embedded)
+        return etcfiles.hosts(extra=extra, own=own), resolv, c.hostname
 
-    def _plan_endpoint(self, c: Container, net: Network, *, gateway_endpoint: bool, ip: str = "") -> Endpoint:
+    def _link_hosts(self, c: Container) -> list[tuple[str, str]]:
+        """The /etc/hosts lines of a container's legacy links (default bridge), checked at start."""
+        lines = []
+        for name, alias in c.links:
+            child = self.lookup(name)
+            if child is None or child.status != "running":
+                raise EngineError(f"Cannot link to a non running container: /{name} AS /{c.name}/{alias}")
+            ep = next((e for e in child.endpoints if e.network == "bridge"), None)
+            if ep is None:
+                raise EngineError(
+                    f"Cannot link to /{child.name}, as it does not belong to the default network"
+                )
+            lines.append((ep.ip, etcfiles.link_names(alias, child.hostname, child.name)))
+        return lines
+
+    def _plan_endpoint(
+        self,
+        c: Container,
+        net: Network,
+        *,
+        gateway_endpoint: bool,
+        ip: str = "",
+        aliases: list[str] | None = None,
+    ) -> Endpoint:
         """Allocate the endpoint's address, MAC and veth names (no kernel work yet)."""
         try:
             ip = self.ipam.pool(net.subnet).request_address(
@@ -412,6 +463,7 @@ class Engine:
             mac=mac,
             ifname=f"eth{len(c.endpoints)}",
             host_veth=random_veth(),
+            aliases=list(c.aliases if gateway_endpoint else aliases or []),
         )
         c.endpoints.append(ep)
         return ep
@@ -450,6 +502,7 @@ class Engine:
         inside_command = f"nsenter --net={proc.netns} sh -c {shlex.quote(sysctl + '; exec ip -batch -')}"
         script = ip_batch(outside) + heredoc(inside_command, "\n".join(inside))
         if not c.sandbox_key:
+            script = f"{mount_sysfs(self.sb, proc)} &\nsysfs=$!\n{script}wait $sysfs\n"
             key = secrets.token_hex(6)
             c.sandbox_key = f"/var/run/docker/netns/{key}"
             target = f"/run/docker/netns/{key}"
@@ -467,11 +520,13 @@ class Engine:
         *,
         gateway_endpoint: bool,
         ip: str = "",
+        aliases: list[str] | None = None,
         ep: Endpoint | None = None,
         rs: rules.Ruleset | None = None,
     ) -> None:
-        """Attach a started container to a network: endpoint, its rules and (gateway endpoint) ports."""
-        ep = ep or self._plan_endpoint(c, net, gateway_endpoint=gateway_endpoint, ip=ip)
+        """Attach a started container to a network: endpoint, its rules and (gateway endpoint) ports;
+        on a user-defined network also its embedded DNS."""
+        ep = ep or self._plan_endpoint(c, net, gateway_endpoint=gateway_endpoint, ip=ip, aliases=aliases)
         rs = rs or rules.Ruleset.parse(iptables_save(self.sb))
         program = rules.endpoint_add(self.version, rs, bridge=net.bridge, ip=ep.ip, internal=net.internal)
         rules_text = restore(program.render())
@@ -479,6 +534,8 @@ class Engine:
         if gateway_endpoint and not net.internal:
             text, proxies = self._publish(c, net, ep, program.ruleset)
             rules_text += text
+        if net.user_defined:
+            rules_text += self._dns_attach(c, proc)
         # Rules and links are independent: program them side by side.
         script = f"(\n{rules_text}) &\nrules=$!\n" if rules_text else ""
         script += self._endpoint_script(c, ep, net, proc, gateway_endpoint=gateway_endpoint)
@@ -493,6 +550,29 @@ class Engine:
             failure = failure or (err and self._bind_failure(c, b, ep, host_ip, err))
         if failure:
             raise EngineError(failure)
+
+    def _dns_attach(self, c: Container, proc) -> str:
+        """Open the container's embedded DNS (the first user network it joins); the shell text of the
+        NAT rules that send its 127.0.0.11:53 to the server's ports."""
+        if self.dns is None:
+            self.dns = resolver.EmbeddedDns(self.sb, self.version, etcfiles.upstreams(HOST_RESOLV_CONF))
+        if self.dns.attached(c.id):
+            return ""
+        # A socket bound while bwrap still sets up the loopback may send from 127.0.0.1: wait.
+        proc.wait_set_up()
+        udp, tcp = self.dns.attach(c.id, proc.netns, external=True)
+        return restore(resolver.nat_rules(udp, tcp), netns=proc.netns)
+
+    def _dns_update(self) -> None:
+        """Give the embedded DNS the names each container can resolve now (after any endpoint change)."""
+        if self.dns is None:
+            return
+        running = [c for c in self.containers.values() if c.status == "running" or c.endpoints]
+        for c in running:
+            nets = [self.find_network(ep.network) for ep in c.endpoints]
+            self.dns.set_external(c.id, any(not n.internal for n in nets))
+        networks = {n.name: n for n in self.networks.values()}
+        self.dns.update(resolver.directories(self.version, running, networks))
 
     def _publish(self, c: Container, net: Network, ep: Endpoint, rs: rules.Ruleset) -> tuple[str, list]:
         """Allocate host ports, return the rules to apply and the docker-proxies started for them."""
@@ -590,6 +670,9 @@ class Engine:
         except (KernelError, EngineError, subprocess.TimeoutExpired, OSError):
             pass  # OSError: the sandbox is being destroyed with its daemon's files
         self._release_addresses(c)
+        if self.dns is not None and not self.detached:
+            self.dns.detach(c.id)
+            self._dns_update()
 
     def _release_addresses(self, c: Container) -> None:
         """Give the container's host ports and addresses back to the allocators."""
@@ -753,7 +836,7 @@ class Engine:
         del self.networks[net.id]
         self._emit("network", net.name, "destroy")
 
-    def connect(self, net: Network, c: Container, ip: str = "") -> None:
+    def connect(self, net: Network, c: Container, ip: str = "", aliases: list[str] | None = None) -> None:
         if any(ep.network == net.name for ep in c.endpoints):
             raise EngineError(f"endpoint with name {c.name} already exists in network {net.name}")
         if c.network_mode in ("host", "none") or c.network_mode.startswith("container:"):
@@ -764,7 +847,13 @@ class Engine:
             )
         if c.status != "running":
             raise EngineError(f"Container {c.id} is not running")
-        self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip)
+        first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
+        self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
+        self._dns_update()
+        if first_resolver:  # libnetwork's startResolver rewrites resolv.conf for 127.0.0.11
+            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=True)
+            pid = self.procs[c.id].host_pid
+            host_script(self.sb, heredoc(f"nsenter -t {pid} -m -r sh -c 'cat > /etc/resolv.conf'", resolv))
 
     def _unpublish_script(
         self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint
@@ -795,66 +884,7 @@ class Engine:
         host_script(self.sb, script)
         self.ipam.pool(net.subnet).release_address(ep.ip)
         c.endpoints.remove(ep)
-
-
-_ADJECTIVES = (
-    "admiring",
-    "brave",
-    "clever",
-    "eager",
-    "focused",
-    "gallant",
-    "happy",
-    "jolly",
-    "keen",
-    "lucid",
-    "nifty",
-    "quirky",
-    "serene",
-    "vibrant",
-    "wizardly",
-    "zealous",
-)
-_NAMES = (
-    "babbage",
-    "curie",
-    "dijkstra",
-    "einstein",
-    "feynman",
-    "hopper",
-    "knuth",
-    "lovelace",
-    "noether",
-    "ritchie",
-    "shannon",
-    "thompson",
-    "torvalds",
-    "turing",
-    "wozniak",
-    "yalow",
-)
-
-
-def _random_name(taken: set[str]) -> str:
-    """A name like Docker's: adjective_surname."""
-    while True:
-        name = f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NAMES)}"
-        if name not in taken:
-            return name
-
-
-def _is_applet(name: str) -> bool:
-    return name in _busybox_applets()
-
-
-_APPLETS: set[str] = set()
-
-
-def _busybox_applets() -> set[str]:
-    if not _APPLETS:
-        out = subprocess.run(["busybox", "--list"], capture_output=True, text=True).stdout
-        _APPLETS.update(out.split())
-    return _APPLETS
+        self._dns_update()
 
 
 def _now_ts() -> float:

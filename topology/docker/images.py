@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 
 from topology.docker.model import ExposedPort
 
@@ -27,3 +28,18 @@ def image_id(name: str) -> str:
     short = next((i for repo, _, i, _, _ in IMAGES if repo == name.split(":")[0]), "")
     digest = hashlib.sha256(name.encode()).hexdigest()
     return "sha256:" + (short + digest)[:64]
+
+
+def is_applet(name: str) -> bool:
+    """Whether busybox has an applet of that name (the busybox and alpine images run those first)."""
+    return name in _busybox_applets()
+
+
+_APPLETS: set[str] = set()
+
+
+def _busybox_applets() -> set[str]:
+    if not _APPLETS:
+        out = subprocess.run(["busybox", "--list"], capture_output=True, text=True).stdout
+        _APPLETS.update(out.split())
+    return _APPLETS

@@ -13,6 +13,7 @@ from topology.docker.model import (
     Endpoint,
     Network,
     Version,
+    dns_names,
     is_running,
     own_netns,
 )
@@ -44,7 +45,8 @@ def _endpoint(
     user_net = net is not None and net.name not in ("bridge", "host", "none")
     aliases = list(ep.aliases) if ep is not None else []
     if version == "19.03":
-        aliases_value = [c.short_id, *aliases] if user_net else (aliases or None)
+        # The daemon appends the short id to a user network's aliases (updateNetworkConfig).
+        aliases_value = list(dict.fromkeys([*aliases, c.short_id])) if user_net else (aliases or None)
     else:
         aliases_value = aliases or None
     ipam = {"IPv4Address": c.requested_ip} if c.requested_ip and user_net else None
@@ -68,7 +70,7 @@ def _endpoint(
             "MacAddress": mac,
             "DriverOpts": None,
         }
-    dns_names = [c.name, c.short_id, *aliases] if user_net else None
+    names = dns_names(version, c, aliases) if user_net else None
     return {
         "IPAMConfig": ipam,
         "Links": None,
@@ -77,7 +79,7 @@ def _endpoint(
         "DriverOpts": None,
         "GwPriority": 0,
         **operational,
-        "DNSNames": dns_names,
+        "DNSNames": names,
     }
 
 

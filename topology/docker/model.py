@@ -95,6 +95,8 @@ class Container:
     requested_mac: str = ""
     sandbox_key: str = ""  # /var/run/docker/netns/<12 hex>
     labels: dict[str, str] = field(default_factory=dict)  # --label
+    aliases: list[str] = field(default_factory=list)  # --network-alias, on the network it is run on
+    links: list[tuple[str, str]] = field(default_factory=list)  # --link: (container name, alias)
 
     @property
     def short_id(self) -> str:
@@ -124,6 +126,11 @@ class Network:
     @property
     def is_default_bridge(self) -> bool:
         return self.name == "bridge"
+
+    @property
+    def user_defined(self) -> bool:
+        """Docker's IsUserDefined: the networks with an embedded DNS (not bridge, host or none)."""
+        return self.name not in ("bridge", "host", "none")
 
 
 # -- what Docker derives from a container's state -----------------------------------------------
@@ -157,3 +164,10 @@ def network_names(c: Container) -> list[str]:
     if c.network_mode.startswith("container:"):
         return []
     return ["bridge" if c.network_mode == "default" else c.network_mode]
+
+
+def dns_names(version: str, c: Container, aliases: list[str]) -> list[str]:
+    """The names an endpoint answers to: 19.03's name and MyAliases (the aliases, then the short id
+    the daemon appends), 28's DNSNames (buildEndpointDNSNames: name, aliases, short id, hostname)."""
+    names = [c.name, *aliases, c.short_id, *([c.hostname] if version != "19.03" else [])]
+    return list(dict.fromkeys(names))

@@ -90,9 +90,11 @@ def heredoc(command: str, body: str) -> str:
     return f"{command} <<'{tag}'\n{body.rstrip()}\n{tag}\n"
 
 
-def restore(rules: str) -> str:
-    """Shell text that applies an iptables-restore --noflush program."""
-    return heredoc("iptables-restore --noflush -w", rules)
+def restore(rules: str, netns: str = "") -> str:
+    """Shell text that applies an iptables-restore --noflush program (in another netns when a /proc
+    path is given)."""
+    prefix = f"nsenter --net={netns} " if netns else ""
+    return heredoc(f"{prefix}iptables-restore --noflush -w", rules)
 
 
 def ip_batch(lines: list[str], netns_path: str = "") -> str:
@@ -113,14 +115,23 @@ def bridge_up_script(*, bridge: str, mac: str, gateway: str, prefixlen: int, mtu
     return before, ip_batch([f"link set {bridge} up"])
 
 
+def mount_sysfs(sb: Sandbox, proc: ContainerProcess) -> str:
+    """Shell text putting, as Docker does, a read-only sysfs of the container's network namespace on
+    its /sys (`/sys/class/net/eth0/iflink` names the host-side veth), once bwrap has built its root
+    (the guest's nslab-sysfs waits for that)."""
+    return f"{sb.guest} nslab-sysfs {proc.host_pid} '{proc.blocked}'"
+
+
 class ContainerProcess:
     """A running container: bwrap inside the Docker host's namespaces, held by the daemon."""
 
-    def __init__(self, proc: subprocess.Popen, inner_pid: int, host_pid: int, block_w: int):
+    def __init__(self, proc: subprocess.Popen, inner_pid: int, host_pid: int, block_w: int, block_fd: int):
         self.proc = proc
         self.inner_pid = inner_pid  # as the student sees it
         self.host_pid = host_pid  # as the daemon sees it
         self._block_w = block_w
+        # /proc/PID/syscall's start while bwrap's child waits on --block-fd: its setup is done.
+        self.blocked = f"0 {block_fd:#x}"
 
     def release(self) -> None:
         """Let the container's command start (its network is ready)."""
@@ -128,6 +139,21 @@ class ContainerProcess:
             os.write(self._block_w, b"1")
             os.close(self._block_w)
             self._block_w = -1
+
+    def wait_set_up(self, timeout: float = 5.0) -> None:
+        """Wait until bwrap has built the container (namespaces, loopback, mounts) and blocks."""
+        if self._block_w < 0:
+            return  # released: its command runs
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{self.host_pid}/syscall") as f:
+                    if f.read().startswith(self.blocked + " "):
+                        return
+            except OSError:
+                raise KernelError("the container failed to start") from None
+            time.sleep(0.0005)
+        raise KernelError("the container did not start in time")
 
     def wait_started(self, timeout: float = 5.0) -> None:
         """Wait until the container's command runs (bwrap's child has exec'd it), as `docker run`
@@ -193,6 +219,8 @@ def spawn_container(
         args += ["--cap-add", cap]
     if new_netns:
         args.append("--unshare-net")
+    # The Docker host's sysfs: what --net=host sees; the others get one of their namespace (mount_sysfs).
+    args += ["--ro-bind", "/sys", "/sys"]
     args += [
         *USR_ROOT_ARGS,
         "--proc",
@@ -261,7 +289,7 @@ def spawn_container(
         raise
     finally:
         os.close(info_r)
-    return ContainerProcess(proc, inner, host_pid, block_w)
+    return ContainerProcess(proc, inner, host_pid, block_w, block_r)
 
 
 def _read_child_pid(fd: int, proc: subprocess.Popen, timeout: float = 10) -> int:

@@ -5,6 +5,9 @@
  *   init          pid 1 of the Docker host: reaps orphans and cannot be killed from inside
  *   nslab-enter   (daemon side) starts a sandbox process: joins its cgroups, becomes its root uid
  *   nslab-pty     the lab's terminal: runs the shell on a pty of the sandbox, hangs it up as sshd does
+ *   nslab-sockets (daemon side) makes sockets inside a sandbox's network namespaces for the daemon
+ *   nslab-dnsd    the outside world's DNS server (the Docker host's resolver, 198.51.100.53)
+ *   nslab-sysfs   (daemon side) puts a sysfs of a container's own network namespace on its /sys
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
  */
 #define _GNU_SOURCE
@@ -19,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -430,12 +436,284 @@ static int pty_main(int argc, char **argv) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* ---- nslab-sockets --------------------------------------------------------------------- */
+
+/* nslab-sockets: fd 0 is a SOCK_SEQPACKET unix socket to the daemon. Each request is one message
+ * "KIND NETNS [ADDR PORT]" (KIND: udp, tcp: bound to ADDR:PORT, tcp also listening; udp-client,
+ * tcp-client: unbound); the answer is "0 PORT" with the new socket attached, or "E TEXT". A socket
+ * keeps the network namespace it was made in: the daemon serves Docker's embedded DNS on sockets
+ * inside containers without a process of its own there. Run in the sandbox's outer user namespace
+ * (where it may enter every namespace of the sandbox), it exits when the daemon closes fd 0. */
+static int make_socket(const char *kind, const char *addr, int port, int *bound) {
+    int tcp = !strncmp(kind, "tcp", 3), client = strstr(kind, "-client") != NULL;
+    int s = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    if (s < 0 || client) return s;
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    socklen_t len = sizeof sin;
+    if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) errno = EINVAL;
+    else if (bind(s, (struct sockaddr *)&sin, sizeof sin) == 0 && (!tcp || listen(s, 128) == 0) &&
+             getsockname(s, (struct sockaddr *)&sin, &len) == 0) {
+        *bound = ntohs(sin.sin_port);
+        return s;
+    }
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return -1;
+}
+
+static int sockets_main(void) {
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    char req[512], kind[16], path[256], addr[64], reply[128];
+    for (;;) {
+        ssize_t n = recv(0, req, sizeof req - 1, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        req[n] = 0;
+        int port = 0, bound = 0, s = -1;
+        addr[0] = 0;
+        if (sscanf(req, "%15s %255s %63s %d", kind, path, addr, &port) < 2) {
+            errno = EINVAL;
+        } else {
+            int ns = open(path, O_RDONLY | O_CLOEXEC);
+            if (ns >= 0 && setns(ns, CLONE_NEWNET) == 0) {
+                s = make_socket(kind, addr, port, &bound);
+                int saved = errno;
+                if (setns(home, CLONE_NEWNET) != 0) return 1; /* never serve from a namespace not ours */
+                errno = saved;
+            }
+            if (ns >= 0) close(ns);
+        }
+        struct iovec iov = {.iov_base = reply};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        char control[CMSG_SPACE(sizeof(int))];
+        if (s >= 0) {
+            iov.iov_len = (size_t)snprintf(reply, sizeof reply, "0 %d", bound);
+            mh.msg_control = control;
+            mh.msg_controllen = sizeof control;
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+            cm->cmsg_level = SOL_SOCKET;
+            cm->cmsg_type = SCM_RIGHTS;
+            cm->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(cm), &s, sizeof s);
+        } else {
+            iov.iov_len = (size_t)snprintf(reply, sizeof reply, "E %s", strerror(errno));
+        }
+        if (sendmsg(0, &mh, MSG_NOSIGNAL) < 0) return 0;
+        if (s >= 0) close(s);
+    }
+}
+
+/* ---- nslab-dnsd ------------------------------------------------------------------------ */
+
+/* nslab-dnsd NETNS ADDR LOG NAME=IP...: the outside world's DNS server, on ADDR:53 (UDP, TCP) in the
+ * network namespace NETNS (a path, entered first: no nsenter to start). It answers A
+ * queries for its NAMEs and PTR queries for their addresses (the first name of each), NOERROR
+ * without answers for a known name's other types, NXDOMAIN for the rest; it logs each query's
+ * source address, type and name to LOG, so that a lab can show who asked (MASQUERADE or not). */
+#define DNS_MAX_NAMES 16
+static struct { char name[128]; char ptr[64]; uint8_t ip[4]; } zone[DNS_MAX_NAMES];
+static int zone_len;
+
+/* The query's name, dotted and lowercase, into out; the offset after it, or -1. */
+static int dns_qname(const uint8_t *m, int len, char *out, int cap) {
+    int off = 12, o = 0;
+    while (off < len && m[off]) {
+        int l = m[off];
+        if (l > 63 || off + 1 + l > len || o + l + 2 > cap) return -1;
+        if (o) out[o++] = '.';
+        for (int i = 0; i < l; i++) {
+            char c = (char)m[off + 1 + i];
+            out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        off += 1 + l;
+    }
+    if (off + 5 > len) return -1;
+    out[o] = 0;
+    return off + 1;
+}
+
+static int dns_put_name(uint8_t *m, int off, int cap, const char *name) {
+    while (*name) {
+        const char *dot = strchr(name, '.');
+        int l = dot ? (int)(dot - name) : (int)strlen(name);
+        if (l > 63 || off + 1 + l >= cap) return -1;
+        m[off++] = (uint8_t)l;
+        memcpy(m + off, name, (size_t)l);
+        off += l;
+        name += l + (dot != NULL);
+    }
+    if (off >= cap) return -1;
+    m[off++] = 0;
+    return off;
+}
+
+/* Turn the query in m (len bytes, room for 512) into its answer in place: its length, or -1 to
+ * ignore it. Logs the asker's address, the type and the name. */
+static int dns_reply(uint8_t *m, int got, const struct sockaddr_in *peer, int log) {
+    if (got < 17 || (m[2] & 0x80) || m[4] || m[5] != 1) return -1; /* one question, queries only */
+    char name[256];
+    int end = dns_qname(m, got, name, sizeof name);
+    if (end < 0) return -1;
+    int qtype = m[end] << 8 | m[end + 1];
+    char who[INET_ADDRSTRLEN], line[400], type[8];
+    inet_ntop(AF_INET, &peer->sin_addr, who, sizeof who);
+    snprintf(type, sizeof type, "%s", qtype == 1 ? "A" : qtype == 28 ? "AAAA" : qtype == 12 ? "PTR" : "");
+    if (!type[0]) snprintf(type, sizeof type, "%d", qtype);
+    int n = snprintf(line, sizeof line, "%s:%d %s %s\n", who, ntohs(peer->sin_port), type, name);
+    if (log >= 0 && n > 0) write_all(log, line, n < (int)sizeof line ? n : (int)sizeof line - 1);
+    int len = end + 4, known = 0;
+    m[2] = (uint8_t)(0x80 | (m[2] & 0x79)); /* QR, opcode and RD kept */
+    m[3] = 0x80;                            /* RA: it plays the network's recursive resolver */
+    memset(m + 6, 0, 6);                    /* no answers, authority or additional records yet */
+    for (int i = 0; i < zone_len; i++) {
+        int by_name = !strcmp(name, zone[i].name), by_ptr = !strcmp(name, zone[i].ptr);
+        if (!by_name && !by_ptr) continue;
+        known = 1;
+        if ((by_name && qtype != 1) || (by_ptr && qtype != 12)) break;
+        uint8_t rr[10] = {0xc0, 12, 0, (uint8_t)qtype, 0, 1, 0, 0, 0x0e, 0x10}; /* TTL 3600 */
+        if (len + 12 + 4 > 512) break;
+        memcpy(m + len, rr, sizeof rr);
+        int rdata = len + 12, stop = rdata + 4;
+        if (by_name) memcpy(m + rdata, zone[i].ip, 4);
+        else if ((stop = dns_put_name(m, rdata, 512, zone[i].name)) < 0) break;
+        m[len + 10] = (uint8_t)((stop - rdata) >> 8), m[len + 11] = (uint8_t)(stop - rdata);
+        len = stop;
+        m[7] = 1;
+        break;
+    }
+    if (!known) m[3] |= 3; /* NXDOMAIN */
+    return len;
+}
+
+static int dnsd_main(int argc, char **argv) {
+    if (argc < 4) {
+        fputs("usage: nslab-dnsd NETNS ADDR LOG NAME=IP...\n", stderr);
+        return 2;
+    }
+    int ns = open(argv[1], O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
+        perror("nslab-dnsd: entering the network namespace");
+        return 1;
+    }
+    close(ns);
+    argc--, argv++;
+    for (int i = 3; i < argc && zone_len < DNS_MAX_NAMES; i++) {
+        char *eq = strchr(argv[i], '=');
+        struct in_addr a;
+        if (!eq || eq - argv[i] >= (long)sizeof zone[0].name || inet_pton(AF_INET, eq + 1, &a) != 1) continue;
+        memcpy(zone[zone_len].name, argv[i], (size_t)(eq - argv[i]));
+        memcpy(zone[zone_len].ip, &a, 4);
+        const uint8_t *b = zone[zone_len].ip;
+        snprintf(zone[zone_len].ptr, sizeof zone[0].ptr, "%d.%d.%d.%d.in-addr.arpa", b[3], b[2], b[1], b[0]);
+        zone_len++;
+    }
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(53)};
+    int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (udp < 0 || tcp < 0 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1 ||
+        bind(udp, (struct sockaddr *)&sin, sizeof sin) || bind(tcp, (struct sockaddr *)&sin, sizeof sin) ||
+        listen(tcp, 16)) {
+        perror("nslab-dnsd");
+        return 1;
+    }
+    int log = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    struct pollfd p[2] = {{.fd = udp, .events = POLLIN}, {.fd = tcp, .events = POLLIN}};
+    uint8_t m[514]; /* a TCP message's length, then the message */
+    for (;;) {
+        if (poll(p, 2, -1) < 0) continue;
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof peer;
+        if (p[0].revents) {
+            ssize_t got = recvfrom(udp, m, 512, 0, (struct sockaddr *)&peer, &plen);
+            int len = got > 0 ? dns_reply(m, (int)got, &peer, log) : -1;
+            if (len > 0) sendto(udp, m, (size_t)len, 0, (struct sockaddr *)&peer, plen);
+        }
+        if (p[1].revents) { /* one query a connection; a silent client gets a second, then is dropped */
+            int c = accept4(tcp, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            struct timeval tv = {.tv_sec = 1};
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            ssize_t got = recv(c, m, sizeof m, 0);
+            int want = got >= 2 ? (m[0] << 8 | m[1]) : -1, have = (int)got - 2;
+            while (want > 0 && want <= 512 && have < want) {
+                ssize_t n = recv(c, m + 2 + have, (size_t)(want - have), 0);
+                if (n <= 0) break;
+                have += (int)n;
+            }
+            int len = want > 0 && have == want ? dns_reply(m + 2, want, &peer, log) : -1;
+            if (len > 0) {
+                m[0] = (uint8_t)(len >> 8), m[1] = (uint8_t)len;
+                write_all(c, (const char *)m, len + 2);
+            }
+            close(c);
+        }
+    }
+}
+
+/* ---- nslab-sysfs ----------------------------------------------------------------------- */
+
+/* nslab-sysfs PID BLOCKED: once the container PID (bwrap's child, building its root) waits on its
+ * --block-fd (/proc/PID/syscall starts with BLOCKED, e.g. "0 0x9"), enter its network and mount
+ * namespaces and its root, and put a read-only sysfs of its network namespace on /sys, as Docker
+ * does. The kernel lets a user namespace mount a sysfs only where one is visible already (bwrap
+ * binds the Docker host's on /sys): mount it beside, then move it into the place of the host's,
+ * so that the container's mount table shows one sysfs. One process instead of a dozen of shell. */
+static int sysfs_main(int argc, char **argv) {
+    if (argc != 3) {
+        fputs("usage: nslab-sysfs PID BLOCKED\n", stderr);
+        return 2;
+    }
+    char path[64], buf[128];
+    size_t want = strlen(argv[2]);
+    snprintf(path, sizeof path, "/proc/%s/syscall", argv[1]);
+    for (int i = 0;; i++) { /* bwrap sets up in a few ms; give up after 5 s */
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (fd >= 0) close(fd);
+        if (n < 0) {
+            fprintf(stderr, "nslab-sysfs: %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        buf[n] = 0;
+        if (!strncmp(buf, argv[2], want) && buf[want] == ' ') break;
+        if (i == 25000) {
+            fputs("nslab-sysfs: the container was not set up in time\n", stderr);
+            return 1;
+        }
+        usleep(200); /* a read of the file costs microseconds; the mount waits at most this long */
+    }
+    static const char *const spaces[] = {"net", "mnt"};
+    int fds[2], root;
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/%s/ns/%s", argv[1], spaces[i]);
+        if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
+    }
+    snprintf(path, sizeof path, "/proc/%s/root", argv[1]);
+    if ((root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    if (setns(fds[0], CLONE_NEWNET) || setns(fds[1], CLONE_NEWNS) || fchdir(root) || chroot(".")) goto fail;
+    unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (mkdir("/run/.sysfs", 0700) || mount("sysfs", "/run/.sysfs", "sysfs", flags, NULL) ||
+        umount2("/sys", MNT_DETACH) || mount("/run/.sysfs", "/sys", NULL, MS_MOVE, NULL) || rmdir("/run/.sysfs"))
+        goto fail;
+    return 0;
+fail:
+    perror("nslab-sysfs");
+    return 1;
+}
+
 int main(int argc, char **argv) {
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
+    if (!strcmp(name, "nslab-guest") && argc > 1) { /* run by path under one of its names */
+        argc--, argv++;
+        name = argv[0];
+    }
     if (!strcmp(name, "init")) return init_main();
     if (!strcmp(name, "docker-proxy")) return proxy_main(argc, argv);
     if (!strcmp(name, "nslab-enter")) return enter_main(argc, argv);
     if (!strcmp(name, "nslab-pty")) return pty_main(argc, argv);
+    if (!strcmp(name, "nslab-sockets")) return sockets_main();
+    if (!strcmp(name, "nslab-dnsd")) return dnsd_main(argc, argv);
+    if (!strcmp(name, "nslab-sysfs")) return sysfs_main(argc, argv);
     return docker_main(argc, argv);
 }

@@ -6,7 +6,7 @@
 # stdin:  the daemon's go/answers; fd 1: progress lines for the daemon;
 # $1: file with bwrap's NUL-separated arguments; $2: file with the host's init script;
 # $3: namespace limit; $4: map for the student's user namespace ("0 0 65536");
-# $5: the Docker host's /etc template.
+# $5: the Docker host's /etc template; $6: the nslab-guest binary (the outside world's DNS server).
 set -eu
 mount -t tmpfs -o mode=0755,size=16m nslab /run
 mkdir -p /run/netns /run/www /run/sys
@@ -66,6 +66,7 @@ ip -n remote -batch - <<BATCH
 link set lo up
 link set eth0 up
 addr add 198.51.100.80/24 dev eth0
+addr add 198.51.100.53/24 dev eth0
 route add default via 198.51.100.1
 BATCH
 ip -n client -batch - <<BATCH
@@ -75,6 +76,15 @@ addr add 192.0.2.50/24 dev eth0
 route add default via 192.0.2.1
 BATCH
 nsenter --net=/run/netns/remote busybox httpd -f -vv -p 80 -h /run/www 2>>/run/remote.log </dev/null >/dev/null &
+# The Docker host's resolver (its /etc/resolv.conf): a few names of the outside world, each query logged.
+# Started by a name of /run's, so that its command line shows no path of the daemon's; in a subshell,
+# so that the keeper does not wait for the link.
+(
+  ln -s "$6" /run/nslab-dnsd
+  exec /run/nslab-dnsd /run/netns/remote 198.51.100.53 /run/remote-dns.log \
+    example.test=198.51.100.80 www.example.test=198.51.100.80 client.example.test=192.0.2.50 \
+    dns.example.test=198.51.100.53 </dev/null >/dev/null 2>&1
+) &
 echo outside-ready
 exec 1>&- 
 wait

@@ -83,10 +83,11 @@ def test_inspect_user_network_container_per_version():
     ]
     old = inspect_json.inspect_container(c, NETWORKS, version=V19)["NetworkSettings"]
     assert old["IPAddress"] == "" and old["Networks"]["lab"]["IPAddress"] == "172.18.0.50"
-    assert old["Networks"]["lab"]["Aliases"] == ["wwwwwwwwwwww", "www"]
+    assert old["Networks"]["lab"]["Aliases"] == ["www", "wwwwwwwwwwww"]  # short id appended
     assert old["Networks"]["lab"]["IPAMConfig"] == {"IPv4Address": "172.18.0.50"}
     new = inspect_json.inspect_container(c, NETWORKS, version=V28)["NetworkSettings"]["Networks"]["lab"]
-    assert new["Aliases"] == ["www"] and new["DNSNames"] == ["web", "wwwwwwwwwwww", "www"]
+    # buildEndpointDNSNames: name, aliases, short id, hostname (deduplicated)
+    assert new["Aliases"] == ["www"] and new["DNSNames"] == ["web", "www", "wwwwwwwwwwww"]
     assert list(new)[3:6] == ["MacAddress", "DriverOpts", "GwPriority"]
 
 

@@ -211,7 +211,12 @@ def test_sysctls_sockets_processes(snap, world):
     assert host_procs[inner]["command"] == "sleep 600"  # the student's pid
     assert host_procs[1]["ppid"] == 0
     assert not any(S.MARK_PREFIX in p["command"] for ps in snap["processes"].values() for p in ps)
-    assert [p["command"] for p in snap["processes"]["remote"]] == ["busybox httpd -f -vv -p 80 -h /run/www"]
+    assert [p["command"].split()[:2] for p in snap["processes"]["remote"]] == [
+        ["busybox", "httpd"],
+        ["/run/nslab-dnsd", "/run/netns/remote"],  # the outside world's DNS server
+    ]
+    dns = [s for s in snap["sockets"]["remote"] if s["port"] == 53 and s["proto"] == "udp"]
+    assert dns and dns[0]["address"] == "198.51.100.53"
     assert snap["processes"]["client"] == []
 
 
