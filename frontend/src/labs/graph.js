@@ -301,7 +301,7 @@ export class TopologyGraph {
         this.nodes.set(key, { ns: ns.name, link, addresses: addrs.filter((a) => a.ifname === link.name) });
         nodes.push({ x, y, key, pos: side === "right" ? "middle left" : "middle right",
           // Label lines, most telling first: a smaller view shows fewer of them.
-          lines: ["<b>" + esc(link.name) + "</b>", esc(v4.join(" ")),
+          lines: ["<b>" + esc(link.name) + "</b>", v4.map(esc).join("<br>"),
             link.kind !== "loopback" ? "<span style=\"color:#6b7280\">" + esc(link.mac) + "</span>" : ""],
           hover: hoverText(ns.name, link, addrs),
           symbol: { bridge: "square", loopback: "diamond", veth: "circle" }[link.kind] || "hexagon",
