@@ -53,7 +53,15 @@ def _wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = 
 class LabServer:
     """One daphne of the embedded mode with its own SQLite database and topology daemon; `start()` it."""
 
-    def __init__(self, name: str, *, state_root: Path = Path("/var/lib/nslab-test"), debug: bool = True):
+    def __init__(
+        self,
+        name: str,
+        *,
+        state_root: Path = Path("/var/lib/nslab-test"),
+        debug: bool = True,
+        ignored_signals: tuple[signal.Signals, ...] = (),
+    ):
+        """`ignored_signals`: start daphne with these ignored, as a background start (`make run &`) does."""
         self.tmp = Path(tempfile.mkdtemp(prefix=f"nslab-{name}-"))
         state_root.mkdir(parents=True, exist_ok=True)
         os.chmod(state_root, 0o711)
@@ -71,7 +79,7 @@ class LabServer:
             DJANGO_STATIC_ROOT=str(self.tmp / "static"),
             PYTHONUNBUFFERED="1",
         )
-        self.env, self.debug = env, debug
+        self.env, self.debug, self.ignored_signals = env, debug, ignored_signals
 
     @property
     def base_url(self) -> str:
@@ -130,6 +138,7 @@ class LabServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=self._ignore_signals if self.ignored_signals else None,
             )
         try:
             _wait_for(self._answers, timeout=START_TIMEOUT, what=f"daphne on port {self.port}")
@@ -137,6 +146,10 @@ class LabServer:
             self.stop()
             raise
         return self
+
+    def _ignore_signals(self) -> None:
+        for number in self.ignored_signals:
+            signal.signal(number, signal.SIG_IGN)
 
     def _answers(self) -> bool:
         if self.process.poll() is not None:

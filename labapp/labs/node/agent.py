@@ -1,9 +1,11 @@
 """The node agent: streams each watched lab's kernel state and terminal to the lab's group.
 
 It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewer count; the
-watcher stops LINGER seconds after the last viewer left), `lab.refresh`, `lab.release` (the sandbox
-goes away: stop everything of the lab), `tty.open` (reply the scrollback), `tty.input` (reply
-`lab.tty.written` once it is in the pty: the consumer's backpressure), `tty.resize`.
+watcher stops LINGER seconds after the last viewer left, and the shell is hung up HANG_UP_AFTER
+seconds after it, as when a terminal window closes; a reload keeps the shell and its scrollback),
+`lab.refresh`, `lab.release` (the sandbox goes away: stop everything of the lab), `tty.open` (reply
+the scrollback), `tty.input` (reply `lab.tty.written` once it is in the pty: the consumer's
+backpressure), `tty.resize`.
 Blocking daemon calls run in threads; every frame leaves through one outbox so that order is kept.
 Embedded mode runs the agent in the web server's own event loop (`embedded_agent`); a Celery lab node
 runs it in a thread with its own loop (`start_agent_thread`, from the worker_ready signal).
@@ -31,6 +33,9 @@ from labapp.labs.records import node_register
 log = logging.getLogger(__name__)
 
 LINGER = 10.0
+HANG_UP_AFTER = 30.0
+# The first lines of a shell opened after the page's last viewer left and its shell was hung up.
+HUNG_UP_NOTE = "[nslab] The page was closed, so its shell was hung up (SIGHUP). This is a new shell.\r\n"
 # Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
 REFRESH_MIN_INTERVAL = 1.0
 HEARTBEAT = 30.0
@@ -50,6 +55,8 @@ class LabStream:
         self.shell: Shell | None = None
         self.last_state: dict | None = None
         self.linger: asyncio.TimerHandle | None = None
+        self.hang_up_timer: asyncio.TimerHandle | None = None
+        self.hung_up = False
         self.refreshed_at = 0.0
 
     def refresh(self) -> None:
@@ -61,9 +68,10 @@ class LabStream:
 
     def watch(self) -> None:
         self.viewers += 1
-        if self.linger:
-            self.linger.cancel()
-            self.linger = None
+        for timer in (self.linger, self.hang_up_timer):
+            if timer:
+                timer.cancel()
+        self.linger = self.hang_up_timer = None
         if self.watcher is None:
             self.watcher = Watcher(self.sandbox_id, self.agent.loop, self.publish_state)
 
@@ -71,6 +79,15 @@ class LabStream:
         self.viewers = max(0, self.viewers - 1)
         if self.viewers == 0 and self.watcher and not self.linger:
             self.linger = self.agent.loop.call_later(LINGER, self._stop_watcher)
+        if self.viewers == 0 and self.shell and not self.hang_up_timer:
+            self.hang_up_timer = self.agent.loop.call_later(HANG_UP_AFTER, self._hang_up)
+
+    def _hang_up(self) -> None:
+        """Nobody has the page open: the shell and its jobs get SIGHUP, as in a closed terminal."""
+        self.hang_up_timer = None
+        if self.viewers == 0 and self.shell and not self.shell.closed:
+            self.shell.close()
+            self.hung_up = True
 
     def _stop_watcher(self) -> None:
         self.linger = None
@@ -101,6 +118,14 @@ class LabStream:
             self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, size)
         return self.shell
 
+    def scrollback(self) -> str:
+        """What a terminal that opens now shows first: the shell's scrollback, after a hang-up's note."""
+        text = self.open_shell().scrollback_text()
+        if self.hung_up:
+            self.hung_up = False
+            text = HUNG_UP_NOTE + text
+        return text
+
     def _tty_output(self, text: str) -> None:
         self.agent.queue(self.group, {"type": "lab.tty", "data": text}, group=True)
         self.agent.throttle(self.shell)
@@ -112,8 +137,9 @@ class LabStream:
             self.open_shell()
 
     def close(self) -> None:
-        if self.linger:
-            self.linger.cancel()
+        for timer in (self.linger, self.hang_up_timer):
+            if timer:
+                timer.cancel()
         if self.watcher:
             self.watcher.stop()
         if self.shell:
@@ -174,8 +200,7 @@ class Agent:
                 if stream.last_state:
                     self.queue(reply, stream.last_state)
             else:
-                text = stream.open_shell().scrollback_text()
-                self.queue(reply, {"type": "lab.tty", "data": text, "scrollback": True})
+                self.queue(reply, {"type": "lab.tty", "data": stream.scrollback(), "scrollback": True})
             return
         stream = self.streams.get(lab_id)
         if kind == "tty.input":

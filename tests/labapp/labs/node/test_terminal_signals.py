@@ -106,3 +106,48 @@ def test_ctrl_c_ctrl_z_and_hang_up_in_the_lab_terminal(client, user_factory, bac
         timeout=DEADLINE,
         what="the hang-up to end the foreground job",
     )
+
+
+def test_a_closed_page_hangs_up_the_shell_a_reload_keeps_it(client, user_factory, background, monkeypatch):
+    """The last viewer gone for HANG_UP_AFTER seconds: SIGHUP to the shell's session, as when a terminal
+    window closes; back within that time (a reload), the same shell and its scrollback."""
+    from labapp.labs.node import agent
+
+    ada = user_factory("ada")
+    cookie = session_cookie(client, ada)
+    sandbox = {}
+
+    async def scenario():
+        lab = await database_sync_to_async(services.lab_create)(owner=ada, docker_version="19.03")
+        await lab.arefresh_from_db()
+        sid = sandbox["id"] = lab.sandbox_id
+
+        async def connect():
+            comm = lab_socket(lab.pk, cookie)
+            assert (await comm.connect())[0]
+            log = FrameLog(comm)
+            await log.until(lambda: re.search(PROMPT, log.tty()))
+            return comm, log
+
+        async def running(command: str, want: bool) -> None:
+            deadline = time.monotonic() + DEADLINE
+            while await asyncio.to_thread(background.running, sid, command) != want:
+                assert time.monotonic() < deadline, f"timed out waiting for {command!r} running: {want}"
+                await asyncio.sleep(0.05)
+
+        comm, log = await connect()
+        await comm.send_json_to({"type": "tty.input", "data": "echo mark-$((40+2)); sleep 4305\r"})
+        await running("sleep 4305", want=True)
+        await comm.disconnect()  # a reload: back at once, the same shell
+        comm, log = await connect()
+        assert "mark-42" in log.tty() and "hung up" not in log.tty()
+        await running("sleep 4305", want=True)
+
+        monkeypatch.setattr(agent, "HANG_UP_AFTER", 0.5)
+        await comm.disconnect()  # the page closed
+        await running("sleep 4305", want=False)
+        comm, log = await connect()
+        assert "shell was hung up (SIGHUP)" in log.tty() and "mark-42" not in log.tty()
+        await comm.disconnect()
+
+    run_async(scenario)
