@@ -114,6 +114,39 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         assert teacher.text_content(selector).strip() == "4"
         teacher.screenshot(path=artifacts / "teach-cohort-1440.png", full_page=True)
 
+        # The teacher opens the student's lab from the grid, read-only: the terminal's scrollback,
+        # then what the student types; the student sees who watches, and the teacher's message.
+        teacher.click(presence + " a.watch")
+        teacher.wait_for_url(f"**/teach/*/labs/{lab_id}/")
+        teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=30_000)
+        teacher.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=30_000)
+        student.wait_for_selector("#messages .message.watched", timeout=10_000)
+        assert "teacher is watching your lab" in student.text_content("#messages .message.watched")
+        student.click("#terminal")
+        student.keyboard.type("echo watched-$((6*7))")
+        student.keyboard.press("Enter")
+        teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('watched-42')", timeout=15_000)
+        teacher.click("#terminal")
+        teacher.keyboard.type("echo typed-by-teacher")
+        teacher.keyboard.press("Enter")
+        teacher.fill("#teacher-message-text", "Look at the FORWARD chain's policy")
+        teacher.click("#teacher-message button[type=submit]")
+        student.wait_for_selector("#messages .message.teacher", timeout=10_000)
+        assert "FORWARD chain's policy" in student.text_content("#messages .message.teacher")
+        assert "typed-by-teacher" not in student.evaluate(TERMINAL_TEXT)
+        teacher.wait_for_function("() => document.getElementById('teacher-message-status').textContent")
+        teacher.screenshot(path=artifacts / "teach-lab-1440.png")
+        student.screenshot(path=artifacts / "teach-lab-student-1440.png")
+        teacher.set_viewport_size(PHONE)
+        teacher.reload()
+        teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('watched-42')", timeout=30_000)
+        teacher.wait_for_function(
+            "() => document.querySelector('#terminal .xterm-rows').textContent.includes('watched-42')"
+        )
+        teacher.screenshot(path=artifacts / "teach-lab-390.png", full_page=True)
+        teacher.set_viewport_size(DESKTOP)
+        teacher.goto(cohort_url)
+
         # The other pages, and the phone-sized screen.
         teacher.click(f'tr[data-student-id="{student_id}"] th.student a')
         teacher.wait_for_selector("section.attempt")

@@ -68,6 +68,15 @@ function applyPresence(presence) {
   td.title = interpolate(gettext("In %(where)s since %(time)s"), { where, time }, true);
   const index = grid.querySelector(`th.exercise[data-exercise-id="${presence.exercise_id}"] span`);
   if (index) td.textContent += ` · #${index.textContent}`;
+  td.dataset.labId = presence.lab_id || "";
+  if (presence.lab_id) {
+    // The instructor's read-only view of the lab.
+    const watch = document.createElement("a");
+    watch.className = "watch";
+    watch.href = `${grid.dataset.labs}${presence.lab_id}/`;
+    watch.textContent = gettext("watch");
+    td.append(" · ", watch);
+  }
 }
 
 // Students joined or left: take the rows (and the count) from the page as the server draws it now.
