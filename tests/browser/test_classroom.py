@@ -112,6 +112,10 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
             timeout=5_000,
         )
         assert teacher.text_content(selector).strip() == "4"
+        # The charts follow the cells: one student passed, with a time to pass.
+        teacher.wait_for_selector("#chart-pass-rate[data-drawn] .main-svg", timeout=10_000)
+        teacher.wait_for_function("() => document.getElementById('chart-time-to-pass').dataset.drawn === '1'")
+        assert "100%" in teacher.text_content("#chart-pass-rate")
         teacher.screenshot(path=artifacts / "teach-cohort-1440.png", full_page=True)
 
         # The teacher opens the student's lab from the grid, read-only: the terminal's scrollback,
@@ -140,6 +144,8 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.set_viewport_size(PHONE)
         teacher.reload()
         teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('watched-42')", timeout=30_000)
+        # xterm draws only while on screen: below the fold on a phone, it waits to be scrolled to.
+        teacher.locator("#terminal").scroll_into_view_if_needed()
         teacher.wait_for_function(
             "() => document.querySelector('#terminal .xterm-rows').textContent.includes('watched-42')"
         )
@@ -151,6 +157,7 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.click(f'tr[data-student-id="{student_id}"] th.student a')
         teacher.wait_for_selector("section.attempt")
         assert "ok" in teacher.text_content("ul.checks")
+        teacher.wait_for_selector("#student-timeline[data-drawn] .main-svg")
         teacher.screenshot(path=artifacts / "teach-student-1440.png", full_page=True)
         teacher.goto(base + "/teach/")
         teacher.screenshot(path=artifacts / "teach-index-1440.png", full_page=True)

@@ -1,6 +1,7 @@
 // The instructor's progress grid: the server renders it, the cohort's socket keeps it live
 // (classroom.grid on connect, then classroom.cell and classroom.presence as they change).
 import { LabSocket } from "../labs/socket.js";
+import { drawFailedChecks, drawPassRate, drawTimeToPass } from "./charts.js";
 
 const STATES = {
   not_started: gettext("not started"),
@@ -25,7 +26,12 @@ function rowOf(studentId) {
   return grid.querySelector(`tr[data-student-id="${studentId}"]`);
 }
 
+// Every cell the socket sent (the charts' data), by student and exercise.
+const cells = new Map();
+
 function applyCell(cell) {
+  cells.set(`${cell.student_id}-${cell.exercise_id}`, cell);
+  chartsLater();
   const row = rowOf(cell.student_id);
   const td = row && row.querySelector(`td.cell[data-exercise-id="${cell.exercise_id}"]`);
   if (!td) return;
@@ -104,6 +110,7 @@ async function refreshRoster() {
     const frames = buffered;
     buffered = null;
     frames.forEach(apply);
+    chartsLater(); // students came or went
     grid.dataset.rosterSeq = String(Number(grid.dataset.rosterSeq || 0) + 1);
     if (fetchAgain) {
       fetchAgain = false;
@@ -112,11 +119,55 @@ async function refreshRoster() {
   }
 }
 
+// The charts: redrawn a moment after the cells change (a burst of grades draws once); the most-failed
+// checks are fetched again after a grade.
+const charts = document.getElementById("charts");
+let chartTimer = null;
+let failedTimer = null;
+
+function chartsLater() {
+  if (!charts || chartTimer) return;
+  chartTimer = setTimeout(() => {
+    chartTimer = null;
+    drawCharts();
+  }, 300);
+}
+
+function drawCharts() {
+  const exercises = [...grid.querySelectorAll("th.exercise")].map((th) => ({
+    id: Number(th.dataset.exerciseId),
+    index: th.textContent.trim(),
+    title: th.title,
+  }));
+  const students = new Map([...grid.querySelectorAll("tbody tr[data-student-id]")].map((tr) => [
+    Number(tr.dataset.studentId), tr.querySelector("th.student a").textContent.trim(),
+  ]));
+  const shown = [...cells.values()].filter((c) => students.has(c.student_id));
+  drawPassRate(document.getElementById("chart-pass-rate"), exercises, shown);
+  drawTimeToPass(document.getElementById("chart-time-to-pass"), exercises, shown, (id) => students.get(id) || "");
+}
+
+function failedChecksLater() {
+  if (!charts || failedTimer) return;
+  failedTimer = setTimeout(async () => {
+    failedTimer = null;
+    const answer = await fetch(charts.dataset.failedChecks, { credentials: "same-origin" });
+    if (answer.ok) showFailedChecks((await answer.json()).failed_checks);
+  }, 2000);
+}
+
+function showFailedChecks(rows) {
+  drawFailedChecks(document.getElementById("failed-checks"), rows, grid.querySelectorAll("tbody tr[data-student-id]").length);
+}
+
+if (charts) showFailedChecks(JSON.parse(document.getElementById("failed-checks-data").textContent));
+
 function apply(frame) {
   if (frame.type === "classroom.roster") {
     refreshRoster();
     return;
   }
+  if (frame.type === "classroom.cell") failedChecksLater();
   if (buffered) buffered.push(frame);
   if (frame.type === "classroom.grid") {
     frame.cells.forEach(applyCell);

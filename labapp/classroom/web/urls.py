@@ -9,6 +9,7 @@ urlpatterns = [
     path("teach/<int:cohort_id>/code", views.cohort_code, name="cohort_code"),
     path("teach/<int:cohort_id>/instructors", views.cohort_instructor_add, name="cohort_instructor_add"),
     path("teach/<int:cohort_id>/enrol", views.cohort_enrol, name="cohort_enrol"),
+    path("teach/<int:cohort_id>/failed-checks.json", views.cohort_failed_checks, name="cohort_failed_checks"),
     path("teach/<int:cohort_id>/grades.csv", views.cohort_grades, name="cohort_grades"),
     path("teach/<int:cohort_id>/students/<int:student_id>/", views.cohort_student, name="cohort_student"),
     path(

@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from labapp.classroom import progress, roles, selectors
+from labapp.classroom import charts, progress, roles, selectors
 from labapp.classroom.web import enrolment, services
 from labapp.classroom.web.forms import CodeForm, CohortForm, EnrolmentForm, InstructorForm, JoinCodeForm
 from labapp.exercises.spec import localised
@@ -86,8 +86,18 @@ def cohort_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
         "code_form": JoinCodeForm(),
         "instructor_form": InstructorForm(),
         "instructors": cohort.instructors.order_by("username"),
+        "failed_checks": charts.cohort_failed_checks(cohort=cohort, language=request.LANGUAGE_CODE),
     }
     return render(request, "classroom/cohort.html", context)
+
+
+@instructor_required
+def cohort_failed_checks(request: HttpRequest, cohort_id: int) -> JsonResponse:
+    """The most-failed checks (the dashboard fetches them again as grades come in)."""
+    cohort = cohort_or_404(request, cohort_id)
+    return JsonResponse(
+        {"failed_checks": charts.cohort_failed_checks(cohort=cohort, language=request.LANGUAGE_CODE)}
+    )
 
 
 @instructor_required
@@ -164,7 +174,8 @@ def cohort_student(request: HttpRequest, cohort_id: int, student_id: int) -> Htt
         else {"lab": lab, "title": ""}
         for lab in selectors.student_labs(student=student)[:STUDENT_LABS_SHOWN]
     ]
-    context = {"cohort": cohort, "student": student, "attempts": attempts, "labs": labs}
+    timeline = charts.student_timeline(attempts=attempts)
+    context = {"cohort": cohort, "student": student, "attempts": attempts, "labs": labs, "timeline": timeline}
     return render(request, "classroom/student.html", context)
 
 
