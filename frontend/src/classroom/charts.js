@@ -49,8 +49,7 @@ export function drawPassRate(el, exercises, cells) {
     legend: { orientation: "h", y: -0.18 },
     yaxis: { title: { text: gettext("students") }, rangemode: "tozero", dtick: students[0] > 12 ? undefined : 1 },
     margin: { l: 48, r: 12, t: 8, b: 70 },
-  }), CONFIG);
-  el.dataset.drawn = String(cells.length);
+  }), CONFIG).then(() => { el.dataset.drawn = String(cells.length); });
 }
 
 // Plotly reads "#5" as the number 5: the exercises are categories, in the course's order, all shown.
@@ -106,8 +105,7 @@ export function drawTimeToPass(el, exercises, cells, studentName) {
     xaxis: categories(exercises),
     yaxis: { title: { text: gettext("minutes to pass") }, rangemode: "tozero" },
     margin: { l: 56, r: 12, t: 8, b: 70 },
-  }), CONFIG);
-  el.dataset.drawn = String(x.length);
+  }), CONFIG).then(() => { el.dataset.drawn = String(x.length); });
 }
 
 /** The checks failed most ({exercise, task, kind, reason, students, still, usernames}), as a list. */

@@ -26,19 +26,50 @@ function rowOf(studentId) {
   return grid.querySelector(`tr[data-student-id="${studentId}"]`);
 }
 
-// Every cell the socket sent (the charts' data), by student and exercise.
+// Every cell the socket sent (the charts' data), by student and exercise; and the grid's <td> of each
+// (found once: a whole grid is thousands of cells; forgotten when the rows are fetched again).
 const cells = new Map();
+let cellElements = null;
 
-function applyCell(cell) {
-  cells.set(`${cell.student_id}-${cell.exercise_id}`, cell);
+function cellElement(key) {
+  if (!cellElements) {
+    cellElements = new Map();
+    for (const td of grid.querySelectorAll("tbody td.cell")) {
+      cellElements.set(`${td.parentElement.dataset.studentId}-${td.dataset.exerciseId}`, td);
+    }
+  }
+  return cellElements.get(key);
+}
+
+function applyCell(cell, { total = true } = {}) {
+  const key = `${cell.student_id}-${cell.exercise_id}`;
+  cells.set(key, cell);
   chartsLater();
-  const row = rowOf(cell.student_id);
-  const td = row && row.querySelector(`td.cell[data-exercise-id="${cell.exercise_id}"]`);
+  const td = cellElement(key);
   if (!td) return;
-  td.className = `cell state-${cell.state}`;
-  td.dataset.state = cell.state;
-  td.dataset.score = cell.score;
-  td.textContent = cell.state === "not_started" ? "" : number(cell.score);
+  if (td.dataset.state !== cell.state || Number(td.dataset.score) !== cell.score) {
+    td.className = `cell state-${cell.state}`;
+    td.dataset.state = cell.state;
+    td.dataset.score = cell.score;
+    td.textContent = cell.state === "not_started" ? "" : number(cell.score);
+  }
+  td.removeAttribute("title"); // written when pointed at (cellTitle)
+  if (total) rowTotal(td.parentElement);
+}
+
+function rowTotal(row) {
+  const total = row.querySelector("td.total");
+  if (total) {
+    let sum = 0;
+    row.querySelectorAll("td.cell").forEach((c) => { sum += Number(c.dataset.score || 0); });
+    total.textContent = number(sum);
+  }
+}
+
+// A cell's tooltip, made when the pointer reaches it (not for every cell of every grid frame).
+function cellTitle(td) {
+  const cell = cells.get(`${td.parentElement.dataset.studentId}-${td.dataset.exerciseId}`);
+  if (!cell || td.title) return;
   td.title = interpolate(gettext("%(exercise)s: %(state)s, %(score)s of %(max)s points, %(passed)s of %(tasks)s tasks"), {
     exercise: exerciseTitle(cell.exercise_id),
     state: STATES[cell.state],
@@ -47,12 +78,6 @@ function applyCell(cell) {
     passed: cell.tasks_passed,
     tasks: cell.tasks,
   }, true);
-  const total = row.querySelector("td.total");
-  if (total) {
-    let sum = 0;
-    row.querySelectorAll("td.cell").forEach((c) => { sum += Number(c.dataset.score || 0); });
-    total.textContent = number(sum);
-  }
 }
 
 function applyPresence(presence) {
@@ -103,6 +128,7 @@ async function refreshRoster() {
       const page = new DOMParser().parseFromString(await answer.text(), "text/html");
       const rows = page.querySelector("#progress-grid tbody");
       if (rows) grid.tBodies[0].replaceWith(document.importNode(rows, true));
+      cellElements = null;
       const size = page.getElementById("cohort-size");
       if (size) document.getElementById("cohort-size").replaceWith(document.importNode(size, true));
     }
@@ -133,7 +159,16 @@ function chartsLater() {
   }, 300);
 }
 
-function drawCharts() {
+// plotly.js (a megabyte to parse) is fetched beside the socket, not before the page's scripts run.
+const plotlyReady = charts && new Promise((resolve, reject) => {
+  const script = Object.assign(document.createElement("script"), { src: charts.dataset.plotly });
+  script.addEventListener("load", resolve);
+  script.addEventListener("error", reject);
+  document.head.append(script);
+});
+
+async function drawCharts() {
+  await plotlyReady;
   const exercises = [...grid.querySelectorAll("th.exercise")].map((th) => ({
     id: Number(th.dataset.exerciseId),
     index: th.textContent.trim(),
@@ -170,9 +205,15 @@ function apply(frame) {
   if (frame.type === "classroom.cell") failedChecksLater();
   if (buffered) buffered.push(frame);
   if (frame.type === "classroom.grid") {
-    frame.cells.forEach(applyCell);
+    frame.cells.forEach((cell) => applyCell(cell, { total: false }));
+    grid.querySelectorAll("tbody tr[data-student-id]").forEach(rowTotal);
     frame.presence.forEach(applyPresence);
     grid.dataset.live = "1";
+    if (charts) {
+      clearTimeout(chartTimer); // the whole grid: drawn at once
+      chartTimer = null;
+      drawCharts();
+    }
   } else if (frame.type === "classroom.cell") {
     applyCell(frame.cell);
   } else if (frame.type === "classroom.presence") {
@@ -186,6 +227,10 @@ function setStatus(state, text) {
 }
 
 if (grid) {
+  grid.addEventListener("mouseover", (ev) => {
+    const td = ev.target.closest("td.cell");
+    if (td) cellTitle(td);
+  });
   new LabSocket(grid.dataset.socket, {
     open(again) {
       setStatus("live", gettext("live"));
