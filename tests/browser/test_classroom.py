@@ -36,6 +36,46 @@ print(json.dumps([s for t in tasks for s in t.get("solution", [])]))
     return [step["sh"] for step in steps]
 
 
+# Classmates for the dashboard's picture: each started some exercises and pressed Check, their
+# gradings kept as the lab node keeps them (results shaped as topology's grade_tasks gives them).
+CLASSMATES = """
+import random
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from labapp.classroom.models import Cohort, Enrolment
+from labapp.exercises.models import Attempt, Exercise, TaskState
+from labapp.exercises.records import attempt_record_grading
+from labapp.exercises.spec import exercise_params, params_seed
+
+random.seed(4)
+cohort = Cohort.objects.get(name="Networking 101")
+exercises = list(Exercise.objects.filter(course=cohort.course).order_by("order", "slug"))[:12]
+order = {"code": "rule.not_effective", "params": {"rule": "-j SNAT --to-source 203.0.113.2", "number": 2,
+         "chain": "POSTROUTING", "by_number": 1, "by_rule": "-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"}}
+forward = {"code": "sysctl.mismatch", "params": {"name": "ip_forward", "ns": "host", "actual": 0, "expected": 1}}
+names = ["Li Wei", "Ana Silva", "Tom Berg", "Mei Chen", "Omar Haddad", "Eva Novak", "Raj Patel", "Zoe Martin",
+         "Ivan Petrov", "Sara Kim", "Noah Brown"]
+for n, name in enumerate(names):
+    first, last = name.split()
+    user = get_user_model().objects.create(username=first.lower(), first_name=first, last_name=last)
+    Enrolment.objects.create(cohort=cohort, student=user)
+    for exercise in exercises[: random.randint(3, 12)]:
+        attempt = Attempt.objects.create(user=user, exercise=exercise,
+                                         params=exercise_params(exercise.data, params_seed(user.pk, exercise.slug)))
+        TaskState.objects.bulk_create(TaskState(attempt=attempt, task_id=t["id"]) for t in exercise.tasks)
+        started = timezone.now() - timedelta(minutes=random.uniform(4, 15 + 6 * exercise.order))
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=started)
+        for _check in range(random.randint(0, 3)):
+            passed = random.random() < 0.55
+            reason = order if exercise.order % 2 else forward
+            results = [{"id": t["id"], "passed": passed or i == 0, "checks": [
+                {"kind": "rule" if reason is order else "sysctl", "ok": passed or i == 0,
+                 "message": reason}]} for i, t in enumerate(exercise.tasks)]
+            attempt_record_grading(attempt_id=attempt.pk, results=results, kind="check", snapshot={})
+"""
+
+
 def logged_in(browser, base: str, username: str, viewport: dict):
     context = browser.new_context(viewport=viewport, locale="en-US")
     page = context.new_page()
@@ -152,6 +192,16 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.screenshot(path=artifacts / "teach-lab-390.png", full_page=True)
         teacher.set_viewport_size(DESKTOP)
         teacher.goto(cohort_url)
+
+        # Classmates, graded in another process (the embedded server's channel layer is its own: the
+        # page is reloaded): the grid and the charts fill.
+        lab_server.python(CLASSMATES)
+        teacher.reload()
+        teacher.wait_for_selector("#progress-grid[data-live='1']")
+        teacher.wait_for_selector("#chart-time-to-pass[data-drawn]", state="attached")
+        assert len(teacher.query_selector_all("#progress-grid tbody tr[data-student-id]")) == 12
+        assert "MASQUERADE" in teacher.text_content("#failed-checks")
+        teacher.screenshot(path=artifacts / "teach-class-1440.png", full_page=True)
 
         # The other pages, and the phone-sized screen.
         teacher.click(f'tr[data-student-id="{student_id}"] th.student a')

@@ -54,7 +54,13 @@ export function drawPassRate(el, exercises, cells) {
 
 // Plotly reads "#5" as the number 5: the exercises are categories, in the course's order, all shown.
 function categories(exercises) {
-  return { type: "category", categoryorder: "array", categoryarray: exercises.map((e) => "#" + e.index), tickangle: 0 };
+  return {
+    type: "category",
+    categoryorder: "array",
+    categoryarray: exercises.map((e) => "#" + e.index),
+    range: [-0.5, exercises.length - 0.5], // every exercise, those without data too
+    tickangle: 0,
+  };
 }
 
 function median(values) {
