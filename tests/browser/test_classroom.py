@@ -53,7 +53,8 @@ cohort = Cohort.objects.get(name="Networking 101")
 exercises = list(Exercise.objects.filter(course=cohort.course).order_by("order", "slug"))[:12]
 order = {"code": "rule.not_effective", "params": {"rule": "-j SNAT --to-source 203.0.113.2", "number": 2,
          "chain": "POSTROUTING", "by_number": 1, "by_rule": "-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"}}
-forward = {"code": "sysctl.mismatch", "params": {"name": "ip_forward", "ns": "host", "actual": 0, "expected": 1}}
+forward = {"code": "sysctl.mismatch",
+           "params": {"name": "ip_forward", "ns": "host", "actual": 0, "expected": 1}}
 names = ["Li Wei", "Ana Silva", "Tom Berg", "Mei Chen", "Omar Haddad", "Eva Novak", "Raj Patel", "Zoe Martin",
          "Ivan Petrov", "Sara Kim", "Noah Brown"]
 for n, name in enumerate(names):
@@ -61,8 +62,8 @@ for n, name in enumerate(names):
     user = get_user_model().objects.create(username=first.lower(), first_name=first, last_name=last)
     Enrolment.objects.create(cohort=cohort, student=user)
     for exercise in exercises[: random.randint(3, 12)]:
-        attempt = Attempt.objects.create(user=user, exercise=exercise,
-                                         params=exercise_params(exercise.data, params_seed(user.pk, exercise.slug)))
+        params = exercise_params(exercise.data, params_seed(user.pk, exercise.slug))
+        attempt = Attempt.objects.create(user=user, exercise=exercise, params=params)
         TaskState.objects.bulk_create(TaskState(attempt=attempt, task_id=t["id"]) for t in exercise.tasks)
         started = timezone.now() - timedelta(minutes=random.uniform(4, 15 + 6 * exercise.order))
         Attempt.objects.filter(pk=attempt.pk).update(started_at=started)
@@ -191,6 +192,18 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         )
         teacher.screenshot(path=artifacts / "teach-lab-390.png", full_page=True)
         teacher.set_viewport_size(DESKTOP)
+        # In Simplified Chinese, the view and the student's notice.
+        for context in (teacher_context, student_context):
+            context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base}])
+        teacher.reload()
+        student.reload()
+        teacher.wait_for_selector("text=查看中 · 只读")
+        student.wait_for_selector("#messages .message.watched")
+        assert "正在查看你的实验环境" in student.text_content("#messages .message.watched")
+        teacher.screenshot(path=artifacts / "teach-lab-zh-1440.png")
+        student.screenshot(path=artifacts / "teach-lab-student-zh-1440.png")
+        for context in (teacher_context, student_context):
+            context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
         teacher.goto(cohort_url)
 
         # Classmates, graded in another process (the embedded server's channel layer is its own: the
