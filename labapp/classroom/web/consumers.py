@@ -160,9 +160,6 @@ class LabWatchConsumer(AsyncJsonWebsocketConsumer):
     async def lab_tty_reset(self, event: dict) -> None:
         await self.send_json(event)
 
-    async def lab_tty_written(self, event: dict) -> None:
-        """The student's typing acknowledged to their own socket; nothing for this view."""
-
     async def _to_node(self, type_: str, **fields) -> None:
         try:
             await self.channel_layer.send(
