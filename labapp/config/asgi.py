@@ -24,7 +24,7 @@ application = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(classroom_sockets + websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + classroom_sockets))
         ),
     }
 )
