@@ -115,6 +115,17 @@ for line in sys.stdin:
 """
 
 
+def browser_socket(base_url: str, path: str, session: str):
+    """Connect to the websocket `path` as a browser page does: its Origin and the session cookie."""
+    import websockets
+
+    headers = {"Cookie": f"sessionid={session}"}
+    url = base_url.replace("http://", "ws://") + path
+    return websockets.connect(
+        url, origin=base_url, additional_headers=headers, max_size=None, open_timeout=60, ping_interval=None
+    )
+
+
 def server() -> LabServer:
     global _SERVER
     if _SERVER is None:
@@ -167,19 +178,9 @@ def cleanup() -> None:
 
 
 async def _grade_to_cell() -> tuple[list[float], list[float]]:
-    import websockets
-
     srv, data, worker = server(), classroom(), _worker()
-    url = srv.base_url.replace("http://", "ws://") + f"/ws/teach/{data['cohort']}/"
     samples, floor = [], []
-    async with websockets.connect(
-        url,
-        origin=srv.base_url,
-        additional_headers={"Cookie": f"sessionid={data['session']}"},
-        max_size=None,
-        open_timeout=60,
-        ping_interval=None,
-    ) as ws:
+    async with browser_socket(srv.base_url, f"/ws/teach/{data['cohort']}/", data["session"]) as ws:
         grid = json.loads(await asyncio.wait_for(ws.recv(), 60))
         assert grid["type"] == "classroom.grid" and len(grid["cells"]) == data["students"] * data["exercises"]
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.classroom import browser_socket
 from bench.harness import benchmark, result
 from bench.labserver import LabServer
 
@@ -140,16 +141,7 @@ class Student:
         self.errors: list[dict] = []
 
     async def open(self) -> None:
-        import websockets
-
-        self.ws = await websockets.connect(
-            self.base_url.replace("http://", "ws://") + f"/ws/labs/{self.lab_id}/",
-            origin=self.base_url,
-            additional_headers={"Cookie": f"sessionid={self.account['session']}"},
-            max_size=None,
-            open_timeout=60,
-            ping_interval=None,
-        )
+        self.ws = await browser_socket(self.base_url, f"/ws/labs/{self.lab_id}/", self.account["session"])
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -191,18 +183,10 @@ class Student:
 
 
 async def _run() -> dict:
-    import websockets
-
     srv = server()
     data = json.loads(srv.python(_MAKE_CLASS, stdin=str(CLASS_SIZE)))
     base = srv.base_url
-    teacher = await websockets.connect(
-        base.replace("http://", "ws://") + f"/ws/teach/{data['cohort']}/",
-        origin=base,
-        additional_headers={"Cookie": f"sessionid={data['teacher']}"},
-        max_size=None,
-        ping_interval=None,
-    )
+    teacher = await browser_socket(base, f"/ws/teach/{data['cohort']}/", data["teacher"])
     passed_cells: set[int] = set()
 
     async def dashboard() -> None:
