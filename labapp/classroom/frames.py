@@ -32,8 +32,9 @@ PRESENCE = {
         "online": {"type": "boolean"},
         "exercise_id": {"type": ["integer", "null"]},
         "since": _WHEN,
+        "lab_id": {"type": ["integer", "null"]},
     },
-    "required": ["student_id", "online", "exercise_id", "since"],
+    "required": ["student_id", "online", "exercise_id", "since", "lab_id"],
     "additionalProperties": False,
 }
 
@@ -47,3 +48,24 @@ SERVER_FRAMES = {
     # The cohort's students changed: the browser fetches the page's rows again.
     "classroom.roster": frame_schema("classroom.roster"),
 }
+
+# Frames of a lab's group that the student's lab page (and the watch view) get, through
+# labapp.labs.hooks.group_frame_add: who watches the lab now, and an instructor's message.
+LAB_FRAMES = {
+    "classroom.watchers": frame_schema(
+        "classroom.watchers", {"watchers": {"type": "array", "items": {"type": "string"}}}
+    ),
+    "classroom.message": frame_schema(
+        "classroom.message",
+        {
+            "id": _ID,
+            "sender": {"type": "string"},
+            "text": {"type": "string", "maxLength": 500},
+            "sent_at": {"type": "string"},
+        },
+    ),
+}
+
+# What the watch socket (/ws/teach/<cohort>/labs/<lab>/) takes from the browser: nothing but asking
+# for fresh counters. Terminal input, resizes and checks are refused (`bad_frame`).
+WATCH_CLIENT_FRAMES = {"lab.refresh": frame_schema("lab.refresh")}

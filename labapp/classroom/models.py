@@ -57,3 +57,26 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} in {self.cohort}"
+
+
+class LabWatch(models.Model):
+    """An instructor's open read-only view of a student's lab (one row per socket): the student's page
+    says who watches. A row whose socket died without closing ages out (WATCH_STALE_AFTER)."""
+
+    lab = models.ForeignKey("labs.Lab", on_delete=models.CASCADE, related_name="watches")
+    instructor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+
+class LabMessage(models.Model):
+    """A short message an instructor sent to the student of a lab (shown on the lab page)."""
+
+    lab = models.ForeignKey("labs.Lab", on_delete=models.CASCADE, related_name="teacher_messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(_("message"), max_length=500)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]

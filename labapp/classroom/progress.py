@@ -104,11 +104,12 @@ def student_presence(*, student_id: int, labs: list[Lab] | None = None, now=None
         labs = list(_active_labs(owner_id=student_id))
     lab = next((lab for lab in labs if lab.last_active_at >= now - ONLINE_WITHIN), None)
     if lab is None:
-        return {"student_id": student_id, "online": False, "exercise_id": None, "since": None}
+        return {"student_id": student_id, "online": False, "exercise_id": None, "since": None, "lab_id": None}
     attempt = getattr(lab, "attempt", None)
     return {
         "student_id": student_id,
         "online": True,
+        "lab_id": lab.pk,  # the instructor's view of it: /teach/<cohort>/labs/<lab_id>/
         "exercise_id": attempt.exercise_id if attempt else None,
         # The lab's last status change: when it came up (or began preparing).
         "since": _iso(lab.updated_at),

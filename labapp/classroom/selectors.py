@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 
 from labapp.classroom.models import Cohort, Enrolment
 from labapp.exercises.models import Course
+from labapp.labs.models import Lab
 
 
 def cohorts_taught(*, user) -> QuerySet[Cohort]:
@@ -58,3 +59,13 @@ def course_title(*, slug: str, language: str) -> str:
 def course_choices() -> list[tuple[str, Course]]:
     """The loaded courses a cohort can take: (slug, course)."""
     return [(course.slug, course) for course in Course.objects.order_by("slug")]
+
+
+def cohort_lab_get(*, cohort: Cohort, lab_id: int) -> Lab | None:
+    """A lab of a student of the cohort, or None (another's or unknown: the same answer)."""
+    return Lab.objects.filter(pk=lab_id, owner__enrolments__cohort=cohort).select_related("owner").first()
+
+
+def student_labs(*, student) -> QuerySet[Lab]:
+    """The student's labs, the newest first, with their exercise attempt (if any)."""
+    return Lab.objects.filter(owner=student).select_related("attempt__exercise").order_by("-created_at")

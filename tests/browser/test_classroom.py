@@ -36,6 +36,47 @@ print(json.dumps([s for t in tasks for s in t.get("solution", [])]))
     return [step["sh"] for step in steps]
 
 
+# Classmates for the dashboard's picture: each started some exercises and pressed Check, their
+# gradings kept as the lab node keeps them (results shaped as topology's grade_tasks gives them).
+CLASSMATES = """
+import random
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from labapp.classroom.models import Cohort, Enrolment
+from labapp.exercises.models import Attempt, Exercise, TaskState
+from labapp.exercises.records import attempt_record_grading
+from labapp.exercises.spec import exercise_params, params_seed
+
+random.seed(4)
+cohort = Cohort.objects.get(name="Networking 101")
+exercises = list(Exercise.objects.filter(course=cohort.course).order_by("order", "slug"))[:12]
+order = {"code": "rule.not_effective", "params": {"rule": "-j SNAT --to-source 203.0.113.2", "number": 2,
+         "chain": "POSTROUTING", "by_number": 1, "by_rule": "-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"}}
+forward = {"code": "sysctl.mismatch",
+           "params": {"name": "ip_forward", "ns": "host", "actual": 0, "expected": 1}}
+names = ["Li Wei", "Ana Silva", "Tom Berg", "Mei Chen", "Omar Haddad", "Eva Novak", "Raj Patel", "Zoe Martin",
+         "Ivan Petrov", "Sara Kim", "Noah Brown"]
+for n, name in enumerate(names):
+    first, last = name.split()
+    user = get_user_model().objects.create(username=first.lower(), first_name=first, last_name=last)
+    Enrolment.objects.create(cohort=cohort, student=user)
+    for exercise in exercises[: random.randint(3, 12)]:
+        params = exercise_params(exercise.data, params_seed(user.pk, exercise.slug))
+        attempt = Attempt.objects.create(user=user, exercise=exercise, params=params)
+        TaskState.objects.bulk_create(TaskState(attempt=attempt, task_id=t["id"]) for t in exercise.tasks)
+        started = timezone.now() - timedelta(minutes=random.uniform(4, 15 + 6 * exercise.order))
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=started)
+        for _check in range(random.randint(0, 3)):
+            passed = random.random() < 0.55
+            reason = order if exercise.order % 2 else forward
+            results = [{"id": t["id"], "passed": passed or i == 0, "checks": [
+                {"kind": "rule" if reason is order else "sysctl", "ok": passed or i == 0,
+                 "message": reason}]} for i, t in enumerate(exercise.tasks)]
+            attempt_record_grading(attempt_id=attempt.pk, results=results, kind="check", snapshot={})
+"""
+
+
 def logged_in(browser, base: str, username: str, viewport: dict):
     context = browser.new_context(viewport=viewport, locale="en-US")
     page = context.new_page()
@@ -112,12 +153,74 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
             timeout=5_000,
         )
         assert teacher.text_content(selector).strip() == "4"
+        # The charts follow the cells: one student passed, with a time to pass.
+        teacher.wait_for_selector("#chart-pass-rate[data-drawn] .main-svg", timeout=10_000)
+        teacher.wait_for_function("() => document.getElementById('chart-time-to-pass').dataset.drawn === '1'")
+        assert "100%" in teacher.text_content("#chart-pass-rate")
         teacher.screenshot(path=artifacts / "teach-cohort-1440.png", full_page=True)
+
+        # The teacher opens the student's lab from the grid, read-only: the terminal's scrollback,
+        # then what the student types; the student sees who watches, and the teacher's message.
+        teacher.click(presence + " a.watch")
+        teacher.wait_for_url(f"**/teach/*/labs/{lab_id}/")
+        teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=30_000)
+        teacher.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=30_000)
+        student.wait_for_selector("#messages .message.watched", timeout=10_000)
+        assert "teacher is watching your lab" in student.text_content("#messages .message.watched")
+        student.click("#terminal")
+        student.keyboard.type("echo watched-$((6*7))")
+        student.keyboard.press("Enter")
+        teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('watched-42')", timeout=15_000)
+        teacher.click("#terminal")
+        teacher.keyboard.type("echo typed-by-teacher")
+        teacher.keyboard.press("Enter")
+        teacher.fill("#teacher-message-text", "Look at the FORWARD chain's policy")
+        teacher.click("#teacher-message button[type=submit]")
+        student.wait_for_selector("#messages .message.teacher", timeout=10_000)
+        assert "FORWARD chain's policy" in student.text_content("#messages .message.teacher")
+        assert "typed-by-teacher" not in student.evaluate(TERMINAL_TEXT)
+        teacher.wait_for_function("() => document.getElementById('teacher-message-status').textContent")
+        teacher.screenshot(path=artifacts / "teach-lab-1440.png")
+        student.screenshot(path=artifacts / "teach-lab-student-1440.png")
+        teacher.set_viewport_size(PHONE)
+        teacher.reload()
+        teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('watched-42')", timeout=30_000)
+        # xterm draws only while on screen: below the fold on a phone, it waits to be scrolled to.
+        teacher.locator("#terminal").scroll_into_view_if_needed()
+        teacher.wait_for_function(
+            "() => document.querySelector('#terminal .xterm-rows').textContent.includes('watched-42')"
+        )
+        teacher.screenshot(path=artifacts / "teach-lab-390.png", full_page=True)
+        teacher.set_viewport_size(DESKTOP)
+        # In Simplified Chinese, the view and the student's notice.
+        for context in (teacher_context, student_context):
+            context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base}])
+        teacher.reload()
+        student.reload()
+        teacher.wait_for_selector("text=查看中 · 只读")
+        student.wait_for_selector("#messages .message.watched")
+        assert "正在查看你的实验环境" in student.text_content("#messages .message.watched")
+        teacher.screenshot(path=artifacts / "teach-lab-zh-1440.png")
+        student.screenshot(path=artifacts / "teach-lab-student-zh-1440.png")
+        for context in (teacher_context, student_context):
+            context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+        teacher.goto(cohort_url)
+
+        # Classmates, graded in another process (the embedded server's channel layer is its own: the
+        # page is reloaded): the grid and the charts fill.
+        lab_server.python(CLASSMATES)
+        teacher.reload()
+        teacher.wait_for_selector("#progress-grid[data-live='1']")
+        teacher.wait_for_selector("#chart-time-to-pass[data-drawn]", state="attached")
+        assert len(teacher.query_selector_all("#progress-grid tbody tr[data-student-id]")) == 12
+        assert "MASQUERADE" in teacher.text_content("#failed-checks")
+        teacher.screenshot(path=artifacts / "teach-class-1440.png", full_page=True)
 
         # The other pages, and the phone-sized screen.
         teacher.click(f'tr[data-student-id="{student_id}"] th.student a')
         teacher.wait_for_selector("section.attempt")
         assert "ok" in teacher.text_content("ul.checks")
+        teacher.wait_for_selector("#student-timeline[data-drawn] .main-svg")
         teacher.screenshot(path=artifacts / "teach-student-1440.png", full_page=True)
         teacher.goto(base + "/teach/")
         teacher.screenshot(path=artifacts / "teach-index-1440.png", full_page=True)

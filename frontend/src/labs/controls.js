@@ -29,8 +29,10 @@ const CONFIRM = {
 };
 
 export class Controls {
-  constructor(root) {
+  /** confirm: {action: () => text} asked before an action (default: the student's own lab's). */
+  constructor(root, { confirm = CONFIRM } = {}) {
     this.root = root;
+    this.confirmTexts = confirm;
     this.csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
     this.badge = document.getElementById("lab-status");
     this.progress = document.getElementById("progress");
@@ -48,7 +50,8 @@ export class Controls {
   }
 
   async post(action) {
-    if (CONFIRM[action] && !window.confirm(CONFIRM[action]())) return;
+    const ask = this.confirmTexts[action];
+    if (ask && !window.confirm(ask())) return;
     const body = new URLSearchParams();
     if (action === "reset") body.set("docker_version", this.version.value);
     Object.values(this.buttons).forEach((b) => { b.disabled = true; });

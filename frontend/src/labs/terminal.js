@@ -9,11 +9,13 @@
 const TTY_INPUT_MAX = 64 * 1024;
 
 export class LabTerminal {
-  /** send(frame) delivers tty.input / tty.resize frames to the server. */
-  constructor(el, send) {
-    this.send = send;
+  /** send(frame) delivers tty.input / tty.resize frames to the server; readOnly: a view that takes
+   * no keyboard input and sends nothing (an instructor watching a student's terminal). */
+  constructor(el, send, { readOnly = false } = {}) {
+    this.send = readOnly ? () => false : send;
     this.term = new Terminal({
-      cursorBlink: true,
+      disableStdin: readOnly,
+      cursorBlink: !readOnly,
       convertEol: false,
       scrollback: 5000,
       fontSize: 14,

@@ -9,18 +9,22 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from labapp.classroom import progress, roles, selectors
+from labapp.classroom import charts, progress, roles, selectors
 from labapp.classroom.web import enrolment, services
 from labapp.classroom.web.forms import CodeForm, CohortForm, EnrolmentForm, InstructorForm, JoinCodeForm
+from labapp.exercises.spec import localised
 
+# The drill-down lists the student's newest labs (each opens the read-only view).
+STUDENT_LABS_SHOWN = 10
 # A request body this large is refused before it is read (the CSV limit plus the form's overhead).
 UPLOAD_BODY_MAX = enrolment.MAX_BYTES + 64 * 1024
 
@@ -38,7 +42,8 @@ def instructor_required(view):
     return wrapper
 
 
-def _cohort(request: HttpRequest, cohort_id: int):
+def cohort_or_404(request: HttpRequest, cohort_id: int):
+    """The cohort if the user teaches it; else 404."""
     cohort = selectors.cohort_get_for_instructor(cohort_id=cohort_id, user=request.user)
     if cohort is None:
         raise Http404
@@ -70,26 +75,56 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
     return redirect("cohort", cohort_id=cohort.pk)
 
 
+def _cells_html(cells: list[dict]) -> str:
+    """A grid row's cells (a template loop over thousands of cells costs more than the queries)."""
+    return format_html_join(
+        "",
+        '<td class="cell state-{0}" data-exercise-id="{1}" data-state="{0}" data-score="{2}">{3}</td>',
+        (
+            (
+                c["state"],
+                c["exercise_id"],
+                f"{c['score']:g}",
+                "" if c["state"] == "not_started" else f"{round(c['score'], 1):g}",
+            )
+            for c in cells
+        ),
+    )
+
+
 @instructor_required
 def cohort_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
+    grid = progress.cohort_grid(cohort=cohort, language=request.LANGUAGE_CODE)
+    for row in grid["rows"]:
+        row["cells_html"] = _cells_html(row["cells"])
     context = {
         "cohort": cohort,
         "course_title": selectors.course_title(slug=cohort.course, language=request.LANGUAGE_CODE),
-        "grid": progress.cohort_grid(cohort=cohort, language=request.LANGUAGE_CODE),
+        "grid": grid,
         "join_url": request.build_absolute_uri(reverse("join_code", args=[cohort.join_code])),
         "code_valid": cohort.join_code_valid(),
         "code_form": JoinCodeForm(),
         "instructor_form": InstructorForm(),
         "instructors": cohort.instructors.order_by("username"),
+        "failed_checks": charts.cohort_failed_checks(cohort=cohort, language=request.LANGUAGE_CODE),
     }
     return render(request, "classroom/cohort.html", context)
 
 
 @instructor_required
+def cohort_failed_checks(request: HttpRequest, cohort_id: int) -> JsonResponse:
+    """The most-failed checks (the dashboard fetches them again as grades come in)."""
+    cohort = cohort_or_404(request, cohort_id)
+    return JsonResponse(
+        {"failed_checks": charts.cohort_failed_checks(cohort=cohort, language=request.LANGUAGE_CODE)}
+    )
+
+
+@instructor_required
 @require_POST
 def cohort_code(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
     if request.POST.get("action") == "expire":
         services.join_code_expire(cohort=cohort)
         messages.info(request, _("The join code no longer lets anyone in."))
@@ -104,7 +139,7 @@ def cohort_code(request: HttpRequest, cohort_id: int) -> HttpResponse:
 @instructor_required
 @require_POST
 def cohort_instructor_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
     form = InstructorForm(request.POST)
     if form.is_valid():
         try:
@@ -118,7 +153,7 @@ def cohort_instructor_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
 @csrf_exempt  # checked below, once the body is known not to be too large to read
 @instructor_required
 def cohort_enrol(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
     context = {"cohort": cohort, "form": EnrolmentForm(), "limit_kb": enrolment.MAX_BYTES // 1024}
     too_large = _("The file is larger than %(limit)d KB.") % {"limit": enrolment.MAX_BYTES // 1024}
     # Refused before anything parses the body (the CSRF check would read it all): a clean answer.
@@ -147,22 +182,28 @@ def _cohort_enrol(request: HttpRequest, cohort, context: dict, too_large: str) -
 
 @instructor_required
 def cohort_student(request: HttpRequest, cohort_id: int, student_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
     student = selectors.cohort_student_get(cohort=cohort, student_id=student_id)
     if student is None:
         raise Http404
     attempts = progress.student_attempts(
         student=student, course=cohort.course, language=request.LANGUAGE_CODE
     )
-    return render(
-        request, "classroom/student.html", {"cohort": cohort, "student": student, "attempts": attempts}
-    )
+    labs = [
+        {"lab": lab, "title": localised(lab.attempt.exercise.data["title"], request.LANGUAGE_CODE)}
+        if getattr(lab, "attempt", None)
+        else {"lab": lab, "title": ""}
+        for lab in selectors.student_labs(student=student)[:STUDENT_LABS_SHOWN]
+    ]
+    timeline = charts.student_timeline(attempts=attempts)
+    context = {"cohort": cohort, "student": student, "attempts": attempts, "labs": labs, "timeline": timeline}
+    return render(request, "classroom/student.html", context)
 
 
 @instructor_required
 @require_POST
 def cohort_student_remove(request: HttpRequest, cohort_id: int, student_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
     if not services.student_remove(cohort=cohort, student_id=student_id):
         raise Http404
     messages.info(request, _("The student left the class; their account and attempts are kept."))
@@ -171,7 +212,7 @@ def cohort_student_remove(request: HttpRequest, cohort_id: int, student_id: int)
 
 @instructor_required
 def cohort_grades(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = _cohort(request, cohort_id)
+    cohort = cohort_or_404(request, cohort_id)
     header, rows = progress.cohort_grades(cohort=cohort)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"grades-{slugify(cohort.name) or cohort.pk}.csv"

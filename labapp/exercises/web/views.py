@@ -5,13 +5,25 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
+from labapp.exercises.hooks import COURSE_SECTIONS
 from labapp.exercises.spec import localised
 from labapp.exercises.web import selectors, services
 from labapp.exercises.web.markdown import render_inline
 from labapp.labs.web.services import LabStateError
 from labapp.labs.web.views import refusal
+
+
+def _sections(request: HttpRequest, course) -> list[str]:
+    """Other apps' sections of a course page (labapp.exercises.hooks), rendered; `course` None: the list."""
+    shown = []
+    for section in COURSE_SECTIONS.values():
+        context = section.context(request, course)
+        if context is not None:
+            shown.append(render_to_string(section.template, context, request))
+    return shown
 
 
 @login_required
@@ -25,7 +37,8 @@ def course_list(request: HttpRequest) -> HttpResponse:
         }
         for c in selectors.course_list()
     ]
-    return render(request, "exercises/course_list.html", {"courses": courses})
+    context = {"courses": courses, "sections": _sections(request, None)}
+    return render(request, "exercises/course_list.html", context)
 
 
 @login_required
@@ -39,6 +52,7 @@ def course_page(request: HttpRequest, slug: str) -> HttpResponse:
         "title": course.title(language),
         "summary": render_inline(localised(course.data.get("summary"), language)),
         "rows": selectors.course_progress(course=course, user=request.user, language=language),
+        "sections": _sections(request, course),
     }
     return render(request, "exercises/course.html", context)
 

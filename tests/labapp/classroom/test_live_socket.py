@@ -65,11 +65,18 @@ def test_grades_and_lab_statuses_reach_the_grid_live(
         frame = await next_frame(comm)
         assert frame == {
             "type": "classroom.presence",
-            "presence": {"student_id": ada.pk, "online": False, "exercise_id": None, "since": None},
+            "presence": {
+                "student_id": ada.pk,
+                "online": False,
+                "exercise_id": None,
+                "since": None,
+                "lab_id": None,
+            },
         }
         await database_sync_to_async(lab_set_status)(lab_id=lab.pk, expected=("stopped",), status="ready")
         presence = (await next_frame(comm))["presence"]
         assert presence["online"] and presence["exercise_id"] == exercise.pk and presence["since"]
+        assert presence["lab_id"] == lab.pk
 
         # Bob starts the exercise: his cell turns to working (his other cohort gets it too).
         await database_sync_to_async(attempt_without_lab)(bob, exercise)
