@@ -37,6 +37,22 @@ def env_list(environ: dict[str, str], name: str, default: list[str]) -> list[str
     return [item.strip() for item in environ[name].split(",") if item.strip()]
 
 
+# SQLite with many writers at once (a class starting labs together, the node agent beside the web
+# side): wait for the lock instead of failing with "database is locked", take the write lock when a
+# transaction starts (a deferred one that reads, then writes, cannot wait for it), and let readers
+# run beside the writer (WAL).
+SQLITE_OPTIONS = {
+    "timeout": 30,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def sqlite_database(path: Path | str) -> dict:
+    """Django's DATABASES["default"] for the SQLite file at `path`."""
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path), "OPTIONS": dict(SQLITE_OPTIONS)}
+
+
 def database_from_url(url: str, *, base_dir: Path) -> dict:
     """Django's DATABASES["default"] for a `postgres://` or `sqlite:///` URL (parsed by dj-database-url).
 
@@ -53,7 +69,7 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
     if database["NAME"] in ("", ":memory:"):
         raise ImproperlyConfigured("DATABASE_URL names no database")
     if engine == "django.db.backends.sqlite3":
-        database["NAME"] = str(base_dir / database["NAME"])  # an absolute path stays as it is
+        return sqlite_database(base_dir / database["NAME"])  # an absolute path stays as it is
     return database
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from labapp.config.env import database_from_url, env_bool, env_list, secret_key_file
+from labapp.config.env import database_from_url, env_bool, env_list, secret_key_file, sqlite_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APP_DIR = BASE_DIR / "labapp"
@@ -80,7 +80,7 @@ if "DATABASE_URL" in os.environ:
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"], base_dir=BASE_DIR)}
 else:
     VAR_DIR.mkdir(exist_ok=True)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
+    DATABASES = {"default": sqlite_database(VAR_DIR / "db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

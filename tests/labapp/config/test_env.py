@@ -65,3 +65,62 @@ def test_an_empty_secret_key_file_is_refused(tmp_path):
     path.write_text("\n")
     with pytest.raises(ImproperlyConfigured):
         secret_key_file(path)
+
+
+def test_sqlite_writers_wait_for_each_other(tmp_path, django_db_blocker):
+    """Two transactions as Django's atomic() runs them on the embedded mode's SQLite, each reading then
+    writing: the second waits for the first instead of failing with "database is locked" (a class
+    starting their labs at once got HTTP 500s)."""
+    with django_db_blocker.unblock():  # connections of their own, not the test database
+        _two_writers(tmp_path)
+
+
+def _two_writers(tmp_path):
+    import threading
+
+    from django.db import connections, transaction
+
+    from labapp.config.env import sqlite_database
+
+    settings = {
+        **sqlite_database(tmp_path / "db.sqlite3"),
+        **{"ATOMIC_REQUESTS": False, "AUTOCOMMIT": True, "CONN_MAX_AGE": 0},
+        **{"CONN_HEALTH_CHECKS": False, "TIME_ZONE": None, "TEST": {}},
+    }
+    for alias in ("first", "second"):  # each thread makes its own connection from these settings
+        connections.settings[alias] = dict(settings)
+    with connections["first"].cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n INTEGER)")
+    first_read, second_began = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def writer(alias: str, n: int) -> None:
+        try:
+            with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM t")
+                if alias == "first":
+                    first_read.set()
+                    second_began.wait(1.0)  # the other transaction tries to begin meanwhile
+                cursor.execute("INSERT INTO t VALUES (%s)", [n])
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections[alias].close()
+
+    first = threading.Thread(target=writer, args=("first", 1))
+    first.start()
+    first_read.wait(10)
+    second = threading.Thread(target=writer, args=("second", 2))
+    second.start()
+    second_began.set()
+    first.join(20)
+    second.join(20)
+    try:
+        assert not errors, errors
+        with connections["first"].cursor() as cursor:
+            cursor.execute("SELECT n FROM t ORDER BY n")
+            assert cursor.fetchall() == [(1,), (2,)]
+    finally:
+        for alias in ("first", "second"):
+            connections[alias].close()
+            del connections.settings[alias]
