@@ -542,8 +542,8 @@ class Engine:
         script += "wait $rules\n" if rules_text else ""
         try:
             host_script(self.sb, script)
-        finally:
-            self.proxies[c.id] = [proxy for proxy, _fd, _b, _ip in proxies]
+        finally:  # a later endpoint (network connect) publishes nothing: keep the first one's proxies
+            self.proxies.setdefault(c.id, []).extend(proxy for proxy, _fd, _b, _ip in proxies)
         failure = ""
         for proxy, fd, b, host_ip in proxies:
             err = wait_proxy(proxy, fd)

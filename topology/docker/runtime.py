@@ -378,9 +378,12 @@ def start_proxy(sb: Sandbox, binding: PortBinding, *, container_ip: str) -> tupl
 
 
 def stop_process_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL a process started through nsenter and the process nsenter forked into the sandbox."""
-    pids, stack = [], [proc.pid]
-    while stack:  # nsenter -> sh/bwrap -> the sandbox side: kill the whole chain
+    """SIGKILL what a process started through nsenter runs in the sandbox, then reap nsenter.
+
+    nsenter waits for its child and exits after it: killing nsenter first would orphan the child to
+    the machine's init, a `<defunct>` entry in the Docker host's `ps` until that init reaps it."""
+    pids, stack = [], child_pids(proc.pid)
+    while stack:  # nsenter -> sh/bwrap -> the sandbox side: kill the whole chain below nsenter
         pid = stack.pop()
         pids.append(pid)
         stack.extend(child_pids(pid))
@@ -389,7 +392,11 @@ def stop_process_tree(proc: subprocess.Popen) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    proc.wait()
+    try:
+        proc.wait(timeout=2 if pids else 0)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:

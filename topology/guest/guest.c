@@ -142,7 +142,11 @@ static int docker_main(int argc, char **argv) {
 
 /* ---- docker-proxy ---------------------------------------------------------------------- */
 
+/* Copy both directions as Docker's proxy does (io.Copy per direction): when one direction ends (EOF,
+ * or an error writing), shut down the reading side of its source and the writing side of its
+ * destination, and keep the other direction going; a client that half-closes still gets the reply. */
 static void relay(int a, int b) {
+    int fds[2] = {a, b};
     struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
     char buf[65536];
     int open_ends = 2;
@@ -152,16 +156,14 @@ static void relay(int a, int b) {
             return;
         }
         for (int i = 0; i < 2; i++) {
-            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            ssize_t n = read(p[i].fd, buf, sizeof buf);
-            int other = p[1 - i].fd;
-            if (n <= 0) {
-                shutdown(other, SHUT_WR);
-                p[i].fd = -p[i].fd - 1;
-                open_ends--;
-                continue;
-            }
-            if (write_all(other, buf, n)) return;
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = read(fds[i], buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n > 0 && !write_all(fds[1 - i], buf, n)) continue;
+            shutdown(fds[i], SHUT_RD);
+            shutdown(fds[1 - i], SHUT_WR);
+            p[i].fd = -1;
+            open_ends--;
         }
     }
 }
@@ -222,6 +224,7 @@ static int proxy_main(int argc, char **argv) {
     }
     report("0\n");
     signal(SIGCHLD, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* a reset peer ends one direction (EPIPE), not the whole relay */
     if (!udp) {
         for (;;) {
             int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
