@@ -546,7 +546,8 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
         network=network,
         extra_networks=extra,
         hostname=str(v["hostname"]),
-        ip=first.get("ip", "") or str(v["ip"]),
+        # 19.03's CLI drops --ip without --network; 28's sends it for the default network
+        ip=first.get("ip", "") or (str(v["ip"]) if version != "19.03" or "network" in p.changed else ""),
         mac=(first.get("mac-address", "") or mac).strip(),
         ports=ports,
         publish_all=bool(v["publish_all"]),
@@ -568,7 +569,7 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
     conflict = _daemon_netmode_check(spec, version)
     if conflict:
         raise daemon_error(command, conflict, version)
-    if spec.ip and not is_ipv4(spec.ip):
+    if spec.ip and not is_ipv4(spec.ip) and version == "19.03":  # 28's daemon checks it with the network
         raise daemon_error(command, f"invalid IPv4 address: {spec.ip}", version)
     warnings = [HOST_MODE_WARNING] if spec.network == "host" and spec.ports else []
     if spec.name and not _NAME_RE.fullmatch(v["name"]):

@@ -256,6 +256,7 @@ class Engine:
                 )
         else:
             name = names.random_name({c.name for c in self.containers.values()})
+        requested_network = network
         if network.startswith("container:"):
             target = self.lookup(network.split(":", 1)[1])
             if target is None:
@@ -266,6 +267,9 @@ class Engine:
                 network = self.find_network(network).name
             except EngineError:
                 raise EngineError(f"network {network} not found") from None
+        err = ipam_mod.static_address_error(self.version, ip, network, self.network_of_mode(network))
+        if err and self.version != "19.03":  # 28 checks the endpoint settings at create
+            raise EngineError(f"invalid config for network {requested_network}: {err}")
         default_cmd, exposed = images.DEFAULTS[base]
         user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
         c_links = [self._link(ref, user_net) for ref in links or []]
@@ -318,6 +322,8 @@ class Engine:
         mode = c.network_mode
         net = self.network_of_mode(mode)
         join_pid = 0
+        if err := ipam_mod.static_address_error(self.version, c.requested_ip, mode, net):
+            raise EngineError(err)
         ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
         try:
             hosts_text, resolv, hostname = self._container_files(c, net)
@@ -763,7 +769,7 @@ class Engine:
         if any(n.bridge == bridge for n in self.networks.values()):
             raise EngineError(f"bridge name {bridge} already in use")
         try:
-            if subnet:
+            if user_subnet := bool(subnet):
                 pool = self.ipam.request_subnet(subnet, gateway=gateway or None)
             else:
                 pool = self.ipam.allocate_pool(host_routes=self._host_routes(), gateway=gateway or None)
@@ -781,6 +787,7 @@ class Engine:
             internal=internal,
             icc=icc,
             options=options,
+            user_subnet=user_subnet,
         )
         try:
             program = rules.network_create(
@@ -845,6 +852,8 @@ class Engine:
                 if c.network_mode == "host"
                 else f"Error response from daemon: Container {c.id[:12]} is not connected to a bridge network"
             )
+        if err := ipam_mod.static_address_error(self.version, ip, net.name, net):
+            raise EngineError(err)
         if c.status != "running":
             raise EngineError(f"Container {c.id} is not running")
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))

@@ -12,7 +12,7 @@ import ipaddress
 import random
 from collections.abc import Iterable
 
-from topology.docker.model import VERSIONS
+from topology.docker.model import VERSIONS, Network
 from topology.errors import TopologyError, UnsupportedVersion
 
 IPv4Net = ipaddress.IPv4Network
@@ -311,3 +311,39 @@ def bridge_mac(version: str, rng: random.Random | None = None) -> str:
         rng = rng or random.SystemRandom()
         return _fmt(b"\x02\x42" + bytes(rng.getrandbits(8) for _ in range(4)))
     return _fmt(_random_laa(rng))
+
+
+ON_USER_NETWORKS_ONLY = "user specified IP address is supported on user defined networks only"
+USER_SUBNETS_ONLY = (
+    "user specified IP address is supported only when connecting to networks with user configured subnets"
+)
+
+
+def static_address_error(version: str, ip: str, mode: str, net: Network | None) -> str:
+    """Why the daemon refuses `--ip` on network `mode` ("" when it accepts it): 19.03's
+    validateNetworkingConfig (at start and connect: the first failed check), 28's
+    validateEndpointSettings (at create and connect: every failed check, as its multierror joins them;
+    a predefined network has no static subnet, as on a daemon that created docker0 itself)."""
+    if not ip or mode.startswith("container:"):
+        return ""
+    predefined = mode in ("default", "bridge", "host", "none")
+    user_subnet = net.subnet if net is not None and net.user_subnet else ""
+    if version == "19.03":
+        if predefined:
+            return ON_USER_NETWORKS_ONLY
+        return USER_SUBNETS_ONLY if net is not None and not user_subnet else ""
+    errs = [ON_USER_NETWORKS_ONLY] if predefined else []
+    try:
+        address = ipaddress.IPv4Address(ip)
+    except ValueError:
+        address = None
+    if address is None or address.is_unspecified:
+        errs.append(f"invalid IPv4 address: {ip}")
+    if net is not None or predefined:
+        if not user_subnet:
+            errs.append(USER_SUBNETS_ONLY)
+        elif address is None or address not in ipaddress.ip_network(user_subnet):
+            errs.append(f"no configured subnet or ip-range contain the IP address {ip}")
+    if not errs:
+        return ""
+    return "invalid endpoint settings:\n" + (errs[0] if len(errs) == 1 else "* " + "\n* ".join(errs))

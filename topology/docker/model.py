@@ -116,6 +116,7 @@ class Network:
     bridge: str = ""  # docker0, br-<12hex>
     internal: bool = False
     icc: bool = True
+    user_subnet: bool = False  # `--subnet` given: only then may a container ask for its address (--ip)
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
 

@@ -182,7 +182,7 @@ def test_expose_forms():
 def test_run_other_container_options():
     spec = spec_of(
         [
-            "--ip", "172.20.0.10",
+            "--network", "mynet", "--ip", "172.20.0.10",  # 19.03 drops --ip without --network
             "--mac-address", "02:42:ac:14:00:0a",
             "-h", "box",
             "--rm",

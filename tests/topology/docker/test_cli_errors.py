@@ -329,7 +329,7 @@ PARSE_ERRORS = [
     ),
     (
         V19,
-        ["run", "--ip", "abc", "nginx"],
+        ["run", "--network", "mynet", "--ip", "abc", "nginx"],  # without --network, 19.03 drops --ip
         f"docker: Error response from daemon: invalid IPv4 address: abc.\n{SEE_RUN}",
         125,
     ),
@@ -486,3 +486,10 @@ def test_daemon_error_framing():
     assert missing.exit_code == 127
     assert daemon_error("create", msg).message == f"Error response from daemon: {msg}"
     assert daemon_error("start", msg).exit_code == 1
+
+
+def test_ip_without_network_is_dropped_by_1903s_cli_only():
+    assert spec_of(["--ip", "172.17.0.9", "busybox"], V19).ip == ""
+    assert spec_of(["--ip", "abc", "busybox"], V19).ip == ""  # not even checked
+    assert spec_of(["--net", "bridge", "--ip", "172.17.0.9", "busybox"], V19).ip == "172.17.0.9"
+    assert spec_of(["--ip", "172.17.0.9", "busybox"], V28).ip == "172.17.0.9"  # sent for "default"

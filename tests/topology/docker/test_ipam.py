@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from topology.docker import ipam as I
+from topology.docker.ipam import ON_USER_NETWORKS_ONLY, USER_SUBNETS_ONLY, static_address_error
+from topology.docker.model import Network
 from topology.errors import UnsupportedVersion
 
 
@@ -281,3 +283,35 @@ def test_address_allocation_is_lowest_free(ops):
             pool.release_address(f"10.0.0.{victim}")
             held.discard(victim)
     assert pool.used() == [f"10.0.0.{i}" for i in sorted(held)]
+
+
+def test_static_address_rules_per_version():
+    def net(name: str, user_subnet: bool) -> Network:
+        return Network(
+            id="0" * 64, name=name, driver="bridge", created="", subnet="10.9.0.0/24", user_subnet=user_subnet
+        )
+
+    bridge, nosub, withsub = net("bridge", False), net("nosub", False), net("withsub", True)
+    assert static_address_error("19.03", "", "bridge", bridge) == ""
+    assert static_address_error("19.03", "10.9.0.5", "default", bridge) == ON_USER_NETWORKS_ONLY
+    assert static_address_error("19.03", "10.9.0.5", "host", None) == ON_USER_NETWORKS_ONLY
+    assert static_address_error("19.03", "10.9.0.5", "nosub", nosub) == USER_SUBNETS_ONLY
+    assert static_address_error("19.03", "10.9.0.5", "withsub", withsub) == ""
+    assert static_address_error("19.03", "10.9.0.5", "container:abc", None) == ""
+    heading = "invalid endpoint settings:\n"
+    assert (
+        static_address_error("28", "10.9.0.5", "bridge", bridge)
+        == f"{heading}* {ON_USER_NETWORKS_ONLY}\n* {USER_SUBNETS_ONLY}"
+    )
+    assert static_address_error("28", "abc", "none", None) == (
+        f"{heading}* {ON_USER_NETWORKS_ONLY}\n* invalid IPv4 address: abc\n* {USER_SUBNETS_ONLY}"
+    )
+    assert static_address_error("28", "10.9.0.5", "nosub", nosub) == heading + USER_SUBNETS_ONLY
+    assert static_address_error("28", "10.9.0.5", "withsub", withsub) == ""
+    assert static_address_error("28", "10.8.0.5", "withsub", withsub) == (
+        heading + "no configured subnet or ip-range contain the IP address 10.8.0.5"
+    )
+    assert static_address_error("28", "0.0.0.0", "withsub", withsub) == (
+        f"{heading}* invalid IPv4 address: 0.0.0.0\n"
+        "* no configured subnet or ip-range contain the IP address 0.0.0.0"
+    )
