@@ -12,20 +12,15 @@ import asyncio
 import json
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from labapp.classroom.channels import cohort_group
 from labapp.classroom.frames import WATCH_CLIENT_FRAMES
 from labapp.classroom.progress import cohort_cells, cohort_presence
 from labapp.classroom.selectors import cohort_get_for_instructor, cohort_lab_get
 from labapp.classroom.web import watching
-from labapp.labs import hooks
-from labapp.labs.broadcast import status_frame
-from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.frames import frame_errors
-from labapp.labs.node.agent import embedded_agent
+from labapp.labs.web.relay import LabRelay
 
 # The browser sends nothing; a frame is answered by closing with this code (policy violation).
 CLOSE_READ_ONLY = 4003
@@ -72,7 +67,7 @@ class CohortConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
 
-class LabWatchConsumer(AsyncJsonWebsocketConsumer):
+class LabWatchConsumer(LabRelay):
     """An instructor's read-only view of a student's lab (/ws/teach/<cohort>/labs/<lab>/).
 
     It joins the lab's group and relays what the student's lab socket gets (status, state, terminal
@@ -81,9 +76,6 @@ class LabWatchConsumer(AsyncJsonWebsocketConsumer):
     with this socket as the reply channel, `lab.unwatch` when it closes. It never touches the lab
     (an instructor watching does not keep a student's idle lab alive)."""
 
-    lab_id: int | None = None
-    watching = False
-    tty_ready = False  # live terminal output only after the scrollback, as on the lab socket
     beat: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -93,26 +85,19 @@ class LabWatchConsumer(AsyncJsonWebsocketConsumer):
         if lab is None:
             await self.close()
             return
-        self.lab_id, self.node, self.sandbox_id = lab.pk, lab.node, ""
-        await self.channel_layer.group_add(lab_group(lab.pk), self.channel_name)
-        await self.accept()
-        if settings.NSLAB_EMBEDDED:
-            await embedded_agent()
+        await self.join_lab(lab)
         await database_sync_to_async(watching.watch_start)(
             lab_id=lab.pk, instructor=user, channel_name=self.channel_name
         )
         self.beat = asyncio.create_task(self._beat())
-        await lab.arefresh_from_db()  # after joining the group: no status change falls in between
-        await self.lab_status(status_frame(lab))
+        await self.relay_start(lab)
 
     async def disconnect(self, code: int) -> None:
         if self.lab_id is None:
             return
         if self.beat:
             self.beat.cancel()
-        if self.watching:
-            await self._to_node("lab.unwatch")
-        await self.channel_layer.group_discard(lab_group(self.lab_id), self.channel_name)
+        await self.leave_lab()
         await database_sync_to_async(watching.watch_end)(lab_id=self.lab_id, channel_name=self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -124,49 +109,7 @@ class LabWatchConsumer(AsyncJsonWebsocketConsumer):
         if problem:
             await self.send_json({"type": "error", "code": "bad_frame", "message": _READ_ONLY % problem})
         elif self.watching:
-            await self._to_node("lab.refresh")
-
-    async def dispatch(self, message: dict) -> None:
-        if message.get("type") in hooks.GROUP_FRAMES:  # other apps' frames of the lab, as they are
-            await self.send_json(message)
-            return
-        await super().dispatch(message)
-
-    async def lab_status(self, event: dict) -> None:
-        await self.send_json(event)
-        ready = event["status"] == "ready"
-        if ready and (not self.watching or event["sandbox_id"] != self.sandbox_id):
-            self.sandbox_id, self.watching, self.tty_ready = event["sandbox_id"], True, False
-            reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
-            await self._to_node("lab.watch", **reply)
-            await self._to_node("tty.open", **reply)
-        elif not ready:
-            self.watching = self.tty_ready = False
-
-    async def lab_progress(self, event: dict) -> None:
-        await self.send_json(event)
-
-    async def lab_state(self, event: dict) -> None:
-        await self.send_json(event)
-
-    async def lab_tty(self, event: dict) -> None:
-        if event.pop("scrollback", False):
-            self.tty_ready = True
-        elif not self.tty_ready:
-            return
-        if event["data"]:
-            await self.send_json(event)
-
-    async def lab_tty_reset(self, event: dict) -> None:
-        await self.send_json(event)
-
-    async def _to_node(self, type_: str, **fields) -> None:
-        try:
-            await self.channel_layer.send(
-                node_channel(self.node), {"type": type_, "lab_id": self.lab_id, **fields}
-            )
-        except ChannelFull:
-            pass  # the node is busy; the view catches up with the next state
+            await self.to_node("lab.refresh")
 
     async def _beat(self) -> None:
         while True:

@@ -13,16 +13,12 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
-from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
-from django.conf import settings
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from labapp.labs import hooks
-from labapp.labs.broadcast import status_frame
-from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.frames import CLIENT_FRAMES, FRAME_MAX, TTY_INPUT_MAX, frame_errors
-from labapp.labs.node.agent import embedded_agent
+from labapp.labs.web.relay import LabRelay
 from labapp.labs.web.selectors import lab_get_for_user
 from labapp.labs.web.services import TOUCH_EVERY, lab_touch
 
@@ -43,11 +39,7 @@ class RefusedSocket(AsyncWebsocketConsumer):
         await self.close()
 
 
-class LabConsumer(AsyncJsonWebsocketConsumer):
-    lab_id: int | None = None
-    watching = False
-    # Live terminal output is passed on only after the scrollback: what came before is in it.
-    tty_ready = False
+class LabConsumer(LabRelay):
     touched = 0.0
     # Terminal input held back (backpressure), and what the node has but not yet written.
     tty_backlog = ""
@@ -59,24 +51,15 @@ class LabConsumer(AsyncJsonWebsocketConsumer):
         if lab is None:
             await self.close()
             return
-        self.lab_id, self.node, self.sandbox_id = lab.pk, lab.node, ""
-        await self.channel_layer.group_add(lab_group(lab.pk), self.channel_name)
-        await self.accept()
-        if settings.NSLAB_EMBEDDED:
-            await embedded_agent()
+        await self.join_lab(lab)
         await self._touch()
-        # Read again after joining the group, so that no status change falls in between.
-        await lab.arefresh_from_db()
-        await self.lab_status(status_frame(lab))
+        await self.relay_start(lab)
 
     async def disconnect(self, code: int) -> None:
         if code == CLOSE_TOO_BIG:
             log.warning("lab %s: socket closed (1009): a frame over %d bytes", self.lab_id, FRAME_MAX)
-        if self.lab_id is None:
-            return
-        if self.watching:
-            await self._to_node("lab.unwatch")
-        await self.channel_layer.group_discard(lab_group(self.lab_id), self.channel_name)
+        if self.lab_id is not None:
+            await self.leave_lab()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -99,44 +82,12 @@ class LabConsumer(AsyncJsonWebsocketConsumer):
             await handler(self, frame)
             return
         fields = {k: v for k, v in frame.items() if k != "type"}
-        await self._to_node(frame["type"], **fields)
+        await self.to_node(frame["type"], **fields)
 
-    # -- group and node messages (handler name = message type) -----------------------------
+    # -- group and node messages (handler name = message type; the rest in LabRelay) ------
 
-    async def dispatch(self, message: dict) -> None:
-        if message.get("type") in hooks.GROUP_FRAMES:  # another app's frame: passed on as it is
-            await self.send_json(message)
-            return
-        await super().dispatch(message)
-
-    async def lab_status(self, event: dict) -> None:
-        await self.send_json(event)
-        ready = event["status"] == "ready"
-        if ready and (not self.watching or event["sandbox_id"] != self.sandbox_id):
-            self.sandbox_id, self.watching, self.tty_ready = event["sandbox_id"], True, False
-            self.tty_backlog, self.tty_unwritten, self.tty_in_flight = "", 0, 0  # typed into a shell gone
-            reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
-            await self._to_node("lab.watch", **reply)
-            await self._to_node("tty.open", **reply)
-        elif not ready:
-            self.watching = self.tty_ready = False
-
-    async def lab_progress(self, event: dict) -> None:
-        await self.send_json(event)
-
-    async def lab_state(self, event: dict) -> None:
-        await self.send_json(event)
-
-    async def lab_tty(self, event: dict) -> None:
-        if event.pop("scrollback", False):
-            self.tty_ready = True
-        elif not self.tty_ready:
-            return
-        if event["data"]:
-            await self.send_json(event)
-
-    async def lab_tty_reset(self, event: dict) -> None:
-        await self.send_json(event)
+    async def sandbox_changed(self) -> None:
+        self.tty_backlog, self.tty_unwritten, self.tty_in_flight = "", 0, 0  # typed into a shell gone
 
     async def lab_tty_written(self, event: dict) -> None:
         """The node wrote one tty.input of ours into the pty (or dropped it with the shell)."""
@@ -159,7 +110,7 @@ class LabConsumer(AsyncJsonWebsocketConsumer):
             self.tty_backlog and self.tty_unwritten < TTY_WINDOW and self.tty_in_flight < TTY_FRAMES_IN_FLIGHT
         ):
             chunk = self.tty_backlog[:TTY_INPUT_MAX]
-            if not await self._to_node("tty.input", data=chunk, reply_channel=self.channel_name):
+            if not await self.to_node("tty.input", data=chunk, reply_channel=self.channel_name):
                 return  # kept: the next input or answer tries again
             self.tty_backlog = self.tty_backlog[len(chunk) :]
             self.tty_unwritten += len(chunk)
@@ -167,15 +118,8 @@ class LabConsumer(AsyncJsonWebsocketConsumer):
 
     # -- helpers -------------------------------------------------------------------------
 
-    async def _to_node(self, type_: str, **fields) -> bool:
-        try:
-            await self.channel_layer.send(
-                node_channel(self.node), {"type": type_, "lab_id": self.lab_id, **fields}
-            )
-        except ChannelFull:
-            await self.send_error("failed", _("The lab node is busy; try again."))
-            return False
-        return True
+    async def node_busy(self) -> None:
+        await self.send_error("failed", _("The lab node is busy; try again."))
 
     async def send_error(self, code: str, message: str) -> None:
         """An `error` frame to this socket (`code` from frames.ERROR_CODES)."""

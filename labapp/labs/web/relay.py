@@ -1,0 +1,95 @@
+"""What every socket that shows a lab shares: it joins the lab's group, asks the lab's node to watch the
+lab and open its terminal once the lab is ready, and passes the group's frames on to the browser
+(terminal output only after the scrollback, which holds what came before). The student's lab socket
+(`consumers.LabConsumer`) and other apps' views of a lab (the classroom's read-only watch) build on it."""
+
+from __future__ import annotations
+
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from labapp.labs import hooks
+from labapp.labs.broadcast import status_frame
+from labapp.labs.channels import lab_group, node_channel
+from labapp.labs.node.agent import embedded_agent
+
+
+class LabRelay(AsyncJsonWebsocketConsumer):
+    lab_id: int | None = None
+    node = sandbox_id = ""
+    watching = False
+    # Live terminal output is passed on only after the scrollback: what came before is in it.
+    tty_ready = False
+
+    async def join_lab(self, lab) -> None:
+        """Accept the socket and relay `lab`'s group to it (the embedded mode's agent started)."""
+        self.lab_id, self.node, self.sandbox_id = lab.pk, lab.node, ""
+        await self.channel_layer.group_add(lab_group(lab.pk), self.channel_name)
+        await self.accept()
+        if settings.NSLAB_EMBEDDED:
+            await embedded_agent()
+
+    async def relay_start(self, lab) -> None:
+        """The lab's status as it is now; read after joining the group, so no change falls in between."""
+        await lab.arefresh_from_db()
+        await self.lab_status(status_frame(lab))
+
+    async def leave_lab(self) -> None:
+        if self.watching:
+            await self.to_node("lab.unwatch")
+        await self.channel_layer.group_discard(lab_group(self.lab_id), self.channel_name)
+
+    async def to_node(self, type_: str, **fields) -> bool:
+        """A message about this lab to its node; False (after `node_busy()`) when the node's queue is full."""
+        try:
+            await self.channel_layer.send(
+                node_channel(self.node), {"type": type_, "lab_id": self.lab_id, **fields}
+            )
+        except ChannelFull:
+            await self.node_busy()
+            return False
+        return True
+
+    async def node_busy(self) -> None:
+        """The node's queue was full (the socket catches up with the next state)."""
+
+    async def sandbox_changed(self) -> None:
+        """The lab got another sandbox (or became ready): what was meant for the old one is void."""
+
+    # -- group and node messages (handler name = message type) -----------------------------
+
+    async def dispatch(self, message: dict) -> None:
+        if message.get("type") in hooks.GROUP_FRAMES:  # another app's frame: passed on as it is
+            await self.send_json(message)
+            return
+        await super().dispatch(message)
+
+    async def lab_status(self, event: dict) -> None:
+        await self.send_json(event)
+        ready = event["status"] == "ready"
+        if ready and (not self.watching or event["sandbox_id"] != self.sandbox_id):
+            self.sandbox_id, self.watching, self.tty_ready = event["sandbox_id"], True, False
+            await self.sandbox_changed()
+            reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
+            await self.to_node("lab.watch", **reply)
+            await self.to_node("tty.open", **reply)
+        elif not ready:
+            self.watching = self.tty_ready = False
+
+    async def lab_progress(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def lab_state(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def lab_tty(self, event: dict) -> None:
+        if event.pop("scrollback", False):
+            self.tty_ready = True
+        elif not self.tty_ready:
+            return
+        if event["data"]:
+            await self.send_json(event)
+
+    async def lab_tty_reset(self, event: dict) -> None:
+        await self.send_json(event)
