@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.harness import benchmark, percentile, result
 from bench.labserver import ROOT, LabServer
+from bench.pages import drawn_ms
 
 STUDENTS = int(os.environ.get("NSLAB_BENCH_STUDENTS", "100"))
 REDIS_DB = 14  # a database number of its own on the local Redis
@@ -282,17 +283,7 @@ def _static(path: str) -> tuple[bytes | None, str]:
 
 
 def _load(browser, url: str, cookies: list[dict]) -> float:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        if cookies:
-            context.add_cookies(cookies)
-        page = context.new_page()
-        page.add_init_script(_DRAWN_AT)
-        page.goto(url)
-        page.wait_for_function("() => window.__drawnAt !== null", timeout=60_000)
-        return page.evaluate("window.__drawnAt")
-    finally:
-        context.close()
+    return drawn_ms(browser, url, cookies, drawn_at=_DRAWN_AT, viewport=(1440, 900), timeout_ms=60_000)
 
 
 @benchmark

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.harness import benchmark, percentile, result
 from bench.labserver import LabServer
+from bench.pages import drawn_ms
 
 CLIENTS = int(os.environ.get("NSLAB_BENCH_CLIENTS", "200"))
 SINGLE_CHANGES = 40
@@ -360,17 +361,7 @@ class _FloorHandler(BaseHTTPRequestHandler):
 
 
 def _load(browser, url: str, cookies: list[dict]) -> float:
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    try:
-        if cookies:
-            context.add_cookies(cookies)
-        page = context.new_page()
-        page.add_init_script(_DRAWN_AT)
-        page.goto(url)
-        page.wait_for_function("() => window.__drawnAt !== null", timeout=30_000)
-        return page.evaluate("window.__drawnAt")
-    finally:
-        context.close()
+    return drawn_ms(browser, url, cookies, drawn_at=_DRAWN_AT, viewport=(1600, 1000), timeout_ms=30_000)
 
 
 @benchmark
