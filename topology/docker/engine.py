@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from topology.docker import etcfiles, images, names, resolver, rules
+from topology.docker import containerfiles, etcfiles, images, names, resolver, rules
 from topology.docker import ipam as ipam_mod
 from topology.docker import ports as ports_mod
 from topology.docker.model import Container, Endpoint, ExposedPort, Network, PortBinding
@@ -37,7 +37,7 @@ from topology.docker.runtime import (
     stop_process_tree,
     wait_proxy,
 )
-from topology.sandbox import HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME, Sandbox
+from topology.sandbox import HOST_RESOLV_CONF, HOSTNAME, Sandbox
 
 DEFAULT_SUBNET = "172.17.0.0/16"
 WEB_ROOT = "/var/www/html"
@@ -272,7 +272,10 @@ class Engine:
             raise EngineError(f"invalid config for network {requested_network}: {err}")
         default_cmd, exposed = images.DEFAULTS[base]
         user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
-        c_links = [self._link(ref, user_net) for ref in links or []]
+        try:
+            c_links = [containerfiles.check_link(self.lookup, ref, user_net) for ref in links or []]
+        except containerfiles.LinkError as exc:
+            raise EngineError(str(exc)) from None
         c = Container(
             id=cid,
             name=name,
@@ -296,23 +299,6 @@ class Engine:
         c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)})
         self.containers[cid] = c
         return c
-
-    def _link(self, ref: str, user_net: bool) -> tuple[str, str]:
-        """A `--link NAME[:ALIAS]` checked as the daemon's registerLinks does (not on user networks,
-        where the alias only becomes a name in the embedded DNS)."""
-        name, _, alias = ref.partition(":")
-        name = name.lstrip("/")
-        if not user_net:
-            child = self.lookup(name)
-            if child is None:
-                raise EngineError(f"could not get container for {name}: No such container: {name}")
-            if child.network_mode == "host":
-                raise EngineError(
-                    "conflicting options: host type networking can't be used with links. "
-                    "This would result in undefined behavior"
-                )
-            name = child.name
-        return name, alias or name
 
     def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
         """Start a created or exited container: process, network, ports (docker start)."""
@@ -420,29 +406,10 @@ class Engine:
         return cmd
 
     def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
-        if c.network_mode == "host":
-            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=False, host_mode=True)
-            return HOST_HOSTS, resolv, HOSTNAME
-        own = (c.endpoints[0].ip, c.hostname) if net is not None and c.endpoints else None
-        extra = self._link_hosts(c) if net is not None and net.is_default_bridge else []
-        embedded = net is not None and net.user_defined
-        resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=embedded)
-        return etcfiles.hosts(extra=extra, own=own), resolv, c.hostname
-
-    def _link_hosts(self, c: Container) -> list[tuple[str, str]]:
-        """The /etc/hosts lines of a container's legacy links (default bridge), checked at start."""
-        lines = []
-        for name, alias in c.links:
-            child = self.lookup(name)
-            if child is None or child.status != "running":
-                raise EngineError(f"Cannot link to a non running container: /{name} AS /{c.name}/{alias}")
-            ep = next((e for e in child.endpoints if e.network == "bridge"), None)
-            if ep is None:
-                raise EngineError(
-                    f"Cannot link to /{child.name}, as it does not belong to the default network"
-                )
-            lines.append((ep.ip, etcfiles.link_names(alias, child.hostname, child.name)))
-        return lines
+        try:
+            return containerfiles.container_files(self.version, self.lookup, c, net)
+        except containerfiles.LinkError as exc:
+            raise EngineError(str(exc)) from None
 
     def _plan_endpoint(
         self,
