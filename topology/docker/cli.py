@@ -73,6 +73,22 @@ def _check_filter(value: str) -> str:
     return value
 
 
+_DOMAIN_RE = re.compile(
+    r"((?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9]))*)\.?\s*"
+)
+
+
+def _check_dns_search(value: str) -> str:
+    """docker/cli's ValidateDNSSearch: "." or a domain (returned without its trailing dot)."""
+    value = value.strip(" ")
+    if value == ".":
+        return value
+    m = _DOMAIN_RE.fullmatch(value)
+    if not re.search("[a-zA-Z]", value) or m is None or len(m[1]) >= 255:
+        raise GoError(f"{value} is not a valid domain")
+    return m[1]
+
+
 def _check_link(value: str) -> str:
     if not value:
         raise GoError("empty string specified for links")
@@ -93,10 +109,11 @@ def _check_add_host(version: Version) -> Callable[[str], str]:
                 name, sep, ip = value.partition(":")
             if not sep or not name or ":" in name:
                 raise GoError(f"bad format for add-host: {go_quote(value)}")
-            if ip == "host-gateway":
-                return value
             if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
                 ip = ip[1:-1]
+            if ip != "host-gateway" and not go_parse_ip(ip.strip()):
+                raise GoError(f"invalid IP address in add-host: {go_quote(ip)}")
+            return f"{name}:{ip}"  # what 28's CLI sends the daemon
         if not go_parse_ip(ip.strip()):
             raise GoError(f"invalid IP address in add-host: {go_quote(ip)}")
         return value
@@ -130,6 +147,10 @@ def _network_fields(value: str) -> dict[str, str]:
 _CONTAINER_FLAGS = """
    --add-host               list      Add a custom host-to-IP mapping (host:ip)
    --dns                    list      Set custom DNS servers
+   --dns-option             list      Set DNS options
+   --dns-opt=dns_option     list      -
+   --dns-search             list      Set custom DNS search domains
+   --domainname             string    Container NIS domain name
    --entrypoint             string    Overwrite the default ENTRYPOINT of the image
 -e --env                    list      Set environment variables
    --expose                 list      Expose a port or a range of ports
@@ -154,9 +175,6 @@ _CONTAINER_FLAGS = """
    --cap-drop               list      ~
    --cpus                   string    ~
    --device                 list      ~
-   --dns-option             list      ~
-   --dns-search             list      ~
-   --domainname             string    ~
    --env-file               list      ~
    --init                   bool      ~
    --ip6                    string    ~
@@ -361,6 +379,7 @@ def _commands(version: Version) -> Command:
     checks = {
         "add-host": _check_add_host(version),
         "dns": _check_ip,
+        "dns-search": _check_dns_search,
         "link": _check_link,
         "filter": _check_filter,
     }
@@ -556,6 +575,9 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
         tty=bool(v["tty"]),
         auto_remove=bool(v["rm"]),
         dns=list(v["dns"]),
+        dns_search=list(v["dns_search"]),
+        dns_options=list(v["dns_option"]),
+        domainname=str(v["domainname"]),
         add_hosts=list(v["add_host"]),
         links=list(v["link"]),
         aliases=list(v["aliases"]) + ([first["alias"]] if first.get("alias") else []),

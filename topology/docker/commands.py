@@ -16,7 +16,7 @@ from topology.docker import cli, filters, inspect_json, output
 from topology.docker.clierrors import CliError, daemon_error
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.gotemplate import render_format
-from topology.docker.model import Container
+from topology.docker.model import Container, DnsConfig, process_env
 from topology.docker.requests import (
     ContainerSpec,
     CreateRequest,
@@ -108,6 +108,14 @@ def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
             labels=spec.labels,
             aliases=spec.aliases,
             links=spec.links,
+            dns=DnsConfig(
+                tuple(spec.dns),
+                tuple(spec.dns_search),
+                tuple(spec.dns_options),
+                tuple(spec.add_hosts),
+                spec.domainname,
+            ),
+            env=spec.env,
         )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
@@ -300,12 +308,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         if c.status != "running":
             raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
         argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
-    env = {
-        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOSTNAME": c.hostname,
-        "HOME": "/root",
-        **({"TERM": "xterm"} if req.tty else {}),
-    }
+    env = process_env(c, req.tty)
     for item in req.env:
         key, _, value = item.partition("=")
         env[key] = value

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from topology.docker import etcfiles
-from topology.docker.model import Container, Network, Version
+from topology.docker.model import DEFAULT_PATH, Container, ExposedPort, Network, Version
 from topology.sandbox import HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME
 
 Lookup = Callable[[str], Container | None]
@@ -38,9 +38,10 @@ def check_link(lookup: Lookup, ref: str, user_net: bool) -> tuple[str, str]:
     return name, alias or name
 
 
-def link_hosts(lookup: Lookup, c: Container) -> list[tuple[str, str]]:
-    """The /etc/hosts lines of a container's legacy links (default bridge), checked at start."""
-    lines = []
+def links(lookup: Lookup, version: Version, c: Container) -> tuple[list[tuple[str, str]], list[str]]:
+    """The /etc/hosts lines and environment variables of a container's legacy links (default
+    bridge), checked at start as the daemon's setupLinkedContainers does."""
+    lines, env = [], []
     for name, alias in c.links:
         child = lookup(name)
         if child is None or child.status != "running":
@@ -49,19 +50,108 @@ def link_hosts(lookup: Lookup, c: Container) -> list[tuple[str, str]]:
         if ep is None:
             raise LinkError(f"Cannot link to /{child.name}, as it does not belong to the default network")
         lines.append((ep.ip, etcfiles.link_names(alias, child.hostname, child.name)))
-    return lines
+        child_env = [f"PATH={DEFAULT_PATH}", *child.env]
+        env += link_env(version, f"/{c.name}/{alias}", ep.ip, child.exposed, child_env)
+    return lines, env
+
+
+def link_env(
+    version: Version, name: str, ip: str, ports: list[ExposedPort], child_env: list[str]
+) -> list[str]:
+    """moby's links.ToEnv for link `name` (/parent/alias): ALIAS_PORT, ALIAS_PORT_<port>_<PROTO>...
+    (19.03 and 28 order them differently), ALIAS_NAME, then ALIAS_ENV_<var> of the child's Config.Env."""
+    alias = name.rsplit("/", 1)[1].upper().replace("-", "_")
+    env = (_ports_env_1903 if version == "19.03" else _ports_env_28)(alias, ip, ports)
+    env.append(f"{alias}_NAME={name}")
+    for item in child_env:
+        key, eq, value = item.partition("=")
+        if eq and key not in ("HOME", "PATH"):
+            env.append(f"{alias}_ENV_{key}={value}")
+    return env
+
+
+def _port_vars(alias: str, ip: str, p: ExposedPort) -> list[str]:
+    prefix = f"{alias}_PORT_{p.port}_{p.proto.upper()}"
+    url = f"{p.proto}://{ip}:{p.port}"
+    return [f"{prefix}={url}", f"{prefix}_ADDR={ip}", f"{prefix}_PORT={p.port}", f"{prefix}_PROTO={p.proto}"]
+
+
+def _ports_env_1903(alias: str, ip: str, ports: list[ExposedPort]) -> list[str]:
+    """19.03: the lowest port, the runs of three or more numbers (nextContiguous), then each port."""
+    ordered = sorted(ports, key=lambda p: (p.port, p.proto != "tcp"))
+    env = [f"{alias}_PORT={ordered[0].proto}://{ip}:{ordered[0].port}"] if ordered else []
+    i = 0
+    while i < len(ordered):
+        j = _next_contiguous(ordered, i)
+        if j <= i + 1:
+            i += 1
+            continue
+        p, q = ordered[i], ordered[j]
+        head, end = f"{alias}_PORT_{p.port}_{p.proto.upper()}", f"{alias}_PORT_{p.port}_{q.proto.upper()}"
+        env += [
+            f"{head}_START={p.proto}://{ip}:{p.port}",
+            f"{head}_ADDR={ip}",
+            f"{head}_PROTO={p.proto}",
+            f"{head}_PORT_START={p.port}",
+            f"{end}_END={q.proto}://{ip}:{q.port}",
+            f"{end}_PORT_END={q.port}",
+        ]
+        i = j + 1
+    for p in ordered:
+        env += _port_vars(alias, ip, p)
+    return env
+
+
+def _ports_env_28(alias: str, ip: str, ports: list[ExposedPort]) -> list[str]:
+    """28: tcp first; each port's variables, a run of consecutive ports (same protocol) closed by
+    its _START/_END ones."""
+    ordered = sorted(ports, key=lambda p: (p.proto != "tcp", p.proto, p.port))
+    env = [f"{alias}_PORT={ordered[0].proto}://{ip}:{ordered[0].port}"] if ordered else []
+    start = end = ordered[0] if ordered else None
+    for i, p in enumerate(ordered):
+        env += _port_vars(alias, ip, p)
+        if p.port == end.port + 1 and p.proto == start.proto:
+            end = p
+            if i < len(ordered) - 1:
+                continue
+        if end != start:
+            head = f"{alias}_PORT_{start.port}_{start.proto.upper()}"
+            env += [
+                f"{head}_START={start.proto}://{ip}:{start.port}",
+                f"{head}_PORT_START={start.port}",
+                f"{head}_END={end.proto}://{ip}:{end.port}",
+                f"{head}_PORT_END={end.port}",
+            ]
+        start = end = p
+    return env
+
+
+def _next_contiguous(ports: list[ExposedPort], index: int) -> int:
+    """moby 19.03's nextContiguous: where the run of port numbers from `index` ends."""
+    value = ports[index].port
+    for k in range(index + 1, len(ports)):
+        if ports[k].port > value + 1:
+            return k - 1
+        value += 1
+    return len(ports) - 1
 
 
 def container_files(
-    version: Version, lookup: Lookup, c: Container, net: Network | None
+    version: Version, lookup: Lookup, c: Container, net: Network | None, host_gateway: str
 ) -> tuple[str, str, str]:
     """The container's /etc/hosts, /etc/resolv.conf and hostname for its network `net` (None:
-    host, none or container: mode)."""
+    host, none or container: mode); sets its links' environment (`c.link_env`)."""
+    extra = etcfiles.extra_hosts(c.dns.extra_hosts, host_gateway)
     if c.network_mode == "host":
-        resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=False, host_mode=True)
-        return HOST_HOSTS, resolv, HOSTNAME
-    own = (c.endpoints[0].ip, c.hostname) if net is not None and c.endpoints else None
-    extra = link_hosts(lookup, c) if net is not None and net.is_default_bridge else []
+        resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=False, host_mode=True, dns=c.dns)
+        hosts = etcfiles.DEFAULT_HOSTS + "".join(f"{ip}\t{n}\n" for ip, n in extra) if extra else HOST_HOSTS
+        return hosts, resolv, HOSTNAME
+    c.link_env = []
+    if net is not None and net.is_default_bridge:
+        link_lines, c.link_env = links(lookup, version, c)
+        extra += link_lines
+    own = [ep.ip for ep in c.endpoints] if net is not None else []
     embedded = net is not None and net.user_defined
-    resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=embedded)
-    return etcfiles.hosts(extra=extra, own=own), resolv, c.hostname
+    resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=embedded, dns=c.dns)
+    hosts = etcfiles.hosts(extra=extra, own=own, hostname=c.hostname, domainname=c.dns.domainname)
+    return hosts, resolv, c.hostname

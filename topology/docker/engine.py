@@ -20,7 +20,16 @@ from datetime import UTC, datetime
 from topology.docker import containerfiles, etcfiles, images, names, resolver, rules
 from topology.docker import ipam as ipam_mod
 from topology.docker import ports as ports_mod
-from topology.docker.model import Container, Endpoint, ExposedPort, Network, PortBinding
+from topology.docker.model import (
+    NO_DNS,
+    Container,
+    DnsConfig,
+    Endpoint,
+    ExposedPort,
+    Network,
+    PortBinding,
+    process_env,
+)
 from topology.docker.runtime import (
     KernelError,
     bridge_up_script,
@@ -237,6 +246,8 @@ class Engine:
         labels: dict[str, str] | None = None,
         aliases: list[str] | None = None,
         links: list[str] | None = None,
+        dns: DnsConfig = NO_DNS,
+        env: list[str] | None = None,
     ) -> Container:
         """Register a container (docker create): validates names, image, network and links."""
         base = image.split(":")[0]
@@ -294,6 +305,8 @@ class Engine:
             requested_mac=mac,
             aliases=list(aliases or []),
             links=c_links,
+            dns=dns,
+            env=list(env or []),
         )
         # Sorted as text, like Docker's nat.Port ("443/tcp" before "80/tcp"): -P binds them in this order.
         c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)})
@@ -324,7 +337,7 @@ class Engine:
             hosts_text, resolv, hostname = self._container_files(
                 target, self.network_of_mode(target.network_mode)
             )
-            hostname = target.hostname
+            c.hostname, hostname = target.hostname, target.hostname  # as the daemon copies them
         files = {
             "/etc/hosts": hosts_text,
             "/etc/resolv.conf": resolv,
@@ -333,12 +346,7 @@ class Engine:
             "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
         }
         argv = self._argv(c, files)
-        env = {
-            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOSTNAME": hostname,
-            "HOME": "/root",
-            **({"TERM": "xterm"} if c.tty else {}),
-        }
+        env = process_env(c, c.tty)
         ruleset = iptables_save_started(sb) if net is not None else None  # read while the process starts
         try:
             proc = spawn_container(
@@ -407,7 +415,8 @@ class Engine:
 
     def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
         try:
-            return containerfiles.container_files(self.version, self.lookup, c, net)
+            gateway = self.find_network("bridge").gateway  # the daemon's host-gateway address
+            return containerfiles.container_files(self.version, self.lookup, c, net, gateway)
         except containerfiles.LinkError as exc:
             raise EngineError(str(exc)) from None
 
@@ -528,12 +537,13 @@ class Engine:
         """Open the container's embedded DNS (the first user network it joins); the shell text of the
         NAT rules that send its 127.0.0.11:53 to the server's ports."""
         if self.dns is None:
-            self.dns = resolver.EmbeddedDns(self.sb, self.version, etcfiles.upstreams(HOST_RESOLV_CONF))
+            self.dns = resolver.EmbeddedDns(self.sb, self.version)
         if self.dns.attached(c.id):
             return ""
         # A socket bound while bwrap still sets up the loopback may send from 127.0.0.1: wait.
         proc.wait_set_up()
-        udp, tcp = self.dns.attach(c.id, proc.netns, external=True)
+        servers = etcfiles.external_servers(self.version, HOST_RESOLV_CONF, c.dns)
+        udp, tcp = self.dns.attach(c.id, proc.netns, external=True, servers=servers)
         return restore(resolver.nat_rules(udp, tcp), netns=proc.netns)
 
     def _dns_update(self) -> None:
@@ -826,10 +836,13 @@ class Engine:
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
         self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
         self._dns_update()
+        enter = f"nsenter -t {self.procs[c.id].host_pid} -m -r sh -c"
+        line = f"{c.endpoints[-1].ip}\t{etcfiles.own_names(c.hostname, c.dns.domainname)}\n"
+        script = heredoc(f"{enter} 'cat >> /etc/hosts'", line)  # libnetwork's addHostsEntries
         if first_resolver:  # libnetwork's startResolver rewrites resolv.conf for 127.0.0.11
-            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=True)
-            pid = self.procs[c.id].host_pid
-            host_script(self.sb, heredoc(f"nsenter -t {pid} -m -r sh -c 'cat > /etc/resolv.conf'", resolv))
+            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=True, dns=c.dns)
+            script += heredoc(f"{enter} 'cat > /etc/resolv.conf'", resolv)
+        host_script(self.sb, script)
 
     def _unpublish_script(
         self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint
@@ -857,6 +870,13 @@ class Engine:
             c.ports = []
         program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
         script += restore(program.render()) + f"ip link del {ep.host_veth}\n"
+        if self.version != "19.03":  # 28's deleteHostsEntries (19.03 leaves the line)
+            line = f"{ep.ip}\t{etcfiles.own_names(c.hostname, c.dns.domainname)}"
+            script += (
+                f"nsenter -t {self.procs[c.id].host_pid} -m -r sh -c "
+                """'h=$(grep -vxF -e "$1" /etc/hosts); printf "%s\\n" "$h" > /etc/hosts' sh """
+                f"{shlex.quote(line)}\n"
+            )
         host_script(self.sb, script)
         self.ipam.pool(net.subnet).release_address(ep.ip)
         c.endpoints.remove(ep)

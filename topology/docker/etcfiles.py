@@ -7,7 +7,7 @@ trailing comments; goldens in its testdata).
 
 from __future__ import annotations
 
-from topology.docker.model import Version
+from topology.docker.model import NO_DNS, DnsConfig, Version
 
 DEFAULT_HOSTS = (
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
@@ -21,11 +21,30 @@ HEADER_28 = (
 SOURCE = "/etc/resolv.conf"
 
 
-def hosts(*, extra: list[tuple[str, str]], own: tuple[str, str] | None) -> str:
-    """/etc/hosts of a container with a network namespace of its own: `extra` (address, names)
-    lines (`--link`), then its own address and hostname when it has an interface."""
-    text = DEFAULT_HOSTS + "".join(f"{ip}\t{names}\n" for ip, names in extra)
-    return text + (f"{own[0]}\t{own[1]}\n" if own else "")
+def hosts(*, extra: list[tuple[str, str]], own: list[str], hostname: str, domainname: str = "") -> str:
+    """/etc/hosts of a container with a network namespace of its own: `extra` (address, names) lines
+    (`--add-host`, then `--link`), then a line per address of its own (`own`) with its names."""
+    names = own_names(hostname, domainname)
+    text = DEFAULT_HOSTS + "".join(f"{ip}\t{n}\n" for ip, n in extra)
+    return text + "".join(f"{ip}\t{names}\n" for ip in own)
+
+
+def own_names(hostname: str, domainname: str) -> str:
+    """The names of a container's own hosts line: the fqdn, then the bare hostname when it has a dot
+    (libnetwork's updateHostsFile/makeHostsRecs)."""
+    fqdn = f"{hostname}.{domainname}" if domainname else hostname
+    short, dot, _ = fqdn.partition(".")
+    return f"{fqdn} {short}" if dot else fqdn
+
+
+def extra_hosts(values: tuple[str, ...] | list[str], host_gateway: str) -> list[tuple[str, str]]:
+    """`--add-host NAME:IP` values as (address, name) hosts lines; `host-gateway` is the daemon's
+    host gateway address (28)."""
+    lines = []
+    for value in values:
+        name, _, ip = value.partition(":")
+        lines.append((host_gateway if ip == "host-gateway" else ip, name))
+    return lines
 
 
 def link_names(alias: str, hostname: str, name: str) -> str:
@@ -33,22 +52,108 @@ def link_names(alias: str, hostname: str, name: str) -> str:
     return f"{alias} {hostname}" + (f" {name}" if alias != name else "")
 
 
-def resolv_conf(version: Version, host_conf: str, *, embedded: bool, host_mode: bool = False) -> str:
-    """The container's resolv.conf from the Docker host's: 127.0.0.11 with the embedded DNS (user
-    networks), else the host's nameservers (this host has no loopback one to filter out)."""
+def resolv_conf(
+    version: Version, host_conf: str, *, embedded: bool, host_mode: bool = False, dns: DnsConfig = NO_DNS
+) -> str:
+    """The container's resolv.conf from the Docker host's and the container's `--dns*` overrides:
+    127.0.0.11 with the embedded DNS (user networks), else the nameservers (this host has no
+    loopback one to filter out)."""
     if version == "19.03":
-        return "nameserver 127.0.0.11\noptions ndots:0\n" if embedded else host_conf
-    if embedded:
-        extern = " ".join(f"host({s})" for s in upstreams(host_conf))
-        return (
-            HEADER_28 + "nameserver 127.0.0.11\noptions ndots:0\n\n"
-            f"# Based on host file: '{SOURCE}' (internal resolver)\n# ExtServers: [{extern}]\n"
-            "# Overrides: []\n# Option ndots from: internal\n"
-        )
-    transform = "" if host_mode else " (legacy)"
-    return HEADER_28 + host_conf + f"\n# Based on host file: '{SOURCE}'{transform}\n# Overrides: []\n"
+        return _resolv_1903(host_conf, embedded, host_mode, dns)
+    return _ResolvConf28(host_conf, dns).generate(embedded=embedded, host_mode=host_mode)
+
+
+def external_servers(version: Version, host_conf: str, dns: DnsConfig) -> list[tuple[str, bool]]:
+    """The embedded DNS's upstream servers: (address, asked from the host's namespace). `--dns`
+    servers are asked from the container's; the host's are "host loopback" in 28 only."""
+    if dns.servers:
+        return [(s, False) for s in dns.servers if version != "19.03" or ":" not in s]
+    return [(s, version != "19.03") for s in upstreams(host_conf)]
 
 
 def upstreams(host_conf: str) -> list[str]:
     """The nameservers of a resolv.conf, in order."""
     return [line.split()[1] for line in host_conf.splitlines() if line.startswith("nameserver ")]
+
+
+def _directive(conf: str, name: str) -> list[str]:
+    """The words of a resolv.conf directive: the last `search`, every `options` word."""
+    found: list[str] = []
+    for line in conf.splitlines():
+        words = line.split()
+        if len(words) > 1 and words[0] == name:
+            found = words[1:] if name == "search" else found + words[1:]
+    return found
+
+
+def _build_1903(servers: list[str], search: list[str], options: list[str]) -> str:
+    """moby 19.03's resolvconf.Build."""
+    text = f"search {' '.join(search)}\n" if search and " ".join(search).strip(" ") != "." else ""
+    text += "".join(f"nameserver {s}\n" for s in servers)
+    return text + (f"options {' '.join(options)}\n" if " ".join(options).strip(" ") else "")
+
+
+def _valid_ndots(option: str) -> bool:
+    key, _, value = option.partition(":")
+    return key == "ndots" and value.isdigit()
+
+
+def _resolv_1903(host_conf: str, embedded: bool, host_mode: bool, dns: DnsConfig) -> str:
+    """libnetwork 19.03's setupDNS (host copy, or Build with the overrides), then rebuildDNS for the
+    embedded DNS: 127.0.0.11 and the IPv6 nameservers, search kept, ndots:0 unless the user set it."""
+    if dns.servers or dns.search or dns.options:
+        conf = _build_1903(
+            list(dns.servers) or upstreams(host_conf),
+            list(dns.search) or _directive(host_conf, "search"),
+            list(dns.options) or _directive(host_conf, "options"),
+        )
+    else:
+        conf = host_conf
+    if not embedded or host_mode:
+        return conf
+    options = _directive(conf, "options")
+    if not any(_valid_ndots(o) for o in options):
+        options.append("ndots:0")
+    servers = ["127.0.0.11", *(s for s in upstreams(conf) if ":" in s)]
+    return _build_1903(servers, _directive(conf, "search"), options)
+
+
+class _ResolvConf28:
+    """moby 28's internal/resolvconf: the host's file with the overrides, transformed and generated."""
+
+    def __init__(self, host_conf: str, dns: DnsConfig):
+        self.servers = list(dns.servers) or upstreams(host_conf)
+        self.search = [s for s in dns.search if s != "."] if dns.search else _directive(host_conf, "search")
+        self.options = list(dns.options) or _directive(host_conf, "options")
+        given = {"nameservers": dns.servers, "search": dns.search, "options": dns.options}
+        self.overrides = [what for what, values in given.items() if values]
+        has_ndots = any(o.partition(":")[0] == "ndots" for o in self.options)
+        self.ndots_from = ("override" if dns.options else "host") if has_ndots else ""
+        self.ns_override = bool(dns.servers)
+
+    def generate(self, *, embedded: bool, host_mode: bool) -> str:
+        servers, warnings, ext = self.servers, [], ""
+        options, ndots_from, transform = list(self.options), self.ndots_from, ""
+        if embedded and not host_mode:  # TransformForIntNS
+            transform = "internal resolver"
+            entries = [s if self.ns_override else f"host({s})" for s in servers]
+            ext = f"# ExtServers: [{' '.join(entries)}]\n" if entries else ""
+            options = [o for o in options if o.partition(":")[0] != "ndots" or _valid_ndots(o)]
+            if not any(o.partition(":")[0] == "ndots" for o in options):
+                options.append("ndots:0")
+                ndots_from = "internal"
+            servers = ["127.0.0.11"]
+            warnings = [] if entries else ["NO EXTERNAL NAMESERVERS DEFINED"]
+        elif not host_mode:  # TransformForLegacyNw (networks without IPv6)
+            transform = "legacy"
+            if not self.ns_override:
+                servers = [s for s in servers if ":" not in s and not s.startswith("127.")]
+                if not servers:
+                    servers, warnings = ["8.8.8.8", "8.8.4.4"], ["Used default nameservers."]
+        text = HEADER_28 + "".join(f"nameserver {s}\n" for s in servers)
+        text += f"search {' '.join(self.search)}\n" if self.search else ""
+        text += f"options {' '.join(options)}\n" if options else ""
+        text += f"\n# Based on host file: '{SOURCE}'" + (f" ({transform})" if transform else "") + "\n"
+        text += "".join(f"# {w}\n" for w in warnings) + ext
+        text += f"# Overrides: [{' '.join(self.overrides)}]\n"
+        return text + (f"# Option ndots from: {ndots_from}\n" if ndots_from else "")

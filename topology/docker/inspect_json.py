@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from topology.docker.images import image_id
 from topology.docker.model import (
+    DEFAULT_PATH,
     DEFAULT_VERSION,
     Container,
     Endpoint,
@@ -122,6 +123,22 @@ def _network_settings(c: Container, nets: Mapping[str, Network], version: Versio
     }
 
 
+def _config_env(c: Container) -> list[str]:
+    """Config.Env: the image's PATH with the `-e` values replacing or appended (ReplaceOrAppendEnvValues)."""
+    env = {"PATH": DEFAULT_PATH}
+    for item in c.env:
+        key, eq, value = item.partition("=")
+        if eq:
+            env[key] = value
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def _legacy_links(c: Container) -> list[str] | None:
+    """HostConfig.Links: the daemon's link graph (`/child:/parent/alias`), default bridge only."""
+    legacy = c.network_mode in ("default", "bridge")
+    return [f"/{name}:/{c.name}/{alias}" for name, alias in c.links] if legacy and c.links else None
+
+
 def inspect_container(
     container: Container, networks: Iterable[Network], *, version: Version = DEFAULT_VERSION
 ) -> dict:
@@ -129,7 +146,7 @@ def inspect_container(
     c = container
     running = is_running(c)
     base = f"/var/lib/docker/containers/{c.id}"
-    config: dict[str, object] = {"Hostname": c.hostname, "Domainname": "", "User": ""}
+    config: dict[str, object] = {"Hostname": c.hostname, "Domainname": c.dns.domainname, "User": ""}
     if c.exposed:
         config["ExposedPorts"] = {p: {} for p in sorted(c.exposed)}
     config.update(
@@ -137,7 +154,7 @@ def inspect_container(
             "Tty": c.tty,
             "OpenStdin": c.interactive,
             "StdinOnce": False,
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            "Env": _config_env(c),
             "Cmd": list(c.cmd),
             "Image": c.image,
             "Volumes": None,
@@ -186,11 +203,11 @@ def inspect_container(
             "PortBindings": _port_bindings(c),
             "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
             "AutoRemove": c.auto_remove,
-            "Dns": [],
-            "DnsOptions": [],
-            "DnsSearch": [],
-            "ExtraHosts": None,
-            "Links": None,
+            "Dns": list(c.dns.servers),
+            "DnsOptions": list(c.dns.options),
+            "DnsSearch": list(c.dns.search),
+            "ExtraHosts": list(c.dns.extra_hosts) or None,
+            "Links": _legacy_links(c),
             "Privileged": False,
             "PublishAllPorts": c.publish_all,
         },

@@ -8,6 +8,7 @@ Version = str  # "19.03" or "28"
 VERSIONS = ("19.03", "28")
 DEFAULT_VERSION: Version = "19.03"
 PROTOCOLS = ("tcp", "udp", "sctp")  # of a published or exposed port
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class ExposedPort(str):
@@ -51,6 +52,21 @@ class PortBinding:
     @property
     def target(self) -> ExposedPort:
         return ExposedPort(self.container_port, self.proto)
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """A container's name settings: HostConfig Dns, DnsSearch, DnsOptions and ExtraHosts (`NAME:IP`,
+    or `NAME:host-gateway`), Config.Domainname."""
+
+    servers: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    extra_hosts: tuple[str, ...] = ()
+    domainname: str = ""
+
+
+NO_DNS = DnsConfig()
 
 
 @dataclass
@@ -97,6 +113,9 @@ class Container:
     labels: dict[str, str] = field(default_factory=dict)  # --label
     aliases: list[str] = field(default_factory=list)  # --network-alias, on the network it is run on
     links: list[tuple[str, str]] = field(default_factory=list)  # --link: (container name, alias)
+    dns: DnsConfig = NO_DNS
+    env: list[str] = field(default_factory=list)  # Config.Env after the image's PATH: -e values
+    link_env: list[str] = field(default_factory=list)  # the links' variables, made at start
 
     @property
     def short_id(self) -> str:
@@ -165,6 +184,19 @@ def network_names(c: Container) -> list[str]:
     if c.network_mode.startswith("container:"):
         return []
     return ["bridge" if c.network_mode == "default" else c.network_mode]
+
+
+def process_env(c: Container, tty: bool) -> dict[str, str]:
+    """The environment of the container's processes and of `docker exec` (the daemon's
+    CreateDaemonEnvironment: PATH, HOSTNAME, TERM with a tty, the links' variables, then Config.Env;
+    HOME as the runtime adds it)."""
+    env = {"PATH": DEFAULT_PATH, "HOSTNAME": c.hostname, **({"TERM": "xterm"} if tty else {})}
+    for item in [*c.link_env, *c.env]:
+        key, eq, value = item.partition("=")
+        if eq:  # a `-e NAME` the client did not have is dropped
+            env[key] = value
+    env.setdefault("HOME", "/root")
+    return env
 
 
 def dns_names(version: str, c: Container, aliases: list[str]) -> list[str]:

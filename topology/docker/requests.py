@@ -31,6 +31,9 @@ class ContainerSpec:
     tty: bool = False
     auto_remove: bool = False
     dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    domainname: str = ""
     add_hosts: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)

@@ -6,7 +6,8 @@ makes them. It runs in the sandbox's outer user and pid namespaces, where the st
 see nor signal it, and enters a container's namespace only to make a socket there. The daemon's
 thread answers from the engine's `Directory` of each container and forwards other names to the
 Docker host's nameservers: 19.03 from the container's namespace (so the query leaves through the
-bridge and MASQUERADE), 28 from the host's (its resolv.conf servers count as "host loopback").
+bridge and MASQUERADE), 28 from the host's (its resolv.conf servers count as "host loopback"); a
+container's `--dns` servers instead, from its namespace in both versions.
 Started lazily, at the first container that joins a user-defined network.
 """
 
@@ -89,6 +90,7 @@ class Listener:
     tcp: socket.socket
     netns: str  # the container's /proc/PID/ns/net, as the daemon names it
     external: bool = True  # False when the container is only on internal networks
+    servers: tuple[tuple[str, bool], ...] = ()  # upstreams: (address, asked from the host's namespace)
 
 
 class SocketMaker:
@@ -129,10 +131,9 @@ class SocketMaker:
 class EmbeddedDns:
     """The embedded DNS servers of one sandbox's containers, served by one daemon thread."""
 
-    def __init__(self, sb: Sandbox, version: str, upstreams: list[str]):
+    def __init__(self, sb: Sandbox, version: str):
         self.sb = sb
         self.version = version
-        self.upstreams = upstreams[:MAX_UPSTREAMS]
         self.maker = SocketMaker(sb)
         self.listeners: dict[str, Listener] = {}  # container id ->
         self.directories: dict[str, dnsmsg.Directory] = {}  # container id -> (replaced whole)
@@ -146,13 +147,17 @@ class EmbeddedDns:
 
     # -- the engine's side ----------------------------------------------------------------
 
-    def attach(self, cid: str, netns: str, *, external: bool) -> tuple[int, int]:
-        """Open the container's resolver sockets on 127.0.0.11; return their (udp, tcp) ports."""
+    def attach(
+        self, cid: str, netns: str, *, external: bool, servers: list[tuple[str, bool]]
+    ) -> tuple[int, int]:
+        """Open the container's resolver sockets on 127.0.0.11; return their (udp, tcp) ports.
+        `servers`: its upstreams (the host's nameservers, or its `--dns` ones) as (address, whether
+        asked from the host's namespace)."""
         udp, udp_port = self.maker.make("udp", netns, ADDRESS, 0)
         tcp, tcp_port = self.maker.make("tcp", netns, ADDRESS, 0)
         for s in (udp, tcp):
             s.setblocking(False)
-        listener = Listener(udp, tcp, netns, external)
+        listener = Listener(udp, tcp, netns, external, tuple(servers[:MAX_UPSTREAMS]))
         with self.lock:
             self.detach(cid)
             self.listeners[cid] = listener
@@ -257,15 +262,10 @@ class EmbeddedDns:
         """Ask the upstream servers as libnetwork does; 19.03 stays silent when none answers."""
         listener = self.listeners.get(cid)
         reply = None
-        for server in self.upstreams:
-            if listener is None:
-                break
-            if self.version == "19.03":
-                netns = listener.netns
-            elif listener.external:
-                netns = f"/proc/{self.sb.host_pid}/ns/net"
-            else:
-                continue  # 28: no host-loopback query from an internal network
+        for server, host_loopback in listener.servers if listener else ():
+            if self.version != "19.03" and host_loopback and not listener.external:
+                continue  # 28: no host-namespace query for a container only on internal networks
+            netns = f"/proc/{self.sb.host_pid}/ns/net" if host_loopback else listener.netns
             try:
                 reply = self._exchange(netns, server, q.data, proto)
             except (OSError, ValueError, struct.error):

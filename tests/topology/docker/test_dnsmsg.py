@@ -167,7 +167,8 @@ def test_resolv_conf(version, embedded, host_mode, expected):
 def test_hosts_with_links_before_the_own_line():
     text = etcfiles.hosts(
         extra=[("172.17.0.2", etcfiles.link_names("db", "0123456789ab", "web"))],
-        own=("172.17.0.3", "fedcba987654"),
+        own=["172.17.0.3"],
+        hostname="fedcba987654",
     )
     assert text.splitlines()[-2:] == ["172.17.0.2\tdb 0123456789ab web", "172.17.0.3\tfedcba987654"]
     assert etcfiles.link_names("web", "0123456789ab", "web") == "web 0123456789ab"  # alias == name: once
