@@ -428,6 +428,8 @@ def _network_create(engine: Engine, req: NetworkCreateRequest, out: Output, *_):
                 internal=req.internal,
                 options=req.options,
                 driver=req.driver,
+                masquerade=req.masquerade,
+                ip_range=req.ip_range,
             )
         except EngineError as exc:
             raise daemon_error("network create", exc.message, engine.version) from None

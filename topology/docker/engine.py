@@ -732,6 +732,8 @@ class Engine:
         internal: bool = False,
         options: dict[str, str] | None = None,
         driver: str = "bridge",
+        masquerade: bool = True,
+        ip_range: str = "",
     ) -> Network:
         options = dict(options or {})
         if driver != "bridge":
@@ -763,6 +765,8 @@ class Engine:
             bridge=bridge,
             internal=internal,
             icc=icc,
+            masquerade=masquerade,
+            ip_range=ip_range,
             options=options,
             user_subnet=user_subnet,
         )
@@ -774,6 +778,7 @@ class Engine:
                 subnet=subnet,
                 internal=internal,
                 icc=icc,
+                masquerade=masquerade,
             )
             before, up = bridge_up_script(
                 bridge=bridge,

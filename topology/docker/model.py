@@ -135,6 +135,8 @@ class Network:
     bridge: str = ""  # docker0, br-<12hex>
     internal: bool = False
     icc: bool = True
+    masquerade: bool = True  # com.docker.network.bridge.enable_ip_masquerade
+    ip_range: str = ""  # --ip-range: the sub-range containers' addresses come from
     user_subnet: bool = False  # `--subnet` given: only then may a container ask for its address (--ip)
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)

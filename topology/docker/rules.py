@@ -277,15 +277,16 @@ def _icc_1903(p: Program, br: str, icc: bool, enable: bool = True) -> None:
         p.append(F, "FORWARD", drop)
 
 
-def _bridge_1903(p: Program, br: str, subnet: str, internal: bool, icc: bool) -> None:
+def _bridge_1903(p: Program, br: str, subnet: str, internal: bool, icc: bool, masq: bool = True) -> None:
     if internal:
         for spec in _internal_drops(br, subnet):
             p.insert(F, ISO1, spec)
         _icc_1903(p, br, icc)
         p.ensure_jump(F, "FORWARD", ISO1)
         return
-    p.insert(NAT, "POSTROUTING", _masq(br, subnet))
-    p.insert(NAT, DOCKER, f"-i {br} -j RETURN")
+    if masq:  # setupIPTablesInternal: no MASQUERADE and no skip-DNAT RETURN without ip masquerade
+        p.insert(NAT, "POSTROUTING", _masq(br, subnet))
+        p.insert(NAT, DOCKER, f"-i {br} -j RETURN")
     _icc_1903(p, br, icc)
     p.insert(F, "FORWARD", f"-i {br} ! -o {br} -j ACCEPT")
     p.append(NAT, "PREROUTING", PREROUTING_JUMP)
@@ -326,14 +327,15 @@ def _icc_28(p: Program, br: str, icc: bool, internal: bool) -> None:
     p.delete(F, "FORWARD", drop)
 
 
-def _bridge_28(p: Program, br: str, subnet: str, internal: bool, icc: bool) -> None:
+def _bridge_28(p: Program, br: str, subnet: str, internal: bool, icc: bool, masq: bool = True) -> None:
     if internal:
         for spec in _internal_drops(br, subnet):
             p.insert(F, ISO1, spec)
         _icc_28(p, br, icc, internal=True)
         return
-    p.insert(NAT, "POSTROUTING", _masq(br, subnet))
-    p.insert(NAT, DOCKER, f"-i {br} -j RETURN")
+    if masq:  # setupNonInternalNetworkRules: both only with Masquerade
+        p.insert(NAT, "POSTROUTING", _masq(br, subnet))
+        p.insert(NAT, DOCKER, f"-i {br} -j RETURN")
     p.delete(NAT, "POSTROUTING", f"-o {br} -m addrtype --src-type LOCAL -j MASQUERADE")
     _icc_28(p, br, icc, internal=False)
     p.delete(F, "FORWARD", f"-i {br} ! -o {br} -j ACCEPT")
@@ -455,23 +457,31 @@ def daemon_start6(version: str, rs: Ruleset) -> Program:
 
 
 def network_create(
-    version: str, rs: Ruleset, *, bridge: str, subnet: str, internal: bool = False, icc: bool = True
+    version: str,
+    rs: Ruleset,
+    *,
+    bridge: str,
+    subnet: str,
+    internal: bool = False,
+    icc: bool = True,
+    masquerade: bool = True,
 ) -> Program:
     """`docker network create` of a bridge network (19.03 also re-arranges DOCKER-USER)."""
     _check(version)
     p = Program(rs)
     if version == "19.03":
-        _bridge_1903(p, bridge, subnet, internal, icc)
+        _bridge_1903(p, bridge, subnet, internal, icc, masquerade)
         _arrange_user_1903(p)
     else:
-        _bridge_28(p, bridge, subnet, internal, icc)
+        _bridge_28(p, bridge, subnet, internal, icc, masquerade)
     return p
 
 
 def network_remove(
     version: str, rs: Ruleset, *, bridge: str, subnet: str, internal: bool = False, icc: bool = True
 ) -> Program:
-    """`docker network rm`: the network's rules go; the nat PREROUTING/OUTPUT jumps stay."""
+    """`docker network rm`: the network's rules go (each only if present: also without masquerade);
+    the nat PREROUTING/OUTPUT jumps stay."""
     _check(version)
     p = Program(rs)
     (_bridge_remove_1903 if version == "19.03" else _bridge_remove_28)(p, bridge, subnet, internal, icc)

@@ -141,3 +141,13 @@ def test_hosts_follow_network_connect_and_disconnect(daemon):
             assert "172.17.0.2\tbox\n" in hosts
         finally:
             daemon.down(lab.sandbox.id)
+
+
+def test_network_without_ip_masquerade(lab28):
+    opt = "com.docker.network.bridge.enable_ip_masquerade"
+    nid = ok(lab28, f"network create -o {opt}=false plain")
+    bridge = f"br-{nid[:12]}"
+    nat = sh(lab28, "iptables-save -t nat").stdout
+    assert f"! -o {bridge} -j MASQUERADE" not in nat and f"-i {bridge} -j RETURN" not in nat
+    assert "-j MASQUERADE" in nat  # docker0's is still there
+    assert ok(lab28, f"network inspect -f '{{{{index .Options \"{opt}\"}}}}' plain") == "false"

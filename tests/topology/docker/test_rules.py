@@ -552,3 +552,41 @@ def test_kernel_removals_restore_previous_state_and_restart(version, tmp_path):
     assert saves[-1].rules("filter", "DOCKER") == (
         [] if version == "19.03" else ["! -i docker0 -o docker0 -j DROP"]
     )
+
+
+@pytest.mark.parametrize("version", R.VERSIONS)
+def test_network_without_ip_masquerade_has_no_masquerade_nor_skip_dnat(version):
+    """-o com.docker.network.bridge.enable_ip_masquerade=false: libnetwork programs neither the
+    MASQUERADE rule nor the DOCKER `-i br -j RETURN` (19.03 setupIPTablesInternal, 28
+    setupNonInternalNetworkRules; moby 28's iptabler golden `masq=false` has neither)."""
+    start = R.daemon_start(version, R.Ruleset())
+    br, subnet = "br-0123456789ab", "172.18.0.0/16"
+    with_masq = R.network_create(version, start.ruleset, bridge=br, subnet=subnet)
+    without = R.network_create(version, start.ruleset, bridge=br, subnet=subnet, masquerade=False)
+    assert rule_lines(with_masq.ruleset) - rule_lines(without.ruleset) == {
+        ("nat", f"-A POSTROUTING -s {subnet} ! -o {br} -j MASQUERADE"),
+        ("nat", f"-A DOCKER -i {br} -j RETURN"),
+    }
+    assert rule_lines(without.ruleset) - rule_lines(with_masq.ruleset) == set()
+    # a published port keeps its DNAT and ACCEPT (19.03 also its hairpin MASQUERADE)
+    pub = publish(version, without.ruleset, br, "172.18.0.2", 8080)
+    assert any("DNAT --to-destination 172.18.0.2:80" in line for _t, line in rule_lines(pub.ruleset))
+    removed = R.network_remove(version, without.ruleset, bridge=br, subnet=subnet)
+    assert (
+        removed.ruleset.render()
+        == R.network_remove(version, with_masq.ruleset, bridge=br, subnet=subnet).ruleset.render()
+    )
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not kernel_ok, reason="needs root, unshare and iptables")
+@pytest.mark.parametrize("version", R.VERSIONS)
+def test_kernel_network_without_ip_masquerade(version, tmp_path):
+    progs = [R.daemon_start(version, R.Ruleset())]
+    net = {"bridge": "br-0123456789ab", "subnet": "172.18.0.0/16"}
+    progs.append(R.network_create(version, progs[-1].ruleset, **net, masquerade=False))
+    progs.append(R.network_remove(version, progs[-1].ruleset, **net))
+    saves = assert_model_matches_kernel(progs, tmp_path)
+    nat = [line for line in saves[1].splitlines() if "br-0123456789ab" in line and "MASQUERADE" in line]
+    assert nat == [] and "-A DOCKER -i br-0123456789ab -j RETURN" not in saves[1]
+    assert "br-0123456789ab" not in saves[2]
