@@ -776,6 +776,15 @@ def _build_network_create(cmd: Command, p: Parsed) -> Request:
                 version,
             )
         req.subnet = str(net)
+        if req.ip_range:
+            rng = _cidr(req.ip_range)
+            if str(rng) != req.ip_range and version == "28":
+                raise daemon_error(
+                    "network create",
+                    f"invalid network config:\ninvalid ip-range {req.ip_range}: it should be {rng}",
+                    version,
+                )
+            req.ip_range = str(rng)
     _bridge_options(req, version)
     return req
 

@@ -749,7 +749,7 @@ class Engine:
             raise EngineError(f"bridge name {bridge} already in use")
         try:
             if user_subnet := bool(subnet):
-                pool = self.ipam.request_subnet(subnet, gateway=gateway or None)
+                pool = self.ipam.request_subnet(subnet, gateway=gateway or None, ip_range=ip_range)
             else:
                 pool = self.ipam.allocate_pool(host_routes=self._host_routes(), gateway=gateway or None)
             subnet, gateway = pool.subnet, pool.gateway

@@ -245,7 +245,13 @@ def inspect_network(
             }
     ipam_config = []
     if n.subnet:
-        ipam_config.append({"Subnet": n.subnet, **({"Gateway": n.gateway} if n.gateway else {})})
+        ipam_config.append(
+            {
+                "Subnet": n.subnet,
+                **({"IPRange": n.ip_range} if n.ip_range else {}),
+                **({"Gateway": n.gateway} if n.gateway else {}),
+            }
+        )
     result: dict[str, object] = {
         "Name": n.name,
         "Id": n.id,

@@ -64,6 +64,7 @@ class Pool:
 
     def __init__(self, version: str, subnet: str) -> None:
         self.network = ipaddress.IPv4Network(subnet, strict=False)
+        self.ip_range: IPv4Net | None = None  # --ip-range: where addresses not asked for come from
         self.gateway = ""
         self.refcount = 1
         size = self.network.num_addresses
@@ -93,8 +94,14 @@ class Pool:
         size = self.network.num_addresses
         if len(self._used) >= size:
             raise IpamError(ERR_NO_IPS, "no_ips")
-        if ip is None:
-            ordinal = next(o for o in range(size) if o not in self._used)
+        if ip is None:  # the lowest free one, of the range if any (SetAnyInRange: from its first address)
+            first, last = 0, size - 1
+            if self.ip_range is not None:
+                first = int(self.ip_range.network_address) - int(self.network.network_address)
+                last = min(first + self.ip_range.num_addresses, size) - 1
+            ordinal = next((o for o in range(max(first, 0), last + 1) if o not in self._used), None)
+            if ordinal is None:
+                raise IpamError(ERR_NO_IPS, "no_ips")
         else:
             addr = ipaddress.IPv4Address(ip)
             if addr not in self.network:
@@ -231,8 +238,10 @@ class Ipam:
             raise
         return pool
 
-    def request_subnet(self, subnet: str, *, gateway: str | None = None) -> Pool:
-        """The pool for `--subnet` (no host-route check); overlap -> "Pool overlaps with ..."."""
+    def request_subnet(self, subnet: str, *, gateway: str | None = None, ip_range: str = "") -> Pool:
+        """The pool for `--subnet` (no host-route check); overlap -> "Pool overlaps with ...".
+        With `ip_range` (--ip-range) the gateway, unless given, and the addresses not asked for come
+        from that sub-range, as libnetwork's sub-pools."""
         net = ipaddress.IPv4Network(subnet, strict=False)
         existing = self.pools.get(str(net))
         if existing is not None and self.version == "19.03":
@@ -240,7 +249,9 @@ class Ipam:
             return existing
         if self._clashes(net):
             raise IpamError(ERR_POOL_OVERLAP, "overlap")
-        return self._with_gateway(self._register(str(net)), gateway)
+        pool = self._register(str(net))
+        pool.ip_range = ipaddress.IPv4Network(ip_range, strict=False) if ip_range else None
+        return self._with_gateway(pool, gateway)
 
     def default_bridge_pool(
         self,

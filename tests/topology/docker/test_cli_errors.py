@@ -398,6 +398,13 @@ PARSE_ERRORS = [
         1,
     ),
     (
+        V28,  # moby 28 api/types/network validateIPRange
+        ["network", "create", "--subnet", "10.0.0.0/16", "--ip-range", "10.0.5.1/24", "n1"],
+        "Error response from daemon: invalid network config:\ninvalid ip-range 10.0.5.1/24: it should be "
+        "10.0.5.0/24",
+        1,
+    ),
+    (
         V19,
         ["network", "create", "bridge"],
         "Error response from daemon: bridge is a pre-defined network and cannot be created",

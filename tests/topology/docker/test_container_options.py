@@ -151,3 +151,11 @@ def test_network_without_ip_masquerade(lab28):
     assert f"! -o {bridge} -j MASQUERADE" not in nat and f"-i {bridge} -j RETURN" not in nat
     assert "-j MASQUERADE" in nat  # docker0's is still there
     assert ok(lab28, f"network inspect -f '{{{{index .Options \"{opt}\"}}}}' plain") == "false"
+
+
+def test_ip_range_on_the_kernel(lab):
+    ok(lab, "network create --subnet 172.30.0.0/16 --ip-range 172.30.5.0/24 --gateway 172.30.0.1 ranged")
+    ok(lab, "run -d --name r1 --network ranged busybox sleep 300")
+    assert "inet 172.30.5.0/16" in sh(lab, "ip -4 addr show eth0", ns="r1").stdout
+    config = ok(lab, "network inspect -f '{{json .IPAM.Config}}' ranged")
+    assert config == '[{"Subnet":"172.30.0.0/16","IPRange":"172.30.5.0/24","Gateway":"172.30.0.1"}]'

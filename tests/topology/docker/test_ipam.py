@@ -315,3 +315,22 @@ def test_static_address_rules_per_version():
         f"{heading}* invalid IPv4 address: 0.0.0.0\n"
         "* no configured subnet or ip-range contain the IP address 0.0.0.0"
     )
+
+
+@pytest.mark.parametrize("version", ["19.03", "28"])
+def test_ip_range_gives_gateway_and_addresses_from_the_range(version):
+    """libnetwork's sub-pool: getAddress's SetAnyInRange from the range's first address (its .0 too,
+    docker/for-linux#170), the gateway as well unless given; --ip may still pick outside the range."""
+    ipam = I.Ipam(version)
+    pool = ipam.request_subnet("172.20.0.0/16", ip_range="172.20.10.0/24")
+    assert pool.gateway == "172.20.10.0"
+    assert [pool.request_address() for _ in range(2)] == ["172.20.10.1", "172.20.10.2"]
+    assert pool.request_address("172.20.0.5") == "172.20.0.5"
+    other = ipam.request_subnet("172.21.0.0/16", gateway="172.21.0.1", ip_range="172.21.255.252/30")
+    assert [other.request_address() for _ in range(3)] == [
+        "172.21.255.252",
+        "172.21.255.253",
+        "172.21.255.254",
+    ]
+    with pytest.raises(I.IpamError):  # the range's last address is the subnet's broadcast
+        other.request_address()
