@@ -549,7 +549,7 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
     exposed: dict[ExposedPort, None] = {}
     try:
         for raw in v["publish"]:
-            ports.append(parse_publish(raw, version))
+            ports += parse_publish(raw, version)
         for raw in v["expose"]:
             exposed.update(dict.fromkeys(parse_expose(raw, version)))
     except GoError as e:

@@ -13,6 +13,7 @@ from topology.docker.model import (
     Container,
     Endpoint,
     Network,
+    PortBinding,
     Version,
     dns_names,
     is_running,
@@ -30,12 +31,17 @@ def _sorted_map(items: Iterable[tuple[str, object]]) -> dict:
     return dict(sorted(items))
 
 
+def _host_port_text(b: PortBinding) -> str:
+    """A binding's HostPort as the CLI sent it: "", "8080", or a range to pick in ("8000-8010")."""
+    if not b.host_port:
+        return ""
+    return f"{b.host_port}-{b.host_port_end}" if b.host_port_end else str(b.host_port)
+
+
 def _port_bindings(c: Container) -> dict:
     bindings: dict[str, list[dict]] = {}
     for b in c.published:
-        bindings.setdefault(str(b.target), []).append(
-            {"HostIp": b.host_ip, "HostPort": str(b.host_port) if b.host_port else ""}
-        )
+        bindings.setdefault(str(b.target), []).append({"HostIp": b.host_ip, "HostPort": _host_port_text(b)})
     return _sorted_map(bindings.items())
 
 

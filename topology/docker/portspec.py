@@ -57,8 +57,10 @@ def split_proto_port(value: str, version: Version) -> tuple[str, str]:
     return ("", "") if not port else (proto or "tcp", port)
 
 
-def parse_publish(raw: str, version: Version) -> PortBinding:
-    """One `-p` value, like go-connections' ParsePortSpec; raises GoError with its text."""
+def parse_publish(raw: str, version: Version) -> list[PortBinding]:
+    """One `-p` value, like go-connections' ParsePortSpec: a binding per container port (a single
+    container port with a host range: one binding whose host port is picked in that range);
+    raises GoError with its text."""
     old = version == "19.03"
     spec = _long_publish(raw) if "=" in raw else raw
     ip, host_port, ctr = _split_parts(spec)
@@ -86,11 +88,17 @@ def parse_publish(raw: str, version: Version) -> PortBinding:
             raise GoError(f"{'Invalid' if old else 'invalid'} {what}: {ctr} and {host_port}")
     if proto.lower() not in PROTOCOLS:
         raise GoError(f"Invalid proto: {proto}")
-    if start != end or host[0] != host[1]:
-        raise GoError(f"port ranges are not supported in this lab: {raw}")
     if start == 0:
         raise GoError(f"container port 0 is not valid: {raw}")
-    return PortBinding(start, proto.lower(), go_parse_ip(ip) if ip else "", host[0])
+    host_ip = go_parse_ip(ip) if ip else ""
+    if start == end:  # one container port; a host range is where its dynamic host port comes from
+        end_host = host[1] if host[1] != host[0] else 0
+        return [PortBinding(start, proto.lower(), host_ip, host[0], end_host)]
+    # a container range: one binding per port, host ports side by side (or each dynamic)
+    return [
+        PortBinding(port, proto.lower(), host_ip, host[0] + i if host_port else 0)
+        for i, port in enumerate(range(start, end + 1))
+    ]
 
 
 def _checked_range(ports: str, prefix: str, version: Version) -> tuple[int, int]:

@@ -274,8 +274,20 @@ def test_container_run_is_run():
     assert parse(["container", "run", "-d", "nginx"]) == parse(["run", "-d", "nginx"])
 
 
-def test_parse_publish_gives_one_typed_binding():
-    assert parse_publish("127.0.0.1::80/udp", V19) == PortBinding(80, "udp", "127.0.0.1", 0)
+def test_parse_publish_gives_typed_bindings():
+    assert parse_publish("127.0.0.1::80/udp", V19) == [PortBinding(80, "udp", "127.0.0.1", 0)]
+    # go-connections ParsePortSpec: a mapping per container port of a range
+    for version in (V19, V28):
+        assert parse_publish("9000-9001:9000-9001", version) == [
+            PortBinding(9000, "tcp", "", 9000),
+            PortBinding(9001, "tcp", "", 9001),
+        ]
+        assert parse_publish("127.0.0.1::7000-7001/udp", version) == [
+            PortBinding(7000, "udp", "127.0.0.1", 0),
+            PortBinding(7001, "udp", "127.0.0.1", 0),
+        ]
+        # one container port, a host range: the host port is picked in the range
+        assert parse_publish("8000-8010:80", version) == [PortBinding(80, "tcp", "", 8000, 8010)]
     with pytest.raises(GoError, match="Invalid containerPort: x"):
         parse_publish("x", V19)
 

@@ -192,10 +192,16 @@ PARSE_ERRORS = [
     ),
     (V19, ["run", "-p", "/udp", "nginx"], f"docker: No port specified: /udp<empty>.\n{SEE_RUN}", 125),
     (V28, ["run", "-p", ":", "nginx"], f"docker: no port specified: :<empty>\n\n{MORE_RUN}", 125),
-    (
+    (  # go-connections ParsePortSpec: a container range needs a host range of the same size
         V19,
-        ["run", "-p", "8000-8001:80-81", "nginx"],
-        f"docker: port ranges are not supported in this lab: 8000-8001:80-81.\n{SEE_RUN}",
+        ["run", "-p", "8000-8002:80-81", "nginx"],
+        f"docker: Invalid ranges specified for container and host Ports: 80-81 and 8000-8002.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V28,
+        ["run", "-p", "8000-8002:80-81", "nginx"],
+        f"docker: invalid ranges specified for container and host Ports: 80-81 and 8000-8002\n\n{MORE_RUN}",
         125,
     ),
     (

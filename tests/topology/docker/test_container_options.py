@@ -159,3 +159,30 @@ def test_ip_range_on_the_kernel(lab):
     assert "inet 172.30.5.0/16" in sh(lab, "ip -4 addr show eth0", ns="r1").stdout
     config = ok(lab, "network inspect -f '{{json .IPAM.Config}}' ranged")
     assert config == '[{"Subnet":"172.30.0.0/16","IPRange":"172.30.5.0/24","Gateway":"172.30.0.1"}]'
+
+
+def test_port_ranges_publish_each_port(lab):
+    ok(lab, "run -d --name pr -p 9000-9001:9000-9001 nginx")
+    assert ok(lab, "port pr") == "9000/tcp -> 0.0.0.0:9000\n9001/tcp -> 0.0.0.0:9001"
+    # docker/cli's DisplayablePorts folds the run of equal host and container ports
+    assert ok(lab, "ps --format '{{.Ports}}'") == "80/tcp, 0.0.0.0:9000-9001->9000-9001/tcp"
+    nat = sh(lab, "iptables -t nat -S DOCKER").stdout
+    for port in (9000, 9001):
+        assert f"--dport {port} -j DNAT --to-destination 172.17.0.2:{port}" in nat
+    proxies = sh(lab, "ps -o args | grep -c '[d]ocker-proxy .*-host-port 900[01]'").stdout.strip()
+    assert proxies == "2"
+    bindings = ok(lab, "inspect -f '{{json .HostConfig.PortBindings}}' pr")
+    assert (
+        bindings
+        == '{"9000/tcp":[{"HostIp":"","HostPort":"9000"}],"9001/tcp":[{"HostIp":"","HostPort":"9001"}]}'
+    )
+    # one container port, a host range: the first free host port of the range
+    ok(lab, "run -d --name r1 -p 8000-8010:80 nginx")
+    ok(lab, "run -d --name r2 -p 8000-8010:80 nginx")
+    assert ok(lab, "port r2 80") == "0.0.0.0:8001"
+    assert ok(lab, "inspect -f '{{json .HostConfig.PortBindings}}' r2") == (
+        '{"80/tcp":[{"HostIp":"","HostPort":"8000-8010"}]}'
+    )
+    assert (
+        sh(lab, "wget -qO- http://127.0.0.1:8001/ | grep -o 'container r2'").stdout.strip() == "container r2"
+    )
