@@ -21,17 +21,7 @@ def test_1903_embedded_keeps_search_and_the_users_ndots():
         "search corp.test\nnameserver 127.0.0.11\noptions ndots:3 timeout:1\n"
     )
     # --dns-search . alone: Build writes no search line
-    assert (
-        etcfiles.resolv_conf(
-            "19.03",
-            HOST,
-            embedded=False,
-            dns=DnsConfig(
-                search=("."),
-            ),
-        )
-        == HOST
-    )
+    assert etcfiles.resolv_conf("19.03", HOST, embedded=False, dns=DnsConfig(search=(".",))) == HOST
 
 
 def test_1903_host_mode_with_dns_is_built_not_copied():
