@@ -124,6 +124,10 @@ def test_link_environment_19(lab):
     ]
     assert "HOSTNAME=" + ok(lab, "inspect -f '{{.Config.Hostname}}' web") in env
     assert ok(lab, "inspect -f '{{json .HostConfig.Links}}' web") == '["/db:/web/store"]'
+    assert "POSTGRES_DB=app" in ok(lab, "exec db env").splitlines()  # -e, in the process and in Config.Env
+    assert ok(lab, "inspect -f '{{json .Config.Env}}' db") == (
+        '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","POSTGRES_DB=app"]'
+    )
 
 
 def test_hosts_follow_network_connect_and_disconnect(daemon):
