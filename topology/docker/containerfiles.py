@@ -7,10 +7,12 @@ against the engine's containers (`lookup`: a name or id to a Container, or None)
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 
 from topology.docker import etcfiles
-from topology.docker.model import DEFAULT_PATH, Container, ExposedPort, Network, Version
+from topology.docker.model import DEFAULT_PATH, Container, Endpoint, ExposedPort, Network, Version
+from topology.docker.runtime import heredoc
 from topology.sandbox import HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME
 
 Lookup = Callable[[str], Container | None]
@@ -155,3 +157,26 @@ def container_files(
     resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=embedded, dns=c.dns)
     hosts = etcfiles.hosts(extra=extra, own=own, hostname=c.hostname, domainname=c.dns.domainname)
     return hosts, resolv, c.hostname
+
+
+def connected_script(version: Version, pid: int, c: Container, *, resolver: bool) -> str:
+    """Shell text updating a running container's files after `docker network connect` (its last
+    endpoint): libnetwork's addHostsEntries, and with its first embedded DNS (`resolver`)
+    startResolver's resolv.conf for 127.0.0.11."""
+    enter = f"nsenter -t {pid} -m -r sh -c"
+    line = f"{c.endpoints[-1].ip}\t{etcfiles.own_names(c.hostname, c.dns.domainname)}\n"
+    script = heredoc(f"{enter} 'cat >> /etc/hosts'", line)
+    if resolver:
+        resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=True, dns=c.dns)
+        script += heredoc(f"{enter} 'cat > /etc/resolv.conf'", resolv)
+    return script
+
+
+def disconnected_script(version: Version, pid: int, c: Container, ep: Endpoint) -> str:
+    """Shell text removing endpoint `ep`'s line from the container's /etc/hosts on `docker network
+    disconnect`: 28's deleteHostsEntries (19.03 leaves the line)."""
+    if version == "19.03":
+        return ""
+    line = f"{ep.ip}\t{etcfiles.own_names(c.hostname, c.dns.domainname)}"
+    rewrite = """'h=$(grep -vxF -e "$1" /etc/hosts); printf "%s\\n" "$h" > /etc/hosts'"""
+    return f"nsenter -t {pid} -m -r sh -c {rewrite} sh {shlex.quote(line)}\n"

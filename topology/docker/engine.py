@@ -338,6 +338,7 @@ class Engine:
                 target, self.network_of_mode(target.network_mode)
             )
             c.hostname, hostname = target.hostname, target.hostname  # as the daemon copies them
+            c.dns = replace(c.dns, domainname=target.dns.domainname)
         files = {
             "/etc/hosts": hosts_text,
             "/etc/resolv.conf": resolv,
@@ -841,13 +842,8 @@ class Engine:
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
         self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
         self._dns_update()
-        enter = f"nsenter -t {self.procs[c.id].host_pid} -m -r sh -c"
-        line = f"{c.endpoints[-1].ip}\t{etcfiles.own_names(c.hostname, c.dns.domainname)}\n"
-        script = heredoc(f"{enter} 'cat >> /etc/hosts'", line)  # libnetwork's addHostsEntries
-        if first_resolver:  # libnetwork's startResolver rewrites resolv.conf for 127.0.0.11
-            resolv = etcfiles.resolv_conf(self.version, HOST_RESOLV_CONF, embedded=True, dns=c.dns)
-            script += heredoc(f"{enter} 'cat > /etc/resolv.conf'", resolv)
-        host_script(self.sb, script)
+        pid = self.procs[c.id].host_pid
+        host_script(self.sb, containerfiles.connected_script(self.version, pid, c, resolver=first_resolver))
 
     def _unpublish_script(
         self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint
@@ -875,13 +871,7 @@ class Engine:
             c.ports = []
         program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
         script += restore(program.render()) + f"ip link del {ep.host_veth}\n"
-        if self.version != "19.03":  # 28's deleteHostsEntries (19.03 leaves the line)
-            line = f"{ep.ip}\t{etcfiles.own_names(c.hostname, c.dns.domainname)}"
-            script += (
-                f"nsenter -t {self.procs[c.id].host_pid} -m -r sh -c "
-                """'h=$(grep -vxF -e "$1" /etc/hosts); printf "%s\\n" "$h" > /etc/hosts' sh """
-                f"{shlex.quote(line)}\n"
-            )
+        script += containerfiles.disconnected_script(self.version, self.procs[c.id].host_pid, c, ep)
         host_script(self.sb, script)
         self.ipam.pool(net.subnet).release_address(ep.ip)
         c.endpoints.remove(ep)
