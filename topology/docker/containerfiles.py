@@ -146,7 +146,8 @@ def container_files(
     extra = etcfiles.extra_hosts(c.dns.extra_hosts, host_gateway)
     if c.network_mode == "host":
         resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=False, host_mode=True, dns=c.dns)
-        hosts = etcfiles.DEFAULT_HOSTS + "".join(f"{ip}\t{n}\n" for ip, n in extra) if extra else HOST_HOSTS
+        # the host's file, unless there are extra hosts: then a file of their own (buildHostsFile)
+        hosts = etcfiles.hosts(version, extra=extra, own=[], hostname=HOSTNAME) if extra else HOST_HOSTS
         return hosts, resolv, HOSTNAME
     c.link_env = []
     if net is not None and net.is_default_bridge:
@@ -155,7 +156,7 @@ def container_files(
     own = [ep.ip for ep in c.endpoints] if net is not None else []
     embedded = net is not None and net.user_defined
     resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=embedded, dns=c.dns)
-    hosts = etcfiles.hosts(extra=extra, own=own, hostname=c.hostname, domainname=c.dns.domainname)
+    hosts = etcfiles.hosts(version, extra=extra, own=own, hostname=c.hostname, domainname=c.dns.domainname)
     return hosts, resolv, c.hostname
 
 

@@ -166,6 +166,7 @@ def test_resolv_conf(version, embedded, host_mode, expected):
 
 def test_hosts_with_links_before_the_own_line():
     text = etcfiles.hosts(
+        "19.03",
         extra=[("172.17.0.2", etcfiles.link_names("db", "0123456789ab", "web"))],
         own=["172.17.0.3"],
         hostname="fedcba987654",
