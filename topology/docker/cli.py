@@ -28,7 +28,7 @@ from topology.docker.flags import (
 from topology.docker.gotemplate import parse_format
 from topology.docker.gotemplate_parse import parse_template
 from topology.docker.gotext import MAC_RE, GoError, go_bool, go_parse_ip, go_quote, is_ipv4
-from topology.docker.model import DEFAULT_VERSION, VERSIONS, ExposedPort, PortBinding, Version
+from topology.docker.model import DEFAULT_VERSION, VERSIONS, ExposedPort, PortBinding, Privileges, Version
 from topology.docker.portspec import parse_expose, parse_publish
 from topology.docker.requests import (
     ContainerSpec,
@@ -129,6 +129,8 @@ def _network_fields(value: str) -> dict[str, str]:
 
 _CONTAINER_FLAGS = """
    --add-host               list      Add a custom host-to-IP mapping (host:ip)
+   --cap-add                list      Add Linux capabilities
+   --cap-drop               list      Drop Linux capabilities
    --dns                    list      Set custom DNS servers
    --entrypoint             string    Overwrite the default ENTRYPOINT of the image
 -e --env                    list      Set environment variables
@@ -143,15 +145,15 @@ _CONTAINER_FLAGS = """
    --name                   string    Assign a name to the container
    --network-alias=aliases  list      Add network-scoped alias for the container
    --net-alias=aliases      list      -
+   --privileged             bool      Give extended privileges to this container
 -p --publish                list      Publish a container's port(s) to the host
 -P --publish-all            bool      Publish all exposed ports to random ports
    --rm                     bool      Automatically remove the container when it exits
+   --security-opt           list      Security Options
 -t --tty                    bool      Allocate a pseudo-TTY
 -u --user                   string    Username or UID (format: <name|uid>[:<group|gid>])
 -w --workdir                string    Working directory inside the container
 -a --attach                 list      ~
-   --cap-add                list      ~
-   --cap-drop               list      ~
    --cpus                   string    ~
    --device                 list      ~
    --dns-option             list      ~
@@ -167,7 +169,6 @@ _CONTAINER_FLAGS = """
    --mount                  list      ~
    --pid                    string    ~
    --platform               string    ~
-   --privileged             bool      ~
    --read-only              bool      ~
    --restart                string    ~
    --stop-signal            string    ~
@@ -564,6 +565,9 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
         user=str(v["user"]),
         workdir=str(v["workdir"]),
         entrypoint=str(v["entrypoint"]) if "entrypoint" in p.changed else None,
+        privileges=Privileges(
+            list(v["cap_add"]), list(v["cap_drop"]), bool(v["privileged"]), list(v["security_opt"])
+        ),
         unsupported=sorted(k.replace("_", "-") for k in p.changed & ignored_keys),
     )
     conflict = _daemon_netmode_check(spec, version)

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import cli, filters, inspect_json, output
+from topology.docker import capabilities, cli, filters, inspect_json, output
 from topology.docker.clierrors import CliError, daemon_error
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.gotemplate import render_format
@@ -42,7 +42,7 @@ from topology.docker.requests import (
     StopRequest,
     VersionRequest,
 )
-from topology.docker.runtime import KernelError, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exec_prefix, open_pty, relay_pty
 
 log = logging.getLogger("topology.docker")
 
@@ -90,8 +90,10 @@ def _framed(command: str, exc: EngineError, version: str) -> CliError:
 
 def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
     publish = [] if spec.network == "host" else spec.ports
+    if err := capabilities.check(spec.privileges, engine.version):
+        raise daemon_error(command, err, engine.version)
     try:
-        return engine.create_container(
+        c = engine.create_container(
             image=spec.image,
             cmd=spec.cmd,
             name=spec.name.lstrip("/"),
@@ -111,6 +113,8 @@ def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
         )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
+    c.privileges = spec.privileges
+    return c
 
 
 def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
@@ -299,7 +303,8 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             raise daemon_error("exec", exc.message, engine.version) from None
         if c.status != "running":
             raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
-        argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
+        confine, fds = exec_prefix(engine.sb, c.privileges, privileged=req.privileged)
+        argv = [*engine.sb.nsenter_argv("", pid=engine.host_pid(c)), *confine]
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOSTNAME": c.hostname,
@@ -316,18 +321,21 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            pass_fds=fds,
         )
         return 0
     if req.tty:
         master, slave = open_pty(None)
         proc = engine.sb.popen(
-            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave
+            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave, pass_fds=fds
         )
         os.close(slave)
         code = relay_pty(master, stdio[0], stdio[1], conn, proc)
     else:
         stdin = stdio[0] if req.interactive else subprocess.DEVNULL
-        proc = engine.sb.popen([*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2])
+        proc = engine.sb.popen(
+            [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
+        )
         code = proc.wait()
     if code == 127 or code == 126:
         out.warn(

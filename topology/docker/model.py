@@ -68,6 +68,16 @@ class Endpoint:
 
 
 @dataclass
+class Privileges:
+    """--cap-add, --cap-drop, --privileged and --security-opt as given (HostConfig keeps them so)."""
+
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    security_opt: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Container:
     """An emulated container: a real process tree in its own namespaces."""
 
@@ -97,6 +107,7 @@ class Container:
     labels: dict[str, str] = field(default_factory=dict)  # --label
     aliases: list[str] = field(default_factory=list)  # --network-alias, on the network it is run on
     links: list[tuple[str, str]] = field(default_factory=list)  # --link: (container name, alias)
+    privileges: Privileges = field(default_factory=Privileges)
 
     @property
     def short_id(self) -> str:

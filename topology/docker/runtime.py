@@ -17,28 +17,13 @@ import struct
 import subprocess
 import termios
 import time
+from pathlib import Path
 
-from topology.docker.model import PortBinding
+from topology.docker import capabilities
+from topology.docker.model import PortBinding, Privileges
 from topology.fdwait import readable
 from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids
 
-# Docker's default capability set for containers.
-CONTAINER_CAPS = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-)
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -195,10 +180,12 @@ def spawn_container(
     stdio: tuple[int, int, int] | None = None,
     env: dict[str, str] | None = None,
     tty: bool = False,
+    privileges: Privileges | None = None,
 ) -> ContainerProcess:
     """Start a container's process, blocked until `release()`; its stdout goes to its log file.
 
-    With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does."""
+    With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does.
+    bwrap keeps every capability; nslab-confine, the container's first program, sets Docker's."""
     # The container's own files travel through pipes into bwrap (--file), never through host paths.
     args = [
         "--unshare-pid",
@@ -210,13 +197,14 @@ def spawn_container(
         "--die-with-parent",
         # A session of its own; `setsid -c` (it stays pid 1) also makes its pty the controlling terminal.
         *([] if tty else ["--new-session"]),
-        "--cap-drop",
+        "--cap-add",
         "ALL",
     ]
     if tty:
         argv = ["setsid", "-c", *argv]
-    for cap in CONTAINER_CAPS:
-        args += ["--cap-add", cap]
+    guest_fd = _guest_fd(sb.guest)
+    confine = confinement(sb, privileges or Privileges())
+    argv = [*confine.argv(guest_fd), *argv]
     if new_netns:
         args.append("--unshare-net")
     # The Docker host's sysfs: what --net=host sees; the others get one of their namespace (mount_sysfs).
@@ -256,7 +244,7 @@ def spawn_container(
     args_r, args_w = os.pipe()
     # The command stays on bwrap's command line: bwrap takes only options from --args.
     args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
-    keep = [info_w, block_r, args_r, *pipes]
+    keep = [info_w, block_r, args_r, *pipes, *confine.fds(guest_fd)]
     log = f"/var/lib/docker/containers/{cid}-json.log"
     if join_pid:
         netns = [f"--net=/proc/{join_pid}/ns/net"]
@@ -290,6 +278,25 @@ def spawn_container(
     finally:
         os.close(info_r)
     return ContainerProcess(proc, inner, host_pid, block_w, block_r)
+
+
+def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = False):
+    """A container process's capabilities and seccomp filter (compiled beside the guest binary)."""
+    directory = Path(sb.guest).parent
+    return capabilities.confinement(privileges, sb.docker_version, directory, exec_privileged=exec_privileged)
+
+
+def exec_prefix(sb: Sandbox, privileges: Privileges, *, privileged: bool) -> tuple[list[str], list[int]]:
+    """The command prefix and the fds that give a `docker exec` process its container's confinement."""
+    guest_fd = _guest_fd(sb.guest)
+    confine = confinement(sb, privileges, exec_privileged=privileged)
+    return confine.argv(guest_fd), confine.fds(guest_fd)
+
+
+@functools.cache
+def _guest_fd(path: str) -> int:
+    """An fd of the guest binary, which a container's process runs as /proc/self/fd/N."""
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _read_child_pid(fd: int, proc: subprocess.Popen, timeout: float = 10) -> int:

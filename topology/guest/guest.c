@@ -8,6 +8,7 @@
  *   nslab-sockets (daemon side) makes sockets inside a sandbox's network namespaces for the daemon
  *   nslab-dnsd    the outside world's DNS server (the Docker host's resolver, 198.51.100.53)
  *   nslab-sysfs   (daemon side) puts a sysfs of a container's own network namespace on its /sys
+ *   nslab-confine (first program of a container process) gives it Docker's capabilities and seccomp
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
  */
 #define _GNU_SOURCE
@@ -21,7 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -704,10 +709,58 @@ fail:
     return 1;
 }
 
+/* ---- nslab-confine --------------------------------------------------------------------- */
+
+/* nslab-confine CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc does to a container
+ * process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
+ * bounding, permitted and effective sets get CAPS; ambient is emptied); FILTER_FD, unless -1, is a
+ * file holding a compiled seccomp filter (struct sock_filter[]), read with pread: the daemon keeps one
+ * open file for many containers. The filter is loaded first, while CAP_SYS_ADMIN is still held, so that
+ * NO_NEW_PRIVS (1 for --security-opt no-new-privileges) stays as Docker leaves it. It runs as the
+ * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited. */
+static int confine_main(int argc, char **argv) {
+    if (argc < 7 || strcmp(argv[5], "--")) {
+        fputs("usage: nslab-confine CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n", stderr);
+        return 2;
+    }
+    unsigned long long caps = strtoull(argv[1], NULL, 16), inh = strtoull(argv[2], NULL, 16);
+    int filter = atoi(argv[3]);
+    if (atoi(argv[4]) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) goto fail;
+    if (filter >= 0) {
+        struct stat st;
+        struct sock_filter code[4096];
+        if (fstat(filter, &st) || st.st_size <= 0 || st.st_size > (off_t)sizeof code ||
+            pread(filter, code, (size_t)st.st_size, 0) != st.st_size)
+            goto fail;
+        struct sock_fprog prog = {.len = (unsigned short)(st.st_size / sizeof code[0]), .filter = code};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) goto fail;
+        close(filter);
+    }
+    for (int cap = 0; cap < 64; cap++)
+        if (!(caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL) break;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2] = {
+        {.effective = (unsigned)caps, .permitted = (unsigned)caps, .inheritable = (unsigned)inh},
+        {.effective = (unsigned)(caps >> 32), .permitted = (unsigned)(caps >> 32), .inheritable = (unsigned)(inh >> 32)},
+    };
+    if (syscall(SYS_capset, &head, data)) goto fail;
+    execvp(argv[6], argv + 6);
+    fprintf(stderr, "exec %s: %s\n", argv[6], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+fail:
+    perror("nslab-confine");
+    return 126;
+}
+
 int main(int argc, char **argv) {
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
     if (!strcmp(name, "nslab-guest") && argc > 1) { /* run by path under one of its names */
+        argc--, argv++;
+        name = argv[0];
+    } else if (name[0] >= '0' && name[0] <= '9' && argc > 1) { /* run as /proc/self/fd/N, N not inherited */
+        fcntl(atoi(name), F_SETFD, FD_CLOEXEC);
         argc--, argv++;
         name = argv[0];
     }
@@ -718,5 +771,6 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "nslab-sockets")) return sockets_main();
     if (!strcmp(name, "nslab-dnsd")) return dnsd_main(argc, argv);
     if (!strcmp(name, "nslab-sysfs")) return sysfs_main(argc, argv);
+    if (!strcmp(name, "nslab-confine")) return confine_main(argc, argv);
     return docker_main(argc, argv);
 }
