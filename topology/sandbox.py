@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from topology import limits
+from topology import limits, seccomp
 from topology.errors import NamespaceNotFound, SandboxStartError
 from topology.fdwait import readable
 from topology.paths import SCRIPTS_DIR
@@ -193,11 +193,15 @@ def student_env(**extra: str) -> dict[str, str]:
 
 
 def _popen_as_root(guest: str, uid: int, cgroup: str, argv: list[str], **kwargs) -> subprocess.Popen:
-    """Start `argv` in the sandbox's cgroup as its root uid: through the guest binary's nslab-enter,
-    exec'd rather than run as a preexec_fn, so that Popen can vfork (a fork of the daemon, a thread
-    per lab, costs milliseconds)."""
+    """Start `argv` in the sandbox's cgroup as its root uid, under the lab's seccomp filter: through
+    the guest binary's nslab-enter, exec'd rather than run as a preexec_fn, so that Popen can vfork (a
+    fork of the daemon, a thread per lab, costs milliseconds)."""
     procs = limits.procs_files(cgroup) if cgroup else []
-    return subprocess.Popen(["nslab-enter", str(uid), *procs, "--", *argv], executable=guest, **kwargs)
+    lab_filter = seccomp.lab_filter_fd(Path(guest).parent)
+    kwargs["pass_fds"] = (*kwargs.get("pass_fds", ()), lab_filter)
+    return subprocess.Popen(
+        ["nslab-enter", "-f", str(lab_filter), str(uid), *procs, "--", *argv], executable=guest, **kwargs
+    )
 
 
 def child_pids(pid: int) -> list[int]:

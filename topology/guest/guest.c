@@ -309,6 +309,24 @@ static int init_main(void) {
 
 /* ---- nslab-enter ----------------------------------------------------------------------- */
 
+/* Load the seccomp filter (struct sock_filter[]) in file FD, read with pread: the daemon shares one
+ * open file among many processes. Without CAP_SYS_ADMIN (an unprivileged daemon) the kernel wants
+ * no_new_privs first. */
+static int load_filter(int fd) {
+    struct stat st;
+    static struct sock_filter code[4096];
+    errno = 0;
+    if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (off_t)sizeof code ||
+        pread(fd, code, (size_t)st.st_size, 0) != st.st_size) {
+        if (!errno) errno = EINVAL;
+        return -1;
+    }
+    struct sock_fprog prog = {.len = (unsigned short)(st.st_size / sizeof code[0]), .filter = code};
+    if (!syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) return 0;
+    if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
 /* Every signal's default action and an empty signal mask, as after a login on a real host. A
  * background start (`make run &`, nohup, some service managers) leaves the server with SIGINT and
  * SIGQUIT (SIGHUP) ignored or signals blocked; exec keeps both, down to the student's shell, and a
@@ -322,14 +340,25 @@ static void default_signals(void) {
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
-/* nslab-enter UID [CGROUP_PROCS...] -- COMMAND...: join the sandbox's cgroups (write 0 to each
+/* nslab-enter [-f FILTER_FD] UID [CGROUP_PROCS...] -- COMMAND...: load the lab's seccomp filter
+ * (topology/seccomp.py; without no_new_privs where the daemon may, as root), join the sandbox's cgroups (write 0 to each
  * cgroup.procs), become UID (real, effective and saved uid and gid, no supplementary groups) unless
  * this process already is UID, reset the signals (default_signals), then exec COMMAND. The daemon
  * starts every sandbox process through it: Python can then vfork (no preexec_fn), and no shell or
  * setpriv (~3 ms) runs first. */
+static int load_filter(int fd);
+
 static int enter_main(int argc, char **argv) {
     char *end;
     int i;
+    if (argc > 2 && !strcmp(argv[1], "-f")) { /* the lab's seccomp filter, before anything else */
+        if (load_filter(atoi(argv[2]))) {
+            perror("nslab-enter: seccomp");
+            return 126;
+        }
+        close(atoi(argv[2]));
+        argc -= 2, argv += 2;
+    }
     if (argc < 4) goto usage;
     uid_t uid = (uid_t)strtoul(argv[1], &end, 10);
     if (*end || end == argv[1]) goto usage;
@@ -351,7 +380,7 @@ static int enter_main(int argc, char **argv) {
     fprintf(stderr, "nslab-enter: %s: %s\n", argv[i + 1], strerror(errno));
     return errno == ENOENT ? 127 : 126;
 usage:
-    fputs("usage: nslab-enter UID [CGROUP_PROCS...] -- COMMAND...\n", stderr);
+    fputs("usage: nslab-enter [-f FILTER_FD] UID [CGROUP_PROCS...] -- COMMAND...\n", stderr);
     return 2;
 }
 
@@ -726,16 +755,7 @@ static int confine_main(int argc, char **argv) {
     unsigned long long caps = strtoull(argv[1], NULL, 16), inh = strtoull(argv[2], NULL, 16);
     int filter = atoi(argv[3]);
     if (atoi(argv[4]) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) goto fail;
-    if (filter >= 0) {
-        struct stat st;
-        struct sock_filter code[4096];
-        if (fstat(filter, &st) || st.st_size <= 0 || st.st_size > (off_t)sizeof code ||
-            pread(filter, code, (size_t)st.st_size, 0) != st.st_size)
-            goto fail;
-        struct sock_fprog prog = {.len = (unsigned short)(st.st_size / sizeof code[0]), .filter = code};
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) goto fail;
-        close(filter);
-    }
+    if (filter >= 0 && (load_filter(filter) || close(filter))) goto fail;
     for (int cap = 0; cap < 64; cap++)
         if (!(caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL) break;
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
