@@ -192,15 +192,20 @@ def student_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _popen_as_root(guest: str, uid: int, cgroup: str, argv: list[str], **kwargs) -> subprocess.Popen:
+def _popen_as_root(
+    guest: str, uid: int, cgroup: str, argv: list[str], *, lab_filter: bool = True, **kwargs
+) -> subprocess.Popen:
     """Start `argv` in the sandbox's cgroup as its root uid, under the lab's seccomp filter: through
     the guest binary's nslab-enter, exec'd rather than run as a preexec_fn, so that Popen can vfork (a
     fork of the daemon, a thread per lab, costs milliseconds)."""
     procs = limits.procs_files(cgroup) if cgroup else []
-    lab_filter = seccomp.lab_filter_fd(Path(guest).parent)
-    kwargs["pass_fds"] = (*kwargs.get("pass_fds", ()), lab_filter)
+    confine = []
+    if lab_filter:
+        fd = seccomp.lab_filter_fd(Path(guest).parent)
+        kwargs["pass_fds"] = (*kwargs.get("pass_fds", ()), fd)
+        confine = ["-f", str(fd)]
     return subprocess.Popen(
-        ["nslab-enter", "-f", str(lab_filter), str(uid), *procs, "--", *argv], executable=guest, **kwargs
+        ["nslab-enter", *confine, str(uid), *procs, "--", *argv], executable=guest, **kwargs
     )
 
 
@@ -353,8 +358,13 @@ def create(
     )
     (directory / "host-init.sh").write_text(init)
     log = open(directory / "keeper.log", "wb")  # noqa: SIM115 - handed to the child, closed below
+    # The keeper loads the lab's filter once it is root in its user namespace (its uid mapped): there
+    # the kernel lets it without no_new_privs, which would keep an unprivileged daemon's keeper from
+    # gaining its namespace's capabilities at that exec.
+    lab_filter = seccomp.lab_filter_fd(guest.parent)
     keeper = (
-        f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
+        f"read go && exec {guest} nslab-enter -f {lab_filter} 0 -- sh {SCRIPTS_DIR / 'keeper.sh'} "
+        f"{directory / 'bwrap.args'} "
         f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"} {guest}'
     )
     proc = _popen_as_root(
@@ -382,6 +392,8 @@ def create(
         stderr=log,
         env=student_env(),
         close_fds=True,
+        pass_fds=(lab_filter,),
+        lab_filter=False,
     )
     log.close()
     try:

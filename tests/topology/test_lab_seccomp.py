@@ -80,3 +80,11 @@ def test_refused_from_a_privileged_unconfined_container(lab):
     assert {name: code for name, code in got.items() if code not in REFUSED} == {}
     status = docker(lab, "exec box grep -E '^(Seccomp|CapEff)' /proc/self/status").stdout
     assert "CapEff:\t0000003fffffffff" in status and "Seccomp:\t2" in status
+
+
+def test_every_process_of_the_sandbox_has_the_filter(lab):
+    """The keeper and what it started (the outside world's servers, the Docker host's init) too."""
+    assert docker(lab, "run -d --name web nginx").returncode == 0
+    r = lab.sandbox.run("router", ["sh", "-c", "grep -H Seccomp: /proc/[0-9]*/status"])
+    lines = [line for line in r.stdout.decode().splitlines() if "/self/" not in line]
+    assert len(lines) > 5 and all(line.endswith("\t2") for line in lines), lines
