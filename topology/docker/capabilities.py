@@ -177,11 +177,13 @@ class Confinement:
     filter_fd: int  # -1: unconfined
     no_new_privs: bool
 
-    def argv(self, guest_fd: int) -> list[str]:
-        """The command prefix: the guest binary run through its fd, as nslab-confine."""
+    def argv(self, guest: str, *, join: int = 0) -> list[str]:
+        """The command prefix: the guest binary (a path, or /proc/self/fd/N) as nslab-confine; with
+        `join`, it enters that process's container first (docker exec)."""
         return [
-            f"/proc/self/fd/{guest_fd}",
+            guest,
             "nslab-confine",
+            *(["-t", str(join)] if join else []),
             f"{self.caps:x}",
             f"{self.inheritable:x}",
             str(self.filter_fd),
@@ -189,8 +191,9 @@ class Confinement:
             "--",
         ]
 
-    def fds(self, guest_fd: int) -> list[int]:
-        return [guest_fd] + ([self.filter_fd] if self.filter_fd >= 0 else [])
+    def fds(self) -> list[int]:
+        """The fds the command must inherit (the seccomp filter)."""
+        return [self.filter_fd] if self.filter_fd >= 0 else []
 
 
 def confinement(

@@ -42,7 +42,7 @@ from topology.docker.requests import (
     StopRequest,
     VersionRequest,
 )
-from topology.docker.runtime import KernelError, exec_prefix, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exec_argv, open_pty, relay_pty
 
 log = logging.getLogger("topology.docker")
 
@@ -303,8 +303,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             raise daemon_error("exec", exc.message, engine.version) from None
         if c.status != "running":
             raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
-        confine, fds = exec_prefix(engine.sb, c.privileges, privileged=req.privileged)
-        argv = [*engine.sb.nsenter_argv("", pid=engine.host_pid(c)), *confine]
+        argv, fds = exec_argv(engine.sb, c.privileges, pid=engine.host_pid(c), privileged=req.privileged)
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOSTNAME": c.hostname,

@@ -202,9 +202,10 @@ def spawn_container(
     ]
     if tty:
         argv = ["setsid", "-c", *argv]
+    # bwrap runs it in the container's root, where the guest binary has no path: through an fd.
     guest_fd = _guest_fd(sb.guest)
     confine = confinement(sb, privileges or Privileges())
-    argv = [*confine.argv(guest_fd), *argv]
+    argv = [*confine.argv(f"/proc/self/fd/{guest_fd}"), *argv]
     if new_netns:
         args.append("--unshare-net")
     # The Docker host's sysfs: what --net=host sees; the others get one of their namespace (mount_sysfs).
@@ -244,7 +245,7 @@ def spawn_container(
     args_r, args_w = os.pipe()
     # The command stays on bwrap's command line: bwrap takes only options from --args.
     args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
-    keep = [info_w, block_r, args_r, *pipes, *confine.fds(guest_fd)]
+    keep = [info_w, block_r, args_r, *pipes, guest_fd, *confine.fds()]
     log = f"/var/lib/docker/containers/{cid}-json.log"
     if join_pid:
         netns = [f"--net=/proc/{join_pid}/ns/net"]
@@ -286,11 +287,13 @@ def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = 
     return capabilities.confinement(privileges, sb.docker_version, directory, exec_privileged=exec_privileged)
 
 
-def exec_prefix(sb: Sandbox, privileges: Privileges, *, privileged: bool) -> tuple[list[str], list[int]]:
-    """The command prefix and the fds that give a `docker exec` process its container's confinement."""
-    guest_fd = _guest_fd(sb.guest)
+def exec_argv(
+    sb: Sandbox, privileges: Privileges, *, pid: int, privileged: bool
+) -> tuple[list[str], list[int]]:
+    """The command prefix and the fds of a `docker exec` process: nslab-confine enters the container of
+    `pid` (as nsenter would) and gives the process its container's confinement."""
     confine = confinement(sb, privileges, exec_privileged=privileged)
-    return confine.argv(guest_fd), confine.fds(guest_fd)
+    return confine.argv(sb.guest, join=pid), confine.fds()
 
 
 @functools.cache

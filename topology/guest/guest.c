@@ -740,16 +740,54 @@ fail:
 
 /* ---- nslab-confine --------------------------------------------------------------------- */
 
-/* nslab-confine CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc does to a container
+/* Enter the namespaces, root and working directory of process PID, as `nsenter -t PID -U -n -p -m
+ * -u -i -r -w` does, and fork (a pid namespace takes its members from the next fork): -1 in the child,
+ * which goes on; the parent waits and returns the child's status, 128+N for a signal N as Docker
+ * reports it (126 when it could not enter). */
+static int join_container(const char *pid) {
+    static const char *const spaces[] = {"user", "ipc", "uts", "net", "pid", "mnt"};
+    int fds[6], root, cwd;
+    char path[64];
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, spaces[i]);
+        if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
+    }
+    snprintf(path, sizeof path, "/proc/%s/root", pid);
+    if ((root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    snprintf(path, sizeof path, "/proc/%s/cwd", pid);
+    if ((cwd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    for (int i = 0; i < 6; i++)
+        if (setns(fds[i], 0) || close(fds[i])) goto fail;
+    if (fchdir(root) || chroot(".") || fchdir(cwd)) goto fail;
+    close(root), close(cwd);
+    pid_t child = fork();
+    if (child < 0) goto fail;
+    if (child == 0) return -1;
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 126;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); /* as docker exec says */
+fail:
+    perror("nslab-confine: entering the container");
+    return 126;
+}
+
+/* nslab-confine [-t PID] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc does to a container
  * process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
  * bounding, permitted and effective sets get CAPS; ambient is emptied); FILTER_FD, unless -1, is a
  * file holding a compiled seccomp filter (struct sock_filter[]), read with pread: the daemon keeps one
  * open file for many containers. The filter is loaded first, while CAP_SYS_ADMIN is still held, so that
  * NO_NEW_PRIVS (1 for --security-opt no-new-privileges) stays as Docker leaves it. It runs as the
- * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited. */
+ * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited.
+ * With -t (docker exec) it joins container PID first, in place of nsenter. */
 static int confine_main(int argc, char **argv) {
+    if (argc > 2 && !strcmp(argv[1], "-t")) { /* docker exec: first join the container */
+        int status = join_container(argv[2]);
+        if (status >= 0) return status; /* the parent, with its child's status */
+        argc -= 2, argv += 2;
+    }
     if (argc < 7 || strcmp(argv[5], "--")) {
-        fputs("usage: nslab-confine CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n", stderr);
+        fputs("usage: nslab-confine [-t PID] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n", stderr);
         return 2;
     }
     unsigned long long caps = strtoull(argv[1], NULL, 16), inh = strtoull(argv[2], NULL, 16);
