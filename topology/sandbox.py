@@ -293,6 +293,10 @@ def _bwrap_args(directory: Path, version: str, guest: Path) -> list[str]:
         "--ro-bind",
         str(guest),
         "/usr/local/sbin/nslab-pty",
+    ]
+    for name in ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2"):  # for `ps`
+        args += ["--ro-bind", str(guest), f"/usr/local/bin/{name}"]
+    args += [
         "--bind",
         str(directory / "docker.sock"),
         "/run/docker.sock",
@@ -354,7 +358,9 @@ def create(
     init = (
         "set -e\nmount -t sysfs sysfs /sys\n"
         + host_script
-        + "\necho docker-ready >&6\nexec /usr/local/sbin/init 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
+        + "\necho docker-ready >&6\nexec 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
+        + "dockerd -H fd:// --containerd=/run/containerd/containerd.sock & containerd &\n"
+        + "exec /usr/local/sbin/init\n"
     )
     (directory / "host-init.sh").write_text(init)
     log = open(directory / "keeper.log", "wb")  # noqa: SIM115 - handed to the child, closed below

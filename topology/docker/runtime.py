@@ -22,7 +22,7 @@ from pathlib import Path
 from topology.docker import capabilities
 from topology.docker.model import PortBinding, Privileges
 from topology.fdwait import readable
-from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids
+from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids, student_env
 
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -252,21 +252,26 @@ def spawn_container(
     else:
         netns = ["-n"]
     nsenter = ["nsenter", "-t", str(sb.host_pid), "-U", "-p", "-m", *netns, "--preserve-credentials", "--"]
-    redirect = "" if stdio else f' >>"{log}" 2>&1 </dev/null'
-    shell = f'exec bwrap --args {args_r} -- "$@"{redirect}'
+    # The shim (the container's parent, as `ps` shows it) runs bwrap from a pipe, logging unless attached.
+    shim_r, shim_w = os.pipe()
+    keep.append(shim_r)
+    shim_env = student_env(NSLAB_SHIM_ARGV=str(shim_r), **({} if stdio else {"NSLAB_SHIM_LOG": log}))
     kwargs = {}
     if stdio:
         kwargs = {"stdin": stdio[0], "stdout": stdio[1], "stderr": stdio[2]}
     else:
         kwargs = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    proc = sb.popen([*nsenter, "sh", "-c", shell, "container", *argv], pass_fds=keep, **kwargs)
+    shim = shim_argv(sb.docker_version, cid)
+    proc = sb.popen([*nsenter, *shim], pass_fds=keep, env=shim_env, **kwargs)
     # bwrap reads its arguments from a pipe; write them after it started (they may exceed a pipe buffer).
-    os.close(args_r)
-    data = b"".join(a.encode() + b"\0" for a in args)
-    while data:
-        n = os.write(args_w, data)
-        data = data[n:]
-    os.close(args_w)
+    # The shim's first (it starts bwrap at its EOF), then bwrap's.
+    for r, w, words in (
+        (shim_r, shim_w, ["bwrap", "--args", str(args_r), "--", *argv]),
+        (args_r, args_w, args),
+    ):
+        os.close(r)
+        _write_all(w, b"".join(a.encode() + b"\0" for a in words))
+        os.close(w)
     for fd in (info_w, block_r, *pipes):
         os.close(fd)
     try:
@@ -279,6 +284,26 @@ def spawn_container(
     finally:
         os.close(info_r)
     return ContainerProcess(proc, inner, host_pid, block_w, block_r)
+
+
+def shim_argv(version: str, cid: str) -> list[str]:
+    """The containerd shim's command line, as `ps` shows it on a Docker host of `version`: 19.03's
+    containerd (1.2/1.3) runs the v1 shim, 28's the runc v2 shim."""
+    address = ["-address", "/run/containerd/containerd.sock"]
+    if version == "19.03":
+        return [
+            "containerd-shim",
+            "-namespace",
+            "moby",
+            "-workdir",
+            f"/var/lib/containerd/io.containerd.runtime.v1.linux/moby/{cid}",
+            *address,
+            "-containerd-binary",
+            "/usr/bin/containerd",
+            "-runtime-root",
+            "/var/run/docker/runtime-runc",
+        ]
+    return ["containerd-shim-runc-v2", "-namespace", "moby", "-id", cid, *address]
 
 
 def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = False):
