@@ -167,9 +167,16 @@ _lock = threading.Lock()
 _open: dict[str, int] = {}
 
 
+@functools.cache
+def source_digest(path: str) -> str:
+    """The digest of a compiling module's source: a filter compiled by older code is not reused."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def cached_fd(directory: Path, key: object, build) -> int:
     """A read-only fd of the filter `build()` compiles for `key`, compiled once into `directory`."""
-    name = "seccomp-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] + ".bpf"
+    text = json.dumps([key, source_digest(__file__)], sort_keys=True)
+    name = "seccomp-" + hashlib.sha256(text.encode()).hexdigest()[:16] + ".bpf"
     path = directory / name
     with _lock:
         fd = _open.get(str(path))

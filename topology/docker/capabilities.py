@@ -215,7 +215,7 @@ def default_filter_fd(version: str, caps: list[str], directory: Path) -> int:
     """The fd of Docker's default profile of `version` for a container with `caps`."""
     text = (PROFILES / f"seccomp-{version}.json").read_text()
     kernel = _kernel()
-    key = ["docker", version, sorted(caps), kernel, text]
+    key = ["docker", version, sorted(caps), kernel, text, seccomp.source_digest(__file__)]
     return seccomp.cached_fd(directory, key, lambda: _compile_profile(json.loads(text), caps, kernel))
 
 
