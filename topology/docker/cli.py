@@ -53,6 +53,7 @@ from topology.docker.requests import (
     RunRequest,
     StartRequest,
     StopRequest,
+    TopRequest,
     VersionRequest,
 )
 
@@ -325,6 +326,7 @@ _USAGE = {
     "restart": ("[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers"),
     "rm": ("[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers"),
     "logs": ("[OPTIONS] CONTAINER", "Fetch the logs of a container"),
+    "top": ("CONTAINER [ps OPTIONS]", "Display the running processes of a container"),
     "ps": ("[OPTIONS]", "List containers"),
     "images": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
     "inspect": ("[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects"),
@@ -386,6 +388,7 @@ def _commands(version: Version) -> Command:
             c("restart", _STOP_FLAGS[version], (1, None), _build_stop(RestartRequest)),
             c("rm", _RM_FLAGS, (1, None), _auto(RmRequest, "containers*")),
             c("logs", _LOGS_FLAGS + _LOGS_TAIL[version], (1, 1), _auto(LogsRequest, "container")),
+            c("top", "", (1, None), _auto(TopRequest, "container args*"), interspersed=False),
         ]
 
     container = c("container", interspersed=False).adopt(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from topology.docker.requests import (
     RunRequest,
     StartRequest,
     StopRequest,
+    TopRequest,
     VersionRequest,
 )
 from topology.docker.runtime import KernelError, exec_argv, open_pty, relay_pty
@@ -367,6 +369,39 @@ def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):
     return 0 if proc.wait() in (0, 1) else 1
 
 
+# The Docker host's pids of the processes in a pid namespace, then `ps` as the daemon runs it.
+_TOP_SCRIPT = """ino=$1; shift
+stat -L -c '%n %i' /proc/[0-9]*/ns/pid 2>/dev/null |
+  sed -n "s,^/proc/\\([0-9]*\\)/ns/pid $ino\\$,\\1,p" | paste -sd,
+ps "$@"
+"""
+
+
+def _top(engine: Engine, req: TopRequest, out: Output, *_):
+    ps_args = " ".join(req.args) or "-ef"
+    with engine.lock:
+        try:
+            c = engine.find_container(req.container)
+        except EngineError as exc:
+            raise daemon_error("top", exc.message, engine.version) from None
+        if c.status != "running":
+            raise daemon_error("top", f"Container {c.id} is not running", engine.version)
+        ino = os.stat(f"/proc/{engine.host_pid(c)}/ns/pid").st_ino
+    for key, value in re.findall(r"\s+([^\s]*)=\s*(PID[^\s]*)", ps_args):
+        if key != "pid":
+            raise daemon_error("top", f'specifying "{key}={value}" is not allowed', engine.version)
+    r = engine.sb.run("host", ["sh", "-c", _TOP_SCRIPT, "top", str(ino), *ps_args.split(" ")], student=True)
+    pids, _, ps_output = r.stdout.decode(errors="replace").partition("\n")
+    if r.returncode != 0:
+        first = (r.stderr.decode(errors="replace").splitlines() or [f"exit status {r.returncode}"])[0]
+        raise daemon_error("top", f"ps: {first}", engine.version)
+    try:
+        out.print(output.format_top(ps_output, {int(p) for p in pids.split(",") if p}).rstrip("\n"))
+    except ValueError as exc:
+        raise daemon_error("top", str(exc), engine.version) from None
+    return 0
+
+
 def _images(engine: Engine, req: ImagesRequest, out: Output, *_):
     now = datetime.now(UTC)
     images = filters.list_images(req.filters, repository=req.repository, now=now, version=engine.version)
@@ -503,6 +538,7 @@ HANDLERS: dict[type[Request], Callable[..., int]] = {
     InspectRequest: _inspect,
     ExecRequest: _exec,
     LogsRequest: _logs,
+    TopRequest: _top,
     ImagesRequest: _images,
     VersionRequest: _version,
     InfoRequest: _info,

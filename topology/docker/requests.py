@@ -146,6 +146,14 @@ class RmRequest(Request):
 
 
 @dataclass
+class TopRequest(Request):
+    """`docker top CONTAINER [ps OPTIONS]`."""
+
+    container: str
+    args: list[str] = field(default_factory=list)
+
+
+@dataclass
 class LogsRequest(Request):
     """`docker logs`."""
 

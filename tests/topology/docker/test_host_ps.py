@@ -47,3 +47,20 @@ def test_daemons_and_a_shim_per_container(request, fixture, shim):
     assert sh(
         lab, "kill -TERM $(pidof dockerd) 2>&1; pidof dockerd"
     ).stdout.strip()  # signals other than KILL do nothing
+
+
+def test_docker_top_lists_the_containers_processes(lab):
+    assert docker(lab, "run -d --name box busybox sleep 600").returncode == 0
+    assert docker(lab, "run -d --name other busybox sleep 601").returncode == 0
+    assert docker(lab, "exec -d box sleep 602").returncode == 0
+    pid = docker(lab, "inspect -f '{{.State.Pid}}' box").stdout.strip()
+    r = docker(lab, "top box")
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+    assert lines[0].startswith("UID                 PID                 PPID")  # tabwriter: minwidth 20
+    rows = {line.split()[1]: line.split(None, 7)[7] for line in lines[1:]}
+    assert rows[pid] == "/bin/busybox sleep 600" and "sleep 602" in rows.values()
+    assert "sleep 601" not in r.stdout
+    assert docker(lab, "top box -o pid,comm").stdout.splitlines()[0].split() == ["PID", "COMMAND"]
+    r = docker(lab, "top box -o ppid=PID")
+    assert r.stderr == 'Error response from daemon: specifying "ppid=PID" is not allowed\n'
