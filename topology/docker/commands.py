@@ -297,14 +297,20 @@ def _inspect(engine: Engine, req: InspectRequest, out: Output, *_):
     return code
 
 
+def _running(engine: Engine, ref: str, command: str) -> Container:
+    """The running container `ref` names (the engine's lock held), else the daemon's error."""
+    try:
+        c = engine.find_container(ref)
+    except EngineError as exc:
+        raise daemon_error(command, exc.message, engine.version) from None
+    if c.status != "running":
+        raise daemon_error(command, f"Container {c.id} is not running", engine.version)
+    return c
+
+
 def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
     with engine.lock:
-        try:
-            c = engine.find_container(req.container)
-        except EngineError as exc:
-            raise daemon_error("exec", exc.message, engine.version) from None
-        if c.status != "running":
-            raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
+        c = _running(engine, req.container, "exec")
         argv, fds = exec_argv(engine.sb, c.privileges, pid=engine.host_pid(c), privileged=req.privileged)
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -380,12 +386,7 @@ ps "$@"
 def _top(engine: Engine, req: TopRequest, out: Output, *_):
     ps_args = " ".join(req.args) or "-ef"
     with engine.lock:
-        try:
-            c = engine.find_container(req.container)
-        except EngineError as exc:
-            raise daemon_error("top", exc.message, engine.version) from None
-        if c.status != "running":
-            raise daemon_error("top", f"Container {c.id} is not running", engine.version)
+        c = _running(engine, req.container, "top")
         ino = os.stat(f"/proc/{engine.host_pid(c)}/ns/pid").st_ino
     for key, value in re.findall(r"\s+([^\s]*)=\s*(PID[^\s]*)", ps_args):
         if key != "pid":
