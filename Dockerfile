@@ -17,11 +17,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # What a lab node's sandboxes run: the same Debian packages as `make setup` installs (gcc and
-# libc6-dev build the sandbox's small C programs, topology/guest/guest.c).
+# libc6-dev build the sandbox's small C programs, topology/guest/guest.c; libseccomp2 compiles
+# their seccomp filters).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
-        util-linux psmisc bubblewrap iputils-ping curl wget socat gcc libc6-dev \
+        util-linux psmisc bubblewrap iputils-ping curl wget socat gcc libc6-dev libseccomp2 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

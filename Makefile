@@ -22,10 +22,11 @@ VENDOR_FILES := plotly.js-basic-dist-min/plotly-basic.min.js @xterm/xterm/lib/xt
 	@xterm/addon-fit/lib/addon-fit.js @xterm/addon-web-links/lib/addon-web-links.js
 
 # What the sandboxes and the test suite run on a Debian 12 machine (python3-venv: Debian's
-# python3 cannot create a venv without it; chromium and a CJK font: the browser test and bench).
+# python3 cannot create a venv without it; libseccomp2: the daemon compiles the sandboxes' seccomp
+# filters with it; chromium and a CJK font: the browser test and bench).
 APT_PACKAGES := iproute2 iptables nftables conntrack busybox net-tools bridge-utils tcpdump procps \
 	util-linux psmisc bubblewrap iputils-ping curl wget socat python3 python3-venv gcc libc6-dev \
-	chromium fonts-wqy-microhei
+	libseccomp2 chromium fonts-wqy-microhei
 
 .PHONY: help setup apt-packages venv assets test lint fmt run bench
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from topology import limits
+from topology import limits, seccomp
 from topology.errors import NamespaceNotFound, SandboxStartError
 from topology.fdwait import readable
 from topology.paths import SCRIPTS_DIR
@@ -192,12 +192,21 @@ def student_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _popen_as_root(guest: str, uid: int, cgroup: str, argv: list[str], **kwargs) -> subprocess.Popen:
-    """Start `argv` in the sandbox's cgroup as its root uid: through the guest binary's nslab-enter,
-    exec'd rather than run as a preexec_fn, so that Popen can vfork (a fork of the daemon, a thread
-    per lab, costs milliseconds)."""
+def _popen_as_root(
+    guest: str, uid: int, cgroup: str, argv: list[str], *, lab_filter: bool = True, **kwargs
+) -> subprocess.Popen:
+    """Start `argv` in the sandbox's cgroup as its root uid, under the lab's seccomp filter: through
+    the guest binary's nslab-enter, exec'd rather than run as a preexec_fn, so that Popen can vfork (a
+    fork of the daemon, a thread per lab, costs milliseconds)."""
     procs = limits.procs_files(cgroup) if cgroup else []
-    return subprocess.Popen(["nslab-enter", str(uid), *procs, "--", *argv], executable=guest, **kwargs)
+    confine = []
+    if lab_filter:
+        fd = seccomp.lab_filter_fd(Path(guest).parent)
+        kwargs["pass_fds"] = (*kwargs.get("pass_fds", ()), fd)
+        confine = ["-f", str(fd)]
+    return subprocess.Popen(
+        ["nslab-enter", *confine, str(uid), *procs, "--", *argv], executable=guest, **kwargs
+    )
 
 
 def child_pids(pid: int) -> list[int]:
@@ -284,6 +293,10 @@ def _bwrap_args(directory: Path, version: str, guest: Path) -> list[str]:
         "--ro-bind",
         str(guest),
         "/usr/local/sbin/nslab-pty",
+    ]
+    for name in ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2"):  # for `ps`
+        args += ["--ro-bind", str(guest), f"/usr/local/bin/{name}"]
+    args += [
         "--bind",
         str(directory / "docker.sock"),
         "/run/docker.sock",
@@ -345,12 +358,19 @@ def create(
     init = (
         "set -e\nmount -t sysfs sysfs /sys\n"
         + host_script
-        + "\necho docker-ready >&6\nexec /usr/local/sbin/init 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
+        + "\necho docker-ready >&6\nexec 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
+        + "dockerd -H fd:// --containerd=/run/containerd/containerd.sock & containerd &\n"
+        + "exec /usr/local/sbin/init\n"
     )
     (directory / "host-init.sh").write_text(init)
     log = open(directory / "keeper.log", "wb")  # noqa: SIM115 - handed to the child, closed below
+    # The keeper loads the lab's filter once it is root in its user namespace (its uid mapped): there
+    # the kernel lets it without no_new_privs, which would keep an unprivileged daemon's keeper from
+    # gaining its namespace's capabilities at that exec.
+    lab_filter = seccomp.lab_filter_fd(guest.parent)
     keeper = (
-        f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
+        f"read go && exec {guest} nslab-enter -f {lab_filter} 0 -- sh {SCRIPTS_DIR / 'keeper.sh'} "
+        f"{directory / 'bwrap.args'} "
         f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"} {guest}'
     )
     proc = _popen_as_root(
@@ -378,6 +398,8 @@ def create(
         stderr=log,
         env=student_env(),
         close_fds=True,
+        pass_fds=(lab_filter,),
+        lab_filter=False,
     )
     log.close()
     try:

@@ -28,7 +28,7 @@ from topology.docker.flags import (
 from topology.docker.gotemplate import parse_format
 from topology.docker.gotemplate_parse import parse_template
 from topology.docker.gotext import MAC_RE, GoError, go_bool, go_parse_ip, go_quote, is_ipv4
-from topology.docker.model import DEFAULT_VERSION, VERSIONS, ExposedPort, PortBinding, Version
+from topology.docker.model import DEFAULT_VERSION, VERSIONS, ExposedPort, PortBinding, Privileges, Version
 from topology.docker.portspec import parse_expose, parse_publish
 from topology.docker.requests import (
     ContainerSpec,
@@ -53,6 +53,7 @@ from topology.docker.requests import (
     RunRequest,
     StartRequest,
     StopRequest,
+    TopRequest,
     VersionRequest,
 )
 
@@ -146,6 +147,8 @@ def _network_fields(value: str) -> dict[str, str]:
 
 _CONTAINER_FLAGS = """
    --add-host               list      Add a custom host-to-IP mapping (host:ip)
+   --cap-add                list      Add Linux capabilities
+   --cap-drop               list      Drop Linux capabilities
    --dns                    list      Set custom DNS servers
    --dns-option             list      Set DNS options
    --dns-opt=dns_option     list      -
@@ -164,15 +167,15 @@ _CONTAINER_FLAGS = """
    --name                   string    Assign a name to the container
    --network-alias=aliases  list      Add network-scoped alias for the container
    --net-alias=aliases      list      -
+   --privileged             bool      Give extended privileges to this container
 -p --publish                list      Publish a container's port(s) to the host
 -P --publish-all            bool      Publish all exposed ports to random ports
    --rm                     bool      Automatically remove the container when it exits
+   --security-opt           list      Security Options
 -t --tty                    bool      Allocate a pseudo-TTY
 -u --user                   string    Username or UID (format: <name|uid>[:<group|gid>])
 -w --workdir                string    Working directory inside the container
 -a --attach                 list      ~
-   --cap-add                list      ~
-   --cap-drop               list      ~
    --cpus                   string    ~
    --device                 list      ~
    --env-file               list      ~
@@ -185,7 +188,6 @@ _CONTAINER_FLAGS = """
    --mount                  list      ~
    --pid                    string    ~
    --platform               string    ~
-   --privileged             bool      ~
    --read-only              bool      ~
    --restart                string    ~
    --stop-signal            string    ~
@@ -342,6 +344,7 @@ _USAGE = {
     "restart": ("[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers"),
     "rm": ("[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers"),
     "logs": ("[OPTIONS] CONTAINER", "Fetch the logs of a container"),
+    "top": ("CONTAINER [ps OPTIONS]", "Display the running processes of a container"),
     "ps": ("[OPTIONS]", "List containers"),
     "images": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
     "inspect": ("[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects"),
@@ -404,6 +407,7 @@ def _commands(version: Version) -> Command:
             c("restart", _STOP_FLAGS[version], (1, None), _build_stop(RestartRequest)),
             c("rm", _RM_FLAGS, (1, None), _auto(RmRequest, "containers*")),
             c("logs", _LOGS_FLAGS + _LOGS_TAIL[version], (1, 1), _auto(LogsRequest, "container")),
+            c("top", "", (1, None), _auto(TopRequest, "container args*"), interspersed=False),
         ]
 
     container = c("container", interspersed=False).adopt(
@@ -586,6 +590,9 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
         user=str(v["user"]),
         workdir=str(v["workdir"]),
         entrypoint=str(v["entrypoint"]) if "entrypoint" in p.changed else None,
+        privileges=Privileges(
+            list(v["cap_add"]), list(v["cap_drop"]), bool(v["privileged"]), list(v["security_opt"])
+        ),
         unsupported=sorted(k.replace("_", "-") for k in p.changed & ignored_keys),
     )
     conflict = _daemon_netmode_check(spec, version)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import cli, filters, inspect_json, output
+from topology.docker import capabilities, cli, filters, inspect_json, output
 from topology.docker.clierrors import CliError, daemon_error
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.gotemplate import render_format
@@ -40,9 +41,10 @@ from topology.docker.requests import (
     RunRequest,
     StartRequest,
     StopRequest,
+    TopRequest,
     VersionRequest,
 )
-from topology.docker.runtime import KernelError, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exec_argv, open_pty, relay_pty
 
 log = logging.getLogger("topology.docker")
 
@@ -90,8 +92,10 @@ def _framed(command: str, exc: EngineError, version: str) -> CliError:
 
 def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
     publish = [] if spec.network == "host" else spec.ports
+    if err := capabilities.check(spec.privileges, engine.version):
+        raise daemon_error(command, err, engine.version)
     try:
-        return engine.create_container(
+        c = engine.create_container(
             image=spec.image,
             cmd=spec.cmd,
             name=spec.name.lstrip("/"),
@@ -119,6 +123,8 @@ def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
         )
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
+    c.privileges = spec.privileges
+    return c
 
 
 def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
@@ -299,15 +305,21 @@ def _inspect(engine: Engine, req: InspectRequest, out: Output, *_):
     return code
 
 
+def _running(engine: Engine, ref: str, command: str) -> Container:
+    """The running container `ref` names (the engine's lock held), else the daemon's error."""
+    try:
+        c = engine.find_container(ref)
+    except EngineError as exc:
+        raise daemon_error(command, exc.message, engine.version) from None
+    if c.status != "running":
+        raise daemon_error(command, f"Container {c.id} is not running", engine.version)
+    return c
+
+
 def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
     with engine.lock:
-        try:
-            c = engine.find_container(req.container)
-        except EngineError as exc:
-            raise daemon_error("exec", exc.message, engine.version) from None
-        if c.status != "running":
-            raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
-        argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
+        c = _running(engine, req.container, "exec")
+        argv, fds = exec_argv(engine.sb, c.privileges, pid=engine.host_pid(c), privileged=req.privileged)
     env = process_env(c, req.tty)
     for item in req.env:
         key, _, value = item.partition("=")
@@ -319,18 +331,21 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            pass_fds=fds,
         )
         return 0
     if req.tty:
         master, slave = open_pty(None)
         proc = engine.sb.popen(
-            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave
+            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave, pass_fds=fds
         )
         os.close(slave)
         code = relay_pty(master, stdio[0], stdio[1], conn, proc)
     else:
         stdin = stdio[0] if req.interactive else subprocess.DEVNULL
-        proc = engine.sb.popen([*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2])
+        proc = engine.sb.popen(
+            [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
+        )
         code = proc.wait()
     if code == 127 or code == 126:
         out.warn(
@@ -361,6 +376,34 @@ def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):
         stderr=subprocess.DEVNULL,
     )
     return 0 if proc.wait() in (0, 1) else 1
+
+
+# The Docker host's pids of the processes in a pid namespace, then `ps` as the daemon runs it.
+_TOP_SCRIPT = """ino=$1; shift
+stat -L -c '%n %i' /proc/[0-9]*/ns/pid 2>/dev/null |
+  sed -n "s,^/proc/\\([0-9]*\\)/ns/pid $ino\\$,\\1,p" | paste -sd,
+ps "$@"
+"""
+
+
+def _top(engine: Engine, req: TopRequest, out: Output, *_):
+    ps_args = " ".join(req.args) or "-ef"
+    with engine.lock:
+        c = _running(engine, req.container, "top")
+        ino = os.stat(f"/proc/{engine.host_pid(c)}/ns/pid").st_ino
+    for key, value in re.findall(r"\s+([^\s]*)=\s*(PID[^\s]*)", ps_args):
+        if key != "pid":
+            raise daemon_error("top", f'specifying "{key}={value}" is not allowed', engine.version)
+    r = engine.sb.run("host", ["sh", "-c", _TOP_SCRIPT, "top", str(ino), *ps_args.split(" ")], student=True)
+    pids, _, ps_output = r.stdout.decode(errors="replace").partition("\n")
+    if r.returncode != 0:
+        first = (r.stderr.decode(errors="replace").splitlines() or [f"exit status {r.returncode}"])[0]
+        raise daemon_error("top", f"ps: {first}", engine.version)
+    try:
+        out.print(output.format_top(ps_output, {int(p) for p in pids.split(",") if p}).rstrip("\n"))
+    except ValueError as exc:
+        raise daemon_error("top", str(exc), engine.version) from None
+    return 0
 
 
 def _images(engine: Engine, req: ImagesRequest, out: Output, *_):
@@ -501,6 +544,7 @@ HANDLERS: dict[type[Request], Callable[..., int]] = {
     InspectRequest: _inspect,
     ExecRequest: _exec,
     LogsRequest: _logs,
+    TopRequest: _top,
     ImagesRequest: _images,
     VersionRequest: _version,
     InfoRequest: _info,

@@ -361,6 +361,7 @@ class Engine:
                 stdio=stdio,
                 env=env,
                 tty=c.tty and stdio is not None,
+                privileges=c.privileges,
             )
         except BaseException:
             self._release_addresses(c)
@@ -507,8 +508,7 @@ class Engine:
         ep: Endpoint | None = None,
         rs: rules.Ruleset | None = None,
     ) -> None:
-        """Attach a started container to a network: endpoint, its rules and (gateway endpoint) ports;
-        on a user-defined network also its embedded DNS."""
+        """Attach a started container to a network: endpoint, rules, its ports if gateway, embedded DNS."""
         ep = ep or self._plan_endpoint(c, net, gateway_endpoint=gateway_endpoint, ip=ip, aliases=aliases)
         rs = rs or rules.Ruleset.parse(iptables_save(self.sb))
         program = rules.endpoint_add(self.version, rs, bridge=net.bridge, ip=ep.ip, internal=net.internal)

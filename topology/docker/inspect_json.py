@@ -209,18 +209,29 @@ def inspect_container(
             "PortBindings": _port_bindings(c),
             "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
             "AutoRemove": c.auto_remove,
+            "CapAdd": c.privileges.cap_add or None,
+            "CapDrop": c.privileges.cap_drop or None,
             "Dns": list(c.dns.servers),
             "DnsOptions": list(c.dns.options),
             "DnsSearch": list(c.dns.search),
             "ExtraHosts": list(c.dns.extra_hosts) or None,
             "Links": _legacy_links(c),
-            "Privileged": False,
+            "Privileged": c.privileges.privileged,
             "PublishAllPorts": c.publish_all,
+            "SecurityOpt": _security_opt(c),
         },
         "Mounts": [],
         "Config": config,
         "NetworkSettings": _network_settings(c, {n.name: n for n in networks}, version),
     }
+
+
+def _security_opt(c: Container) -> list[str] | None:
+    """HostConfig.SecurityOpt: as given, then "label=disable" for a privileged container without a
+    label option (the daemon's generateSecurityOpt)."""
+    given = c.privileges.security_opt
+    labelled = any(opt.split("=")[0] == "label" for opt in given)
+    return given + (["label=disable"] if c.privileges.privileged and not labelled else []) or None
 
 
 def inspect_network(

@@ -84,6 +84,16 @@ class Endpoint:
 
 
 @dataclass
+class Privileges:
+    """--cap-add, --cap-drop, --privileged and --security-opt as given (HostConfig keeps them so)."""
+
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    security_opt: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Container:
     """An emulated container: a real process tree in its own namespaces."""
 
@@ -116,6 +126,7 @@ class Container:
     dns: DnsConfig = NO_DNS
     env: list[str] = field(default_factory=list)  # Config.Env after the image's PATH: -e values
     link_env: list[str] = field(default_factory=list)  # the links' variables, made at start
+    privileges: Privileges = field(default_factory=Privileges)
 
     @property
     def short_id(self) -> str:

@@ -322,6 +322,25 @@ _VERSIONS = {
 }
 
 
+def format_top(ps_output: str, pids: set[int]) -> str:
+    """`docker top`: the daemon's parsePSOutput (the header, then the lines of the container's pids;
+    a thread line "-" follows its process) printed by the CLI's tabwriter (minwidth 20, padding 3)."""
+    lines = ps_output.split("\n")
+    titles = lines[0].split()
+    if "PID" not in titles:
+        raise ValueError("Couldn't find PID field in ps output")
+    column, rows, inside = titles.index("PID"), [titles], False
+    for line in lines[1:]:
+        fields = line.split()
+        if not fields:
+            continue
+        if fields[column] != "-":
+            inside = int(fields[column]) in pids
+        if inside:
+            rows.append([*fields[: len(titles) - 1], " ".join(fields[len(titles) - 1 :])])
+    return tabwrite("".join("\t".join(row) + "\n" for row in rows), 20)
+
+
 def format_version(version: Version = DEFAULT_VERSION) -> str:
     """`docker version` (client and the emulated server)."""
     v = _VERSIONS[version]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from topology.docker.model import ExposedPort, PortBinding
+from topology.docker.model import ExposedPort, PortBinding, Privileges
 
 
 @dataclass
@@ -42,6 +42,7 @@ class ContainerSpec:
     user: str = ""
     workdir: str = ""
     entrypoint: str | None = None
+    privileges: Privileges = field(default_factory=Privileges)
     unsupported: list[str] = field(default_factory=list)  # Docker flags given that the lab ignores
 
 
@@ -145,6 +146,14 @@ class RmRequest(Request):
     force: bool = False
     volumes: bool = False
     link: bool = False
+
+
+@dataclass
+class TopRequest(Request):
+    """`docker top CONTAINER [ps OPTIONS]`."""
+
+    container: str
+    args: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -17,28 +17,13 @@ import struct
 import subprocess
 import termios
 import time
+from pathlib import Path
 
-from topology.docker.model import PortBinding
+from topology.docker import capabilities
+from topology.docker.model import PortBinding, Privileges
 from topology.fdwait import readable
-from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids
+from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids, student_env
 
-# Docker's default capability set for containers.
-CONTAINER_CAPS = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-)
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -195,10 +180,12 @@ def spawn_container(
     stdio: tuple[int, int, int] | None = None,
     env: dict[str, str] | None = None,
     tty: bool = False,
+    privileges: Privileges | None = None,
 ) -> ContainerProcess:
     """Start a container's process, blocked until `release()`; its stdout goes to its log file.
 
-    With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does."""
+    With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does.
+    bwrap keeps every capability; nslab-confine, the container's first program, sets Docker's."""
     # The container's own files travel through pipes into bwrap (--file), never through host paths.
     args = [
         "--unshare-pid",
@@ -210,13 +197,15 @@ def spawn_container(
         "--die-with-parent",
         # A session of its own; `setsid -c` (it stays pid 1) also makes its pty the controlling terminal.
         *([] if tty else ["--new-session"]),
-        "--cap-drop",
+        "--cap-add",
         "ALL",
     ]
     if tty:
         argv = ["setsid", "-c", *argv]
-    for cap in CONTAINER_CAPS:
-        args += ["--cap-add", cap]
+    # bwrap runs it in the container's root, where the guest binary has no path: through an fd.
+    guest_fd = _guest_fd(sb.guest)
+    confine = confinement(sb, privileges or Privileges())
+    argv = [*confine.argv(f"/proc/self/fd/{guest_fd}"), *argv]
     if new_netns:
         args.append("--unshare-net")
     # The Docker host's sysfs: what --net=host sees; the others get one of their namespace (mount_sysfs).
@@ -256,28 +245,33 @@ def spawn_container(
     args_r, args_w = os.pipe()
     # The command stays on bwrap's command line: bwrap takes only options from --args.
     args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
-    keep = [info_w, block_r, args_r, *pipes]
+    keep = [info_w, block_r, args_r, *pipes, guest_fd, *confine.fds()]
     log = f"/var/lib/docker/containers/{cid}-json.log"
     if join_pid:
         netns = [f"--net=/proc/{join_pid}/ns/net"]
     else:
         netns = ["-n"]
     nsenter = ["nsenter", "-t", str(sb.host_pid), "-U", "-p", "-m", *netns, "--preserve-credentials", "--"]
-    redirect = "" if stdio else f' >>"{log}" 2>&1 </dev/null'
-    shell = f'exec bwrap --args {args_r} -- "$@"{redirect}'
+    # The shim (the container's parent, as `ps` shows it) runs bwrap from a pipe, logging unless attached.
+    shim_r, shim_w = os.pipe()
+    keep.append(shim_r)
+    shim_env = student_env(NSLAB_SHIM_ARGV=str(shim_r), **({} if stdio else {"NSLAB_SHIM_LOG": log}))
     kwargs = {}
     if stdio:
         kwargs = {"stdin": stdio[0], "stdout": stdio[1], "stderr": stdio[2]}
     else:
         kwargs = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    proc = sb.popen([*nsenter, "sh", "-c", shell, "container", *argv], pass_fds=keep, **kwargs)
+    shim = shim_argv(sb.docker_version, cid)
+    proc = sb.popen([*nsenter, *shim], pass_fds=keep, env=shim_env, **kwargs)
     # bwrap reads its arguments from a pipe; write them after it started (they may exceed a pipe buffer).
-    os.close(args_r)
-    data = b"".join(a.encode() + b"\0" for a in args)
-    while data:
-        n = os.write(args_w, data)
-        data = data[n:]
-    os.close(args_w)
+    # The shim's first (it starts bwrap at its EOF), then bwrap's.
+    for r, w, words in (
+        (shim_r, shim_w, ["bwrap", "--args", str(args_r), "--", *argv]),
+        (args_r, args_w, args),
+    ):
+        os.close(r)
+        _write_all(w, b"".join(a.encode() + b"\0" for a in words))
+        os.close(w)
     for fd in (info_w, block_r, *pipes):
         os.close(fd)
     try:
@@ -290,6 +284,47 @@ def spawn_container(
     finally:
         os.close(info_r)
     return ContainerProcess(proc, inner, host_pid, block_w, block_r)
+
+
+def shim_argv(version: str, cid: str) -> list[str]:
+    """The containerd shim's command line, as `ps` shows it on a Docker host of `version`: 19.03's
+    containerd (1.2/1.3) runs the v1 shim, 28's the runc v2 shim."""
+    address = ["-address", "/run/containerd/containerd.sock"]
+    if version == "19.03":
+        return [
+            "containerd-shim",
+            "-namespace",
+            "moby",
+            "-workdir",
+            f"/var/lib/containerd/io.containerd.runtime.v1.linux/moby/{cid}",
+            *address,
+            "-containerd-binary",
+            "/usr/bin/containerd",
+            "-runtime-root",
+            "/var/run/docker/runtime-runc",
+        ]
+    return ["containerd-shim-runc-v2", "-namespace", "moby", "-id", cid, *address]
+
+
+def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = False):
+    """A container process's capabilities and seccomp filter (compiled beside the guest binary)."""
+    directory = Path(sb.guest).parent
+    return capabilities.confinement(privileges, sb.docker_version, directory, exec_privileged=exec_privileged)
+
+
+def exec_argv(
+    sb: Sandbox, privileges: Privileges, *, pid: int, privileged: bool
+) -> tuple[list[str], list[int]]:
+    """The command prefix and the fds of a `docker exec` process: nslab-confine enters the container of
+    `pid` (as nsenter would) and gives the process its container's confinement."""
+    confine = confinement(sb, privileges, exec_privileged=privileged)
+    return confine.argv(sb.guest, join=pid), confine.fds()
+
+
+@functools.cache
+def _guest_fd(path: str) -> int:
+    """An fd of the guest binary, which a container's process runs as /proc/self/fd/N."""
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _read_child_pid(fd: int, proc: subprocess.Popen, timeout: float = 10) -> int:

@@ -8,6 +8,9 @@
  *   nslab-sockets (daemon side) makes sockets inside a sandbox's network namespaces for the daemon
  *   nslab-dnsd    the outside world's DNS server (the Docker host's resolver, 198.51.100.53)
  *   nslab-sysfs   (daemon side) puts a sysfs of a container's own network namespace on its /sys
+ *   nslab-confine (first program of a container process) gives it Docker's capabilities and seccomp
+ *   containerd-shim, containerd-shim-runc-v2  a container's parent: starts its bwrap, waits for it
+ *   dockerd, containerd  what `ps` shows of Docker's daemons on the Docker host (they only wait)
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
  */
 #define _GNU_SOURCE
@@ -21,7 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -304,6 +311,24 @@ static int init_main(void) {
 
 /* ---- nslab-enter ----------------------------------------------------------------------- */
 
+/* Load the seccomp filter (struct sock_filter[]) in file FD, read with pread: the daemon shares one
+ * open file among many processes. Without CAP_SYS_ADMIN (an unprivileged daemon) the kernel wants
+ * no_new_privs first. */
+static int load_filter(int fd) {
+    struct stat st;
+    static struct sock_filter code[4096];
+    errno = 0;
+    if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (off_t)sizeof code ||
+        pread(fd, code, (size_t)st.st_size, 0) != st.st_size) {
+        if (!errno) errno = EINVAL;
+        return -1;
+    }
+    struct sock_fprog prog = {.len = (unsigned short)(st.st_size / sizeof code[0]), .filter = code};
+    if (!syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) return 0;
+    if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
 /* Every signal's default action and an empty signal mask, as after a login on a real host. A
  * background start (`make run &`, nohup, some service managers) leaves the server with SIGINT and
  * SIGQUIT (SIGHUP) ignored or signals blocked; exec keeps both, down to the student's shell, and a
@@ -317,14 +342,25 @@ static void default_signals(void) {
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
-/* nslab-enter UID [CGROUP_PROCS...] -- COMMAND...: join the sandbox's cgroups (write 0 to each
+/* nslab-enter [-f FILTER_FD] UID [CGROUP_PROCS...] -- COMMAND...: load the lab's seccomp filter
+ * (topology/seccomp.py; without no_new_privs where the daemon may, as root), join the sandbox's cgroups (write 0 to each
  * cgroup.procs), become UID (real, effective and saved uid and gid, no supplementary groups) unless
  * this process already is UID, reset the signals (default_signals), then exec COMMAND. The daemon
  * starts every sandbox process through it: Python can then vfork (no preexec_fn), and no shell or
  * setpriv (~3 ms) runs first. */
+static int load_filter(int fd);
+
 static int enter_main(int argc, char **argv) {
     char *end;
     int i;
+    if (argc > 2 && !strcmp(argv[1], "-f")) { /* the lab's seccomp filter, before anything else */
+        if (load_filter(atoi(argv[2]))) {
+            perror("nslab-enter: seccomp");
+            return 126;
+        }
+        close(atoi(argv[2]));
+        argc -= 2, argv += 2;
+    }
     if (argc < 4) goto usage;
     uid_t uid = (uid_t)strtoul(argv[1], &end, 10);
     if (*end || end == argv[1]) goto usage;
@@ -346,7 +382,7 @@ static int enter_main(int argc, char **argv) {
     fprintf(stderr, "nslab-enter: %s: %s\n", argv[i + 1], strerror(errno));
     return errno == ENOENT ? 127 : 126;
 usage:
-    fputs("usage: nslab-enter UID [CGROUP_PROCS...] -- COMMAND...\n", stderr);
+    fputs("usage: nslab-enter [-f FILTER_FD] UID [CGROUP_PROCS...] -- COMMAND...\n", stderr);
     return 2;
 }
 
@@ -704,10 +740,148 @@ fail:
     return 1;
 }
 
+/* ---- nslab-confine --------------------------------------------------------------------- */
+
+/* Enter the namespaces, root and working directory of process PID, as `nsenter -t PID -U -n -p -m
+ * -u -i -r -w` does, and fork (a pid namespace takes its members from the next fork): -1 in the child,
+ * which goes on; the parent waits and returns the child's status, 128+N for a signal N as Docker
+ * reports it (126 when it could not enter). */
+static int join_container(const char *pid) {
+    static const char *const spaces[] = {"user", "ipc", "uts", "net", "pid", "mnt"};
+    int fds[6], root, cwd;
+    char path[64];
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, spaces[i]);
+        if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
+    }
+    snprintf(path, sizeof path, "/proc/%s/root", pid);
+    if ((root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    snprintf(path, sizeof path, "/proc/%s/cwd", pid);
+    if ((cwd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    for (int i = 0; i < 6; i++)
+        if (setns(fds[i], 0) || close(fds[i])) goto fail;
+    if (fchdir(root) || chroot(".") || fchdir(cwd)) goto fail;
+    close(root), close(cwd);
+    pid_t child = fork();
+    if (child < 0) goto fail;
+    if (child == 0) return -1;
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 126;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); /* as docker exec says */
+fail:
+    perror("nslab-confine: entering the container");
+    return 126;
+}
+
+/* nslab-confine [-t PID] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc does to a container
+ * process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
+ * bounding, permitted and effective sets get CAPS; ambient is emptied); FILTER_FD, unless -1, is a
+ * file holding a compiled seccomp filter (struct sock_filter[]), read with pread: the daemon keeps one
+ * open file for many containers. The filter is loaded first, while CAP_SYS_ADMIN is still held, so that
+ * NO_NEW_PRIVS (1 for --security-opt no-new-privileges) stays as Docker leaves it. It runs as the
+ * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited.
+ * With -t (docker exec) it joins container PID first, in place of nsenter. */
+static int confine_main(int argc, char **argv) {
+    if (argc > 2 && !strcmp(argv[1], "-t")) { /* docker exec: first join the container */
+        int status = join_container(argv[2]);
+        if (status >= 0) return status; /* the parent, with its child's status */
+        argc -= 2, argv += 2;
+    }
+    if (argc < 7 || strcmp(argv[5], "--")) {
+        fputs("usage: nslab-confine [-t PID] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n", stderr);
+        return 2;
+    }
+    unsigned long long caps = strtoull(argv[1], NULL, 16), inh = strtoull(argv[2], NULL, 16);
+    int filter = atoi(argv[3]);
+    if (atoi(argv[4]) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) goto fail;
+    if (filter >= 0 && (load_filter(filter) || close(filter))) goto fail;
+    for (int cap = 0; cap < 64; cap++)
+        if (!(caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL) break;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2] = {
+        {.effective = (unsigned)caps, .permitted = (unsigned)caps, .inheritable = (unsigned)inh},
+        {.effective = (unsigned)(caps >> 32), .permitted = (unsigned)(caps >> 32), .inheritable = (unsigned)(inh >> 32)},
+    };
+    if (syscall(SYS_capset, &head, data)) goto fail;
+    execvp(argv[6], argv + 6);
+    fprintf(stderr, "exec %s: %s\n", argv[6], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+fail:
+    perror("nslab-confine");
+    return 126;
+}
+
+/* ---- containerd-shim, dockerd, containerd ---------------------------------------------- */
+
+/* dockerd, containerd: stand-ins for `ps` on the Docker host (the engine is the lab's daemon, outside
+ * the sandbox). They wait, all signals blocked but SIGKILL and SIGSTOP. */
+static int idle_main(void) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    for (;;) pause();
+    return 0;
+}
+
+/* containerd-shim ARGS...: a container's parent, as `ps` shows it on a Docker host (ARGS are the real
+ * shim's, for show). It runs the NUL-separated command in fd $NSLAB_SHIM_ARGV (bwrap, which builds the
+ * container) with stdout and stderr appended to $NSLAB_SHIM_LOG when set (the container's log), waits
+ * for it and exits with its status. */
+static int shim_main(void) {
+    const char *fdtext = getenv("NSLAB_SHIM_ARGV"), *log = getenv("NSLAB_SHIM_LOG");
+    if (!fdtext) {
+        fputs("containerd-shim: NSLAB_SHIM_ARGV is not set\n", stderr);
+        return 2;
+    }
+    int in = atoi(fdtext);
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    for (ssize_t n; buf && (n = read(in, buf + len, cap - len - 1)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return 126;
+        if ((len += (size_t)n) + 1 == cap) buf = realloc(buf, cap *= 2);
+    }
+    if (!buf || !len) return 126;
+    close(in);
+    buf[len] = 0;
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++) count += !buf[i];
+    char **args = calloc(count + 1, sizeof *args);
+    for (size_t i = 0, k = 0; args && i < len && k < count; i += strlen(buf + i) + 1) args[k++] = buf + i;
+    if (!args || !args[0]) return 126;
+    if (log) {
+        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+            perror("containerd-shim: log");
+            return 126;
+        }
+        close(fd);
+    }
+    unsetenv("NSLAB_SHIM_ARGV");
+    unsetenv("NSLAB_SHIM_LOG");
+    pid_t child = fork();
+    if (child < 0) return 126;
+    if (child == 0) {
+        execvp(args[0], args);
+        _exit(127);
+    }
+    syscall(SYS_close_range, 3, ~0U, 0); /* the container's pipes are the child's alone */
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 126;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 int main(int argc, char **argv) {
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
     if (!strcmp(name, "nslab-guest") && argc > 1) { /* run by path under one of its names */
+        argc--, argv++;
+        name = argv[0];
+    } else if (name[0] >= '0' && name[0] <= '9' && argc > 1) { /* run as /proc/self/fd/N, N not inherited */
+        fcntl(atoi(name), F_SETFD, FD_CLOEXEC);
         argc--, argv++;
         name = argv[0];
     }
@@ -718,5 +892,8 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "nslab-sockets")) return sockets_main();
     if (!strcmp(name, "nslab-dnsd")) return dnsd_main(argc, argv);
     if (!strcmp(name, "nslab-sysfs")) return sysfs_main(argc, argv);
+    if (!strcmp(name, "nslab-confine")) return confine_main(argc, argv);
+    if (!strncmp(name, "containerd-shim", 15)) return shim_main();
+    if (!strcmp(name, "dockerd") || !strcmp(name, "containerd")) return idle_main();
     return docker_main(argc, argv);
 }

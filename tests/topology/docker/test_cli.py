@@ -10,7 +10,7 @@ from topology.docker import cli
 from topology.docker.cli import parse
 from topology.docker.clierrors import CliError
 from topology.docker.gotext import GoError
-from topology.docker.model import PortBinding
+from topology.docker.model import PortBinding, Privileges
 from topology.docker.portspec import parse_publish
 from topology.docker.requests import (
     ContainerSpec,
@@ -212,7 +212,8 @@ def test_run_other_container_options():
         ["www"],
     )
     assert (spec.env, spec.workdir, spec.user, spec.entrypoint) == (["A=1"], "/tmp", "nobody", "")
-    assert spec.unsupported == ["privileged", "volume"]
+    assert spec.unsupported == ["volume"]
+    assert spec.privileges == Privileges(privileged=True)
     assert spec_of(["--hostname=box", "nginx"]).hostname == "box"
     assert spec_of(["nginx"]).entrypoint is None
 

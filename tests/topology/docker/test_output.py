@@ -197,3 +197,21 @@ def test_format_port_errors(version, port, message, code):
 def test_tabwriter_matches_go():
     assert gotext.tabwrite("a\tbb\tc\nccc\td\te\n", 1, 3) == "a     bb   c\nccc   d    e\n"
     assert gotext.tabwrite("x\ty\nlonger\n\tz\n", 10, 3) == "x         y\nlonger\n          z\n"
+
+
+def test_format_top_keeps_the_containers_lines_and_their_threads():
+    ps = (
+        "UID          PID    PPID  C STIME TTY          TIME CMD\n"
+        "root          12       0  0 10:00 ?        00:00:00 sh -c  sleep  600\n"
+        "root           -       -  0 10:00 -        00:00:00 -\n"
+        "root          13       0  0 10:00 ?        00:00:00 other\n"
+        "root           -       -  0 10:00 -        00:00:00 -\n"
+    )
+    assert output.format_top(ps, {12}) == (
+        "UID                 PID                 PPID                C                   STIME               "
+        "TTY                 TIME                CMD\n"
+        "root                12                  0                   0                   10:00               "
+        "?                   00:00:00            sh -c sleep 600\n"
+        "root                -                   -                   0                   10:00               "
+        "-                   00:00:00            -\n"
+    )
