@@ -14,13 +14,13 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from topology.docker import etcfiles, images, names, resolver, rules
 from topology.docker import ipam as ipam_mod
-from topology.docker import ports as ports_mod
 from topology.docker.model import Container, Endpoint, ExposedPort, Network, PortBinding
+from topology.docker.publishing import Publisher, PublishError
 from topology.docker.runtime import (
     KernelError,
     bridge_up_script,
@@ -33,9 +33,7 @@ from topology.docker.runtime import (
     random_veth,
     restore,
     spawn_container,
-    start_proxy,
     stop_process_tree,
-    wait_proxy,
 )
 from topology.sandbox import HOST_HOSTS, HOST_RESOLV_CONF, HOSTNAME, Sandbox
 
@@ -83,10 +81,9 @@ class Engine:
         self.containers: dict[str, Container] = {}
         self.networks: dict[str, Network] = {}
         self.procs: dict[str, object] = {}  # container id -> ContainerProcess
-        self.proxies: dict[str, list[subprocess.Popen]] = {}
         self.stopped: dict[str, threading.Event] = {}
         self.ipam = ipam_mod.Ipam(version)
-        self.ports: ports_mod.PortAllocator | None = None  # made at the first publish, from the host's range
+        self.publisher = Publisher(version)
         self.detached = False
         self.dns: resolver.EmbeddedDns | None = None  # started at the first user-network container
         self._subscribers: list = []
@@ -146,7 +143,7 @@ class Engine:
         return ip6_job + before + forward + restore(program.render()) + up + 'wait "$ip6_job"\n'
 
     def attach(self, sb: Sandbox) -> None:
-        self.sb = sb
+        self.sb = self.publisher.sb = sb
 
     def subscribe(self, callback):
         """Call `callback(event)` on every container and network change; returns the unsubscriber."""
@@ -538,7 +535,10 @@ class Engine:
         rules_text = restore(program.render())
         proxies = []
         if gateway_endpoint and not net.internal:
-            text, proxies = self._publish(c, net, ep, program.ruleset)
+            try:
+                text, proxies = self.publisher.publish(c, net, ep, program.ruleset)
+            except PublishError as exc:
+                raise EngineError(str(exc)) from None
             rules_text += text
         if net.user_defined:
             rules_text += self._dns_attach(c, proc)
@@ -549,12 +549,8 @@ class Engine:
         try:
             host_script(self.sb, script)
         finally:  # a later endpoint (network connect) publishes nothing: keep the first one's proxies
-            self.proxies.setdefault(c.id, []).extend(proxy for proxy, _fd, _b, _ip in proxies)
-        failure = ""
-        for proxy, fd, b, host_ip in proxies:
-            err = wait_proxy(proxy, fd)
-            failure = failure or (err and self._bind_failure(c, b, ep, host_ip, err))
-        if failure:
+            self.publisher.keep(c, proxies)
+        if failure := self.publisher.failure(c, ep, proxies):
             raise EngineError(failure)
 
     def _dns_attach(self, c: Container, proc) -> str:
@@ -580,71 +576,9 @@ class Engine:
         networks = {n.name: n for n in self.networks.values()}
         self.dns.update(resolver.directories(self.version, running, networks))
 
-    def _publish(self, c: Container, net: Network, ep: Endpoint, rs: rules.Ruleset) -> tuple[str, list]:
-        """Allocate host ports, return the rules to apply and the docker-proxies started for them."""
-        wanted = list(c.published)
-        if c.publish_all:
-            explicit = {b.target for b in wanted}
-            wanted += [PortBinding(e.port, e.proto) for e in c.exposed if e not in explicit]
-        if not wanted:
-            return "", []
-        if self.ports is None:
-            port_range = host_script(self.sb, "cat /proc/sys/net/ipv4/ip_local_port_range")
-            self.ports = ports_mod.PortAllocator(self.version, port_range)
-        text = ""
-        try:
-            for b in ports_mod.sort_bindings(self.version, wanted):
-                host_ip = b.host_ip or "0.0.0.0"
-                ips = self._proxy_addresses(replace(b, host_ip=host_ip))
-                host_port = self.ports.request(
-                    ips if self.version != "19.03" else host_ip, b.proto, b.host_port, b.host_port_end or None
-                )
-                binding = PortBinding(b.container_port, b.proto, host_ip, host_port)
-                c.ports.append(binding)
-                program = rules.port_publish(
-                    self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
-                )
-                rs = program.ruleset
-                text += restore(program.render())
-        except ports_mod.PortError as exc:
-            raise EngineError(
-                f"driver failed programming external connectivity on endpoint {c.name} "
-                f"({secrets.token_hex(32)}): {exc}"
-            ) from None
-        # The proxies start while the kernel is being programmed; their status is read afterwards.
-        proxies = [
-            (*start_proxy(self.sb, replace(b, host_ip=ip), container_ip=ep.ip), b, ip)
-            for b in c.ports
-            for ip in self._proxy_addresses(b)
-        ]
-        return text, proxies
-
-    def _proxy_addresses(self, b: PortBinding) -> list[str]:
-        if self.version != "19.03" and b.host_ip == "0.0.0.0":
-            return ["0.0.0.0", "::"]
-        return [b.host_ip]
-
-    def _bind_failure(self, c: Container, b: PortBinding, ep: Endpoint, host_ip: str, err: str) -> str:
-        if self.version == "19.03":
-            return (
-                "driver failed programming external connectivity on endpoint "
-                f"{c.name} ({secrets.token_hex(32)})"
-                f": Error starting userland proxy: listen {b.proto} {host_ip}:{b.host_port}: bind: {err}"
-            )
-        return (
-            f"failed to set up container networking: driver failed programming external connectivity on "
-            f"endpoint {c.name} ({secrets.token_hex(32)}): failed to bind host port for "
-            f"{host_ip}:{b.host_port}:{ep.ip}:{b.container_port}/{b.proto}: {err}"
-        )
-
-    def _stop_proxies(self, c: Container) -> None:
-        """Stop the container's docker-proxy processes (nsenter's child is the proxy itself)."""
-        for proc in self.proxies.pop(c.id, []):
-            stop_process_tree(proc)
-
     def _teardown_network(self, c: Container) -> None:
         """Undo what start did to the Docker host: proxies, rules, conntrack entries, veths, addresses."""
-        self._stop_proxies(c)
+        self.publisher.stop_proxies(c)
         if not c.endpoints and not c.ports:
             return
         script = ""
@@ -653,7 +587,7 @@ class Engine:
             if c.endpoints:
                 net = self.find_network(c.endpoints[0].network)
                 ep = c.endpoints[0]
-                rs, unpublish = self._unpublish_script(rs, c, net, ep)
+                rs, unpublish = self.publisher.unpublish_script(rs, c, net, ep)
                 script += unpublish
             for ep in c.endpoints:
                 net = self.find_network(ep.network)
@@ -682,12 +616,9 @@ class Engine:
 
     def _release_addresses(self, c: Container) -> None:
         """Give the container's host ports and addresses back to the allocators."""
-        for b in c.ports:
-            if self.ports is not None:
-                self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
+        self.publisher.release(c)
         for ep in c.endpoints:
             self.ipam.pool(self.find_network(ep.network).subnet).release_address(ep.ip)
-        c.ports = []
         c.endpoints = []
         c.sandbox_key = ""
 
@@ -864,17 +795,6 @@ class Engine:
             pid = self.procs[c.id].host_pid
             host_script(self.sb, heredoc(f"nsenter -t {pid} -m -r sh -c 'cat > /etc/resolv.conf'", resolv))
 
-    def _unpublish_script(
-        self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint
-    ) -> tuple[rules.Ruleset, str]:
-        """The ruleset after removing `c`'s published ports on endpoint `ep`, and the restore script."""
-        script = ""
-        for b in c.ports:
-            program = rules.port_unpublish(self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=b)
-            rs = program.ruleset
-            script += restore(program.render())
-        return rs, script
-
     def disconnect(self, net: Network, c: Container) -> None:
         ep = next((e for e in c.endpoints if e.network == net.name), None)
         if ep is None:
@@ -882,12 +802,10 @@ class Engine:
         rs = rules.Ruleset.parse(iptables_save(self.sb))
         script = ""
         if ep is c.endpoints[0] and c.ports:
-            rs, unpublish = self._unpublish_script(rs, c, net, ep)
+            rs, unpublish = self.publisher.unpublish_script(rs, c, net, ep)
             script += unpublish
-            self._stop_proxies(c)
-            for b in c.ports:
-                self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
-            c.ports = []
+            self.publisher.stop_proxies(c)
+            self.publisher.release(c)
         program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
         script += restore(program.render()) + f"ip link del {ep.host_veth}\n"
         host_script(self.sb, script)
