@@ -42,7 +42,7 @@ from topology.docker.requests import (
     StopRequest,
     VersionRequest,
 )
-from topology.docker.runtime import KernelError, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exit_status, open_pty, relay_pty
 
 log = logging.getLogger("topology.docker")
 
@@ -83,6 +83,14 @@ def _framed(command: str, exc: EngineError, version: str) -> CliError:
     if exc.preamble:
         err.message = exc.preamble + "\n" + err.message
     return err
+
+
+def _lookup_failure(command: str, exc: EngineError, version: str) -> CliError:
+    """A failed lookup of a container: 19.03's client turns the daemon's 404 into "Error: No such
+    container: X" (wrapResponseError); 28's shows the daemon's text."""
+    if exc.not_found and version == "19.03":
+        return CliError("Error: " + exc.message, 1)
+    return daemon_error(command, exc.message, version)
 
 
 # -- containers ------------------------------------------------------------------------------
@@ -135,6 +143,8 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
         except EngineError as exc:
             if c.auto_remove:
                 engine.containers.pop(c.id, None)
+            if req.detach:  # the CLI prints the id it was given by create while it starts the container
+                out.print(c.id)
             exc.at_start = True
             raise _framed("run", exc, engine.version) from None
         finally:
@@ -217,10 +227,7 @@ def _rm(engine: Engine, req: RmRequest, out: Output, *_):
             engine.remove_container(c, force=req.force)
             out.print(name)
         except EngineError as exc:
-            prefix = (
-                "Error: " if exc.not_found and engine.version == "19.03" else "Error response from daemon: "
-            )
-            out.warn(prefix + exc.message)
+            out.warn(_lookup_failure("rm", exc, engine.version).message)
             code = 1
     return code
 
@@ -253,7 +260,7 @@ def _port(engine: Engine, req: PortRequest, out: Output, *_):
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise daemon_error("port", exc.message, engine.version) from None
+            raise _lookup_failure("port", exc, engine.version) from None
         text = output.format_port(c, req.port, ref=req.container, version=engine.version)
     out.out.append(text)
     return 0
@@ -296,7 +303,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise daemon_error("exec", exc.message, engine.version) from None
+            raise _lookup_failure("exec", exc, engine.version) from None
         if c.status != "running":
             raise daemon_error("exec", f"Container {c.id} is not running", engine.version)
         argv = engine.sb.nsenter_argv("", pid=engine.host_pid(c))
@@ -329,6 +336,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         stdin = stdio[0] if req.interactive else subprocess.DEVNULL
         proc = engine.sb.popen([*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2])
         code = proc.wait()
+    code = exit_status(code)
     if code == 127 or code == 126:
         out.warn(
             f"OCI runtime exec failed: exec failed: unable to start container process: exec: "
@@ -342,7 +350,7 @@ def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise daemon_error("logs", exc.message, engine.version) from None
+            raise _lookup_failure("logs", exc, engine.version) from None
     path = f"/var/lib/docker/containers/{c.id}-json.log"
     tail = [] if req.tail in ("all", "") else ["-n", req.tail]
     proc = engine.sb.popen(

@@ -24,9 +24,11 @@ from topology.docker.publishing import Publisher, PublishError
 from topology.docker.runtime import (
     KernelError,
     bridge_up_script,
+    exit_status,
     heredoc,
+    highest_ifindex,
     host_script,
-    ip_batch,
+    indexed_links,
     iptables_save,
     iptables_save_started,
     mount_sysfs,
@@ -84,6 +86,7 @@ class Engine:
         self.stopped: dict[str, threading.Event] = {}
         self.ipam = ipam_mod.Ipam(version)
         self.publisher = Publisher(version)
+        self.ifindex = 0  # the highest interface index given to a link of the Docker host
         self.detached = False
         self.dns: resolver.EmbeddedDns | None = None  # started at the first user-network container
         self._subscribers: list = []
@@ -253,18 +256,17 @@ class Engine:
                 )
         else:
             name = names.random_name({c.name for c in self.containers.values()})
+        # The network (or container) named is only looked up at start: a missing one fails there.
         requested_network = network
         if network.startswith("container:"):
             target = self.lookup(network.split(":", 1)[1])
-            if target is None:
-                raise EngineError(f"No such container: {network.split(':', 1)[1]}")
-            network = f"container:{target.id}"
+            network = f"container:{target.id}" if target is not None else network
         elif network not in ("host", "none"):
-            try:
-                network = self.find_network(network).name
-            except EngineError:
-                raise EngineError(f"network {network} not found") from None
-        err = ipam_mod.static_address_error(self.version, ip, network, self.network_of_mode(network))
+            network = next((n.name for n in self.networks.values() if network in (n.name, n.id)), network)
+        known = network.startswith("container:") or network in ("host", "none") or self._known(network)
+        err = known and ipam_mod.static_address_error(
+            self.version, ip, network, self.network_of_mode(network)
+        )
         if err and self.version != "19.03":  # 28 checks the endpoint settings at create
             raise EngineError(f"invalid config for network {requested_network}: {err}")
         default_cmd, exposed = images.DEFAULTS[base]
@@ -311,17 +313,49 @@ class Engine:
             name = child.name
         return name, alias or name
 
+    def _known(self, network: str) -> bool:
+        try:
+            self.find_network(network)
+        except EngineError:
+            return False
+        return True
+
     def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
-        """Start a created or exited container: process, network, ports (docker start)."""
+        """Start a created or exited container: process, network, ports (docker start). A failure
+        is kept in State.Error, with exit code 128, as the daemon's containerStart does."""
         if c.status == "running":
             return
+        try:
+            self._start(c, stdio)
+        except EngineError as exc:
+            c.error = exc.message
+            c.exit_code = c.exit_code or 128
+            raise
+
+    def _network_failure(self, message: str) -> EngineError:
+        """An error of 28's allocateNetwork (after the task is created), or 19.03's."""
+        prefix = "failed to set up container networking: " if self.version != "19.03" else ""
+        return EngineError(prefix + message)
+
+    def _start(self, c: Container, stdio: tuple[int, int, int] | None) -> None:
         sb = self.sb
         mode = c.network_mode
-        net = self.network_of_mode(mode)
+        if mode.startswith("container:"):
+            target = self.containers.get(mode.split(":", 1)[1]) or self.lookup(mode.split(":", 1)[1])
+            if target is None:
+                raise EngineError(f"No such container: {mode.split(':', 1)[1]}")
+            mode = c.network_mode = f"container:{target.id}"
+        try:
+            net = self.network_of_mode(mode)
+        except EngineError as exc:
+            raise self._network_failure(exc.message) from None
         join_pid = 0
         if err := ipam_mod.static_address_error(self.version, c.requested_ip, mode, net):
             raise EngineError(err)
-        ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
+        try:
+            ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
+        except EngineError as exc:
+            raise self._network_failure(exc.message) from None
         try:
             hosts_text, resolv, hostname = self._container_files(c, net)
         except EngineError:
@@ -373,14 +407,17 @@ class Engine:
             if net is not None:
                 self._connect(c, net, proc, gateway_endpoint=True, ep=ep, rs=rules.Ruleset.parse(ruleset()))
             elif mode != "host":  # none, container:: a sysfs of the namespace it has or joins
-                host_script(sb, mount_sysfs(sb, proc) + "\n")
+                script = mount_sysfs(sb, proc) + "\n"
+                if not join_pid:
+                    script += f"nsenter --net={proc.netns} sh -c {shlex.quote(self._netns_sysctls())}\n"
+                host_script(sb, script)
         except BaseException:
             self._kill(proc)
             self._teardown_network(c)
             self.procs.pop(c.id, None)
             c.pid = 0
             raise
-        c.status = "running"
+        c.status, c.error, c.exit_code = "running", "", 0
         self._dns_update()
         own_netns = mode != "host" and not join_pid
         self._emit("container", c.name, "start", proc.netns if own_netns else None)
@@ -471,16 +508,31 @@ class Engine:
         c.endpoints.append(ep)
         return ep
 
+    def _netns_sysctls(self, ifname: str = "") -> str:
+        """Shell text of the sysctls a container's own network namespace gets. 19.03's libnetwork turns
+        IPv6 off for `all` (so `default` and lo too: no ::1) in every new sandbox; 28 only on each
+        interface without IPv6 (lo keeps ::1), and its OCI spec allows low ports and ping sockets."""
+        if self.version == "19.03":
+            return "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
+        own = f"echo 1 > /proc/sys/net/ipv6/conf/{ifname}/disable_ipv6; " if ifname else ""
+        # The kernel refuses the ping range here (its top gid is unmapped in the sandbox's user
+        # namespace; rootless Docker skips it): leave it at its default.
+        return (
+            own + "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+            '{ echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range; } 2>/dev/null || :'
+        )
+
     def _endpoint_script(
         self, c: Container, ep: Endpoint, net: Network, proc, *, gateway_endpoint: bool
     ) -> str:
         """Shell text wiring an endpoint as Docker does: veth pair, container end renamed and addressed."""
         peer, ifname, mtu = random_veth(), ep.ifname, 1500 if self.version != "19.03" else 0
-        # Created straight in the container's netns: moving a link costs the kernel ~35 ms, same end state.
-        outside = [
-            f"link add name {ep.host_veth} txqueuelen 0 type veth peer name {peer} txqueuelen 0 "
+        # The peer is created straight in the container's netns, with the index a move would keep.
+        create = (
+            f"link add name {ep.host_veth}{{1}} txqueuelen 0 type veth peer name {peer}{{0}} txqueuelen 0 "
             f"netns {proc.host_pid}"
-        ]
+        )
+        outside = []
         if mtu:
             outside.append(f"link set {ep.host_veth} mtu {mtu}")
         outside += [f"link set {ep.host_veth} master {net.bridge}", f"link set {ep.host_veth} up"]
@@ -494,16 +546,10 @@ class Engine:
         inside += [f"addr add {ep.ip}/{ep.prefixlen} brd + dev {ifname}", f"link set {ifname} up"]
         if gateway_endpoint and net.gateway and not (net.internal and self.version != "19.03"):
             inside.append(f"route add default via {net.gateway} dev {ifname}")
-        if self.version == "19.03":
-            sysctl = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
-        else:
-            sysctl = (
-                f"echo 1 > /proc/sys/net/ipv6/conf/{peer}/disable_ipv6; "
-                "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
-                'echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range'
-            )
+        sysctl = self._netns_sysctls(peer)
         inside_command = f"nsenter --net={proc.netns} sh -c {shlex.quote(sysctl + '; exec ip -batch -')}"
-        script = ip_batch(outside) + heredoc(inside_command, "\n".join(inside))
+        script = indexed_links(create, count=2, last=self.ifindex, then=tuple(outside))
+        script += heredoc(inside_command, "\n".join(inside))
         if not c.sandbox_key:
             script = f"{mount_sysfs(self.sb, proc)} &\nsysfs=$!\n{script}wait $sysfs\n"
             key = secrets.token_hex(6)
@@ -538,7 +584,7 @@ class Engine:
             try:
                 text, proxies = self.publisher.publish(c, net, ep, program.ruleset)
             except PublishError as exc:
-                raise EngineError(str(exc)) from None
+                raise self._network_failure(str(exc)) from None
             rules_text += text
         if net.user_defined:
             rules_text += self._dns_attach(c, proc)
@@ -547,11 +593,14 @@ class Engine:
         script += self._endpoint_script(c, ep, net, proc, gateway_endpoint=gateway_endpoint)
         script += "wait $rules\n" if rules_text else ""
         try:
-            host_script(self.sb, script)
+            self._note_ifindex(host_script(self.sb, script))
         finally:  # a later endpoint (network connect) publishes nothing: keep the first one's proxies
             self.publisher.keep(c, proxies)
         if failure := self.publisher.failure(c, ep, proxies):
-            raise EngineError(failure)
+            raise self._network_failure(failure)
+
+    def _note_ifindex(self, output: str) -> None:
+        self.ifindex = max(self.ifindex, highest_ifindex(output))
 
     def _dns_attach(self, c: Container, proc) -> str:
         """Open the container's embedded DNS (the first user network it joins); the shell text of the
@@ -630,7 +679,7 @@ class Engine:
                 self.procs.pop(c.id, None)
                 c.status = "exited"
                 self._emit("container", c.name, "die", "")
-                c.exit_code = code if code >= 0 else 128 - code
+                c.exit_code = exit_status(code)
                 c.finished_at = now()
                 c.pid = 0
                 if c.auto_remove:
@@ -734,8 +783,9 @@ class Engine:
                 mac=ipam_mod.bridge_mac(self.version),
                 gateway=gateway,
                 prefixlen=ipaddress.ip_network(subnet).prefixlen,
+                last_ifindex=self.ifindex,
             )
-            host_script(self.sb, before + restore(program.render()) + up)
+            self._note_ifindex(host_script(self.sb, before + restore(program.render()) + up))
         except BaseException:
             self.ipam.release_pool(subnet)
             raise

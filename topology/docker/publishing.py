@@ -91,8 +91,8 @@ class Publisher:
                 f": Error starting userland proxy: listen {b.proto} {host_ip}:{b.host_port}: bind: {err}"
             )
         return (
-            f"failed to set up container networking: driver failed programming external connectivity on "
-            f"endpoint {c.name} ({secrets.token_hex(32)}): failed to bind host port for "
+            f"driver failed programming external connectivity on endpoint {c.name} "
+            f"({secrets.token_hex(32)}): failed to bind host port for "
             f"{host_ip}:{b.host_port}:{ep.ip}:{b.container_port}/{b.proto}: {err}"
         )
 
