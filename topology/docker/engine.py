@@ -6,6 +6,7 @@ lock is released, so a client that does not read cannot stall the engine.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -257,20 +258,20 @@ class Engine:
         else:
             name = names.random_name({c.name for c in self.containers.values()})
         # The network (or container) named is only looked up at start: a missing one fails there.
-        requested_network = network
+        requested_network, net = network, None
         if network.startswith("container:"):
             target = self.lookup(network.split(":", 1)[1])
             network = f"container:{target.id}" if target is not None else network
         elif network not in ("host", "none"):
-            network = next((n.name for n in self.networks.values() if network in (n.name, n.id)), network)
-        known = network.startswith("container:") or network in ("host", "none") or self._known(network)
-        err = known and ipam_mod.static_address_error(
-            self.version, ip, network, self.network_of_mode(network)
-        )
+            with contextlib.suppress(EngineError):
+                net = self.find_network(network)
+                network = net.name
+        user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
+        # 28 checks a missing network's endpoint settings without it (validateEndpointSettings, nil nw).
+        err = (net or not user_net) and ipam_mod.static_address_error(self.version, ip, network, net)
         if err and self.version != "19.03":  # 28 checks the endpoint settings at create
             raise EngineError(f"invalid config for network {requested_network}: {err}")
         default_cmd, exposed = images.DEFAULTS[base]
-        user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
         c_links = [self._link(ref, user_net) for ref in links or []]
         c = Container(
             id=cid,
@@ -312,13 +313,6 @@ class Engine:
                 )
             name = child.name
         return name, alias or name
-
-    def _known(self, network: str) -> bool:
-        try:
-            self.find_network(network)
-        except EngineError:
-            return False
-        return True
 
     def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
         """Start a created or exited container: process, network, ports (docker start). A failure
