@@ -432,7 +432,8 @@ class Engine:
                 f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"
                 "</body></html>\n"
             )
-            # A web server that, like nginx, stops promptly on SIGTERM although it is pid 1.
+            # A web server that, like nginx, stops promptly on SIGTERM although it is pid 1. Not yet
+            # like them: nginx and httpd listen with a backlog of 511 (ss -ltn's Send-Q), busybox's 9.
             return [
                 "/bin/sh",
                 "-c",
