@@ -426,23 +426,21 @@ class Engine:
     def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
         """The process that stands for the image's program."""
         base = c.image.split(":")[0]
+        server = {"nginx": "nginx", "httpd-foreground": "httpd"}.get(c.cmd[0] if c.cmd else "")
         if base in ("nginx", "httpd") and c.cmd == images.DEFAULTS[base][0]:
             files[f"{WEB_ROOT}/index.html"] = (
                 f"<!DOCTYPE html>\n<html><head><title>Welcome to {base}!</title></head>\n"
                 f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"
                 "</body></html>\n"
             )
-            # A web server that, like nginx, stops promptly on SIGTERM although it is pid 1. Not yet
-            # like them: nginx and httpd listen with a backlog of 511 (ss -ltn's Send-Q), busybox's 9.
+        if server:  # a web server that, like nginx, stops promptly on SIGTERM although it is pid 1
             return [
                 "/bin/sh",
                 "-c",
-                f'trap "exit 0" TERM INT QUIT; busybox httpd -f -p 80 -h {WEB_ROOT} & wait $!',
-                base,
+                f'trap "exit 0" TERM INT QUIT; {images.web_server(server, WEB_ROOT)}',
+                server,
             ]
         cmd = list(c.cmd)
-        if cmd and cmd[0] in ("nginx", "httpd-foreground"):
-            cmd = ["/bin/sh", "-c", f"busybox httpd -f -p 80 -h {WEB_ROOT}"]
         if base in ("busybox", "alpine") and cmd and not cmd[0].startswith("/"):
             # Applets first, as in those images: `top`, `sleep`, `sh` are busybox's.
             return ["/bin/busybox", *cmd] if images.is_applet(cmd[0]) else cmd

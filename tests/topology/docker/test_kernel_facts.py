@@ -6,7 +6,9 @@
   ::1), and its OCI spec sets ip_unprivileged_port_start=0 in every private network namespace.
 - Bridges: dockerd's netlink request carries IFLA_TXQLEN 0, so `ip link` shows no "qlen 1000".
 - Exit status of `docker exec` and of a container: 128 + the signal that killed the process.
-- docker-proxy listens with Go's backlog, net.core.somaxconn of the Docker host (ss's Send-Q).
+- docker-proxy listens with Go's backlog, net.core.somaxconn of the Docker host (ss's Send-Q); in a
+  container nginx listens on 0.0.0.0:80 and [::]:80 (its image's entrypoint adds the IPv6 line), httpd
+  on a dual-stack *:80, both with their default backlog 511.
 - Interface indexes: Docker creates the veth pair on the host (peer N, host end N+1) and moves the
   peer into the container, which keeps its index: `eth0@if(N+1)` inside, `vethX@ifN` outside.
 """
@@ -17,6 +19,7 @@ import re
 
 import pytest
 
+from tests.polling import wait_for
 from tests.topology.kit import docker, sh
 
 pytestmark = pytest.mark.kernel
@@ -83,6 +86,26 @@ def test_docker_proxy_backlog_is_the_hosts_somaxconn(lab):
     somaxconn = sh(lab, "cat /proc/sys/net/core/somaxconn").stdout.strip()
     listening = sh(lab, "ss -Hltn sport = :8080").stdout.split()
     assert listening[:4] == ["LISTEN", "0", somaxconn, "0.0.0.0:8080"]
+
+
+@pytest.mark.parametrize("fixture", ["lab", "lab28"])
+def test_web_servers_listen_as_nginx_and_httpd(request, fixture):
+    lab = request.getfixturevalue(fixture)
+    run(lab, "run -d --name web nginx")
+    run(lab, "run -d --name site httpd")
+    for name, listening in (
+        ("web", [["0.0.0.0:80", "0.0.0.0:*"], ["[::]:80", "[::]:*"]]),
+        ("site", [["*:80", "*:*"]]),
+    ):
+        lines = wait_listening(lab, name, len(listening))
+        assert [line.split() for line in lines] == [["LISTEN", "0", "511", *pair] for pair in listening]
+
+
+def wait_listening(lab, ns: str, count: int) -> list[str]:
+    """`ss -Hltn` in a container once `count` sockets listen (its server starts after `run` returns)."""
+    return wait_for(
+        lambda: (lines := sh(lab, "ss -Hltn", ns=ns).stdout.splitlines()) and len(lines) >= count and lines
+    )
 
 
 def links(lab, ns: str = "host") -> dict[str, tuple[int, int]]:
