@@ -641,10 +641,10 @@ class Engine:
                     f"conntrack -D -d {ep.ip} >/dev/null 2>&1 || true\n"
                     f"ip link del {ep.host_veth} 2>/dev/null || true\n"
                 )
-            if c.sandbox_key:
+            if c.sandbox_key:  # busybox's umount: util-linux's needs a /proc/self, absent outside its pid ns
                 name = c.sandbox_key.rsplit("/", 1)[1]
                 script += (
-                    f"nsenter -t {self.sb.host_pid} -m sh -c 'umount /run/docker/netns/{name}; "
+                    f"nsenter -t {self.sb.host_pid} -m sh -c 'busybox umount /run/docker/netns/{name}; "
                     f"rm -f /run/docker/netns/{name}' 2>/dev/null || true\n"
                 )
             if not self.detached:

@@ -142,3 +142,13 @@ def test_veth_is_made_when_the_index_cannot_be_given(lab):
     index, peer = links(lab, "one")["eth0"]
     assert any(i == peer and p == index for i, p in links(lab).values())
     assert sh(lab, "ping -c 1 -W 2 172.17.0.2").returncode == 0
+
+
+def test_a_removed_containers_namespace_is_released(lab):
+    """Its /var/run/docker/netns mount goes with it: a kept one would hold the namespace (and a lab
+    runs out of network namespaces after some 60 containers)."""
+    for _ in range(3):
+        run(lab, "run -d --name gone busybox sleep 300")
+        assert sh(lab, "ls /run/docker/netns").stdout.strip() != ""
+        run(lab, "rm -f gone")
+    assert sh(lab, "ls /run/docker/netns; grep -c docker/netns /proc/self/mountinfo").stdout == "0\n"
