@@ -44,7 +44,7 @@ from topology.docker.requests import (
     TopRequest,
     VersionRequest,
 )
-from topology.docker.runtime import KernelError, exec_argv, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exec_argv, exit_status, open_pty, relay_pty
 
 log = logging.getLogger("topology.docker")
 
@@ -85,6 +85,14 @@ def _framed(command: str, exc: EngineError, version: str) -> CliError:
     if exc.preamble:
         err.message = exc.preamble + "\n" + err.message
     return err
+
+
+def _lookup_failure(command: str, exc: EngineError, version: str) -> CliError:
+    """A failed lookup of a container: 19.03's client turns the daemon's 404 into "Error: No such
+    container: X" (wrapResponseError); 28's shows the daemon's text."""
+    if exc.not_found and version == "19.03":
+        return CliError("Error: " + exc.message, 1)
+    return daemon_error(command, exc.message, version)
 
 
 # -- containers ------------------------------------------------------------------------------
@@ -149,6 +157,8 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
         except EngineError as exc:
             if c.auto_remove:
                 engine.containers.pop(c.id, None)
+            if req.detach:  # the CLI prints the id it was given by create while it starts the container
+                out.print(c.id)
             exc.at_start = True
             raise _framed("run", exc, engine.version) from None
         finally:
@@ -231,10 +241,7 @@ def _rm(engine: Engine, req: RmRequest, out: Output, *_):
             engine.remove_container(c, force=req.force)
             out.print(name)
         except EngineError as exc:
-            prefix = (
-                "Error: " if exc.not_found and engine.version == "19.03" else "Error response from daemon: "
-            )
-            out.warn(prefix + exc.message)
+            out.warn(_lookup_failure("rm", exc, engine.version).message)
             code = 1
     return code
 
@@ -267,7 +274,7 @@ def _port(engine: Engine, req: PortRequest, out: Output, *_):
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise daemon_error("port", exc.message, engine.version) from None
+            raise _lookup_failure("port", exc, engine.version) from None
         text = output.format_port(c, req.port, ref=req.container, version=engine.version)
     out.out.append(text)
     return 0
@@ -310,7 +317,7 @@ def _running(engine: Engine, ref: str, command: str) -> Container:
     try:
         c = engine.find_container(ref)
     except EngineError as exc:
-        raise daemon_error(command, exc.message, engine.version) from None
+        raise _lookup_failure(command, exc, engine.version) from None
     if c.status != "running":
         raise daemon_error(command, f"Container {c.id} is not running", engine.version)
     return c
@@ -347,6 +354,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
         )
         code = proc.wait()
+    code = exit_status(code)
     if code == 127 or code == 126:
         out.warn(
             f"OCI runtime exec failed: exec failed: unable to start container process: exec: "
@@ -360,7 +368,7 @@ def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):
         try:
             c = engine.find_container(req.container)
         except EngineError as exc:
-            raise daemon_error("logs", exc.message, engine.version) from None
+            raise _lookup_failure("logs", exc, engine.version) from None
     path = f"/var/lib/docker/containers/{c.id}-json.log"
     tail = [] if req.tail in ("all", "") else ["-n", req.tail]
     proc = engine.sb.popen(

@@ -6,6 +6,7 @@ lock is released, so a client that does not read cannot stall the engine.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -19,7 +20,6 @@ from datetime import UTC, datetime
 
 from topology.docker import containerfiles, etcfiles, images, names, resolver, rules
 from topology.docker import ipam as ipam_mod
-from topology.docker import ports as ports_mod
 from topology.docker.model import (
     NO_DNS,
     Container,
@@ -30,21 +30,22 @@ from topology.docker.model import (
     PortBinding,
     process_env,
 )
+from topology.docker.publishing import Publisher, PublishError
 from topology.docker.runtime import (
     KernelError,
     bridge_up_script,
+    exit_status,
     heredoc,
+    highest_ifindex,
     host_script,
-    ip_batch,
+    indexed_links,
     iptables_save,
     iptables_save_started,
     mount_sysfs,
     random_veth,
     restore,
     spawn_container,
-    start_proxy,
     stop_process_tree,
-    wait_proxy,
 )
 from topology.sandbox import HOST_RESOLV_CONF, HOSTNAME, Sandbox
 
@@ -92,10 +93,10 @@ class Engine:
         self.containers: dict[str, Container] = {}
         self.networks: dict[str, Network] = {}
         self.procs: dict[str, object] = {}  # container id -> ContainerProcess
-        self.proxies: dict[str, list[subprocess.Popen]] = {}
         self.stopped: dict[str, threading.Event] = {}
         self.ipam = ipam_mod.Ipam(version)
-        self.ports: ports_mod.PortAllocator | None = None  # made at the first publish, from the host's range
+        self.publisher = Publisher(version)
+        self.ifindex = 0  # the highest interface index given to a link of the Docker host
         self.detached = False
         self.dns: resolver.EmbeddedDns | None = None  # started at the first user-network container
         self._subscribers: list = []
@@ -155,7 +156,7 @@ class Engine:
         return ip6_job + before + forward + restore(program.render()) + up + 'wait "$ip6_job"\n'
 
     def attach(self, sb: Sandbox) -> None:
-        self.sb = sb
+        self.sb = self.publisher.sb = sb
 
     def subscribe(self, callback):
         """Call `callback(event)` on every container and network change; returns the unsubscriber."""
@@ -267,22 +268,21 @@ class Engine:
                 )
         else:
             name = names.random_name({c.name for c in self.containers.values()})
-        requested_network = network
+        # The network (or container) named is only looked up at start: a missing one fails there.
+        requested_network, net = network, None
         if network.startswith("container:"):
             target = self.lookup(network.split(":", 1)[1])
-            if target is None:
-                raise EngineError(f"No such container: {network.split(':', 1)[1]}")
-            network = f"container:{target.id}"
+            network = f"container:{target.id}" if target is not None else network
         elif network not in ("host", "none"):
-            try:
-                network = self.find_network(network).name
-            except EngineError:
-                raise EngineError(f"network {network} not found") from None
-        err = ipam_mod.static_address_error(self.version, ip, network, self.network_of_mode(network))
+            with contextlib.suppress(EngineError):
+                net = self.find_network(network)
+                network = net.name
+        user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
+        # 28 checks a missing network's endpoint settings without it (validateEndpointSettings, nil nw).
+        err = (net or not user_net) and ipam_mod.static_address_error(self.version, ip, network, net)
         if err and self.version != "19.03":  # 28 checks the endpoint settings at create
             raise EngineError(f"invalid config for network {requested_network}: {err}")
         default_cmd, exposed = images.DEFAULTS[base]
-        user_net = network not in ("bridge", "host", "none") and not network.startswith("container:")
         try:
             c_links = [containerfiles.check_link(self.lookup, ref, user_net) for ref in links or []]
         except containerfiles.LinkError as exc:
@@ -314,16 +314,41 @@ class Engine:
         return c
 
     def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
-        """Start a created or exited container: process, network, ports (docker start)."""
+        """Start a created or exited container: process, network, ports (docker start). A failure
+        is kept in State.Error, with exit code 128, as the daemon's containerStart does."""
         if c.status == "running":
             return
+        try:
+            self._start(c, stdio)
+        except EngineError as exc:
+            c.error = exc.message
+            c.exit_code = c.exit_code or 128
+            raise
+
+    def _network_failure(self, message: str) -> EngineError:
+        """An error of 28's allocateNetwork (after the task is created), or 19.03's."""
+        prefix = "failed to set up container networking: " if self.version != "19.03" else ""
+        return EngineError(prefix + message)
+
+    def _start(self, c: Container, stdio: tuple[int, int, int] | None) -> None:
         sb = self.sb
         mode = c.network_mode
-        net = self.network_of_mode(mode)
+        if mode.startswith("container:"):
+            target = self.containers.get(mode.split(":", 1)[1]) or self.lookup(mode.split(":", 1)[1])
+            if target is None:
+                raise EngineError(f"No such container: {mode.split(':', 1)[1]}")
+            mode = c.network_mode = f"container:{target.id}"
+        try:
+            net = self.network_of_mode(mode)
+        except EngineError as exc:
+            raise self._network_failure(exc.message) from None
         join_pid = 0
         if err := ipam_mod.static_address_error(self.version, c.requested_ip, mode, net):
             raise EngineError(err)
-        ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
+        try:
+            ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
+        except EngineError as exc:
+            raise self._network_failure(exc.message) from None
         try:
             hosts_text, resolv, hostname = self._container_files(c, net)
         except EngineError:
@@ -372,14 +397,17 @@ class Engine:
             if net is not None:
                 self._connect(c, net, proc, gateway_endpoint=True, ep=ep, rs=rules.Ruleset.parse(ruleset()))
             elif mode != "host":  # none, container:: a sysfs of the namespace it has or joins
-                host_script(sb, mount_sysfs(sb, proc) + "\n")
+                script = mount_sysfs(sb, proc) + "\n"
+                if not join_pid:
+                    script += f"nsenter --net={proc.netns} sh -c {shlex.quote(self._netns_sysctls())}\n"
+                host_script(sb, script)
         except BaseException:
             self._kill(proc)
             self._teardown_network(c)
             self.procs.pop(c.id, None)
             c.pid = 0
             raise
-        c.status = "running"
+        c.status, c.error, c.exit_code = "running", "", 0
         self._dns_update()
         own_netns = mode != "host" and not join_pid
         self._emit("container", c.name, "start", proc.netns if own_netns else None)
@@ -394,22 +422,21 @@ class Engine:
     def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
         """The process that stands for the image's program."""
         base = c.image.split(":")[0]
+        server = {"nginx": "nginx", "httpd-foreground": "httpd"}.get(c.cmd[0] if c.cmd else "")
         if base in ("nginx", "httpd") and c.cmd == images.DEFAULTS[base][0]:
             files[f"{WEB_ROOT}/index.html"] = (
                 f"<!DOCTYPE html>\n<html><head><title>Welcome to {base}!</title></head>\n"
                 f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"
                 "</body></html>\n"
             )
-            # A web server that, like nginx, stops promptly on SIGTERM although it is pid 1.
+        if server:  # a web server that, like nginx, stops promptly on SIGTERM although it is pid 1
             return [
                 "/bin/sh",
                 "-c",
-                f'trap "exit 0" TERM INT QUIT; busybox httpd -f -p 80 -h {WEB_ROOT} & wait $!',
-                base,
+                f'trap "exit 0" TERM INT QUIT; {images.web_server(server, WEB_ROOT)}',
+                server,
             ]
         cmd = list(c.cmd)
-        if cmd and cmd[0] in ("nginx", "httpd-foreground"):
-            cmd = ["/bin/sh", "-c", f"busybox httpd -f -p 80 -h {WEB_ROOT}"]
         if base in ("busybox", "alpine") and cmd and not cmd[0].startswith("/"):
             # Applets first, as in those images: `top`, `sleep`, `sh` are busybox's.
             return ["/bin/busybox", *cmd] if images.is_applet(cmd[0]) else cmd
@@ -452,16 +479,31 @@ class Engine:
         c.endpoints.append(ep)
         return ep
 
+    def _netns_sysctls(self, ifname: str = "") -> str:
+        """Shell text of the sysctls a container's own network namespace gets. 19.03's libnetwork turns
+        IPv6 off for `all` (so `default` and lo too: no ::1) in every new sandbox; 28 only on each
+        interface without IPv6 (lo keeps ::1), and its OCI spec allows low ports and ping sockets."""
+        if self.version == "19.03":
+            return "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
+        own = f"echo 1 > /proc/sys/net/ipv6/conf/{ifname}/disable_ipv6; " if ifname else ""
+        # The kernel refuses the ping range here (its top gid is unmapped in the sandbox's user
+        # namespace; rootless Docker skips it): leave it at its default.
+        return (
+            own + "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+            '{ echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range; } 2>/dev/null || :'
+        )
+
     def _endpoint_script(
         self, c: Container, ep: Endpoint, net: Network, proc, *, gateway_endpoint: bool
     ) -> str:
         """Shell text wiring an endpoint as Docker does: veth pair, container end renamed and addressed."""
         peer, ifname, mtu = random_veth(), ep.ifname, 1500 if self.version != "19.03" else 0
-        # Created straight in the container's netns: moving a link costs the kernel ~35 ms, same end state.
-        outside = [
-            f"link add name {ep.host_veth} txqueuelen 0 type veth peer name {peer} txqueuelen 0 "
+        # The peer is created straight in the container's netns, with the index a move would keep.
+        create = (
+            f"link add name {ep.host_veth}{{1}} txqueuelen 0 type veth peer name {peer}{{0}} txqueuelen 0 "
             f"netns {proc.host_pid}"
-        ]
+        )
+        outside = []
         if mtu:
             outside.append(f"link set {ep.host_veth} mtu {mtu}")
         outside += [f"link set {ep.host_veth} master {net.bridge}", f"link set {ep.host_veth} up"]
@@ -475,16 +517,10 @@ class Engine:
         inside += [f"addr add {ep.ip}/{ep.prefixlen} brd + dev {ifname}", f"link set {ifname} up"]
         if gateway_endpoint and net.gateway and not (net.internal and self.version != "19.03"):
             inside.append(f"route add default via {net.gateway} dev {ifname}")
-        if self.version == "19.03":
-            sysctl = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
-        else:
-            sysctl = (
-                f"echo 1 > /proc/sys/net/ipv6/conf/{peer}/disable_ipv6; "
-                "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; "
-                'echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range'
-            )
+        sysctl = self._netns_sysctls(peer)
         inside_command = f"nsenter --net={proc.netns} sh -c {shlex.quote(sysctl + '; exec ip -batch -')}"
-        script = ip_batch(outside) + heredoc(inside_command, "\n".join(inside))
+        script = indexed_links(create, count=2, last=self.ifindex, then=tuple(outside))
+        script += heredoc(inside_command, "\n".join(inside))
         if not c.sandbox_key:
             script = f"{mount_sysfs(self.sb, proc)} &\nsysfs=$!\n{script}wait $sysfs\n"
             key = secrets.token_hex(6)
@@ -515,7 +551,10 @@ class Engine:
         rules_text = restore(program.render())
         proxies = []
         if gateway_endpoint and not net.internal:
-            text, proxies = self._publish(c, net, ep, program.ruleset)
+            try:
+                text, proxies = self.publisher.publish(c, net, ep, program.ruleset)
+            except PublishError as exc:
+                raise self._network_failure(str(exc)) from None
             rules_text += text
         if net.user_defined:
             rules_text += self._dns_attach(c, proc)
@@ -524,15 +563,14 @@ class Engine:
         script += self._endpoint_script(c, ep, net, proc, gateway_endpoint=gateway_endpoint)
         script += "wait $rules\n" if rules_text else ""
         try:
-            host_script(self.sb, script)
+            self._note_ifindex(host_script(self.sb, script))
         finally:  # a later endpoint (network connect) publishes nothing: keep the first one's proxies
-            self.proxies.setdefault(c.id, []).extend(proxy for proxy, _fd, _b, _ip in proxies)
-        failure = ""
-        for proxy, fd, b, host_ip in proxies:
-            err = wait_proxy(proxy, fd)
-            failure = failure or (err and self._bind_failure(c, b, ep, host_ip, err))
-        if failure:
-            raise EngineError(failure)
+            self.publisher.keep(c, proxies)
+        if failure := self.publisher.failure(c, ep, proxies):
+            raise self._network_failure(failure)
+
+    def _note_ifindex(self, output: str) -> None:
+        self.ifindex = max(self.ifindex, highest_ifindex(output))
 
     def _dns_attach(self, c: Container, proc) -> str:
         """Open the container's embedded DNS (the first user network it joins); the shell text of the
@@ -558,71 +596,9 @@ class Engine:
         networks = {n.name: n for n in self.networks.values()}
         self.dns.update(resolver.directories(self.version, running, networks))
 
-    def _publish(self, c: Container, net: Network, ep: Endpoint, rs: rules.Ruleset) -> tuple[str, list]:
-        """Allocate host ports, return the rules to apply and the docker-proxies started for them."""
-        wanted = list(c.published)
-        if c.publish_all:
-            explicit = {b.target for b in wanted}
-            wanted += [PortBinding(e.port, e.proto) for e in c.exposed if e not in explicit]
-        if not wanted:
-            return "", []
-        if self.ports is None:
-            port_range = host_script(self.sb, "cat /proc/sys/net/ipv4/ip_local_port_range")
-            self.ports = ports_mod.PortAllocator(self.version, port_range)
-        text = ""
-        try:
-            for b in ports_mod.sort_bindings(self.version, wanted):
-                host_ip = b.host_ip or "0.0.0.0"
-                ips = self._proxy_addresses(replace(b, host_ip=host_ip))
-                host_port = self.ports.request(
-                    ips if self.version != "19.03" else host_ip, b.proto, b.host_port, b.host_port_end or None
-                )
-                binding = PortBinding(b.container_port, b.proto, host_ip, host_port)
-                c.ports.append(binding)
-                program = rules.port_publish(
-                    self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
-                )
-                rs = program.ruleset
-                text += restore(program.render())
-        except ports_mod.PortError as exc:
-            raise EngineError(
-                f"driver failed programming external connectivity on endpoint {c.name} "
-                f"({secrets.token_hex(32)}): {exc}"
-            ) from None
-        # The proxies start while the kernel is being programmed; their status is read afterwards.
-        proxies = [
-            (*start_proxy(self.sb, replace(b, host_ip=ip), container_ip=ep.ip), b, ip)
-            for b in c.ports
-            for ip in self._proxy_addresses(b)
-        ]
-        return text, proxies
-
-    def _proxy_addresses(self, b: PortBinding) -> list[str]:
-        if self.version != "19.03" and b.host_ip == "0.0.0.0":
-            return ["0.0.0.0", "::"]
-        return [b.host_ip]
-
-    def _bind_failure(self, c: Container, b: PortBinding, ep: Endpoint, host_ip: str, err: str) -> str:
-        if self.version == "19.03":
-            return (
-                "driver failed programming external connectivity on endpoint "
-                f"{c.name} ({secrets.token_hex(32)})"
-                f": Error starting userland proxy: listen {b.proto} {host_ip}:{b.host_port}: bind: {err}"
-            )
-        return (
-            f"failed to set up container networking: driver failed programming external connectivity on "
-            f"endpoint {c.name} ({secrets.token_hex(32)}): failed to bind host port for "
-            f"{host_ip}:{b.host_port}:{ep.ip}:{b.container_port}/{b.proto}: {err}"
-        )
-
-    def _stop_proxies(self, c: Container) -> None:
-        """Stop the container's docker-proxy processes (nsenter's child is the proxy itself)."""
-        for proc in self.proxies.pop(c.id, []):
-            stop_process_tree(proc)
-
     def _teardown_network(self, c: Container) -> None:
         """Undo what start did to the Docker host: proxies, rules, conntrack entries, veths, addresses."""
-        self._stop_proxies(c)
+        self.publisher.stop_proxies(c)
         if not c.endpoints and not c.ports:
             return
         script = ""
@@ -631,7 +607,7 @@ class Engine:
             if c.endpoints:
                 net = self.find_network(c.endpoints[0].network)
                 ep = c.endpoints[0]
-                rs, unpublish = self._unpublish_script(rs, c, net, ep)
+                rs, unpublish = self.publisher.unpublish_script(rs, c, net, ep)
                 script += unpublish
             for ep in c.endpoints:
                 net = self.find_network(ep.network)
@@ -643,10 +619,10 @@ class Engine:
                     f"conntrack -D -d {ep.ip} >/dev/null 2>&1 || true\n"
                     f"ip link del {ep.host_veth} 2>/dev/null || true\n"
                 )
-            if c.sandbox_key:
+            if c.sandbox_key:  # busybox's umount: util-linux's needs a /proc/self, absent outside its pid ns
                 name = c.sandbox_key.rsplit("/", 1)[1]
                 script += (
-                    f"nsenter -t {self.sb.host_pid} -m sh -c 'umount /run/docker/netns/{name}; "
+                    f"nsenter -t {self.sb.host_pid} -m sh -c 'busybox umount /run/docker/netns/{name}; "
                     f"rm -f /run/docker/netns/{name}' 2>/dev/null || true\n"
                 )
             if not self.detached:
@@ -660,12 +636,9 @@ class Engine:
 
     def _release_addresses(self, c: Container) -> None:
         """Give the container's host ports and addresses back to the allocators."""
-        for b in c.ports:
-            if self.ports is not None:
-                self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
+        self.publisher.release(c)
         for ep in c.endpoints:
             self.ipam.pool(self.find_network(ep.network).subnet).release_address(ep.ip)
-        c.ports = []
         c.endpoints = []
         c.sandbox_key = ""
 
@@ -677,7 +650,7 @@ class Engine:
                 self.procs.pop(c.id, None)
                 c.status = "exited"
                 self._emit("container", c.name, "die", "")
-                c.exit_code = code if code >= 0 else 128 - code
+                c.exit_code = exit_status(code)
                 c.finished_at = now()
                 c.pid = 0
                 if c.auto_remove:
@@ -786,8 +759,9 @@ class Engine:
                 mac=ipam_mod.bridge_mac(self.version),
                 gateway=gateway,
                 prefixlen=ipaddress.ip_network(subnet).prefixlen,
+                last_ifindex=self.ifindex,
             )
-            host_script(self.sb, before + restore(program.render()) + up)
+            self._note_ifindex(host_script(self.sb, before + restore(program.render()) + up))
         except BaseException:
             self.ipam.release_pool(subnet)
             raise
@@ -845,17 +819,6 @@ class Engine:
         pid = self.procs[c.id].host_pid
         host_script(self.sb, containerfiles.connected_script(self.version, pid, c, resolver=first_resolver))
 
-    def _unpublish_script(
-        self, rs: rules.Ruleset, c: Container, net: Network, ep: Endpoint
-    ) -> tuple[rules.Ruleset, str]:
-        """The ruleset after removing `c`'s published ports on endpoint `ep`, and the restore script."""
-        script = ""
-        for b in c.ports:
-            program = rules.port_unpublish(self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=b)
-            rs = program.ruleset
-            script += restore(program.render())
-        return rs, script
-
     def disconnect(self, net: Network, c: Container) -> None:
         ep = next((e for e in c.endpoints if e.network == net.name), None)
         if ep is None:
@@ -863,12 +826,10 @@ class Engine:
         rs = rules.Ruleset.parse(iptables_save(self.sb))
         script = ""
         if ep is c.endpoints[0] and c.ports:
-            rs, unpublish = self._unpublish_script(rs, c, net, ep)
+            rs, unpublish = self.publisher.unpublish_script(rs, c, net, ep)
             script += unpublish
-            self._stop_proxies(c)
-            for b in c.ports:
-                self.ports.release(self._proxy_addresses(b), b.proto, b.host_port)
-            c.ports = []
+            self.publisher.stop_proxies(c)
+            self.publisher.release(c)
         program = rules.endpoint_remove(self.version, rs, bridge=net.bridge, ip=ep.ip)
         script += restore(program.render()) + f"ip link del {ep.host_veth}\n"
         script += containerfiles.disconnected_script(self.version, self.procs[c.id].host_pid, c, ep)

@@ -184,7 +184,7 @@ def inspect_container(
             "Dead": c.status == "dead",
             "Pid": c.pid if running else 0,
             "ExitCode": c.exit_code,
-            "Error": "",
+            "Error": c.error,
             "StartedAt": c.started_at or ZERO_TIME,
             "FinishedAt": c.finished_at or ZERO_TIME,
         },

@@ -106,6 +106,7 @@ class Container:
     hostname: str
     status: str = "created"  # created | running | exited
     exit_code: int = 0
+    error: str = ""  # State.Error: why the last start failed
     started_at: str = ""
     finished_at: str = ""
     pid: int = 0  # as the student sees it (the Docker host's pid namespace); 0 when not running

@@ -36,6 +36,12 @@ def random_veth() -> str:
     return "veth" + secrets.token_hex(4)[:7]
 
 
+def exit_status(returncode: int) -> int:
+    """The status Docker reports for a process (containerd's exit status): its exit code, or 128 plus
+    the signal that killed it (Popen's -N), so a SIGSEGV is 139 and a SIGKILL 137."""
+    return returncode if returncode >= 0 else 128 - returncode
+
+
 def host_script(sb: Sandbox, script: str, *, timeout: float = 20) -> str:
     """Run a shell script in the Docker host's network namespace; raise KernelError on failure."""
     r = sb.run("host", ["sh", "-ec", script], timeout=timeout)
@@ -88,15 +94,53 @@ def ip_batch(lines: list[str], netns_path: str = "") -> str:
     return heredoc(f"{prefix}ip -batch -", "\n".join(lines))
 
 
-def bridge_up_script(*, bridge: str, mac: str, gateway: str, prefixlen: int, mtu: int = 0) -> tuple[str, str]:
-    """Shell text creating a Docker bridge (before its rules) and bringing it up (after them)."""
-    create = [f"link add name {bridge} address {mac} type bridge"]
-    if mtu:
-        create.append(f"link set dev {bridge} mtu {mtu}")
-    create.append(f"addr add {gateway}/{prefixlen} brd + dev {bridge}")
-    before = (
-        ip_batch(create[:1]) + f"echo 0 > /proc/sys/net/ipv6/conf/{bridge}/accept_ra\n" + ip_batch(create[1:])
+IFINDEX_MARK = "nslab-ifindex"
+
+
+def indexed_links(create: str, *, count: int, last: int, then: tuple[str, ...] = ()) -> str:
+    """Shell text running `ip -batch` with `create`, a line making `count` links of the Docker host
+    (`{0}`, `{1}`... where each one's index goes), with the indexes its kernel would give them: above
+    every link's and above `last`, the highest given before (the kernel's counter never goes back).
+    That is how a veth pair created with its peer straight in a container's namespace gets Docker's
+    numbers (eth0 N, its host veth N+1, as after a move of the peer, which would cost ~17 ms more).
+    Prints IFINDEX_MARK and the highest index used; if an index is taken after all (a link made
+    meanwhile), the kernel picks them. The scan reads sysfs with shell builtins (no process); the
+    batch goes on with the lines `then`."""
+    indexed = "\n".join([create.format(*(f" index $((ifindex + {k}))" for k in range(count))), *then])
+    kernel_picks = ip_batch([create.format(*[""] * count), *then])
+    return (
+        f"ifindex={last}\n"
+        "for f in /sys/class/net/*/ifindex; do\n"
+        '  if read i < "$f" && [ "$i" -gt "$ifindex" ]; then ifindex=$i; fi\n'
+        "done\n"
+        "ifindex=$((ifindex + 1))\n"
+        # An unquoted here-document: the shell expands the indexes.
+        f"{{ ip -batch - 2>/dev/null <<NSLAB_INDEXED\n{indexed}\nNSLAB_INDEXED\n}}"
+        f' && echo "{IFINDEX_MARK} $((ifindex + {count - 1}))" || {kernel_picks}'
     )
+
+
+def highest_ifindex(output: str) -> int:
+    """The highest index an `indexed_links` script printed (0 if none)."""
+    marks = [int(line.split()[1]) for line in output.splitlines() if line.startswith(IFINDEX_MARK + " ")]
+    return max(marks, default=0)
+
+
+def bridge_up_script(
+    *, bridge: str, mac: str, gateway: str, prefixlen: int, mtu: int = 0, last_ifindex: int | None = None
+) -> tuple[str, str]:
+    """Shell text creating a Docker bridge (before its rules) and bringing it up (after them); the
+    kernel picks its index when `last_ifindex` is None (docker0: the sandbox's own links may still
+    be in the making then)."""
+    # dockerd's netlink request carries IFLA_TXQLEN 0 (a LinkAttrs literal's zero TxQLen): no "qlen 1000".
+    create = f"link add name {bridge}{{0}} address {mac} txqueuelen 0 type bridge"
+    rest = [f"link set dev {bridge} mtu {mtu}"] if mtu else []
+    rest.append(f"addr add {gateway}/{prefixlen} brd + dev {bridge}")
+    if last_ifindex is None:
+        make = ip_batch([create.format("")])
+    else:
+        make = indexed_links(create, count=1, last=last_ifindex)
+    before = make + f"echo 0 > /proc/sys/net/ipv6/conf/{bridge}/accept_ra\n" + ip_batch(rest)
     return before, ip_batch([f"link set {bridge} up"])
 
 
@@ -121,7 +165,10 @@ class ContainerProcess:
     def release(self) -> None:
         """Let the container's command start (its network is ready)."""
         if self._block_w >= 0:
-            os.write(self._block_w, b"1")
+            try:
+                os.write(self._block_w, b"1")
+            except BrokenPipeError:
+                pass  # killed before its release (a failed start): nothing waits any more
             os.close(self._block_w)
             self._block_w = -1
 

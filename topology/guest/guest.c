@@ -199,6 +199,18 @@ static void report(const char *status) {
     close(3);
 }
 
+/* The backlog Go's net.Listen gives docker-proxy: net.core.somaxconn of the Docker host (read when it
+ * listens; ss -ltn shows it as Send-Q), or syscall.SOMAXCONN (128) when that cannot be read. */
+static int listen_backlog(void) {
+    int n = 0;
+    FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+    if (f) {
+        if (fscanf(f, "%d", &n) != 1) n = 0;
+        fclose(f);
+    }
+    return n > 0 ? (n > 65535 ? 65535 : n) : 128;
+}
+
 static int proxy_main(int argc, char **argv) {
     const char *proto = "tcp", *host_ip = "0.0.0.0", *ctr_ip = NULL;
     int host_port = 0, ctr_port = 0;
@@ -222,7 +234,8 @@ static int proxy_main(int argc, char **argv) {
     int one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (s < 0 || bind(s, (struct sockaddr *)&listen_addr, listen_len) < 0 || (!udp && listen(s, 128) < 0)) {
+    if (s < 0 || bind(s, (struct sockaddr *)&listen_addr, listen_len) < 0 ||
+        (!udp && listen(s, listen_backlog()) < 0)) {
         char err[256];
         snprintf(err, sizeof err, "1\n%s", strerror(errno));
         for (char *c = err + 2; *c; c++) *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
