@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from topology import limits
@@ -56,6 +56,7 @@ HOST_HOSTS = (
     "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 )
 HOST_RESOLV_CONF = "nameserver 198.51.100.53\n"
+DOCKER_SOCKET_DIR = "/run/nslab"  # in the Docker host: the directory of the engine's socket
 
 
 @dataclass
@@ -78,6 +79,11 @@ class Sandbox:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Sandbox:
+        """The sandbox `to_dict` described (a previous daemon's, for live-restore)."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     # -- entering namespaces -------------------------------------------------------------
 
@@ -137,6 +143,7 @@ class Sandbox:
     def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
         """Start a process as the sandbox's root user, charged to the sandbox's cgroup."""
         env = kwargs.pop("env", None) or student_env()
+        kwargs.setdefault("start_new_session", True)  # outlives a signal to the daemon's group
         return _popen_as_root(self.guest, self.root_uid, self.cgroup, argv, env=env, **kwargs)
 
     def run(
@@ -174,9 +181,25 @@ class Sandbox:
         """True while the sandbox's keeper runs."""
         return start_time(self.keeper_pid) == self.keeper_start
 
+    def rebind_docker_socket(self) -> None:
+        """Mount the engine's socket, bound again by a restarted daemon, on the Docker host's
+        /run/docker.sock (the old mount still shows the dead daemon's socket)."""
+        sock = f"{DOCKER_SOCKET_DIR}/docker.sock"
+        script = f"umount /run/docker.sock 2>/dev/null; exec mount --bind {sock} /run/docker.sock"
+        r = self.run("host", ["sh", "-c", script], student=True, timeout=10)
+        if r.returncode != 0:
+            raise SandboxStartError(
+                f"sandbox {self.id}: docker.sock not mounted: {r.stderr.decode().strip()}"
+            )
+
     def destroy(self) -> None:
         """Kill every process of the sandbox; the kernel frees its namespaces."""
         kill_keeper(self.keeper_pid, self.keeper_start)
+
+
+def docker_socket(directory: Path) -> Path:
+    """Where the daemon binds a sandbox's engine socket (in a directory of its own)."""
+    return Path(directory) / "engine" / "docker.sock"
 
 
 def student_env(**extra: str) -> dict[str, str]:
@@ -284,8 +307,13 @@ def _bwrap_args(directory: Path, version: str, guest: Path) -> list[str]:
         "--ro-bind",
         str(guest),
         "/usr/local/sbin/nslab-pty",
+        # The engine's socket, and its directory: a restarted daemon binds a new socket there and
+        # mounts it again on /run/docker.sock (rebind_docker_socket).
+        "--ro-bind",
+        str(docker_socket(directory).parent),
+        DOCKER_SOCKET_DIR,
         "--bind",
-        str(directory / "docker.sock"),
+        str(docker_socket(directory)),
         "/run/docker.sock",
         "--setenv",
         "PATH",
@@ -378,6 +406,7 @@ def create(
         stderr=log,
         env=student_env(),
         close_fds=True,
+        start_new_session=True,  # nothing aimed at the daemon's session or group reaches the sandbox
     )
     log.close()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -245,17 +246,22 @@ def test_concurrent_creations_get_their_own_uids_and_teardown_keeps_them(daemon)
                 daemon.down(lab.sandbox.id)
 
 
-def test_crashed_owner_is_reaped_at_next_start(daemon):
+def test_a_sandbox_whose_state_cannot_be_read_is_reaped_at_next_start(daemon):
     from topology.daemon import Daemon
 
     lab = daemon.up("19.03")
     sb = lab.sandbox
-    # Forget the lab as a crashed daemon would, then start a new daemon on the same state.
+    # Forget the lab as a crashed daemon would, damage its engine's state, then start a new daemon
+    # on the same state directory (tests/topology/test_live_restore.py: the re-adopted ones).
     with daemon.lock:
         del daemon.labs[sb.id]
+    lab.engine.detach()
     lab.listener.close()
+    (Path(sb.directory) / "engine.json").write_text('{"schema": 1, "engine": {"ver')
     successor = Daemon(daemon.state)
     successor.prepare()
+    assert [r["id"] for r in successor.reaped] == [sb.id] and "engine.json" in successor.reaped[0]["reason"]
+    assert not successor.labs
     wait_for(lambda: not os.path.exists(f"/proc/{sb.keeper_pid}"))
     os.waitpid(sb.holder_pid, 0)
     assert not os.path.exists(sb.directory)

@@ -1,0 +1,154 @@
+"""Live-restore: a daemon killed (SIGKILL) or stopped (SIGTERM) with labs running leaves them running,
+and the next daemon on the same state directory serves them again as they were."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+
+import pytest
+
+from tests.polling import wait_for
+from tests.topology.faults import RestartableDaemon, cgroup_left, sandbox_processes
+from topology.client import DaemonError
+from topology.fdwait import readable
+from topology.sandbox import Sandbox
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture
+def node():
+    d = RestartableDaemon("restore")
+    yield d
+    d.stop()
+
+
+PS = "docker ps --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Ports}} {{.Networks}}'"
+
+
+def _rules(d: RestartableDaemon, sid: str) -> str:
+    """The Docker host's ruleset without its timestamps and counters."""
+    text = d.sh(sid, "iptables-save")
+    return "\n".join(
+        re.sub(r"\[\d+:\d+\]", "", line) for line in text.splitlines() if not line.startswith("#")
+    )
+
+
+def _read_until(fd: int, text: str) -> str:
+    got = b""
+    while text.encode() not in got and readable([fd], 10):
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        got += chunk
+    return got.decode(errors="replace")
+
+
+def _page(d: RestartableDaemon, sid: str, port: int) -> str:
+    return d.run(sid, ["curl", "-s", "-m", "3", f"http://203.0.113.2:{port}/"], ns="client")[1]
+
+
+def _served(d: RestartableDaemon, sid: str, port: int, name: str) -> bool:
+    return f"Served by container {name} " in _page(d, sid, port)
+
+
+def test_labs_survive_daemon_kill_and_stop(node):
+    d = node
+    info = d.client.up()
+    sid, box = info["id"], Sandbox.from_dict(info)
+    d.sh(
+        sid,
+        "docker run -d --name web -p 8080:80 nginx && docker run -d -p 80 --name dyn nginx && "
+        "docker network create app && docker run -d --net app --name a1 busybox top && "
+        "docker run -d --net app --name a2 busybox top && iptables -A FORWARD -s 10.9.9.9 -j DROP",
+    )
+    wait_for(lambda: _served(d, sid, 8080, "web"), timeout=15, what="web served")
+    first_dynamic = d.sh(sid, "docker port dyn 80").split(":")[-1].strip()
+
+    # A command in flight when the daemon dies: its client says so, the daemon's answer is lost.
+    outcome = {}
+    read_end = []
+
+    def in_flight():
+        r, w = os.pipe()
+        read_end.append(r)
+        try:
+            outcome["exit"] = d.client.exec(
+                sid, ["docker", "run", "--name", "slow", "busybox", "sleep", "600"], stdio=(w, w, w)
+            )
+        except DaemonError as exc:
+            outcome["error"] = str(exc)
+        finally:
+            os.close(w)
+
+    thread = threading.Thread(target=in_flight)
+    thread.start()
+    wait_for(
+        lambda: "slow" in d.sh(sid, "docker ps --format '{{.Names}}'"), timeout=15, what="the slow container"
+    )
+    before = {"rules": _rules(d, sid), "ps": d.sh(sid, PS), "net": d.sh(sid, "docker network ls")}
+
+    for sig in (signal.SIGKILL, signal.SIGTERM):
+        old = d.pid
+        d.kill(sig)
+        if sig == signal.SIGKILL:
+            thread.join(timeout=15)
+            assert "error" in outcome  # the exec's answer never came
+            # The attached container keeps the pipe open (it runs on): read what came, not to its end.
+            said = _read_until(read_end[0], "unexpected EOF")
+            os.close(read_end[0])
+            assert "error during connect: unexpected EOF from the Docker daemon" in said, said
+        # Meanwhile the lab runs on: its published port is still served (asked without a daemon).
+        page = box.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
+        assert "Served by container web " in page
+        assert d.start() != old
+        assert [s["id"] for s in d.client.ls()] == [sid]
+        assert d.sh(sid, PS) == before["ps"]
+        assert d.sh(sid, "docker network ls") == before["net"]
+        assert _rules(d, sid) == before["rules"]
+        assert _served(d, sid, 8080, "web")
+        assert d.sh(sid, "docker exec a1 getent hosts a2").split()[0].startswith("172.")
+        assert d.sh(sid, "docker exec web hostname").strip()
+
+    # Allocation continues where it was: the next address, the next dynamic port.
+    d.sh(sid, "docker run -d --name web2 -p 8081:80 nginx && docker run -d -p 80 --name dyn2 nginx")
+    ips = {
+        name: d.sh(sid, f"docker inspect -f '{{{{.NetworkSettings.IPAddress}}}}' {name}").strip()
+        for name in ("web", "dyn", "slow", "web2")
+    }
+    assert len(set(ips.values())) == 4, ips
+    assert int(d.sh(sid, "docker port dyn2 80").split(":")[-1]) == int(first_dynamic) + 1
+    wait_for(lambda: _served(d, sid, 8081, "web2"), timeout=15, what="web2 served")
+
+    # An adopted container is watched again: it stops, and its port is freed.
+    d.sh(sid, "docker stop -t 1 web")
+    assert "Exited" in d.sh(sid, "docker ps -a --filter name=^web$ --format '{{.Status}}'")
+    assert not _page(d, sid, 8080)
+    d.sh(sid, "docker rm -f slow")
+
+
+def test_sandboxes_that_died_meanwhile_are_reaped_and_nothing_leaks(node):
+    d = node
+    kept = d.client.up()
+    lost = d.client.up()
+    for s in (kept, lost):
+        d.sh(s["id"], "docker run -d -p 8080:80 --name web nginx")
+    d.kill(signal.SIGKILL)
+    os.kill(lost["keeper_pid"], signal.SIGKILL)
+    d.start()
+    assert [s["id"] for s in d.client.ls()] == [kept["id"]]
+    reaped = d.client.request({"op": "ls"})["reaped"]
+    assert [r["id"] for r in reaped] == [lost["id"]] and "keeper" in reaped[0]["reason"]
+    wait_for(lambda: not sandbox_processes(lost), timeout=10, what="the lost sandbox's processes gone")
+    assert not cgroup_left(lost)
+    assert not (d.state_dir / "sandboxes" / lost["id"]).exists()
+    # `down --all` still clears the node, adopted sandboxes included.
+    d.client.down_all(wait=True)
+    assert not d.client.ls()
+    assert not sandbox_processes(kept)
+    assert not cgroup_left(kept)
+    # The uid slots are free again: a new sandbox takes the first.
+    assert d.client.up()["root_uid"] == kept["root_uid"]
