@@ -275,7 +275,7 @@ class Daemon:
 
     def _destroy(self, lab: LabHandle) -> None:
         lab.engine.detach()
-        lab.listener.close()
+        _close_listener(lab.listener)
         lab.sandbox.destroy()
         try:
             os.waitpid(lab.sandbox.holder_pid, 0)
@@ -454,6 +454,16 @@ def _listen(directory: Path) -> socket.socket:
         listener.close()
         raise
     return listener
+
+
+def _close_listener(listener: socket.socket) -> None:
+    """Close a docker.sock: shut down first, which wakes the thread blocked in its accept()
+    (a close alone does not, and that thread would stay for good)."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()
 
 
 def _reply(conn: socket.socket, message: dict) -> None:

@@ -10,8 +10,9 @@ import threading
 
 import pytest
 
+from bench.restartable import RestartableDaemon, cgroup_left, sandbox_processes
+from bench.restore import cycles, daemon_usage
 from tests.polling import wait_for
-from tests.topology.faults import RestartableDaemon, cgroup_left, sandbox_processes
 from topology.client import DaemonError
 from topology.fdwait import readable
 from topology.sandbox import Sandbox
@@ -152,3 +153,17 @@ def test_sandboxes_that_died_meanwhile_are_reaped_and_nothing_leaks(node):
     assert not cgroup_left(kept)
     # The uid slots are free again: a new sandbox takes the first.
     assert d.client.up()["root_uid"] == kept["root_uid"]
+
+
+@pytest.mark.slow
+def test_create_destroy_cycles_leave_nothing_behind(node):
+    # `make bench` runs 1000 (bench/restore.py); 100 here keep the suite's time.
+    found = cycles(node, 100)
+    assert found["left"] == [] and found["directories"] == [] and found["mounts"] == []
+    assert found["first_uid"] == min(found["uids"])  # every uid slot is free again
+    before = found["before"]
+    # The daemon does not grow: no thread, descriptor or memory left per sandbox.
+    wait_for(lambda: daemon_usage(node.pid)["threads"] <= before["threads"], timeout=10, what="threads back")
+    after = daemon_usage(node.pid)
+    assert after["fds"] <= before["fds"], (before, after)
+    assert after["rss_kib"] < before["rss_kib"] + 16 * 1024, (before, after)

@@ -1,4 +1,4 @@
-"""A lab-node daemon that fault tests kill and start again, under a reaper (tests/topology/reaper.py)."""
+"""A lab-node daemon that fault tests and benchmarks kill and start again, under bench/reaper.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bench.labserver import ROOT, stop_private_daemon
-from tests.polling import wait_for
+from bench.labserver import _wait_for as wait_for
 from topology import limits
 from topology.client import Client
 from topology.errors import TopologyError
@@ -29,7 +29,7 @@ class RestartableDaemon:
         env = {**os.environ, "NSLAB_STATE_DIR": str(self.state_dir), "PYTHONUNBUFFERED": "1"}
         with open(self.state_dir / "daemon.log", "ab") as log:
             self.reaper = subprocess.Popen(
-                [sys.executable, "-m", "tests.topology.reaper", sys.executable, "-m", "topology", "daemon"],
+                [sys.executable, "-m", "bench.reaper", sys.executable, "-m", "topology", "daemon"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

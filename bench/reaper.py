@@ -1,6 +1,6 @@
 """A service manager for fault tests: runs a command as a child subreaper and reaps every orphan.
 
-`python -m tests.topology.reaper CMD...` starts CMD, starts it again on SIGUSR1 (a restart after
+`python -m bench.reaper CMD...` starts CMD, starts it again on SIGUSR1 (a restart after
 the test killed it), and exits on SIGTERM. As a subreaper it becomes the parent of what outlives a
 killed daemon (sandbox holders, container and proxy launchers) and reaps them when they end, as an
 init that reaps (systemd, `docker run --init`) does for a lab node in production.
