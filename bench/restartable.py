@@ -48,7 +48,7 @@ class RestartableDaemon:
         """The serving daemon's pid (0 while none answers)."""
         try:
             return self.client.request({"op": "ping"})["pid"]
-        except TopologyError:
+        except (TopologyError, OSError):  # none yet, or one going away
             return 0
 
     def wait_up(self, old: int = 0) -> int:
