@@ -13,9 +13,7 @@ d.mkdir(parents=True)
 os.chmod(d.parent, 0o711)
 os.chmod(d, 0o711)
 s = socket.socket(socket.AF_UNIX)
-sock = sandbox.docker_socket(d)  # the sandbox binds this path as /run/docker.sock
-sock.parent.mkdir()
-s.bind(str(sock))
+s.bind(str(d / "docker.sock"))  # the sandbox binds this path as /run/docker.sock
 script = (
     "echo 1 > /proc/sys/net/ipv4/ip_forward\nip link add docker0 type bridge\n"
     "ip addr add 172.17.0.1/16 dev docker0\nip link set docker0 up\n"

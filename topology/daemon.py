@@ -33,7 +33,7 @@ from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, U
 from topology.fdwait import readable
 from topology.namespaces import SANDBOX_NAMESPACES
 from topology.paths import UID_BASE, UID_RANGE, daemon_socket, state_dir
-from topology.sandbox import Sandbox, create, docker_socket, kill_keeper
+from topology.sandbox import Sandbox, create, kill_keeper
 
 log = logging.getLogger("topology.daemon")
 TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
@@ -128,8 +128,7 @@ class Daemon:
             if sb.guest != str(self.guest):
                 sb.guest = str(self.guest)  # the same binary, rebuilt by this daemon if it changed
             engine = liverestore.restore(sb, directory)
-            listener = _listen(directory)
-            sb.rebind_docker_socket()
+            listener = sb.held_listener()
         except (state.StateError, OSError, ValueError, TypeError, KeyError, TopologyError) as exc:
             self._reap(sid, sb, str(exc) or type(exc).__name__)
             return
@@ -187,6 +186,7 @@ class Daemon:
                 map_range=map_range,
                 guest=self.guest,
                 cgroup=cgroup,
+                listener=listener,
             )
             engine.attach(sandbox)
             state.write_atomically(directory / "sandbox.json", sandbox.to_dict())
@@ -438,13 +438,8 @@ class Daemon:
 
 
 def _listen(directory: Path) -> socket.socket:
-    """A sandbox's docker.sock, bound anew (a previous daemon's socket file is replaced)."""
-    path = docker_socket(directory)
-    path.parent.mkdir(mode=0o755, exist_ok=True)
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+    """A new sandbox's docker.sock."""
+    path = directory / "docker.sock"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(str(path))

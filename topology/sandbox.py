@@ -8,8 +8,10 @@ student's Docker host in a child user namespace. Killing the keeper's parent fre
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import asdict, dataclass, fields
@@ -31,6 +33,7 @@ USR_ROOT_ARGS = (
 )
 # Per sandbox, in its outer user namespace: the student cannot raise these.
 NAMESPACE_LIMIT = 64
+SYS_PIDFD_GETFD = 438  # the same number on every architecture
 STUDENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 START_TIMEOUT = 20.0
 
@@ -56,7 +59,6 @@ HOST_HOSTS = (
     "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 )
 HOST_RESOLV_CONF = "nameserver 198.51.100.53\n"
-DOCKER_SOCKET_DIR = "/run/nslab"  # in the Docker host: the directory of the engine's socket
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Sandbox:
     created: float
     cgroup: str = ""  # relative cgroup path when limits are applied
     guest: str = ""  # the daemon's nslab-guest binary (topology.guest), which starts its processes
+    listener_fd: int = 0  # the holder's copy of the daemon's docker.sock listener (held_listener)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -181,25 +184,25 @@ class Sandbox:
         """True while the sandbox's keeper runs."""
         return start_time(self.keeper_pid) == self.keeper_start
 
-    def rebind_docker_socket(self) -> None:
-        """Mount the engine's socket, bound again by a restarted daemon, on the Docker host's
-        /run/docker.sock (the old mount still shows the dead daemon's socket)."""
-        sock = f"{DOCKER_SOCKET_DIR}/docker.sock"
-        script = f"umount /run/docker.sock 2>/dev/null; exec mount --bind {sock} /run/docker.sock"
-        r = self.run("host", ["sh", "-c", script], student=True, timeout=10)
-        if r.returncode != 0:
-            raise SandboxStartError(
-                f"sandbox {self.id}: docker.sock not mounted: {r.stderr.decode().strip()}"
-            )
+    def held_listener(self) -> socket.socket:
+        """The sandbox's docker.sock listener, from its holder (a restarted daemon takes it back:
+        the socket never stopped listening, so a `docker` command typed meanwhile only waited)."""
+        if not self.listener_fd or _parent(self.keeper_pid) != self.holder_pid:
+            raise SandboxStartError(f"sandbox {self.id}: no docker.sock held")
+        pidfd = os.pidfd_open(self.holder_pid)
+        try:
+            fd = _pidfd_getfd(pidfd, self.listener_fd)
+        finally:
+            os.close(pidfd)
+        listener = socket.socket(fileno=fd)
+        if listener.getsockname() != str(Path(self.directory) / "docker.sock"):
+            listener.close()
+            raise SandboxStartError(f"sandbox {self.id}: fd {self.listener_fd} is not its docker.sock")
+        return listener
 
     def destroy(self) -> None:
         """Kill every process of the sandbox; the kernel frees its namespaces."""
         kill_keeper(self.keeper_pid, self.keeper_start)
-
-
-def docker_socket(directory: Path) -> Path:
-    """Where the daemon binds a sandbox's engine socket (in a directory of its own)."""
-    return Path(directory) / "engine" / "docker.sock"
 
 
 def student_env(**extra: str) -> dict[str, str]:
@@ -307,13 +310,8 @@ def _bwrap_args(directory: Path, version: str, guest: Path) -> list[str]:
         "--ro-bind",
         str(guest),
         "/usr/local/sbin/nslab-pty",
-        # The engine's socket, and its directory: a restarted daemon binds a new socket there and
-        # mounts it again on /run/docker.sock (rebind_docker_socket).
-        "--ro-bind",
-        str(docker_socket(directory).parent),
-        DOCKER_SOCKET_DIR,
         "--bind",
-        str(docker_socket(directory)),
+        str(directory / "docker.sock"),
         "/run/docker.sock",
         "--setenv",
         "PATH",
@@ -360,10 +358,13 @@ def create(
     map_range: int,
     guest: Path,
     cgroup: str = "",
+    listener: socket.socket | None = None,
 ) -> Sandbox:
     """Build a sandbox; `host_script` runs inside the new Docker host before it counts as ready.
 
     `guest` is the binary that the sandbox runs as `docker` and `docker-proxy` (see topology.guest).
+    `listener`, the daemon's docker.sock, is held by the sandbox's holder too (not by the keeper or
+    anything below it), so that it outlives the daemon (see Sandbox.held_listener).
     """
     directory.mkdir(parents=True, exist_ok=True)
     _etc_files(directory)
@@ -377,8 +378,10 @@ def create(
     )
     (directory / "host-init.sh").write_text(init)
     log = open(directory / "keeper.log", "wb")  # noqa: SIM115 - handed to the child, closed below
+    held = [listener.fileno()] if listener else []
     keeper = (
-        f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
+        "".join(f"exec {fd}>&-; " for fd in held)
+        + f"read go && exec sh {SCRIPTS_DIR / 'keeper.sh'} {directory / 'bwrap.args'} "
         f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"} {guest}'
     )
     proc = _popen_as_root(
@@ -397,7 +400,7 @@ def create(
             "--propagation",
             "private",
             "--",
-            "sh",
+            "bash",  # dash cannot name fds above 9
             "-c",
             keeper,
         ],
@@ -406,6 +409,7 @@ def create(
         stderr=log,
         env=student_env(),
         close_fds=True,
+        pass_fds=held,
         start_new_session=True,  # nothing aimed at the daemon's session or group reaches the sandbox
     )
     log.close()
@@ -437,6 +441,7 @@ def create(
         created=time.time(),
         cgroup=cgroup,
         guest=str(guest),
+        listener_fd=held[0] if held else 0,
     )
 
 
@@ -491,6 +496,24 @@ def _find_descendant(pid: int, match, depth: int = 3) -> int:
         if depth > 1 and (found := _find_descendant(child, match, depth - 1)):
             return found
     return 0
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _pidfd_getfd(pidfd: int, fd: int) -> int:
+    """A copy of another process's descriptor (pidfd_getfd(2); ptrace rights over it needed)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    new = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+    if new < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"pidfd_getfd: {os.strerror(err)}")
+    return new
 
 
 def start_time(pid: int) -> int:

@@ -33,9 +33,7 @@ def bare_sandbox(name: str, uid_slot: int) -> Iterator[Sandbox]:
     os.chmod(directory.parent, 0o711)
     os.chmod(directory, 0o711)
     docker_sock = socket.socket(socket.AF_UNIX)
-    sock_path = sandbox_mod.docker_socket(directory)
-    sock_path.parent.mkdir()
-    docker_sock.bind(str(sock_path))
+    docker_sock.bind(str(directory / "docker.sock"))
     box = sandbox_mod.create(
         sid,
         docker_version="19.03",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import threading
 
 import pytest
@@ -105,7 +106,16 @@ def test_labs_survive_daemon_kill_and_stop(node):
         # Meanwhile the lab runs on: its published port is still served (asked without a daemon).
         page = box.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
         assert "Served by container web " in page
+        # A docker command typed meanwhile waits on the docker.sock (still listening, held by the
+        # sandbox) and is answered by the next daemon.
+        waiting = box.popen(
+            [*box.nsenter_argv("host", student=True), "docker", "ps", "--format", "{{.Names}}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         assert d.start() != old
+        out, err = waiting.communicate(timeout=30)
+        assert waiting.returncode == 0 and "web" in out.decode().split(), err
         assert [s["id"] for s in d.client.ls()] == [sid]
         assert d.sh(sid, PS) == before["ps"]
         assert d.sh(sid, "docker network ls") == before["net"]
