@@ -112,8 +112,12 @@ class Daemon:
         if self.cgroups:
             limits.setup_parent()
         left = sorted(d.name for d in (self.state / "sandboxes").iterdir())
+        start = time.monotonic()
         with ThreadPool(ADOPT_THREADS) as pool:
             pool.map(self._adopt, left)
+        if left:
+            took = (time.monotonic() - start) * 1000
+            log.info("re-adopted %d of %d sandboxes in %.0f ms", len(self.labs), len(left), took)
         threading.Thread(target=self._teardown_loop, name="teardown", daemon=True).start()
         threading.Thread(target=self._save_loop, name="save", daemon=True).start()
 
@@ -139,7 +143,6 @@ class Daemon:
             self.labs[sid] = lab
             self.slots[sid] = (sb.root_uid - UID_BASE) // UID_RANGE if self.root else 0
         self._serving(lab)
-        log.info("re-adopted sandbox %s (%d containers)", sid, len(engine.containers))
 
     def _reap(self, sid: str, sb: Sandbox | None, reason: str) -> None:
         directory = self.state / "sandboxes" / sid
@@ -288,7 +291,7 @@ class Daemon:
     def _free(self, sb: Sandbox, timeout: float = 0) -> bool:
         """Free what a destroyed sandbox leaves once its cgroups are empty: the cgroups, the directory
         and the uid slot (kept meanwhile, so that a lingering process can never signal a new sandbox's;
-        the directory, so that the next start reaps what a stop leaves). False while they are not."""
+        the directory, until nothing of the sandbox is left). False while they are not."""
         if sb.cgroup and not limits.remove(sb.cgroup, timeout=timeout):
             return False
         shutil.rmtree(sb.directory, ignore_errors=True)
