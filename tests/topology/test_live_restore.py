@@ -177,3 +177,26 @@ def test_create_destroy_cycles_leave_nothing_behind(node):
     after = daemon_usage(node.pid)
     assert after["fds"] <= before["fds"], (before, after)
     assert after["rss_kib"] < before["rss_kib"] + 16 * 1024, (before, after)
+
+
+def test_containers_that_ended_meanwhile_are_cleaned_up_as_an_exit_would(node):
+    d = node
+    info = d.client.up()
+    sid, box = info["id"], Sandbox.from_dict(info)
+    d.sh(
+        sid, "docker run -d --name gone busybox sleep 1000 && docker run -d --rm --name tmp -p 8082:80 nginx"
+    )
+    ip = d.sh(sid, "docker inspect -f '{{.NetworkSettings.IPAddress}}' tmp").strip()
+    pids = d.sh(sid, "docker inspect -f '{{.State.Pid}}' gone tmp").split()
+    assert f"{ip}/32" in d.sh(sid, "iptables-save -t nat")
+    d.kill(signal.SIGKILL)
+    assert box.run("host", ["kill", "-9", *pids], student=True).returncode == 0  # no daemon watches
+    d.start()
+    assert d.sh(sid, "docker ps -a --format '{{.Names}} {{.Status}}'").splitlines() == [
+        "gone Exited (255) Less than a second ago"
+    ]
+    assert f"{ip}/32" not in d.sh(sid, "iptables-save -t nat")  # its port's rules are gone
+    assert not _page(d, sid, 8082)
+    # Its host port is free again (its docker-proxy was stopped).
+    d.sh(sid, "docker run -d --name again -p 8082:80 nginx")
+    wait_for(lambda: _served(d, sid, 8082, "again"), timeout=15, what="again served")

@@ -119,6 +119,9 @@ def restore(sb: Sandbox, directory: Path) -> Engine:
             entry = held.get(c.id)
             if c.status != "running":
                 continue
+            # A dead container's proxies too: they still hold its host ports.
+            proxies = (entry or {}).get("proxies", [])
+            engine.proxies[c.id] = [AdoptedProcess(pid, started) for pid, started in proxies]
             if entry is None or start_time(entry["host_pid"]) != entry["host_start"]:
                 gone.append(c)
                 continue
@@ -130,7 +133,6 @@ def restore(sb: Sandbox, directory: Path) -> Engine:
                 0,
             )
             engine.procs[c.id] = proc
-            engine.proxies[c.id] = [AdoptedProcess(pid, started) for pid, started in entry["proxies"]]
         _reattach_dns(engine, held)
         for c in engine.containers.values():
             if c.id in engine.procs:
@@ -180,7 +182,6 @@ def _keep_proxies(engine: Engine, c) -> None:
 
 def _ended_meanwhile(engine: Engine, c) -> None:
     """A container whose process ended while no daemon watched: undo its network, as an exit does."""
-    engine.proxies.setdefault(c.id, [])
     engine._teardown_network(c)
     c.status = "exited"
     c.exit_code = LOST_EXIT
