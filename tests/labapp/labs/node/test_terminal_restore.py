@@ -1,4 +1,4 @@
-"""The lab page's terminal across a restart of the lab node's daemon: the student's shell is kept.
+"""The lab page across a restart of the lab node's daemon: the student's shell is kept, the graph goes on.
 
 The pty's master is the lab node's (labs/node/terminal.py), the shell runs in the sandbox: neither
 is the daemon's, so a daemon killed and started again (live-restore) leaves the same shell, with
@@ -7,6 +7,7 @@ its history, and `docker` answers again once the new daemon has re-adopted the l
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 
@@ -54,6 +55,11 @@ def test_the_shell_is_kept_across_a_daemon_restart(client, user_factory, node):
         # Its history too (the pattern does not match the line that greps it).
         assert await type_("echo count=$(history | grep -c '[s]hell=\\$\\$')\r", r"count=(\d+)") == "1"
         assert await type_("docker ps --format 'up={{.Names}}'\r", r"up=(\w+)") == "web"
+        # The live graph follows the new daemon's changes too.
+        await type_("docker run -d --name web2 nginx >/dev/null; echo ran=$?\r", r"ran=(\d)")
+        await log.until(
+            lambda: any(f["type"] == "lab.state" and "web2" in json.dumps(f["snapshot"]) for f in log.frames)
+        )
         await comm.disconnect()
 
     run_async(scenario)
