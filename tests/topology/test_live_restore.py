@@ -39,14 +39,36 @@ def _rules(d: RestartableDaemon, sid: str) -> str:
     )
 
 
-def _read_until(fd: int, text: str) -> str:
-    got = b""
-    while text.encode() not in got and readable([fd], 10):
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        got += chunk
-    return got.decode(errors="replace")
+class InFlight:
+    """A command run in the sandbox through the daemon, in a thread, its output in a pipe."""
+
+    def __init__(self, d: RestartableDaemon, sid: str, argv: list[str]):
+        self.read, write = os.pipe()
+        self.error = ""
+        self.thread = threading.Thread(target=self._run, args=(d, sid, argv, write))
+        self.thread.start()
+
+    def _run(self, d, sid, argv, write) -> None:
+        try:
+            d.client.exec(sid, argv, stdio=(write, write, write))
+        except DaemonError as exc:
+            self.error = str(exc)
+        finally:
+            os.close(write)
+
+    def said(self) -> str:
+        """What it printed once the daemon went away (its process may run on with the pipe open:
+        read what came, not to its end)."""
+        self.thread.join(timeout=15)
+        assert self.error, "the daemon answered"  # its answer never came
+        got = b""
+        while b"unexpected EOF" not in got and readable([self.read], 10):
+            chunk = os.read(self.read, 4096)
+            if not chunk:
+                break
+            got += chunk
+        os.close(self.read)
+        return got.decode(errors="replace")
 
 
 def _page(d: RestartableDaemon, sid: str, port: int) -> str:
@@ -70,39 +92,20 @@ def test_labs_survive_daemon_kill_and_stop(node):
     wait_for(lambda: _served(d, sid, 8080, "web"), timeout=15, what="web served")
     first_dynamic = d.sh(sid, "docker port dyn 80").split(":")[-1].strip()
 
-    # A command in flight when the daemon dies: its client says so, the daemon's answer is lost.
-    outcome = {}
-    read_end = []
-
-    def in_flight():
-        r, w = os.pipe()
-        read_end.append(r)
-        try:
-            outcome["exit"] = d.client.exec(
-                sid, ["docker", "run", "--name", "slow", "busybox", "sleep", "600"], stdio=(w, w, w)
-            )
-        except DaemonError as exc:
-            outcome["error"] = str(exc)
-        finally:
-            os.close(w)
-
-    thread = threading.Thread(target=in_flight)
-    thread.start()
-    wait_for(
-        lambda: "slow" in d.sh(sid, "docker ps --format '{{.Names}}'"), timeout=15, what="the slow container"
-    )
+    # A container run attached when the daemon first dies (it runs on, adopted like the others).
+    slow = InFlight(d, sid, ["docker", "run", "--name", "slow", "busybox", "sleep", "600"])
+    wait_for(lambda: "slow" in d.sh(sid, "docker ps --format '{{.Names}}'"), timeout=15, what="slow running")
     before = {"rules": _rules(d, sid), "ps": d.sh(sid, PS), "net": d.sh(sid, "docker network ls")}
 
     for sig in (signal.SIGKILL, signal.SIGTERM):
         old = d.pid
+        # A command in flight when the daemon goes: its client says so, the daemon's answer is lost.
+        command = f"sleep {600 + sig}"
+        execed = InFlight(d, sid, ["docker", "exec", "a1", *command.split()])
+        wait_for(lambda c=command: d.run(sid, ["pgrep", "-xf", c])[0] == 0, timeout=15, what="exec running")
         d.kill(sig)
-        if sig == signal.SIGKILL:
-            thread.join(timeout=15)
-            assert "error" in outcome  # the exec's answer never came
-            # The attached container keeps the pipe open (it runs on): read what came, not to its end.
-            said = _read_until(read_end[0], "unexpected EOF")
-            os.close(read_end[0])
-            assert "error during connect: unexpected EOF from the Docker daemon" in said, said
+        for flight in (execed, slow) if sig == signal.SIGKILL else (execed,):
+            assert "error during connect: unexpected EOF from the Docker daemon" in flight.said()
         # Meanwhile the lab runs on: its published port is still served (asked without a daemon).
         page = box.run("client", ["curl", "-s", "-m", "3", "http://203.0.113.2:8080/"]).stdout.decode()
         assert "Served by container web " in page
