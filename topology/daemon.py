@@ -58,8 +58,8 @@ class LabHandle:
         with self.saving:
             try:
                 self.saved = liverestore.save(self.engine, Path(self.sandbox.directory), self.saved)
-            except OSError:  # the sandbox is being destroyed with its directory
-                if not self.engine.detached:
+            except Exception:  # noqa: BLE001 - the command did its work; only a restart would lose it
+                if not self.engine.detached:  # else: destroyed with its directory meanwhile
                     log.exception("state of %s not saved", self.sandbox.id)
 
     def info(self) -> dict:
