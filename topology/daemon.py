@@ -151,6 +151,8 @@ class Daemon:
         shutil.rmtree(directory, ignore_errors=True)
         # Only this state's sandboxes: another daemon's (tests, a bench) may be alive.
         if self.cgroups and limits.relative(sid) in set(limits.leftovers()):
+            if sb is None:  # its keeper is unknown: whatever still runs in its cgroups goes
+                limits.kill(limits.relative(sid))
             limits.remove(limits.relative(sid), timeout=1)
         log.warning("reaped sandbox %s left by a previous daemon: %s", sid, reason)
         with self.lock:

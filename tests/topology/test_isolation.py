@@ -246,9 +246,12 @@ def test_concurrent_creations_get_their_own_uids_and_teardown_keeps_them(daemon)
                 daemon.down(lab.sandbox.id)
 
 
-def test_a_sandbox_whose_state_cannot_be_read_is_reaped_at_next_start(daemon):
+@pytest.mark.parametrize("damaged", ["engine.json", "sandbox.json"])
+def test_a_sandbox_whose_state_cannot_be_read_is_reaped_at_next_start(daemon, damaged):
     from topology.daemon import Daemon
 
+    if damaged == "sandbox.json" and not daemon.cgroups:
+        pytest.skip("a sandbox of unknown pids is found by its cgroups")
     lab = daemon.up("19.03")
     sb = lab.sandbox
     # Forget the lab as a crashed daemon would, damage its engine's state, then start a new daemon
@@ -257,10 +260,10 @@ def test_a_sandbox_whose_state_cannot_be_read_is_reaped_at_next_start(daemon):
         del daemon.labs[sb.id]
     lab.engine.detach()
     lab.listener.close()
-    (Path(sb.directory) / "engine.json").write_text('{"schema": 1, "engine": {"ver')
+    (Path(sb.directory) / damaged).write_text('{"schema": 1, "engine": {"ver')
     successor = Daemon(daemon.state)
     successor.prepare()
-    assert [r["id"] for r in successor.reaped] == [sb.id] and "engine.json" in successor.reaped[0]["reason"]
+    assert [r["id"] for r in successor.reaped] == [sb.id]
     assert not successor.labs
     wait_for(lambda: not os.path.exists(f"/proc/{sb.keeper_pid}"))
     os.waitpid(sb.holder_pid, 0)
