@@ -192,12 +192,19 @@ def test_containers_that_ended_meanwhile_are_cleaned_up_as_an_exit_would(node):
     ip = d.sh(sid, "docker inspect -f '{{.NetworkSettings.IPAddress}}' tmp").strip()
     pids = d.sh(sid, "docker inspect -f '{{.State.Pid}}' gone tmp").split()
     assert f"{ip}/32" in d.sh(sid, "iptables-save -t nat")
+    d.sh(sid, "docker run -d --name kept -p 8083:80 nginx")
     d.kill(signal.SIGKILL)
     assert box.run("host", ["kill", "-9", *pids], student=True).returncode == 0  # no daemon watches
+    # A docker-proxy that died meanwhile is started again: the port is served.
+    assert (
+        box.run("host", ["pkill", "-9", "-f", "docker-proxy .*-host-port 8083"], student=True).returncode == 0
+    )
     d.start()
-    assert d.sh(sid, "docker ps -a --format '{{.Names}} {{.Status}}'").splitlines() == [
-        "gone Exited (255) Less than a second ago"
+    wait_for(lambda: _served(d, sid, 8083, "kept"), timeout=15, what="kept served")
+    listed = [
+        line.split()[:3] for line in d.sh(sid, "docker ps -a --format '{{.Names}} {{.Status}}'").splitlines()
     ]
+    assert listed[0][:2] == ["kept", "Up"] and listed[1] == ["gone", "Exited", "(255)"], listed
     assert f"{ip}/32" not in d.sh(sid, "iptables-save -t nat")  # its port's rules are gone
     assert not _page(d, sid, 8082)
     # Its host port is free again (its docker-proxy was stopped).

@@ -162,7 +162,8 @@ def _reattach_dns(engine: Engine, held: dict) -> None:
 
 
 def _keep_proxies(engine: Engine, c) -> None:
-    """Start again the docker-proxies of a container that died meanwhile (all of them, as at start)."""
+    """Start again the docker-proxies of a running container when one of them died meanwhile (all
+    of them, as at its start)."""
     proxies = engine.proxies.get(c.id, [])
     if all(p.poll() is None for p in proxies) and (proxies or not c.ports):
         return
