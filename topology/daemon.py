@@ -136,6 +136,10 @@ class Daemon:
         except (state.StateError, OSError, ValueError, TypeError, KeyError, TopologyError) as exc:
             self._reap(sid, sb, str(exc) or type(exc).__name__)
             return
+        except Exception as exc:  # noqa: BLE001 - one sandbox must not keep the daemon from serving
+            log.exception("re-adopting %s failed", sid)
+            self._reap(sid, sb, f"internal error: {exc}")
+            return
         lab = LabHandle(sb, engine, listener, "")
         owner = directory / "owner"
         lab.owner = owner.read_text() if owner.exists() else ""
