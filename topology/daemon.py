@@ -129,10 +129,12 @@ class Daemon:
             sb = Sandbox.from_dict(json.loads((directory / "sandbox.json").read_text()))
             if not sb.alive():
                 raise state.StateError("its keeper is gone")
-            if sb.guest != str(self.guest):
-                sb.guest = str(self.guest)  # the same binary, rebuilt by this daemon if it changed
-            engine = liverestore.restore(sb, directory)
             listener = sb.held_listener()
+            try:
+                engine = liverestore.restore(sb, directory)
+            except BaseException:
+                listener.close()
+                raise
         except (state.StateError, OSError, ValueError, TypeError, KeyError, TopologyError) as exc:
             self._reap(sid, sb, str(exc) or type(exc).__name__)
             return
