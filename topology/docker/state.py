@@ -2,12 +2,14 @@
 
 One generic JSON form for the model's objects (dataclasses, the IPAM pools, the port allocator):
 every attribute of an object is written, so a field added to the model is kept without a change
-here. Objects are tagged with their class, which is looked up again only in this package (and
+here, and a dataclass field added since a file was written (an upgrade) reads as its default.
+Objects are tagged with their class, which is looked up again only in this package (and
 `ipaddress`), never imported from an arbitrary name. Files are replaced atomically (temp + rename).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import ipaddress
 import json
@@ -65,6 +67,12 @@ def decode(data):
         cls = _class(data["~obj"])
         obj = cls.__new__(cls)
         obj.__dict__.update({k: decode(v) for k, v in data.items() if k != "~obj"})  # frozen ones too
+        if dataclasses.is_dataclass(cls):  # a field added since the file was written: its default
+            for f in dataclasses.fields(cls):
+                if f.name not in obj.__dict__ and f.default is not dataclasses.MISSING:
+                    obj.__dict__[f.name] = f.default
+                elif f.name not in obj.__dict__ and f.default_factory is not dataclasses.MISSING:
+                    obj.__dict__[f.name] = f.default_factory()
         return obj
     return {k: decode(v) for k, v in data.items()}
 

@@ -87,3 +87,11 @@ def test_a_damaged_file_is_an_error(tmp_path):
     state.write_atomically(path, {"schema": 1})
     assert state.read(path) == {"schema": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["engine.json"]  # no temporary file left
+
+
+def test_a_field_added_by_an_upgrade_reads_as_its_default():
+    data = json.loads(json.dumps(state.engine_data(_busy_engine(), {})))
+    del data["engine"]["containers"]["a" * 64]["labels"]  # written before `labels` existed
+    del data["engine"]["containers"]["a" * 64]["exit_code"]
+    c = state.engine_state(data)["containers"]["a" * 64]
+    assert c.labels == {} and c.exit_code == 0
