@@ -38,6 +38,7 @@ from topology.sandbox import Sandbox, create, kill_keeper
 log = logging.getLogger("topology.daemon")
 TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
 LINGER_RETRY = 2.0  # seconds between two attempts to remove the cgroups of a destroyed sandbox
+DOOMED = "removing"  # a sandbox directory's mark: down was asked, teardown may not have finished
 ADOPT_THREADS = 8  # sandboxes re-adopted at once at start (each waits on a few short processes)
 
 
@@ -129,6 +130,8 @@ class Daemon:
             sb = Sandbox.from_dict(json.loads((directory / "sandbox.json").read_text()))
             if not sb.alive():
                 raise state.StateError("its keeper is gone")
+            if (directory / DOOMED).exists():
+                raise state.StateError("it was being removed")
             listener = sb.held_listener()
             try:
                 engine = liverestore.restore(sb, directory)
@@ -253,6 +256,8 @@ class Daemon:
             if lab is None:
                 raise SandboxNotFound(f"no sandbox {sid!r}")
             del self.labs[sid]
+        # A restart before its teardown (paced, or interrupted) finishes it instead of re-adopting it.
+        (Path(lab.sandbox.directory) / DOOMED).touch()
         if paced:
             self.teardown.put(lab)
         else:

@@ -272,6 +272,25 @@ def test_a_sandbox_whose_state_cannot_be_read_is_reaped_at_next_start(daemon, da
         assert all(not os.path.exists(os.path.dirname(p)) for p in limits.procs_files(sb.cgroup))
 
 
+def test_a_sandbox_being_removed_when_the_daemon_died_is_removed_at_next_start(daemon):
+    from topology.daemon import Daemon
+
+    lab = daemon.up("19.03")
+    sb = lab.sandbox
+    daemon.teardown.put = lambda _lab: None  # its paced teardown never runs: the daemon died first
+    try:
+        daemon.down(sb.id, paced=True)
+    finally:
+        del daemon.teardown.put
+    lab.engine.detach()
+    lab.listener.close()
+    successor = Daemon(daemon.state)
+    successor.prepare()
+    assert successor.reaped == [{"id": sb.id, "reason": "it was being removed"}]
+    wait_for(lambda: not os.path.exists(f"/proc/{sb.keeper_pid}"))
+    os.waitpid(sb.holder_pid, 0)
+
+
 def test_a_starting_daemon_leaves_other_daemons_cgroups_alone(daemon, tmp_path):
     from topology.daemon import Daemon
 
