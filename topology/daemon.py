@@ -39,7 +39,7 @@ log = logging.getLogger("topology.daemon")
 TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
 LINGER_RETRY = 2.0  # seconds between two attempts to remove the cgroups of a destroyed sandbox
 DOOMED = "removing"  # a sandbox directory's mark: down was asked, teardown may not have finished
-ADOPT_THREADS = 8  # sandboxes re-adopted at once at start (each waits on a few short processes)
+ADOPT_THREADS = 8  # sandboxes re-adopted at once at start (each waits on /proc, pidfds, sockets)
 
 
 class LabHandle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import threading
 from dataclasses import replace
@@ -57,12 +58,12 @@ class AdoptedProcess:
     def send_signal(self, sig: int) -> None:
         if self.returncode is None:
             try:
-                os.kill(self.pid, sig)  # the pidfd pins the pid: no recycled process is hit
+                signal.pidfd_send_signal(self._pidfd, sig)  # never a process that reused the pid
             except ProcessLookupError:
                 pass
 
     def kill(self) -> None:
-        self.send_signal(9)
+        self.send_signal(signal.SIGKILL)
 
     def _ended(self) -> None:
         self.returncode = LOST_EXIT
