@@ -95,3 +95,7 @@ def test_a_field_added_by_an_upgrade_reads_as_its_default():
     del data["engine"]["containers"]["a" * 64]["exit_code"]
     c = state.engine_state(data)["containers"]["a" * 64]
     assert c.labels == {} and c.exit_code == 0
+
+
+def test_every_engine_attribute_is_either_state_or_runtime():
+    assert set(vars(Engine("19.03"))) == {*state.ENGINE_STATE, *state.ENGINE_RUNTIME}
