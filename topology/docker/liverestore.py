@@ -3,7 +3,8 @@
 The daemon's processes in the sandbox (containers, docker-proxies) are not its children once it has
 been restarted: they are held by host pid and start time, watched through a pidfd. A container
 found running again gets a new watcher; one that died meanwhile is cleaned up as if it had exited
-(its exit status is lost with its old parent: 255, as dockerd reports an exit it could not see).
+(its exit status is lost with its old parent: 255, libcontainerd's code for a status it could not
+read).
 """
 
 from __future__ import annotations
