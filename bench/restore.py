@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.harness import benchmark, percentile, result
+from bench.labserver import _wait_for as wait_for
 from bench.restartable import RestartableDaemon, cgroup_left, sandbox_processes
 from topology import protocol
 from topology.errors import TopologyError
@@ -103,7 +104,9 @@ def cycles(node: RestartableDaemon, count: int) -> dict:
     made: list[dict] = []
     baseline = {}
     batch = 5
+    per_cycle = []  # ms per sandbox created, used and destroyed, batch by batch
     for done in range(0, count, batch):
+        start = time.perf_counter()
         labs = [node.client.up() for _ in range(min(batch, count - done))]
         for lab in labs:
             node.sh(
@@ -113,10 +116,12 @@ def cycles(node: RestartableDaemon, count: int) -> dict:
         for lab in labs[:-1]:
             node.client.down(lab["id"])
         node.client.down_all(wait=True)
+        per_cycle.append((time.perf_counter() - start) * 1000 / len(labs))
         made += labs
         if not baseline and done + batch >= min(count // 10, 50):  # warmed up: the daemon's own size
             baseline = daemon_usage(node.pid)
     found = {
+        "per_cycle_ms": per_cycle,
         "left": [lab["id"] for lab in made if sandbox_processes(lab) or cgroup_left(lab)],
         "directories": sorted(p.name for p in (node.state_dir / "sandboxes").iterdir()),
         "mounts": [
@@ -129,6 +134,10 @@ def cycles(node: RestartableDaemon, count: int) -> dict:
         "uids": sorted({lab["root_uid"] for lab in made}),
     }
     node.client.down_all(wait=True)
+    try:  # the threads of the requests just answered end a moment later
+        wait_for(lambda: daemon_usage(node.pid)["threads"] <= baseline["threads"], timeout=10, what="threads")
+    except TimeoutError:
+        pass  # reported: the caller compares
     return {**found, "after": daemon_usage(node.pid)}
 
 
@@ -147,18 +156,23 @@ def daemon_usage(pid: int) -> dict:
 def create_destroy_1000_cycles():
     node = RestartableDaemon("bench-cycles")
     try:
-        start = time.perf_counter()
         found = cycles(node, CYCLES)
-        elapsed = (time.perf_counter() - start) * 1000
-        if found["left"] or found["directories"] or found["mounts"]:
+        before, after = found["before"], found["after"]
+        if (
+            found["left"]
+            or found["directories"]
+            or found["mounts"]
+            or found["first_uid"] != min(found["uids"])
+        ):
             raise AssertionError(f"left behind: {found}")
+        if after["threads"] > before["threads"] or after["fds"] > before["fds"]:
+            raise AssertionError(f"the daemon grew: {before} -> {after}")
         record = result(
             "create_destroy_1000_cycles",
-            [elapsed / CYCLES],
+            found["per_cycle_ms"],
             floor_p50_ms=None,
             goal="nothing left (processes, cgroups, mounts, uid slots); the daemon does not grow",
         )
-        growth = found["after"]["rss_kib"] - found["before"]["rss_kib"]
-        return {**record, "daemon_rss_growth_kib": growth, "daemon": found["after"]}
+        return {**record, "daemon_rss_growth_kib": after["rss_kib"] - before["rss_kib"], "daemon": after}
     finally:
         node.stop()
