@@ -27,7 +27,7 @@ Benchmark = Callable[[], dict]
 
 RESULT_KEYS = ("name", "p50_ms", "p95_ms", "n", "floor_p50_ms", "ratio", "goal")
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
-_NOT_BENCHMARKS = {"harness", "__main__"}
+_NOT_BENCHMARKS = {"harness", "__main__", "reaper"}
 
 REGISTRY: dict[str, Benchmark] = {}
 

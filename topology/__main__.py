@@ -76,13 +76,16 @@ def _run(client, args) -> int:
         for event in client.events(args.id):
             print(json.dumps(event), flush=True)
     elif args.command == "ls":
-        sandboxes = client.ls()
+        reply = client.request({"op": "ls"})
+        sandboxes = reply["sandboxes"]
         if args.json:
             print(json.dumps(sandboxes))
         else:
             print(f"{'ID':<10}{'DOCKER':<8}{'CONTAINERS':<12}CREATED")
             for s in sandboxes:
                 print(f"{s['id']:<10}{s['docker_version']:<8}{s['containers']:<12}{s['created']:.0f}")
+        for s in reply.get("reaped", []):  # left by a previous daemon, not re-adopted
+            print(f"reaped at start: {s['id']}: {s['reason']}", file=sys.stderr)
     elif args.command == "down":
         if args.all:
             count = client.down_all(wait=args.wait)

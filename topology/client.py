@@ -55,18 +55,24 @@ class Client:
     def request(self, message: dict, fds: list[int] | None = None) -> dict:
         """Send one request and return the daemon's answer; raise DaemonError when it failed."""
         with self._connect() as sock:
-            protocol.send(sock, message, fds)
-            reply = protocol.Reader(sock).read()
+            try:
+                protocol.send(sock, message, fds)
+                reply = protocol.Reader(sock).read()
+            except OSError as exc:  # the daemon went away mid-request (killed, restarted)
+                raise DaemonError(f"the daemon closed the connection ({exc.strerror})") from None
         return _checked(reply)
 
     def stream(self, message: dict) -> Iterator[dict]:
         """Send a request whose answer is a stream of messages."""
         with self._connect() as sock:
-            protocol.send(sock, message)
-            reader = protocol.Reader(sock)
-            _checked(reader.read())
-            while (msg := reader.read()) is not None:
-                yield msg
+            try:
+                protocol.send(sock, message)
+                reader = protocol.Reader(sock)
+                _checked(reader.read())
+                while (msg := reader.read()) is not None:
+                    yield msg
+            except OSError as exc:
+                raise DaemonError(f"the daemon closed the connection ({exc.strerror})") from None
 
     def up(self, docker: str = "19.03", owner: str = "") -> dict:
         """Create a sandbox; `owner` labels it (ls shows it) so that a user of the daemon finds its own."""

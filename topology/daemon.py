@@ -1,8 +1,11 @@
 """The lab-node daemon: owns the sandboxes of one machine and serves its clients over a unix socket.
 
-One long-lived process per lab node, so each sandbox costs only its own processes. It reaps what a
-crashed predecessor left, paces mass teardown (the kernel frees network namespaces slowly and
-asynchronously) and serves each sandbox's emulated Docker engine on the sandbox's docker.sock.
+One long-lived process per lab node, so each sandbox costs only its own processes. Sandboxes outlive
+it (live-restore): each engine's state is saved after every change, and the next daemon on the same
+state directory re-adopts the sandboxes a predecessor left, reaping (and reporting) only those whose
+keeper died or whose state cannot be read. It paces mass teardown (the kernel frees network
+namespaces slowly and asynchronously) and serves each sandbox's emulated Docker engine on the
+sandbox's docker.sock.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import socket
 import subprocess
 import threading
 import time
+from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
 from topology import guest, limits, protocol
-from topology.docker import commands
+from topology.docker import commands, liverestore, state
 from topology.docker.engine import Engine
 from topology.docker.model import VERSIONS
 from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, UnsupportedVersion
@@ -34,6 +38,8 @@ from topology.sandbox import Sandbox, create, kill_keeper
 log = logging.getLogger("topology.daemon")
 TEARDOWN_INTERVAL = 0.03  # seconds between two paced teardowns
 LINGER_RETRY = 2.0  # seconds between two attempts to remove the cgroups of a destroyed sandbox
+DOOMED = "removing"  # a sandbox directory's mark: down was asked, teardown may not have finished
+ADOPT_THREADS = 8  # sandboxes re-adopted at once at start (each waits on /proc, pidfds, sockets)
 
 
 class LabHandle:
@@ -45,6 +51,17 @@ class LabHandle:
         self.engine = engine
         self.listener = listener
         self.snapshots: dict = {}  # the last collection of each namespace (see snapshot.take's cache)
+        self.saving = threading.Lock()  # one writer of the state file at a time, in change order
+        self.saved = ""  # what the state file holds
+
+    def save(self) -> None:
+        """Write the engine's state to disk (after each change), for a restarted daemon to re-adopt."""
+        with self.saving:
+            try:
+                self.saved = liverestore.save(self.engine, Path(self.sandbox.directory), self.saved)
+            except Exception:  # noqa: BLE001 - the command did its work; only a restart would lose it
+                if not self.engine.detached:  # else: destroyed with its directory meanwhile
+                    log.exception("state of %s not saved", self.sandbox.id)
 
     def info(self) -> dict:
         return {**self.sandbox.to_dict(), "owner": self.owner, "containers": len(self.engine.containers)}
@@ -65,6 +82,8 @@ class Daemon:
         self.slots: dict[str, int] = {}
         # Destroyed sandboxes whose cgroups a process outside their pid namespaces still holds.
         self.lingering: list[Sandbox] = []
+        self.reaped: list[dict] = []  # sandboxes left by a previous daemon that could not be re-adopted
+        self.unsaved: queue.Queue[LabHandle] = queue.Queue()  # changed outside a command (an exit)
         self.guest = self.state / "bin" / "nslab-guest"
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -85,27 +104,68 @@ class Daemon:
         return True
 
     def prepare(self) -> None:
-        """Create the state directory and reap what a previous daemon left behind."""
+        """Create the state directory and re-adopt the sandboxes a previous daemon left behind."""
         (self.state / "sandboxes").mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o711)
         os.chmod(self.state / "sandboxes", 0o711)
         self.guest = guest.ensure_built(self.state / "bin")
         os.chmod(self.state / "bin", 0o755)
-        left = [d.name for d in (self.state / "sandboxes").iterdir()]
-        for meta in (self.state / "sandboxes").glob("*/sandbox.json"):
-            try:
-                info = json.loads(meta.read_text())
-                kill_keeper(info["keeper_pid"], info["keeper_start"])
-            except (ValueError, KeyError, OSError):
-                pass
-        for name in left:
-            shutil.rmtree(self.state / "sandboxes" / name, ignore_errors=True)
         if self.cgroups:
             limits.setup_parent()
-            # Only this state's sandboxes: another daemon's (tests, a bench) may be alive.
-            for rel in set(limits.leftovers()) & {limits.relative(name) for name in left}:
-                limits.remove(rel, timeout=1)
+        left = sorted(d.name for d in (self.state / "sandboxes").iterdir())
+        start = time.monotonic()
+        with ThreadPool(ADOPT_THREADS) as pool:
+            pool.map(self._adopt, left)
+        if left:
+            took = (time.monotonic() - start) * 1000
+            log.info("re-adopted %d of %d sandboxes in %.0f ms", len(self.labs), len(left), took)
         threading.Thread(target=self._teardown_loop, name="teardown", daemon=True).start()
+        threading.Thread(target=self._save_loop, name="save", daemon=True).start()
+
+    def _adopt(self, sid: str) -> None:
+        """Serve again a sandbox a previous daemon left; reap it (and say why) when that cannot be."""
+        directory = self.state / "sandboxes" / sid
+        sb = None
+        try:
+            sb = Sandbox.from_dict(json.loads((directory / "sandbox.json").read_text()))
+            if not sb.alive():
+                raise state.StateError("its keeper is gone")
+            if (directory / DOOMED).exists():
+                raise state.StateError("it was being removed")
+            listener = sb.held_listener()
+            try:
+                engine = liverestore.restore(sb, directory)
+            except BaseException:
+                listener.close()
+                raise
+        except (state.StateError, OSError, ValueError, TypeError, KeyError, TopologyError) as exc:
+            self._reap(sid, sb, str(exc) or type(exc).__name__)
+            return
+        except Exception as exc:  # noqa: BLE001 - one sandbox must not keep the daemon from serving
+            log.exception("re-adopting %s failed", sid)
+            self._reap(sid, sb, f"internal error: {exc}")
+            return
+        lab = LabHandle(sb, engine, listener, "")
+        owner = directory / "owner"
+        lab.owner = owner.read_text() if owner.exists() else ""
+        with self.lock:
+            self.labs[sid] = lab
+            self.slots[sid] = (sb.root_uid - UID_BASE) // UID_RANGE if self.root else 0
+        self._serving(lab)
+
+    def _reap(self, sid: str, sb: Sandbox | None, reason: str) -> None:
+        directory = self.state / "sandboxes" / sid
+        if sb is not None:
+            kill_keeper(sb.keeper_pid, sb.keeper_start)
+        shutil.rmtree(directory, ignore_errors=True)
+        # Only this state's sandboxes: another daemon's (tests, a bench) may be alive.
+        if self.cgroups and limits.relative(sid) in set(limits.leftovers()):
+            if sb is None:  # its keeper is unknown: whatever still runs in its cgroups goes
+                limits.kill(limits.relative(sid))
+            limits.remove(limits.relative(sid), timeout=1)
+        log.warning("reaped sandbox %s left by a previous daemon: %s", sid, reason)
+        with self.lock:
+            self.reaped.append({"id": sid, "reason": reason})
 
     def up(self, docker_version: str = "19.03", owner: str = "") -> LabHandle:
         """Create a sandbox running the given Docker version, labelled with `owner`."""
@@ -126,10 +186,8 @@ class Daemon:
         try:
             directory.mkdir(parents=True)
             os.chmod(directory, 0o711)
-            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            listener.bind(str(directory / "docker.sock"))
-            os.chmod(directory / "docker.sock", 0o666)
-            listener.listen(16)
+            listener = _listen(directory)
+            (directory / "owner").write_text(owner)
             if self.cgroups:
                 cgroup = limits.create(sid, root_uid)
             engine = Engine(docker_version)
@@ -142,9 +200,10 @@ class Daemon:
                 map_range=map_range,
                 guest=self.guest,
                 cgroup=cgroup,
+                listener=listener,
             )
             engine.attach(sandbox)
-            (directory / "sandbox.json").write_text(json.dumps(sandbox.to_dict()))
+            state.write_atomically(directory / "sandbox.json", sandbox.to_dict())
         except BaseException:
             if listener:
                 listener.close()
@@ -156,10 +215,27 @@ class Daemon:
                 self.slots.pop(sid, None)
             raise
         lab = LabHandle(sandbox, engine, listener, owner)
+        lab.save()
         with self.lock:
             self.labs[sid] = lab
-        threading.Thread(target=self._serve_docker, args=(lab,), name=f"docker-{sid}", daemon=True).start()
+        self._serving(lab)
         return lab
+
+    def _serving(self, lab: LabHandle) -> None:
+        """Serve the lab's docker.sock; save its state after changes no command made (an exit)."""
+        lab.engine.subscribe(
+            lambda event: self.unsaved.put(lab) if event["type"] == "container.changed" else None
+        )
+        name = f"docker-{lab.sandbox.id}"
+        threading.Thread(target=self._serve_docker, args=(lab,), name=name, daemon=True).start()
+
+    def _save_loop(self) -> None:
+        while True:
+            lab = self.unsaved.get()
+            with self.lock:
+                current = self.labs.get(lab.sandbox.id) is lab
+            if current:
+                lab.save()
 
     def get(self, sid: str) -> LabHandle:
         with self.lock:
@@ -180,6 +256,8 @@ class Daemon:
             if lab is None:
                 raise SandboxNotFound(f"no sandbox {sid!r}")
             del self.labs[sid]
+        # A restart before its teardown (paced, or interrupted) finishes it instead of re-adopting it.
+        (Path(lab.sandbox.directory) / DOOMED).touch()
         if paced:
             self.teardown.put(lab)
         else:
@@ -213,7 +291,7 @@ class Daemon:
 
     def _destroy(self, lab: LabHandle) -> None:
         lab.engine.detach()
-        lab.listener.close()
+        _close_listener(lab.listener)
         lab.sandbox.destroy()
         try:
             os.waitpid(lab.sandbox.holder_pid, 0)
@@ -226,7 +304,7 @@ class Daemon:
     def _free(self, sb: Sandbox, timeout: float = 0) -> bool:
         """Free what a destroyed sandbox leaves once its cgroups are empty: the cgroups, the directory
         and the uid slot (kept meanwhile, so that a lingering process can never signal a new sandbox's;
-        the directory, so that the next start reaps what a stop leaves). False while they are not."""
+        the directory, until nothing of the sandbox is left). False while they are not."""
         if sb.cgroup and not limits.remove(sb.cgroup, timeout=timeout):
             return False
         shutil.rmtree(sb.directory, ignore_errors=True)
@@ -297,7 +375,9 @@ class Daemon:
             lab = self.up(str(req.get("docker") or "19.03"), str(req.get("owner") or ""))
             _reply(conn, {"ok": True, "sandbox": lab.info()})
         elif op == "ls":
-            _reply(conn, {"ok": True, "sandboxes": self.ls()})
+            with self.lock:
+                reaped = list(self.reaped)
+            _reply(conn, {"ok": True, "sandboxes": self.ls(), "reaped": reaped})
         elif op == "down":
             if req.get("all"):
                 _reply(conn, {"ok": True, "count": self.down_all(wait=bool(req.get("wait")))})
@@ -363,6 +443,7 @@ class Daemon:
                 return
             argv = [str(a) for a in request["argv"]]
             code = commands.execute(lab.engine, argv, tuple(fds), tty=bool(request.get("tty")), conn=conn)
+            lab.save()  # before the answer: a change the student saw is on disk
             protocol.send(conn, {"exit": code})
         except (OSError, ValueError):
             pass
@@ -370,6 +451,30 @@ class Daemon:
             for fd in fds:
                 os.close(fd)
             conn.close()
+
+
+def _listen(directory: Path) -> socket.socket:
+    """A new sandbox's docker.sock."""
+    path = directory / "docker.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(path))
+        os.chmod(path, 0o666)
+        listener.listen(16)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
+def _close_listener(listener: socket.socket) -> None:
+    """Close a docker.sock: shut down first, which wakes the thread blocked in its accept()
+    (a close alone does not, and that thread would stay for good)."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()
 
 
 def _reply(conn: socket.socket, message: dict) -> None:

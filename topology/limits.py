@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -85,6 +86,23 @@ def remove(rel: str, timeout: float = 5.0) -> bool:
                     return False
                 time.sleep(0.01)
     return True
+
+
+def kill(rel: str) -> None:
+    """SIGKILL every process in the sandbox's cgroups (a sandbox whose pids are unknown)."""
+    for d in _dirs(rel):
+        if (d / "cgroup.kill").exists():
+            (d / "cgroup.kill").write_text("1")
+            continue
+        try:
+            pids = [int(p) for p in (d / "cgroup.procs").read_text().split()]
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def usage(rel: str) -> dict[str, int]:

@@ -8,11 +8,13 @@ student's Docker host in a child user namespace. Killing the keeper's parent fre
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from topology import limits, seccomp
@@ -31,6 +33,7 @@ USR_ROOT_ARGS = (
 )
 # Per sandbox, in its outer user namespace: the student cannot raise these.
 NAMESPACE_LIMIT = 64
+SYS_PIDFD_GETFD = 438  # the same number on every architecture
 STUDENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 START_TIMEOUT = 20.0
 
@@ -75,9 +78,15 @@ class Sandbox:
     created: float
     cgroup: str = ""  # relative cgroup path when limits are applied
     guest: str = ""  # the daemon's nslab-guest binary (topology.guest), which starts its processes
+    listener_fd: int = 0  # the holder's copy of the daemon's docker.sock listener (held_listener)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Sandbox:
+        """The sandbox `to_dict` described (a previous daemon's, for live-restore)."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     # -- entering namespaces -------------------------------------------------------------
 
@@ -137,6 +146,7 @@ class Sandbox:
     def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
         """Start a process as the sandbox's root user, charged to the sandbox's cgroup."""
         env = kwargs.pop("env", None) or student_env()
+        kwargs.setdefault("start_new_session", True)  # outlives a signal to the daemon's group
         return _popen_as_root(self.guest, self.root_uid, self.cgroup, argv, env=env, **kwargs)
 
     def run(
@@ -173,6 +183,22 @@ class Sandbox:
     def alive(self) -> bool:
         """True while the sandbox's keeper runs."""
         return start_time(self.keeper_pid) == self.keeper_start
+
+    def held_listener(self) -> socket.socket:
+        """The sandbox's docker.sock listener, from its holder (a restarted daemon takes it back:
+        the socket never stopped listening, so a `docker` command typed meanwhile only waited)."""
+        if not self.listener_fd or _parent(self.keeper_pid) != self.holder_pid:
+            raise SandboxStartError(f"sandbox {self.id}: no docker.sock held")
+        pidfd = os.pidfd_open(self.holder_pid)
+        try:
+            fd = _pidfd_getfd(pidfd, self.listener_fd)
+        finally:
+            os.close(pidfd)
+        listener = socket.socket(fileno=fd)
+        if listener.getsockname() != str(Path(self.directory) / "docker.sock"):
+            listener.close()
+            raise SandboxStartError(f"sandbox {self.id}: fd {self.listener_fd} is not its docker.sock")
+        return listener
 
     def destroy(self) -> None:
         """Kill every process of the sandbox; the kernel frees its namespaces."""
@@ -345,10 +371,13 @@ def create(
     map_range: int,
     guest: Path,
     cgroup: str = "",
+    listener: socket.socket | None = None,
 ) -> Sandbox:
     """Build a sandbox; `host_script` runs inside the new Docker host before it counts as ready.
 
     `guest` is the binary that the sandbox runs as `docker` and `docker-proxy` (see topology.guest).
+    `listener`, the daemon's docker.sock, is held by the sandbox's holder too (not by the keeper or
+    anything below it), so that it outlives the daemon (see Sandbox.held_listener).
     """
     directory.mkdir(parents=True, exist_ok=True)
     _etc_files(directory)
@@ -368,8 +397,10 @@ def create(
     # the kernel lets it without no_new_privs, which would keep an unprivileged daemon's keeper from
     # gaining its namespace's capabilities at that exec.
     lab_filter = seccomp.lab_filter_fd(guest.parent)
+    held = [listener.fileno()] if listener else []
     keeper = (
-        f"read go && exec {guest} nslab-enter -f {lab_filter} 0 -- sh {SCRIPTS_DIR / 'keeper.sh'} "
+        "".join(f"exec {fd}>&-; " for fd in held)
+        + f"read go && exec {guest} nslab-enter -f {lab_filter} 0 -- sh {SCRIPTS_DIR / 'keeper.sh'} "
         f"{directory / 'bwrap.args'} "
         f'{directory / "host-init.sh"} {NAMESPACE_LIMIT} "0 0 {map_range}" {directory / "etc"} {guest}'
     )
@@ -389,7 +420,7 @@ def create(
             "--propagation",
             "private",
             "--",
-            "sh",
+            "bash",  # dash cannot name fds above 9
             "-c",
             keeper,
         ],
@@ -398,8 +429,9 @@ def create(
         stderr=log,
         env=student_env(),
         close_fds=True,
-        pass_fds=(lab_filter,),
+        pass_fds=(lab_filter, *held),
         lab_filter=False,
+        start_new_session=True,  # nothing aimed at the daemon's session or group reaches the sandbox
     )
     log.close()
     try:
@@ -430,6 +462,7 @@ def create(
         created=time.time(),
         cgroup=cgroup,
         guest=str(guest),
+        listener_fd=held[0] if held else 0,
     )
 
 
@@ -484,6 +517,24 @@ def _find_descendant(pid: int, match, depth: int = 3) -> int:
         if depth > 1 and (found := _find_descendant(child, match, depth - 1)):
             return found
     return 0
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _pidfd_getfd(pidfd: int, fd: int) -> int:
+    """A copy of another process's descriptor (pidfd_getfd(2); ptrace rights over it needed)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    new = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+    if new < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"pidfd_getfd: {os.strerror(err)}")
+    return new
 
 
 def start_time(pid: int) -> int:

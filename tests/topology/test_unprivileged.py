@@ -38,6 +38,15 @@ try:
     print("dns", (r.stdout.decode().split() or ["none"])[0])
     r = sb.run("host", ["docker", "exec", "a1", "ls", "/sys/class/net"], student=True)
     print("sys", " ".join(r.stdout.decode().split()))
+    # Another daemon process, as after a restart, re-adopts the sandbox (docker.sock from its holder).
+    import subprocess, sys
+    adopt = (
+        "from pathlib import Path; from topology.daemon import Daemon; "
+        f"d = Daemon(Path({STATE!r})); d.prepare(); lab = d.labs[{sb.id!r}]; "
+        "print(','.join(sorted(c.name for c in lab.engine.containers.values())), lab.listener.getsockname())"
+    )
+    r = subprocess.run([sys.executable, "-c", adopt], capture_output=True, text=True, timeout=60)
+    print("adopted", r.stdout.strip() or r.stderr.strip()[-300:].replace(chr(10), " "))
 finally:
     d.down(sb.id)
 """
@@ -80,5 +89,8 @@ def test_unprivileged_user_builds_a_working_sandbox():
         assert lines.get("network", "").startswith("0"), r.stdout + r.stderr
         assert lines.get("dns") == "172.18.0.3", r.stdout + r.stderr
         assert lines.get("sys") == "eth0 lo", r.stdout + r.stderr
+        assert lines.get("adopted", "").startswith("a1,a2,web ") and "docker.sock" in lines["adopted"], (
+            r.stdout
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)

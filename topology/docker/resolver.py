@@ -148,13 +148,19 @@ class EmbeddedDns:
     # -- the engine's side ----------------------------------------------------------------
 
     def attach(
-        self, cid: str, netns: str, *, external: bool, servers: list[tuple[str, bool]]
+        self,
+        cid: str,
+        netns: str,
+        *,
+        external: bool,
+        servers: list[tuple[str, bool]],
+        ports: tuple[int, int] = (0, 0),
     ) -> tuple[int, int]:
-        """Open the container's resolver sockets on 127.0.0.11; return their (udp, tcp) ports.
-        `servers`: its upstreams (the host's nameservers, or its `--dns` ones) as (address, whether
-        asked from the host's namespace)."""
-        udp, udp_port = self.maker.make("udp", netns, ADDRESS, 0)
-        tcp, tcp_port = self.maker.make("tcp", netns, ADDRESS, 0)
+        """Open the container's resolver sockets on 127.0.0.11 (on `ports`, or random ones); return
+        their (udp, tcp) ports. `servers`: its upstreams (the host's nameservers, or its `--dns`
+        ones) as (address, whether asked from the host's namespace)."""
+        udp, udp_port = self.maker.make("udp", netns, ADDRESS, ports[0])
+        tcp, tcp_port = self.maker.make("tcp", netns, ADDRESS, ports[1])
         for s in (udp, tcp):
             s.setblocking(False)
         listener = Listener(udp, tcp, netns, external, tuple(servers[:MAX_UPSTREAMS]))

@@ -144,7 +144,12 @@ static int docker_main(int argc, char **argv) {
     }
     if (raw == 1) tcsetattr(0, TCSADRAIN, &saved);
     const char *code = strstr(reply, "\"exit\":");
-    return code ? atoi(code + 7) : 1;
+    if (!code) { /* the daemon went away mid-command (restarted or killed): say so, as the CLI does */
+        fprintf(stderr, "error during connect: unexpected EOF from the Docker daemon at unix://%s: "
+                        "it stopped during this command, whose result is unknown\n", path);
+        return 1;
+    }
+    return atoi(code + 7);
 }
 
 /* ---- docker-proxy ---------------------------------------------------------------------- */

@@ -9,10 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from topology.client import Client
+from topology.client import Client, DaemonError
 from topology.errors import TopologyError
 
 log = logging.getLogger(__name__)
+RETRY_MIN, RETRY_MAX = 0.05, 2.0  # seconds between two attempts to reach a restarted daemon
 
 
 class _CuttableClient(Client):
@@ -100,23 +101,46 @@ class Watcher:
         self._events_client.cut()
 
     def _follow_events(self) -> None:
-        try:
-            for change in self._events_client.events(self.sandbox_id):
-                if self.stopped:
+        """Follow the change stream; when it breaks (the daemon restarted: live-restore), wait for
+        a daemon to answer again, take a full snapshot (changes may have been missed) and follow anew."""
+        delay = RETRY_MIN
+        while not self.stopped:
+            try:
+                for change in self._events_client.events(self.sandbox_id):
+                    if self.stopped:
+                        return
+                    delay = RETRY_MIN
+                    self._changed(change)
+            except DaemonError as exc:
+                if exc.kind == "SandboxNotFound":
                     return
-                kinds = set(change.get("kinds") or ())
-                if change.get("type") == "kernel.changed" and kinds and kinds <= self.UNSHOWN_KINDS:
-                    with self._cond:
-                        self._unshown.update(str(n) for n in change.get("namespaces") or ())
-                    continue
-                self.request(
-                    change.get("first_at") or time.time(),
-                    _namespaces(change, self.FULL_KINDS),
-                    [str(k) for k in change.get("kinds") or ()],
-                )
-        except (TopologyError, OSError) as exc:
-            if not self.stopped:
                 log.info("events of sandbox %s end: %s", self.sandbox_id, exc)
+            except (TopologyError, OSError) as exc:
+                log.info("events of sandbox %s end: %s", self.sandbox_id, exc)
+            while not self.stopped and not self._daemon_answers():
+                with self._cond:
+                    self._cond.wait_for(lambda: self.stopped, timeout=delay)
+                delay = min(delay * 2, RETRY_MAX)
+            self.request(None)
+
+    def _daemon_answers(self) -> bool:
+        try:
+            Client(autostart=False).request({"op": "ping"})
+        except TopologyError:
+            return False
+        return True
+
+    def _changed(self, change: dict) -> None:
+        kinds = set(change.get("kinds") or ())
+        if change.get("type") == "kernel.changed" and kinds and kinds <= self.UNSHOWN_KINDS:
+            with self._cond:
+                self._unshown.update(str(n) for n in change.get("namespaces") or ())
+            return
+        self.request(
+            change.get("first_at") or time.time(),
+            _namespaces(change, self.FULL_KINDS),
+            [str(k) for k in change.get("kinds") or ()],
+        )
 
     def _take_snapshots(self) -> None:
         client = Client()
