@@ -87,6 +87,15 @@ class Client:
     ) -> int:
         return self.request({"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))["exit"]
 
+    def exec_started(
+        self, sid: str, argv: list[str], *, ns: str = "host", stdio: tuple[int, int, int] = (0, 1, 2)
+    ) -> socket.socket:
+        """Start a command and return its connection: closing it kills the command (the daemon
+        kills the command's process group when its client hangs up)."""
+        sock = self._connect()
+        protocol.send(sock, {"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))
+        return sock
+
     def snapshot(
         self, sid: str, namespaces: Iterable[str] | None = None, kinds: Iterable[str] | None = None
     ) -> dict:
@@ -161,6 +170,47 @@ class ClientAccess:
         finally:
             for fd in (out, err, null):
                 os.close(fd)
+
+    def spawn(self, ns: str, argv: list[str]) -> Spawned:
+        """Start `argv` in namespace `ns`, its output (stdout and stderr) on a pipe; see `Spawned`."""
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            sock = self.client.exec_started(self.sandbox_id, argv, ns=ns, stdio=(null, write_fd, write_fd))
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+            os.close(null)
+        return Spawned(sock, os.fdopen(read_fd, "rb", buffering=0))
+
+
+class Spawned:
+    """A command started through the daemon: `output` its pipe, `stop()` kills it (hang-up)."""
+
+    def __init__(self, sock: socket.socket, output):
+        self.sock = sock
+        self.output = output
+
+    def wait(self) -> int | None:
+        """The command's exit status, once it exits; None when stopped or the daemon went away."""
+        try:
+            reply = protocol.Reader(self.sock).read()
+        except (OSError, ValueError):
+            return None
+        return reply.get("exit") if reply and reply.get("ok") else None
+
+    def stop(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.stop()
+        self.sock.close()
+        self.output.close()
 
 
 def _read(fd: int) -> str:

@@ -64,6 +64,7 @@ ROUTE_GROUPS = (
     RTNLGRP_IPV6_ROUTE,
 )
 NFNLGRP_NFTABLES = 7
+TRACE_TABLE = "nslab_trace"  # topology.snapshot.netfilter.TRACE_TABLE (the watcher imports none of topology)
 NFNL_SUBSYS_NFTABLES = 10
 
 RCVBUF = 1 << 20  # the kernel caps it at 2 * net.core.rmem_max
@@ -232,7 +233,9 @@ def decode(proto: int, data: bytes):
                     kind, action = RTM[mtype]
                     yield kind, action, decode_route(data, off, end, mtype)
             elif mtype >> 8 == NFNL_SUBSYS_NFTABLES and (mtype & 0xFF) in NFT:
-                yield "netfilter", NFT[mtype & 0xFF][1], decode_nft(data, off, end, mtype & 0xFF)
+                detail = decode_nft(data, off, end, mtype & 0xFF)
+                if detail.get("table") != TRACE_TABLE:  # a packet walk's table comes and goes unseen
+                    yield "netfilter", NFT[mtype & 0xFF][1], detail
         except struct.error:
             pass
         off += (length + 3) & ~3

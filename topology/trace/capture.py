@@ -1,0 +1,184 @@
+"""Capturing one packet's trace: `nft monitor` in each namespace it may cross, the trace armed
+there, the packet sent, the trace disarmed; the monitors' text comes back for parsing.
+
+Waits are on what the monitors print, never on sleeps: a namespace counts as listening once its
+monitor printed a change the capture made there (the trace table, else a `sync` chain added until
+one shows), and as finished once it printed the table's deletion (netlink delivers a socket's
+messages in order, so every trace before it was printed too).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from topology.errors import TopologyError
+from topology.trace.arm import TABLE, Probe, arm_script, disarm_script, sender_argv, sync_script
+
+__all__ = ["Capture", "TraceAccess", "TraceError", "capture"]
+
+LISTEN_TIMEOUT = 3.0  # seconds for every monitor to listen
+SYNC_EVERY = 0.1  # seconds between two sync changes while a monitor does not show them
+DRAIN_TIMEOUT = 2.0  # seconds for the monitors to print the table's deletion
+
+
+class TraceError(TopologyError):
+    """A trace could not be taken (a monitor did not start, the table could not be made)."""
+
+
+class Spawned(Protocol):
+    output: object
+
+    def wait(self) -> int | None: ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TraceAccess(Protocol):
+    """What a trace needs of a sandbox: commands run as the student would, and started ones
+    whose output streams (`topology.client.ClientAccess` is one)."""
+
+    def snapshot(self) -> dict: ...
+
+    def run(self, ns: str, argv: list[str], timeout: float = 5.0) -> tuple[int, str, str]: ...
+
+    def spawn(self, ns: str, argv: list[str]) -> Spawned: ...
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the monitors printed while the trace was armed, per namespace, and the sender's result."""
+
+    monitors: dict[str, str]
+    exit: int | None  # the sender's exit status (see arm.sender_argv); None when stopped at a drop
+    error: str  # what the sender said on failing
+
+
+class _Monitor:
+    """One namespace's `nft -a monitor`, read by a thread of its own."""
+
+    def __init__(self, ns: str, spawned: Spawned, changed: threading.Condition):
+        self.ns, self.spawned, self.changed = ns, spawned, changed
+        self.text = ""
+        self.start = 0  # where the armed trace starts in `text`
+        threading.Thread(target=self._read, name=f"trace-{ns}", daemon=True).start()
+
+    def _read(self) -> None:
+        while chunk := self.spawned.output.read(65536):
+            with self.changed:
+                self.text += chunk.decode(errors="replace")
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()
+
+    def shows(self, needle: str, after: int = 0) -> bool:
+        return self.text.find(needle, after) >= 0
+
+
+def _nft(access: TraceAccess, ns: str, script: str) -> None:
+    code, _, err = access.run(ns, ["sh", "-c", 'printf %s "$1" | nft -f -', "nslab-trace", script])
+    if code != 0:
+        raise TraceError(f"nft in {ns}: {err.strip() or f'exit status {code}'}")
+
+
+def capture(
+    access: TraceAccess, namespaces: list[str], source: str, probe: Probe, timeout: float = 1.0
+) -> Capture:
+    """Trace `probe` sent from `source`, watching `namespaces` (which include `source`)."""
+    changed = threading.Condition()
+    monitors: dict[str, _Monitor] = {}
+    pool = ThreadPoolExecutor(max_workers=len(namespaces))
+    disarmed = False
+    try:
+        for ns in namespaces:
+            monitors[ns] = _Monitor(ns, access.spawn(ns, ["nft", "-a", "monitor"]), changed)
+        list(pool.map(lambda ns: _nft(access, ns, arm_script(probe)), namespaces))
+        _wait_listening(access, monitors, changed)
+        with changed:
+            for m in monitors.values():
+                m.start = len(m.text)
+        sender = access.spawn(source, sender_argv(probe, timeout))
+        exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0)
+        with changed:
+            marks = {ns: len(m.text) for ns, m in monitors.items()}
+        list(pool.map(lambda ns: _nft(access, ns, disarm_script()), namespaces))
+        disarmed = True
+        _wait(
+            changed,
+            lambda: all(m.shows(f"delete table inet {TABLE}", marks[ns]) for ns, m in monitors.items()),
+            DRAIN_TIMEOUT,
+        )
+        with changed:
+            texts = {ns: m.text[m.start :] for ns, m in monitors.items()}
+        return Capture(texts, exit_code, error)
+    finally:
+        for ns in [] if disarmed else monitors:
+            try:
+                _nft(access, ns, f"add table inet {TABLE}\n{disarm_script()}")
+            except TopologyError:
+                pass
+        for m in monitors.values():
+            m.spawned.close()
+        pool.shutdown(wait=False)
+
+
+def _wait(changed: threading.Condition, ready, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with changed:
+        while not ready():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            changed.wait(left)
+    return True
+
+
+def _wait_listening(access: TraceAccess, monitors: dict[str, _Monitor], changed: threading.Condition) -> None:
+    deadline = time.monotonic() + LISTEN_TIMEOUT
+    n = 0
+    while True:
+        waiting = [m for m in monitors.values() if not m.shows(f"inet {TABLE}")]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise TraceError(f"the trace monitor did not start in {', '.join(m.ns for m in waiting)}")
+        if n:
+            for m in waiting:
+                _nft(access, m.ns, sync_script(n))
+        n += 1
+        _wait(changed, lambda waiting=waiting: all(m.shows(f"inet {TABLE}") for m in waiting), SYNC_EVERY)
+
+
+def _dropped(monitors: dict[str, _Monitor]) -> bool:
+    return any(
+        m.shows("(verdict drop)", m.start) or m.shows("policy drop", m.start) for m in monitors.values()
+    )
+
+
+def _wait_sender(
+    sender: Spawned, monitors: dict[str, _Monitor], changed: threading.Condition, timeout: float
+) -> tuple[int | None, str]:
+    """Wait for the sender to exit, or for a namespace to drop the packet (no need to wait for
+    its retransmissions then)."""
+    result: list = []
+    done = threading.Event()
+
+    def read() -> None:
+        out = sender.output.read()
+        result.extend([sender.wait(), out.decode(errors="replace").strip() if out else ""])
+        done.set()
+        with changed:
+            changed.notify_all()
+
+    threading.Thread(target=read, name="trace-sender", daemon=True).start()
+    try:
+        _wait(changed, lambda: done.is_set() or _dropped(monitors), timeout)
+    finally:
+        sender.stop()
+    done.wait(1.0)
+    return (result[0], result[1]) if result else (None, "")
