@@ -234,7 +234,9 @@ def decode(proto: int, data: bytes):
                     yield kind, action, decode_route(data, off, end, mtype)
             elif mtype >> 8 == NFNL_SUBSYS_NFTABLES and (mtype & 0xFF) in NFT:
                 detail = decode_nft(data, off, end, mtype & 0xFF)
-                if detail.get("table") != TRACE_TABLE:  # a packet walk's table comes and goes unseen
+                if not detail.get("table", "").startswith(
+                    TRACE_TABLE
+                ):  # a packet walk's table comes and goes unseen
                     yield "netfilter", NFT[mtype & 0xFF][1], detail
         except struct.error:
             pass

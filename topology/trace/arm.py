@@ -1,12 +1,12 @@
 """Arming a trace for one packet: the nft table that marks it, and the command that sends it.
 
-The table is the trace's own (`table inet nslab_trace`, made in each namespace the packet may cross
-and deleted right after): chains at priority -600 on prerouting and output, ahead of raw (-300) and
-conntrack (-200), whose rules set `meta nftrace` for the walked packet and its reply only (a filter
-on the source port the sender binds, or the ICMP echo id; TCP only SYN and RST: the handshake's
-first packet and its answer); empty chains at priority 600 on input, forward and postrouting show
-the packet once filter and NAT are done with it. A student's own tables are never touched;
-snapshots and the change stream leave this table out.
+The table is the trace's own (`table inet nslab_trace_<mark>`: traces at once do not meet), made in
+each namespace the packet may cross and deleted right after): chains at priority -600 on prerouting
+and output, ahead of raw (-300) and conntrack (-200), whose rules set `meta nftrace` for the walked
+packet and its reply only (a filter on the source port the sender binds, or the ICMP echo id; TCP
+only SYN and RST: the handshake's first packet and its answer); empty chains at priority 600 on
+input, forward and postrouting show the packet once filter and NAT are done with it. A student's own
+tables are never touched; snapshots and the change stream leave this table out.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ class Probe:
     dst: str
     dport: int | None
     mark: int  # the source port the sender binds, or the ICMP echo id
+
+    @property
+    def table(self) -> str:
+        """The name of this trace's table."""
+        return f"{TABLE}_{self.mark}"
 
     def matches(self) -> list[str]:
         """nft matches of the packet and of its reply (and ICMP errors about them)."""
@@ -59,16 +64,17 @@ def arm_script(probe: Probe) -> str:
         f"  chain {hook} {{\n    type filter hook {hook} priority {AFTER}; policy accept;\n  }}\n"
         for hook in ("input", "forward", "postrouting")
     )
-    return f"add table inet {TABLE}\ndelete table inet {TABLE}\ntable inet {TABLE} {{\n{chains}}}\n"
+    t = probe.table
+    return f"add table inet {t}\ndelete table inet {t}\ntable inet {t} {{\n{chains}}}\n"
 
 
-def sync_script(n: int) -> str:
+def sync_script(probe: Probe, n: int) -> str:
     """A change the capture waits to see in a namespace's monitor (then it listens)."""
-    return f"add chain inet {TABLE} sync{n}\n"
+    return f"add chain inet {probe.table} sync{n}\n"
 
 
-def disarm_script() -> str:
-    return f"delete table inet {TABLE}\n"
+def disarm_script(probe: Probe) -> str:
+    return f"delete table inet {probe.table}\n"
 
 
 # Sends one packet and says what became of it: exit 0 answered (TCP connected, UDP answer),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from topology.errors import TopologyError
-from topology.trace.arm import TABLE, Probe, arm_script, disarm_script, sender_argv, sync_script
+from topology.trace.arm import Probe, arm_script, disarm_script, sender_argv, sync_script
 
 __all__ = ["Capture", "TraceAccess", "TraceError", "capture"]
 
@@ -98,7 +98,7 @@ def capture(
         for ns in namespaces:
             monitors[ns] = _Monitor(ns, access.spawn(ns, ["nft", "-a", "monitor"]), changed)
         list(pool.map(lambda ns: _nft(access, ns, arm_script(probe)), namespaces))
-        _wait_listening(access, monitors, changed)
+        _wait_listening(access, monitors, changed, probe)
         with changed:
             for m in monitors.values():
                 m.start = len(m.text)
@@ -106,11 +106,11 @@ def capture(
         exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0)
         with changed:
             marks = {ns: len(m.text) for ns, m in monitors.items()}
-        list(pool.map(lambda ns: _nft(access, ns, disarm_script()), namespaces))
+        list(pool.map(lambda ns: _nft(access, ns, disarm_script(probe)), namespaces))
         disarmed = True
         _wait(
             changed,
-            lambda: all(m.shows(f"delete table inet {TABLE}", marks[ns]) for ns, m in monitors.items()),
+            lambda: all(m.shows(f"delete table inet {probe.table}", marks[ns]) for ns, m in monitors.items()),
             DRAIN_TIMEOUT,
         )
         with changed:
@@ -119,7 +119,7 @@ def capture(
     finally:
         for ns in [] if disarmed else monitors:
             try:
-                _nft(access, ns, f"add table inet {TABLE}\n{disarm_script()}")
+                _nft(access, ns, f"add table inet {probe.table}\n{disarm_script(probe)}")
             except TopologyError:
                 pass
         for m in monitors.values():
@@ -138,20 +138,24 @@ def _wait(changed: threading.Condition, ready, timeout: float) -> bool:
     return True
 
 
-def _wait_listening(access: TraceAccess, monitors: dict[str, _Monitor], changed: threading.Condition) -> None:
+def _wait_listening(
+    access: TraceAccess, monitors: dict[str, _Monitor], changed: threading.Condition, probe: Probe
+) -> None:
     deadline = time.monotonic() + LISTEN_TIMEOUT
     n = 0
     while True:
-        waiting = [m for m in monitors.values() if not m.shows(f"inet {TABLE}")]
+        waiting = [m for m in monitors.values() if not m.shows(f"inet {probe.table}")]
         if not waiting:
             return
         if time.monotonic() > deadline:
             raise TraceError(f"the trace monitor did not start in {', '.join(m.ns for m in waiting)}")
         if n:
             for m in waiting:
-                _nft(access, m.ns, sync_script(n))
+                _nft(access, m.ns, sync_script(probe, n))
         n += 1
-        _wait(changed, lambda waiting=waiting: all(m.shows(f"inet {TABLE}") for m in waiting), SYNC_EVERY)
+        _wait(
+            changed, lambda waiting=waiting: all(m.shows(f"inet {probe.table}") for m in waiting), SYNC_EVERY
+        )
 
 
 def _dropped(monitors: dict[str, _Monitor]) -> bool:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from topology.plain import PlainData
+from topology.snapshot.netfilter import TRACE_TABLE
 
 __all__ = ["Hit", "Visit", "parse_visits", "packet_fields"]
 
@@ -77,6 +78,8 @@ def parse_visits(text: str) -> list[Visit]:
         if not m:
             continue
         tid, family, table, chain, what, rest = m.groups()
+        if table.startswith(TRACE_TABLE):
+            table = TRACE_TABLE  # each trace's own table (nslab_trace_<mark>) is "the trace table"
         key = (tid, family, table)
         if what == "packet":
             visit = _Open(tid, family, table, chain, packet_fields(rest), len(visits))

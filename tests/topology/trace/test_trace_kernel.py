@@ -117,3 +117,21 @@ def test_nothing_listening_is_refused(lab, client):
     assert walk.verdict == "dropped" and walk.reason == "deliver.none"
     reply = next(s for s in walk.steps if s.kind == "reply")
     assert reply.ns == "host" and reply.message["params"]["answer"] == "RST"
+
+
+def test_trace_check_in_grading(lab, client):
+    from topology.grading import grade_tasks
+
+    assert docker(lab, "run -d --name web -p 8080:80 nginx").returncode == 0
+    assert sh(lab, "iptables -I DOCKER-USER -p tcp --dport 80 -j DROP").returncode == 0
+    base = {"from": "client", "to": "203.0.113.2", "port": 8080}
+    checks = [
+        {"trace": {**base, "verdict": "dropped", "dropped_in": "DOCKER-USER"}},
+        {"trace": {**base, "dnat_to": "172.17.0.2:80", "accepted_in": "DOCKER"}},
+        {"trace": {**base, "verdict": "dropped", "dropped_in": "DOCKER-ISOLATION-STAGE-2"}},
+    ]
+    (graded,) = grade_tasks([{"id": "t", "checks": checks}], ClientAccess(lab.sandbox.id, client))
+    results = graded["checks"]
+    assert [r["ok"] for r in results] == [True, False, False]
+    assert [r["message"]["code"] for r in results] == ["trace.ok", "trace.verdict", "trace.not_dropped_in"]
+    assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in results[1]["message"]["params"]["last"]

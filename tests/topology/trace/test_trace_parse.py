@@ -105,7 +105,7 @@ def test_arm_script_marks_only_the_probe():
     assert "tcp sport 41234 tcp flags & (syn | rst) != 0 meta nftrace set 1" in script
     assert "tcp dport 41234 tcp flags & (syn | rst) != 0 meta nftrace set 1" in script
     assert script.count("priority -600") == 2 and script.count("priority 600") == 3
-    assert "table inet nslab_trace" in script
+    assert "table inet nslab_trace_41234 {" in script
 
 
 def test_snapshots_leave_the_trace_table_out():
@@ -113,7 +113,7 @@ def test_snapshots_leave_the_trace_table_out():
 
     ruleset = (
         "table inet mine {\n\tchain c {\n\t}\n}\n"
-        + arm_script(Probe("icmp", "198.51.100.80", None, 7)).split("delete table inet nslab_trace\n")[1]
+        + arm_script(Probe("icmp", "198.51.100.80", None, 7)).split("delete table inet nslab_trace_7\n")[1]
     )
     text, tables = parse_nft(ruleset)
     assert [(t.family, t.name) for t in tables] == [("inet", "mine")]
