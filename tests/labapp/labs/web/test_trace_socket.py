@@ -1,0 +1,52 @@
+"""The lab socket's packet walk: `trace.request` from the browser, walked on the lab node, answered
+with `trace.walk` (its step templates in the asked language) to that socket alone."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from labapp.labs.web import services
+from tests.labapp.frames import FrameLog, next_frame
+from tests.labapp.sockets import lab_socket, run_async, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("sandboxes_cleaned")
+def test_trace_request_gets_the_walk(client, user_factory):
+    ada = user_factory("ada")
+    cookie = session_cookie(client, ada)
+
+    async def scenario():
+        lab = await database_sync_to_async(services.lab_create)(owner=ada, docker_version="19.03")
+        await lab.arefresh_from_db()
+        assert lab.status == "ready"
+        comm = lab_socket(lab.pk, cookie)
+        assert (await comm.connect())[0]
+        status = await next_frame(comm)
+        assert status["status"] == "ready", status
+        log = FrameLog(comm)
+        await log.until(lambda: log.of("lab.state"))
+        other = lab_socket(lab.pk, cookie)
+        assert (await other.connect())[0]
+        other_log = FrameLog(other)
+        await other_log.until(lambda: other_log.of("lab.state"))
+
+        request = {"type": "trace.request", "source": "client", "to": "198.51.100.80", "port": 80}
+        await comm.send_json_to({**request, "proto": "tcp", "language": "zh-hans"})
+        (walk,) = await log.until(lambda: log.of("trace.walk"))
+        assert walk["walk"]["verdict"] == "delivered"
+        assert walk["walk"]["path"] == ["client", "router", "remote"]
+        route = walk["messages"]["route.out"]
+        assert "{ns}" in route and route != "{ns} routes the packet for {dst} out of {dev}: {route}"
+
+        await comm.send_json_to({**request, "source": "nothere", "proto": "tcp", "language": "en"})
+        (failed,) = await log.until(lambda: log.of("trace.failed"))
+        assert "nothere" in failed["message"]
+        assert not other_log.of("trace.walk")  # the walk went to the socket that asked
+        await other.disconnect()
+        await comm.disconnect()
+
+    run_async(scenario)
