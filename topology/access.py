@@ -41,6 +41,10 @@ class RecordingAccess:
         """Start a command whose output streams (a packet walk's monitors), when the inner access can."""
         return self.inner.spawn(ns, argv)
 
+    def snapshot_of(self, namespaces: list[str]) -> dict:
+        """A partial snapshot (a packet walk's), when the inner access can."""
+        return self.inner.snapshot_of(namespaces)
+
 
 class SnapshotAccess:
     """A SandboxAccess over a snapshot already taken (continuous grading: no traffic, no commands)."""

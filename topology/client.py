@@ -171,27 +171,34 @@ class ClientAccess:
             for fd in (out, err, null):
                 os.close(fd)
 
+    def snapshot_of(self, namespaces: list[str]) -> dict:
+        """A snapshot with only `namespaces` (and new ones) collected now, the others as the daemon
+        last collected them (`[]`: the daemon's last snapshot, cheap)."""
+        return self.client.snapshot(self.sandbox_id, namespaces=namespaces)
+
     def spawn(self, ns: str, argv: list[str]) -> Spawned:
-        """Start `argv` in namespace `ns`, its output (stdout and stderr) on a pipe; see `Spawned`."""
+        """Start `argv` in namespace `ns`, its input and output (stdout, stderr) on pipes (`Spawned`)."""
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        in_read, in_write = os.pipe2(os.O_CLOEXEC)
         try:
-            sock = self.client.exec_started(self.sandbox_id, argv, ns=ns, stdio=(null, write_fd, write_fd))
+            sock = self.client.exec_started(self.sandbox_id, argv, ns=ns, stdio=(in_read, write_fd, write_fd))
         except BaseException:
             os.close(read_fd)
+            os.close(in_write)
             raise
         finally:
             os.close(write_fd)
-            os.close(null)
-        return Spawned(sock, os.fdopen(read_fd, "rb", buffering=0))
+            os.close(in_read)
+        return Spawned(sock, os.fdopen(read_fd, "rb", buffering=0), os.fdopen(in_write, "wb", buffering=0))
 
 
 class Spawned:
-    """A command started through the daemon: `output` its pipe, `stop()` kills it (hang-up)."""
+    """A command started through the daemon: `input` and `output` its pipes, `stop()` kills it (hang-up)."""
 
-    def __init__(self, sock: socket.socket, output):
+    def __init__(self, sock: socket.socket, output, input_):
         self.sock = sock
         self.output = output
+        self.input = input_
 
     def wait(self) -> int | None:
         """The command's exit status, once it exits; None when stopped or the daemon went away."""
@@ -211,6 +218,10 @@ class Spawned:
         self.stop()
         self.sock.close()
         self.output.close()
+        try:
+            self.input.close()
+        except OSError:  # the command is gone: nobody reads the pipe
+            pass
 
 
 def _read(fd: int) -> str:

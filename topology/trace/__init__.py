@@ -42,7 +42,7 @@ def trace(
         raise TraceError(f"protocol {proto!r}: choose one of {', '.join(PROTOS)}")
     if proto != "icmp" and not port:
         raise TraceError(f"a {proto} trace needs a port")
-    before = access.snapshot()
+    before = access.snapshot_of([])  # the daemon's last snapshot: which namespaces there are
     namespaces = [n["name"] for n in before.get("namespaces", [])]
     if source not in namespaces:
         raise TraceError(f"no namespace or running container {source!r}")
@@ -57,7 +57,7 @@ def trace(
     queries = route_queries(request, source)
     involved = sorted(set(request.path) | set(reply.path))
     with ThreadPoolExecutor(max_workers=len(involved) + 1) as pool:
-        after = pool.submit(access.snapshot)
+        after = pool.submit(access.snapshot_of, involved)  # their counters, conntrack, sockets now
         answers = {
             ns: pool.submit(
                 access.run, ns, ["sh", "-c", lookup_script([queries[ns]] if ns in queries else [])]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,7 +29,8 @@ class TraceError(TopologyError):
 
 
 class Spawned(Protocol):
-    output: object
+    output: object  # binary, unbuffered
+    input: object
 
     def wait(self) -> int | None: ...
 
@@ -40,10 +40,10 @@ class Spawned(Protocol):
 
 
 class TraceAccess(Protocol):
-    """What a trace needs of a sandbox: commands run as the student would, and started ones
-    whose output streams (`topology.client.ClientAccess` is one)."""
+    """What a trace needs of a sandbox: commands run as the student would, started ones whose input
+    and output stream, and snapshots of some namespaces (`topology.client.ClientAccess` is one)."""
 
-    def snapshot(self) -> dict: ...
+    def snapshot_of(self, namespaces: list[str]) -> dict: ...
 
     def run(self, ns: str, argv: list[str], timeout: float = 5.0) -> tuple[int, str, str]: ...
 
@@ -59,8 +59,23 @@ class Capture:
     error: str  # what the sender said on failing
 
 
+# One shell per namespace: `nft -a monitor` in the background, and `nft -f -` of every script the
+# capture writes to its input (each ends with a line "@@"), so that arming, syncing and disarming
+# cost no process start through the daemon. The input's end stops the monitor.
+MONITOR_SHELL = """nft -a monitor 2>&1 &
+m=$!
+buf=
+while IFS= read -r line; do
+  if [ "$line" = @@ ]; then printf %s "$buf" | nft -f - 2>&1; buf=
+  else buf="$buf$line
+"; fi
+done
+kill $m
+"""
+
+
 class _Monitor:
-    """One namespace's `nft -a monitor`, read by a thread of its own."""
+    """One namespace's monitor shell, read by a thread of its own."""
 
     def __init__(self, ns: str, spawned: Spawned, changed: threading.Condition):
         self.ns, self.spawned, self.changed = ns, spawned, changed
@@ -76,14 +91,15 @@ class _Monitor:
         with self.changed:
             self.changed.notify_all()
 
+    def nft(self, script: str) -> None:
+        """Have the shell run `nft -f -` of `script`."""
+        try:
+            self.spawned.input.write((script.rstrip("\n") + "\n@@\n").encode())
+        except OSError as exc:
+            raise TraceError(f"the trace monitor of {self.ns} is gone") from exc
+
     def shows(self, needle: str, after: int = 0) -> bool:
         return self.text.find(needle, after) >= 0
-
-
-def _nft(access: TraceAccess, ns: str, script: str) -> None:
-    code, _, err = access.run(ns, ["sh", "-c", 'printf %s "$1" | nft -f -', "nslab-trace", script])
-    if code != 0:
-        raise TraceError(f"nft in {ns}: {err.strip() or f'exit status {code}'}")
 
 
 def capture(
@@ -92,13 +108,13 @@ def capture(
     """Trace `probe` sent from `source`, watching `namespaces` (which include `source`)."""
     changed = threading.Condition()
     monitors: dict[str, _Monitor] = {}
-    pool = ThreadPoolExecutor(max_workers=len(namespaces))
     disarmed = False
     try:
         for ns in namespaces:
-            monitors[ns] = _Monitor(ns, access.spawn(ns, ["nft", "-a", "monitor"]), changed)
-        list(pool.map(lambda ns: _nft(access, ns, arm_script(probe)), namespaces))
-        _wait_listening(access, monitors, changed, probe)
+            monitors[ns] = _Monitor(ns, access.spawn(ns, ["sh", "-c", MONITOR_SHELL]), changed)
+        for m in monitors.values():
+            m.nft(arm_script(probe))
+        _wait_listening(monitors, changed, probe)
         with changed:
             for m in monitors.values():
                 m.start = len(m.text)
@@ -106,25 +122,23 @@ def capture(
         exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0)
         with changed:
             marks = {ns: len(m.text) for ns, m in monitors.items()}
-        list(pool.map(lambda ns: _nft(access, ns, disarm_script(probe)), namespaces))
-        disarmed = True
-        _wait(
-            changed,
-            lambda: all(m.shows(f"delete table inet {probe.table}", marks[ns]) for ns, m in monitors.items()),
-            DRAIN_TIMEOUT,
+        for m in monitors.values():
+            m.nft(disarm_script(probe))
+        gone = f"delete table inet {probe.table}"
+        disarmed = _wait(
+            changed, lambda: all(m.shows(gone, marks[ns]) for ns, m in monitors.items()), DRAIN_TIMEOUT
         )
         with changed:
             texts = {ns: m.text[m.start :] for ns, m in monitors.items()}
         return Capture(texts, exit_code, error)
     finally:
-        for ns in [] if disarmed else monitors:
-            try:
-                _nft(access, ns, f"add table inet {probe.table}\n{disarm_script(probe)}")
-            except TopologyError:
-                pass
         for m in monitors.values():
             m.spawned.close()
-        pool.shutdown(wait=False)
+        for ns in [] if disarmed else monitors:
+            try:  # a table left armed (an error, a monitor gone): removed all the same
+                access.run(ns, ["nft", "delete", "table", "inet", probe.table])
+            except TopologyError:
+                pass
 
 
 def _wait(changed: threading.Condition, ready, timeout: float) -> bool:
@@ -138,20 +152,23 @@ def _wait(changed: threading.Condition, ready, timeout: float) -> bool:
     return True
 
 
-def _wait_listening(
-    access: TraceAccess, monitors: dict[str, _Monitor], changed: threading.Condition, probe: Probe
-) -> None:
+def _wait_listening(monitors: dict[str, _Monitor], changed: threading.Condition, probe: Probe) -> None:
     deadline = time.monotonic() + LISTEN_TIMEOUT
     n = 0
     while True:
         waiting = [m for m in monitors.values() if not m.shows(f"inet {probe.table}")]
         if not waiting:
             return
+        failed = next((m for m in waiting if "Error:" in m.text), None)
+        if failed is not None:
+            raise TraceError(
+                f"nft in {failed.ns}: {failed.text.split('Error:', 1)[1].strip().splitlines()[0]}"
+            )
         if time.monotonic() > deadline:
             raise TraceError(f"the trace monitor did not start in {', '.join(m.ns for m in waiting)}")
         if n:
             for m in waiting:
-                _nft(access, m.ns, sync_script(probe, n))
+                m.nft(sync_script(probe, n))
         n += 1
         _wait(
             changed, lambda waiting=waiting: all(m.shows(f"inet {probe.table}") for m in waiting), SYNC_EVERY
