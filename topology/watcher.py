@@ -218,6 +218,25 @@ def decode_nft(data: bytes, off: int, end: int, msg: int) -> dict:
     return detail
 
 
+def _trace_table(change: tuple[str, str, dict]) -> bool:
+    return change[0] == "netfilter" and str(change[2].get("table") or "").startswith(TRACE_TABLE)
+
+
+def _without_trace_tables(changes: list) -> list:
+    """`changes` but a packet walk's tables (topology.trace), which come and go unseen, and the
+    generation notices next to them (the kernel sends a transaction's notices back to back)."""
+    trace = [_trace_table(c) for c in changes]
+    kept = []
+    for i, change in enumerate(changes):
+        if trace[i]:
+            continue
+        beside = (i > 0 and trace[i - 1]) or (i + 1 < len(changes) and trace[i + 1])
+        if beside and change[2].get("object") == "gen":
+            continue
+        kept.append(change)
+    return kept
+
+
 def decode(proto: int, data: bytes):
     """Yield (kind, action, detail) for each change notification in one datagram."""
     off = 0
@@ -372,6 +391,7 @@ class SandboxWatcher:
     def read_socket(self, ns: Namespace, sock: socket.socket, proto: int, label: str) -> None:
         shown = 0
         folded: dict[tuple[str, str], int] = {}
+        changes = []
         for _ in range(READS):
             try:
                 data = sock.recv(RECV_SIZE)
@@ -384,12 +404,13 @@ class SandboxWatcher:
                     )
                     continue
                 raise
-            for kind, action, detail in decode(proto, data):
-                if shown < FOLD_AFTER:
-                    shown += 1
-                    self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail})
-                else:
-                    folded[kind, action] = folded.get((kind, action), 0) + 1
+            changes.extend(decode(proto, data))
+        for kind, action, detail in _without_trace_tables(changes):
+            if shown < FOLD_AFTER:
+                shown += 1
+                self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail})
+            else:
+                folded[kind, action] = folded.get((kind, action), 0) + 1
         for (kind, action), count in folded.items():
             self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": {}, "n": count})
 

@@ -84,10 +84,13 @@ class _Monitor:
         threading.Thread(target=self._read, name=f"trace-{ns}", daemon=True).start()
 
     def _read(self) -> None:
-        while chunk := self.spawned.output.read(65536):
-            with self.changed:
-                self.text += chunk.decode(errors="replace")
-                self.changed.notify_all()
+        try:
+            while chunk := self.spawned.output.read(65536):
+                with self.changed:
+                    self.text += chunk.decode(errors="replace")
+                    self.changed.notify_all()
+        except (OSError, ValueError):  # closed at the capture's end
+            pass
         with self.changed:
             self.changed.notify_all()
 
@@ -190,7 +193,10 @@ def _wait_sender(
     done = threading.Event()
 
     def read() -> None:
-        out = sender.output.read()
+        try:
+            out = sender.output.read()
+        except (OSError, ValueError):
+            out = b""
         result.extend([sender.wait(), out.decode(errors="replace").strip() if out else ""])
         done.set()
         with changed:
@@ -202,4 +208,5 @@ def _wait_sender(
     finally:
         sender.stop()
     done.wait(1.0)
+    sender.close()
     return (result[0], result[1]) if result else (None, "")
