@@ -50,3 +50,22 @@ def test_trace_request_gets_the_walk(client, user_factory):
         await comm.disconnect()
 
     run_async(scenario)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"port": None, "proto": "icmp"}, None),
+        ({"to": "example.test"}, 'trace.request: to fails pattern "^[0-9]{1,3}(\\\\.[0-9]{1,3}){3}$"'),
+        ({"port": 70000}, "trace.request: port fails maximum 65535"),
+        ({"proto": "sctp"}, 'trace.request: proto fails enum ["tcp", "udp", "icmp"]'),
+        ({"source": "x" * 65}, "trace.request: source is 65 characters long; the limit is 64"),
+    ],
+)
+def test_trace_request_schema(change, problem):
+    from labapp.labs.frames import CLIENT_FRAMES, frame_errors
+
+    frame = {"type": "trace.request", "source": "client", "to": "203.0.113.2", "port": 8080, "proto": "tcp"}
+    found = frame_errors({**frame, "language": "en", **change}, CLIENT_FRAMES)
+    assert found == problem
