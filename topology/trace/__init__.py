@@ -42,7 +42,9 @@ def trace(
         raise TraceError(f"protocol {proto!r}: choose one of {', '.join(PROTOS)}")
     if proto != "icmp" and not port:
         raise TraceError(f"a {proto} trace needs a port")
-    before = access.snapshot_of([])  # the daemon's last snapshot: which namespaces there are
+    # The daemon's last snapshot: the namespaces and their links (what changes during a walk, the
+    # counters, sysctls and sockets, is read afresh afterwards: `lookup`).
+    before = access.snapshot_of([])
     namespaces = [n["name"] for n in before.get("namespaces", [])]
     if source not in namespaces:
         raise TraceError(f"no namespace or running container {source!r}")
@@ -67,6 +69,18 @@ def trace(
         lookups: dict[str, Lookup] = {ns: parse_lookup(f.result()[1]) for ns, f in answers.items()}
         snapshot = after.result()
     return assemble(snapshot, request, reply, lookups, probe, source, captured.exit, captured.error)
+
+
+def _lookup(ns: str, request: Direction, reply: Direction, queries: dict[str, str]) -> str:
+    """What to read in `ns` after the walk: rules where a chain saw the packet, sysctls on its way,
+    the sockets where it ends."""
+    visits = request.visits.get(ns, []) + reply.visits.get(ns, [])
+    return lookup_script(
+        [queries[ns]] if ns in queries else [],
+        rules=any(v.table != TABLE for v in visits),
+        sysctls=ns in request.path,
+        sockets=bool(request.path) and ns == request.path[-1],
+    )
 
 
 def _reply_start(reply: Direction) -> str | None:

@@ -20,7 +20,7 @@ from topology.trace.arm import Probe, arm_script, disarm_script, sender_argv, sy
 __all__ = ["Capture", "TraceAccess", "TraceError", "capture"]
 
 LISTEN_TIMEOUT = 3.0  # seconds for every monitor to listen
-SYNC_EVERY = 0.1  # seconds between two sync changes while a monitor does not show them
+SYNC_EVERY = 0.02  # seconds between two sync changes while a monitor does not show them
 DRAIN_TIMEOUT = 2.0  # seconds for the monitors to print the table's deletion
 
 

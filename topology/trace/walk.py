@@ -127,15 +127,22 @@ class _Builder:
         self.steps.append(step)
         return step
 
+    def lookup(self, ns: str) -> Lookup:
+        return self.lookups.get(ns) or Lookup()
+
+    def chain_of(self, ns: str, v: Visit, chain: str):
+        """The iptables chain (iptables-save -c, after the packet) of a visit's table, or None."""
+        if v.family != "ip":
+            return None
+        return self.lookup(ns).tables.get(v.table, {}).get(chain)
+
     def rule_of(self, ns: str, v: Visit, chain: str, handle: int | None, nft_text: str):
         """(rule text as iptables-save prints it, packets, bytes) of a traced rule."""
-        pos = self.lookups.get(ns, Lookup()).positions.get((v.family, v.table, chain, handle or -1))
-        nf = self.snapshot.get("netfilter", {}).get(ns, {})
-        tables = nf.get("tables6" if v.family == "ip6" else "tables", {}) if v.family in ("ip", "ip6") else {}
-        rules = tables.get(v.table, {}).get(chain, {}).get("rules", [])
-        if pos and pos <= len(rules):
-            r = rules[pos - 1]
-            return r["line"], r.get("packets"), r.get("bytes")
+        pos = self.lookup(ns).positions.get((v.family, v.table, chain, handle or -1))
+        found = self.chain_of(ns, v, chain)
+        if found is not None and pos and pos <= len(found.rules):
+            r = found.rules[pos - 1]
+            return r.line, r.packets, r.bytes
         return nft_text or None, None, None
 
     def hook_of(self, ns: str, v: Visit) -> str:
@@ -182,13 +189,7 @@ class _Builder:
                     **base,
                 )
         if v.policy:
-            chain = (
-                self.snapshot.get("netfilter", {})
-                .get(ns, {})
-                .get("tables", {})
-                .get(v.table, {})
-                .get(v.chain, {})
-            )
+            chain = self.chain_of(ns, v, v.chain)
             params = {"table": v.table, "chain": v.chain, "hook": hook, "verdict": v.verdict.upper()}
             self.add(
                 ns,
@@ -197,8 +198,8 @@ class _Builder:
                 direction,
                 chain=v.chain,
                 verdict=v.verdict,
-                packets=chain.get("packets"),
-                bytes=chain.get("bytes"),
+                packets=chain.packets if chain else None,
+                bytes=chain.bytes if chain else None,
                 params=params,
                 **base,
             )
@@ -237,7 +238,7 @@ class _Builder:
             params={"before": b, "after": a},
         )
 
-    def route(self, ns: str, query: str | None, sysctls: dict, direction: str, first: bool) -> Step | None:
+    def route(self, ns: str, query: str | None, direction: str, first: bool) -> Step | None:
         """The routing decision of `ns`; a drop step when there is no way on."""
         if not query:
             return None
@@ -246,8 +247,10 @@ class _Builder:
         if answer.startswith("RTNETLINK") or not answer:
             error = answer.removeprefix("RTNETLINK answers: ") or "no answer"
             iif = query.split(" iif ")[-1] if " iif " in query else ""
-            rp = max(sysctls.get("rp_filter", {}).get("all", 0), sysctls.get("rp_filter", {}).get(iif, 0))
-            if not first and sysctls.get("ip_forward") == 0:
+            sysctls = self.lookup(ns).sysctls
+            rp_filter = sysctls.rp_filter if sysctls else {}
+            rp = max(rp_filter.get("all", 0), rp_filter.get(iif, 0))
+            if not first and sysctls is not None and sysctls.ip_forward == 0:
                 return self.add(ns, "drop", "drop.ip_forward", direction, route=answer, params={"dst": dst})
             if "cross-device" in error and rp:
                 return self.add(
@@ -312,10 +315,9 @@ class _Builder:
             vs = d.visits.get(ns, [])
             if prev is not None:
                 self.link(prev, ns, vs, d.visits.get(prev, []), direction)
-            sysctls = self.snapshot.get("sysctls", {}).get(ns, {})
             routed = False
             if ns == source:
-                if dropped := self.route(ns, queries.get(ns), sysctls, direction, True):
+                if dropped := self.route(ns, queries.get(ns), direction, True):
                     return ns, dropped
                 routed = True
             packet = _tuple(vs[0].packet) if vs else None
@@ -326,14 +328,14 @@ class _Builder:
                 packet = now
                 if not routed and direction == "request" and self.hook_of(ns, v) in ("input", "forward"):
                     routed = True
-                    if dropped := self.route(ns, queries.get(ns), sysctls, direction, False):
+                    if dropped := self.route(ns, queries.get(ns), direction, False):
                         return ns, dropped
                 if v.table == TABLE:
                     continue
                 if dropped := self.netfilter(ns, v, direction):
                     return ns, dropped
             last_hop = not routed and direction == "request" and ns == d.path[-1] and ns != source
-            if last_hop and (dropped := self.route(ns, queries.get(ns), sysctls, direction, False)):
+            if last_hop and (dropped := self.route(ns, queries.get(ns), direction, False)):
                 return ns, dropped
             prev, last = ns, ns
         return last or "", None
@@ -345,13 +347,13 @@ class _Builder:
         if self.probe.proto == "icmp":
             return self.add(ns, "deliver", "deliver.kernel", "request", packet=t, params={})
         port = t.get("dport")
-        for sock in self.snapshot.get("sockets", {}).get(ns, []):
+        for sock in self.lookup(ns).sockets:
             if (
-                sock["proto"] == self.probe.proto
-                and sock["port"] == port
-                and sock["address"] in ("*", "0.0.0.0", "::", t.get("dst"))
+                sock.proto == self.probe.proto
+                and sock.port == port
+                and sock.address in ("*", "0.0.0.0", "::", t.get("dst"))
             ):
-                process = (sock.get("processes") or [{}])[0].get("name") or "a socket"
+                process = sock.processes[0].name if sock.processes else "a socket"
                 return self.add(
                     ns,
                     "deliver",
