@@ -98,6 +98,19 @@ def test_lookup_positions_hooks_and_routes():
     assert found.routes["198.51.100.80 from 172.17.0.3 iif docker0"] == (
         "198.51.100.80 from 172.17.0.3 via 203.0.113.1 dev eth0"
     )
+    stage2 = found.tables["filter"]["DOCKER-ISOLATION-STAGE-2"]
+    assert stage2.rules[0].line.startswith("-A DOCKER-ISOLATION-STAGE-2 -o br-")
+    assert stage2.rules[0].packets >= 1  # the traced packets it dropped
+    assert found.tables["filter"]["FORWARD"].policy == "DROP"
+    assert found.sysctls.ip_forward == 1 and found.sysctls.rp_filter["all"] == 0
+    assert [(s.port, s.processes[0].name) for s in found.sockets] == [(8080, "docker-proxy")]
+
+
+def test_lookup_of_a_container_reads_its_sockets_only():
+    found = parse_lookup(read("lookup-web.txt"))
+    (sock,) = found.sockets
+    assert (sock.proto, sock.port, sock.processes[0].name) == ("tcp", 80, "busybox")
+    assert found.tables == {} and found.sysctls is None and found.positions == {}
 
 
 def test_arm_script_marks_only_the_probe():
