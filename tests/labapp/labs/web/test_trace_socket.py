@@ -69,3 +69,21 @@ def test_trace_request_schema(change, problem):
     frame = {"type": "trace.request", "source": "client", "to": "203.0.113.2", "port": 8080, "proto": "tcp"}
     found = frame_errors({**frame, "language": "en", **change}, CLIENT_FRAMES)
     assert found == problem
+
+
+def test_every_step_message_has_its_chinese_text():
+    import gettext
+    import re
+    from pathlib import Path
+
+    from topology.checks import MESSAGES as CHECK_MESSAGES
+    from topology.trace import MESSAGES
+
+    mo = Path(__file__).resolve().parents[4] / "labapp/locale/zh_Hans/LC_MESSAGES/django.mo"
+    with open(mo, "rb") as f:
+        zh = gettext.GNUTranslations(f)
+    templates = [*MESSAGES.values(), *(t for code, t in CHECK_MESSAGES.items() if code.startswith("trace."))]
+    for template in templates:
+        text = zh._catalog.get(template)
+        assert text, template
+        assert set(re.findall(r"\{\w+\}", text)) == set(re.findall(r"\{\w+\}", template)), template
