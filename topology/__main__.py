@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--to", required=True, metavar="ADDR[:PORT]")
     tr.add_argument("--proto", default="tcp", choices=("tcp", "udp", "icmp"))
     tr.add_argument("--json", action="store_true", help="the walk as one JSON object")
+    tr.add_argument(
+        "--armed",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="send nothing: walk the first such packet made from NS within SECONDS (curl, ping, wget)",
+    )
     ls = sub.add_parser("ls", help="list sandboxes")
     ls.add_argument("--json", action="store_true")
     down = sub.add_parser("down", help="destroy a sandbox, or all of them")
@@ -113,7 +120,18 @@ def _trace(client, args) -> int:
     if args.proto != "icmp" and not port.isdigit():
         print(f"error: a {args.proto} trace needs --to ADDR:PORT", file=sys.stderr)
         return 2
-    walk = trace(ClientAccess(args.id, client), args.source, addr, int(port) if port else None, args.proto)
+    if args.armed:
+        print(
+            f"armed: make the packet from {args.source} within {args.armed:g} s", file=sys.stderr, flush=True
+        )
+    walk = trace(
+        ClientAccess(args.id, client),
+        args.source,
+        addr,
+        int(port) if port else None,
+        args.proto,
+        armed_for=args.armed,
+    )
     if args.json:
         print(json.dumps(walk.to_dict()))
         return 0

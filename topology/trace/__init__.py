@@ -21,7 +21,7 @@ from topology.trace.lookup import Lookup, lookup_script, parse_lookup
 from topology.trace.messages import MESSAGES, text
 from topology.trace.model import KINDS, Step, Walk
 from topology.trace.nftrace import parse_visits
-from topology.trace.walk import Direction, assemble, direction_of, path_of, route_queries
+from topology.trace.walk import Direction, assemble, direction_of, path_of, relevant, route_queries
 
 __all__ = ["KINDS", "MESSAGES", "TABLE", "Step", "TraceAccess", "TraceError", "Walk", "text", "trace"]
 
@@ -36,8 +36,11 @@ def trace(
     port: int | None = None,
     proto: str = "tcp",
     timeout: float = TIMEOUT,
+    *,
+    armed_for: float = 0.0,
 ) -> Walk:
-    """Send one packet from namespace `source` to `dst` (`port` for tcp and udp) and walk it."""
+    """Send one packet from namespace `source` to `dst` (`port` for tcp and udp) and walk it; with
+    `armed_for` (seconds), send nothing and walk the first such packet the student makes there."""
     if proto not in PROTOS:
         raise TraceError(f"protocol {proto!r}: choose one of {', '.join(PROTOS)}")
     if proto != "icmp" and not port:
@@ -48,11 +51,15 @@ def trace(
     namespaces = [n["name"] for n in before.get("namespaces", [])]
     if source not in namespaces:
         raise TraceError(f"no namespace or running container {source!r}")
-    probe = Probe(proto, dst, port if proto != "icmp" else None, 40000 + secrets.randbelow(20000))
-    captured = capture(access, namespaces, source, probe, timeout)
+    ident = 40000 + secrets.randbelow(20000)
+    probe = Probe(proto, dst, port if proto != "icmp" else None, None if armed_for else ident, ident)
+    captured = capture(access, namespaces, source, probe, timeout, armed_for=armed_for)
+    probe = captured.probe
     request, reply = Direction({}), Direction({})
     for ns, out in captured.monitors.items():
         for v in parse_visits(out):
+            if not relevant(v, probe):
+                continue
             (request if direction_of(v, probe) == "request" else reply).visits.setdefault(ns, []).append(v)
     request.path = path_of(before, request.visits, source)
     reply.path = path_of(before, reply.visits, _reply_start(reply))

@@ -24,34 +24,38 @@ AFTER = 600  # the trace table's input, forward and postrouting chains: after fi
 
 @dataclass(frozen=True)
 class Probe:
-    """The walked packet: protocol, destination, and the source port (or ICMP echo id) that marks it."""
+    """The walked packet: protocol, destination, and the source port (or ICMP echo id) that marks it.
+
+    Armed for a packet the student makes (`mark` None: its source port is not known yet), every
+    new connection's first packet and its answer (TCP SYN and RST; UDP; ICMP echo) is marked while
+    the trace waits, and the walk keeps the student's packet's alone (`with_mark`)."""
 
     proto: str  # tcp | udp | icmp
     dst: str
     dport: int | None
-    mark: int  # the source port the sender binds, or the ICMP echo id
+    mark: int | None  # the source port the sender binds, or the ICMP echo id; None: armed
+    ident: int = 0  # names the trace's table (the mark when there is one)
 
     @property
     def table(self) -> str:
         """The name of this trace's table."""
-        return f"{TABLE}_{self.mark}"
+        return f"{TABLE}_{self.ident or self.mark}"
+
+    def with_mark(self, mark: int) -> Probe:
+        return Probe(self.proto, self.dst, self.dport, mark, self.ident or mark)
 
     def matches(self) -> list[str]:
         """nft matches of the packet and of its reply (and ICMP errors about them)."""
+        errors = "icmp type { destination-unreachable, time-exceeded }"
+        if self.mark is None:
+            broad = {"tcp": "tcp flags & (syn | rst) != 0", "udp": "meta l4proto udp"}
+            return [broad.get(self.proto, "icmp type { echo-request, echo-reply }"), errors]
         if self.proto == "icmp":
-            return [f"icmp id {self.mark}", "icmp type { destination-unreachable, time-exceeded }"]
+            return [f"icmp id {self.mark}", errors]
         if self.proto == "tcp":
             flags = "tcp flags & (syn | rst) != 0"
-            return [
-                f"tcp sport {self.mark} {flags}",
-                f"tcp dport {self.mark} {flags}",
-                "icmp type { destination-unreachable, time-exceeded }",
-            ]
-        return [
-            f"udp sport {self.mark}",
-            f"udp dport {self.mark}",
-            "icmp type { destination-unreachable, time-exceeded }",
-        ]
+            return [f"tcp sport {self.mark} {flags}", f"tcp dport {self.mark} {flags}", errors]
+        return [f"udp sport {self.mark}", f"udp dport {self.mark}", errors]
 
 
 def arm_script(probe: Probe) -> str:

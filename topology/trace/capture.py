@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from topology.errors import TopologyError
-from topology.trace.arm import Probe, arm_script, disarm_script, sender_argv, sync_script
+from topology.trace.arm import TABLE, Probe, arm_script, disarm_script, sender_argv, sync_script
+from topology.trace.nftrace import parse_visits
+from topology.trace.walk import direction_of, relevant
 
 __all__ = ["Capture", "TraceAccess", "TraceError", "capture"]
 
@@ -57,6 +59,7 @@ class Capture:
     monitors: dict[str, str]
     exit: int | None  # the sender's exit status (see arm.sender_argv); None when stopped at a drop
     error: str  # what the sender said on failing
+    probe: Probe  # with its mark (armed: the source port or echo id of the student's packet)
 
 
 # One shell per namespace: `nft -a monitor` in the background, and `nft -f -` of every script the
@@ -106,9 +109,16 @@ class _Monitor:
 
 
 def capture(
-    access: TraceAccess, namespaces: list[str], source: str, probe: Probe, timeout: float = 1.0
+    access: TraceAccess,
+    namespaces: list[str],
+    source: str,
+    probe: Probe,
+    timeout: float = 1.0,
+    *,
+    armed_for: float = 0.0,
 ) -> Capture:
-    """Trace `probe` sent from `source`, watching `namespaces` (which include `source`)."""
+    """Trace `probe` sent from `source`, watching `namespaces` (which include `source`); with
+    `armed_for` (seconds), send nothing: wait that long for the student's packet from `source`."""
     changed = threading.Condition()
     monitors: dict[str, _Monitor] = {}
     disarmed = False
@@ -121,8 +131,12 @@ def capture(
         with changed:
             for m in monitors.values():
                 m.start = len(m.text)
-        sender = access.spawn(source, sender_argv(probe, timeout))
-        exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0)
+        if armed_for:
+            probe, exit_code = _wait_student(monitors[source], probe, changed, armed_for, timeout)
+            error = ""
+        else:
+            sender = access.spawn(source, sender_argv(probe, timeout))
+            exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0)
         with changed:
             marks = {ns: len(m.text) for ns, m in monitors.items()}
         for m in monitors.values():
@@ -133,7 +147,7 @@ def capture(
         )
         with changed:
             texts = {ns: m.text[m.start :] for ns, m in monitors.items()}
-        return Capture(texts, exit_code, error)
+        return Capture(texts, exit_code, error, probe)
     finally:
         for m in monitors.values():
             m.spawned.close()
@@ -176,6 +190,50 @@ def _wait_listening(monitors: dict[str, _Monitor], changed: threading.Condition,
         _wait(
             changed, lambda waiting=waiting: all(m.shows(f"inet {probe.table}") for m in waiting), SYNC_EVERY
         )
+
+
+def _student_packet(m: _Monitor, probe: Probe) -> int | None:
+    """The source port (echo id) of the first packet from the source to the probe's destination."""
+    for v in parse_visits(m.text[m.start :]):
+        p = v.packet
+        if v.table != TABLE or v.chain != "output" or p.get("ip daddr") != probe.dst:
+            continue
+        if probe.proto == "icmp" and p.get("icmp type") == "echo-request" and p.get("icmp id", "").isdigit():
+            return int(p["icmp id"])
+        syn = probe.proto != "tcp" or p.get("tcp flags") == "syn"
+        if syn and p.get(f"{probe.proto} dport") == str(probe.dport):
+            return int(p[f"{probe.proto} sport"])
+    return None
+
+
+def _answered(m: _Monitor, probe: Probe) -> bool:
+    """The source namespace got something back for the packet (an answer or an ICMP error)."""
+    return any(
+        v.table == TABLE
+        and v.chain == "prerouting"
+        and direction_of(v, probe) == "reply"
+        and relevant(v, probe)
+        for v in parse_visits(m.text[m.start :])
+    )
+
+
+def _wait_student(
+    m: _Monitor, probe: Probe, changed: threading.Condition, armed_for: float, timeout: float
+) -> tuple[Probe, int | None]:
+    """Wait for the student's packet from the source, then for its answer or a drop (or `timeout`)."""
+    found: list[int] = []
+
+    def seen() -> bool:
+        mark = _student_packet(m, probe)
+        if mark is not None:
+            found.append(mark)
+        return bool(found)
+
+    if not _wait(changed, seen, armed_for):
+        raise TraceError(f"no packet from {m.ns} to {probe.dst} came within {armed_for:g} s")
+    marked = probe.with_mark(found[0])
+    answered = _wait(changed, lambda: _answered(m, marked) or "(verdict drop)" in m.text[m.start :], timeout)
+    return marked, 0 if answered and _answered(m, marked) else None
 
 
 def _dropped(monitors: dict[str, _Monitor]) -> bool:

@@ -18,7 +18,7 @@ from topology.trace.messages import message
 from topology.trace.model import Step, Walk
 from topology.trace.nftrace import Visit
 
-__all__ = ["Direction", "assemble", "direction_of", "path_of", "route_queries"]
+__all__ = ["Direction", "assemble", "direction_of", "path_of", "relevant", "route_queries"]
 
 _HOOKS = {
     "PREROUTING": "prerouting",
@@ -28,6 +28,19 @@ _HOOKS = {
     "POSTROUTING": "postrouting",
 }
 _TCP_FLAGS = {"0x12": "SYN-ACK", "syn | ack": "SYN-ACK", "0x14": "RST", "rst | ack": "RST", "rst": "RST"}
+
+
+_ERRORS = ("destination-unreachable", "time-exceeded")
+
+
+def relevant(v: Visit, probe: Probe) -> bool:
+    """The visit is of the probe's packet or its answer (an armed trace marks others too)."""
+    p = v.packet
+    if p.get("icmp type") in _ERRORS:
+        return True
+    if probe.proto == "icmp":
+        return p.get("icmp id") == str(probe.mark)
+    return str(probe.mark) in (p.get(f"{probe.proto} sport"), p.get(f"{probe.proto} dport"))
 
 
 def direction_of(v: Visit, probe: Probe) -> str:

@@ -135,3 +135,26 @@ def test_trace_check_in_grading(lab, client):
     assert [r["ok"] for r in results] == [True, False, False]
     assert [r["message"]["code"] for r in results] == ["trace.ok", "trace.verdict", "trace.not_dropped_in"]
     assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in results[1]["message"]["params"]["last"]
+
+
+def test_armed_trace_walks_the_students_own_packet(lab, client):
+    """Armed, the walk sends nothing: the student's curl from the client is the packet walked."""
+    import threading
+
+    assert docker(lab, "run -d --name web -p 8080:80 nginx").returncode == 0
+    wait_for(lambda: sh(lab, "curl -s -m 2 http://172.17.0.2/").returncode == 0)
+    walks: list = []
+    worker = threading.Thread(
+        target=lambda: walks.append(
+            trace(ClientAccess(lab.sandbox.id, client), "client", "203.0.113.2", 8080, "tcp", armed_for=20)
+        )
+    )
+    worker.start()
+    wait_for(lambda: "nslab_trace_" in sh(lab, "nft list tables", ns="client").stdout, what="armed")
+    curl = sh(lab, "curl -s -o /dev/null -w '%{local_port}' http://203.0.113.2:8080/", ns="client")
+    worker.join(30)
+    (walk,) = walks
+    assert walk.verdict == "delivered" and walk.path == ("client", "router", "host", "web")
+    first = next(s for s in walk.steps if s.packet)
+    assert first.packet["sport"] == int(curl.stdout)  # the student's connection, not another
+    assert "nslab_trace_" not in sh(lab, "nft list tables", ns="client").stdout
