@@ -92,6 +92,7 @@ CLIENT_FRAMES = {
             "port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
             "proto": {"enum": ["tcp", "udp", "icmp"]},
             "language": {"type": "string", "maxLength": 16},  # of the steps' explanations
+            "armed": {"type": "boolean"},  # send nothing: walk the student's next such packet
         },
     ),
 }

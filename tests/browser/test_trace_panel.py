@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from tests.polling import wait_for
+
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 # Every value the graph's trail took (trace.js sets data-trail at each step), recorded in the page.
@@ -62,6 +64,19 @@ def test_trace_from_the_page(lab_server, student_page, artifacts):
         assert page.get_attribute("#graph", "data-trail").endswith(":host")
         page.click("#trace [data-step='1']")
         assert page.inner_text("#trace .trace-explain") != explain
+
+        # Armed: nothing is sent; the student's own request from the client is walked.
+        page.evaluate("() => { document.getElementById('trace').dataset.state = ''; }")
+        page.click("#trace [data-arm]")
+        page.wait_for_selector("#trace[data-state=armed]")
+        wait_for(
+            lambda: "nslab_trace_" in _run(lab_server, sandbox["id"], ["nft", "list", "tables"], "client")
+        )
+        _run(
+            lab_server, sandbox["id"], ["curl", "-s", "-o", "/dev/null", "http://203.0.113.2:8080/"], "client"
+        )
+        page.wait_for_selector("#trace[data-state=shown]", timeout=30_000)
+        assert page.inner_text("#trace .trace-verdict").strip() == "delivered"
 
         for name, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})

@@ -43,8 +43,9 @@ export class TracePanel {
     });
     this.form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      this.request();
+      this.request(false);
     });
+    root.querySelector("[data-arm]").addEventListener("click", () => this.request(true));
     this.form.elements.proto.addEventListener("change", () => {
       this.form.elements.port.disabled = this.form.elements.proto.value === "icmp";
     });
@@ -67,7 +68,8 @@ export class TracePanel {
     fillSelect(this.form.elements.source, names, "client");
   }
 
-  request() {
+  /** Send a packet and walk it; `armed`: send nothing, walk the next such packet the student makes. */
+  request(armed) {
     const f = this.form.elements;
     const proto = f.proto.value;
     const port = proto === "icmp" ? null : Number(f.port.value);
@@ -77,10 +79,13 @@ export class TracePanel {
     }
     this.stop();
     this.requestedAt = performance.now();
-    this.root.dataset.state = "tracing";
-    this.status(gettext("Sending one packet and following it…"));
+    this.root.dataset.state = armed ? "armed" : "tracing";
+    this.status(armed
+      ? fmt(gettext("Armed: make the packet from %(source)s to %(to)s in the terminal within a minute (curl, ping, wget); it is walked as it goes."),
+        { source: f.source.value, to: f.to.value.trim() + (port ? ":" + port : "") })
+      : gettext("Sending one packet and following it…"));
     this.send({ type: "trace.request", source: f.source.value, to: f.to.value.trim(), port, proto,
-      language: document.documentElement.lang || "en" });
+      language: document.documentElement.lang || "en", armed });
   }
 
   status(text) {

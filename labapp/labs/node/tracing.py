@@ -10,6 +10,8 @@ from topology.client import ClientAccess
 from topology.errors import TopologyError
 from topology.trace import MESSAGES, trace
 
+ARMED_FOR = 60.0  # seconds an armed walk waits for the student's packet
+
 
 def node_trace(sandbox_id: str, request: dict) -> dict:
     """The `trace.walk` (or `trace.failed`) frame of a `trace.request` (blocking: run it in a thread)."""
@@ -20,6 +22,7 @@ def node_trace(sandbox_id: str, request: dict) -> dict:
             request["to"],
             request.get("port"),
             request["proto"],
+            armed_for=ARMED_FOR if request.get("armed") else 0.0,
         )
     except TopologyError as exc:
         return {"type": "trace.failed", "message": str(exc)}

@@ -35,14 +35,16 @@ def test_trace_request_gets_the_walk(client, user_factory):
         await other_log.until(lambda: other_log.of("lab.state"))
 
         request = {"type": "trace.request", "source": "client", "to": "198.51.100.80", "port": 80}
-        await comm.send_json_to({**request, "proto": "tcp", "language": "zh-hans"})
+        await comm.send_json_to({**request, "proto": "tcp", "language": "zh-hans", "armed": False})
         (walk,) = await log.until(lambda: log.of("trace.walk"))
         assert walk["walk"]["verdict"] == "delivered"
         assert walk["walk"]["path"] == ["client", "router", "remote"]
         route = walk["messages"]["route.out"]
         assert "{ns}" in route and route != "{ns} routes the packet for {dst} out of {dev}: {route}"
 
-        await comm.send_json_to({**request, "source": "nothere", "proto": "tcp", "language": "en"})
+        await comm.send_json_to(
+            {**request, "source": "nothere", "proto": "tcp", "language": "en", "armed": False}
+        )
         (failed,) = await log.until(lambda: log.of("trace.failed"))
         assert "nothere" in failed["message"]
         assert not other_log.of("trace.walk")  # the walk went to the socket that asked
@@ -67,7 +69,7 @@ def test_trace_request_schema(change, problem):
     from labapp.labs.frames import CLIENT_FRAMES, frame_errors
 
     frame = {"type": "trace.request", "source": "client", "to": "203.0.113.2", "port": 8080, "proto": "tcp"}
-    found = frame_errors({**frame, "language": "en", **change}, CLIENT_FRAMES)
+    found = frame_errors({**frame, "language": "en", "armed": False, **change}, CLIENT_FRAMES)
     assert found == problem
 
 
