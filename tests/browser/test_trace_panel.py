@@ -9,6 +9,7 @@ import os
 import pytest
 
 from tests.polling import wait_for
+from topology.client import ClientAccess
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -69,12 +70,9 @@ def test_trace_from_the_page(lab_server, student_page, artifacts):
         page.evaluate("() => { document.getElementById('trace').dataset.state = ''; }")
         page.click("#trace [data-arm]")
         page.wait_for_selector("#trace[data-state=armed]")
-        wait_for(
-            lambda: "nslab_trace_" in _run(lab_server, sandbox["id"], ["nft", "list", "tables"], "client")
-        )
-        _run(
-            lab_server, sandbox["id"], ["curl", "-s", "-o", "/dev/null", "http://203.0.113.2:8080/"], "client"
-        )
+        student = ClientAccess(sandbox["id"], lab_server.client())
+        wait_for(lambda: "nslab_trace_" in student.run("client", ["nft", "list", "tables"])[1], what="armed")
+        student.run("client", ["curl", "-s", "-o", "/dev/null", "http://203.0.113.2:8080/"])
         page.wait_for_selector("#trace[data-state=shown]", timeout=30_000)
         assert page.inner_text("#trace .trace-verdict").strip() == "delivered"
 
