@@ -75,6 +75,7 @@ def test_trace_from_the_page(lab_server, student_page, artifacts):
         student.run("client", ["curl", "-s", "-o", "/dev/null", "http://203.0.113.2:8080/"])
         page.wait_for_selector("#trace[data-state=shown]", timeout=30_000)
         assert page.inner_text("#trace .trace-verdict").strip() == "delivered"
+        page.click("#trace .trace-steps li.nat >> nth=0")  # the screenshots show the DNAT step
 
         for name, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
