@@ -27,7 +27,7 @@ from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.hooks import STATE_LISTENERS
 from labapp.labs.node.lifecycle import node_reap_orphans
 from labapp.labs.node.terminal import Shell
-from labapp.labs.node.tracing import node_trace
+from labapp.labs.node.tracing import busy_frame, node_trace
 from labapp.labs.node.watcher import Watcher
 from labapp.labs.records import node_register
 
@@ -62,23 +62,27 @@ class LabStream:
         self.tracing = False
 
     def trace(self, message: dict) -> None:
-        """A packet walk, in a thread; its frame goes to the socket that asked."""
+        """A packet walk, in a thread of its own (an armed one waits up to a minute for the student's
+        packet); its frame goes to the socket that asked."""
         reply = message["reply_channel"]
         if self.tracing:
-            self.agent.queue(reply, {"type": "trace.failed", "message": "a trace is under way"})
+            self.agent.queue(reply, busy_frame(message))
             return
         self.tracing = True
 
-        def done(future: asyncio.Future) -> None:
+        def done(frame: dict) -> None:
             self.tracing = False
+            self.agent.queue(reply, frame)
+
+        def walk() -> None:
             try:
-                frame = future.result()
+                frame = node_trace(self.sandbox_id, message)
             except Exception as exc:  # the daemon went away: say so rather than leave the page waiting
                 log.exception("lab %s: trace failed", self.lab_id)
                 frame = {"type": "trace.failed", "message": str(exc)}
-            self.agent.queue(reply, frame)
+            self.agent.loop.call_soon_threadsafe(done, frame)
 
-        self.agent.loop.run_in_executor(None, node_trace, self.sandbox_id, message).add_done_callback(done)
+        threading.Thread(target=walk, name=f"nslab-trace-{self.lab_id}", daemon=True).start()
 
     def refresh(self) -> None:
         """A full snapshot (fresh counters), at most one per REFRESH_MIN_INTERVAL whoever asks."""

@@ -13,6 +13,17 @@ from topology.trace import MESSAGES, trace
 ARMED_FOR = 60.0  # seconds an armed walk waits for the student's packet
 
 
+def _language(request: dict) -> str:
+    language = request.get("language") or "en"
+    return language if language in ("en", "zh-hans") else "en"
+
+
+def busy_frame(request: dict) -> dict:
+    """The answer to a `trace.request` while another walk of the lab is under way."""
+    with translation.override(_language(request)):
+        return {"type": "trace.failed", "message": gettext("Another trace of this lab is under way.")}
+
+
 def node_trace(sandbox_id: str, request: dict) -> dict:
     """The `trace.walk` (or `trace.failed`) frame of a `trace.request` (blocking: run it in a thread)."""
     try:
@@ -27,7 +38,6 @@ def node_trace(sandbox_id: str, request: dict) -> dict:
     except TopologyError as exc:
         return {"type": "trace.failed", "message": str(exc)}
     codes = {step.message["code"] for step in walk.steps}
-    language = request.get("language") or "en"
-    with translation.override(language if language in ("en", "zh-hans") else "en"):
+    with translation.override(_language(request)):
         messages = {code: gettext(MESSAGES[code]) for code in sorted(codes)}
     return {"type": "trace.walk", "walk": walk.to_dict(), "messages": messages}

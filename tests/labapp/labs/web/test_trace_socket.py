@@ -3,12 +3,16 @@ with `trace.walk` (its step templates in the asked language) to that socket alon
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
 from labapp.labs.web import services
 from tests.labapp.frames import FrameLog, next_frame
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
+from tests.polling import wait_for
+from topology.client import ClientAccess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,20 +38,42 @@ def test_trace_request_gets_the_walk(client, user_factory):
         other_log = FrameLog(other)
         await other_log.until(lambda: other_log.of("lab.state"))
 
-        request = {"type": "trace.request", "source": "client", "to": "198.51.100.80", "port": 80}
-        await comm.send_json_to({**request, "proto": "tcp", "language": "zh-hans", "armed": False})
+        request = {
+            "type": "trace.request",
+            "source": "client",
+            "to": "198.51.100.80",
+            "port": 80,
+            "proto": "tcp",
+        }
+        await comm.send_json_to({**request, "language": "zh-hans", "armed": False})
         (walk,) = await log.until(lambda: log.of("trace.walk"))
         assert walk["walk"]["verdict"] == "delivered"
         assert walk["walk"]["path"] == ["client", "router", "remote"]
         route = walk["messages"]["route.out"]
         assert "{ns}" in route and route != "{ns} routes the packet for {dst} out of {dev}: {route}"
 
-        await comm.send_json_to(
-            {**request, "source": "nothere", "proto": "tcp", "language": "en", "armed": False}
-        )
+        await comm.send_json_to({**request, "source": "nothere", "language": "en", "armed": False})
         (failed,) = await log.until(lambda: log.of("trace.failed"))
         assert "nothere" in failed["message"]
         assert not other_log.of("trace.walk")  # the walk went to the socket that asked
+
+        # Armed: the walk waits for the student's packet; meanwhile the lab takes no other walk.
+        await comm.send_json_to({**request, "language": "en", "armed": True})
+        student = ClientAccess(lab.sandbox_id)
+
+        def armed() -> bool:
+            return "nslab_trace_" in student.run("client", ["nft", "list", "tables"])[1]
+
+        # In plain threads: the consumer's own database calls need the thread-sensitive one.
+        await asyncio.to_thread(wait_for, armed)
+        await comm.send_json_to({**request, "language": "zh-hans", "armed": False})
+        busy = (await log.until(lambda: log.of("trace.failed")[1:]))[0]
+        assert busy["message"] == "这个实验的另一次追踪正在进行中。"
+        await asyncio.to_thread(
+            student.run, "client", ["curl", "-s", "-o", "/dev/null", "http://198.51.100.80/"]
+        )
+        armed_walk = (await log.until(lambda: log.of("trace.walk")[1:]))[0]
+        assert armed_walk["walk"]["verdict"] == "delivered" and armed_walk["walk"]["answered"]
         await other.disconnect()
         await comm.disconnect()
 
