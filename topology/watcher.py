@@ -64,7 +64,6 @@ ROUTE_GROUPS = (
     RTNLGRP_IPV6_ROUTE,
 )
 NFNLGRP_NFTABLES = 7
-TRACE_TABLE = "nslab_trace"  # topology.snapshot.netfilter.TRACE_TABLE (the watcher imports none of topology)
 NFNL_SUBSYS_NFTABLES = 10
 
 RCVBUF = 1 << 20  # the kernel caps it at 2 * net.core.rmem_max
@@ -218,25 +217,6 @@ def decode_nft(data: bytes, off: int, end: int, msg: int) -> dict:
     return detail
 
 
-def _trace_table(change: tuple[str, str, dict]) -> bool:
-    return change[0] == "netfilter" and str(change[2].get("table") or "").startswith(TRACE_TABLE)
-
-
-def _without_trace_tables(changes: list) -> list:
-    """`changes` but a packet walk's tables (topology.trace), which come and go unseen, and the
-    generation notices next to them (the kernel sends a transaction's notices back to back)."""
-    trace = [_trace_table(c) for c in changes]
-    kept = []
-    for i, change in enumerate(changes):
-        if trace[i]:
-            continue
-        beside = (i > 0 and trace[i - 1]) or (i + 1 < len(changes) and trace[i + 1])
-        if beside and change[2].get("object") == "gen":
-            continue
-        kept.append(change)
-    return kept
-
-
 def decode(proto: int, data: bytes):
     """Yield (kind, action, detail) for each change notification in one datagram."""
     off = 0
@@ -252,11 +232,7 @@ def decode(proto: int, data: bytes):
                     kind, action = RTM[mtype]
                     yield kind, action, decode_route(data, off, end, mtype)
             elif mtype >> 8 == NFNL_SUBSYS_NFTABLES and (mtype & 0xFF) in NFT:
-                detail = decode_nft(data, off, end, mtype & 0xFF)
-                if not detail.get("table", "").startswith(
-                    TRACE_TABLE
-                ):  # a packet walk's table comes and goes unseen
-                    yield "netfilter", NFT[mtype & 0xFF][1], detail
+                yield "netfilter", NFT[mtype & 0xFF][1], decode_nft(data, off, end, mtype & 0xFF)
         except struct.error:
             pass
         off += (length + 3) & ~3
@@ -390,8 +366,7 @@ class SandboxWatcher:
 
     def read_socket(self, ns: Namespace, sock: socket.socket, proto: int, label: str) -> None:
         shown = 0
-        folded: dict[tuple[str, str], int] = {}
-        changes = []
+        folded: dict[tuple[str, str, str | None], int] = {}
         for _ in range(READS):
             try:
                 data = sock.recv(RECV_SIZE)
@@ -404,15 +379,16 @@ class SandboxWatcher:
                     )
                     continue
                 raise
-            changes.extend(decode(proto, data))
-        for kind, action, detail in _without_trace_tables(changes):
-            if shown < FOLD_AFTER:
-                shown += 1
-                self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail})
-            else:
-                folded[kind, action] = folded.get((kind, action), 0) + 1
-        for (kind, action), count in folded.items():
-            self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": {}, "n": count})
+            for kind, action, detail in decode(proto, data):
+                if shown < FOLD_AFTER:
+                    shown += 1
+                    self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail})
+                else:  # folded by table too: the stream leaves a packet walk's table out (events.py)
+                    key = (kind, action, detail.get("table") if kind == "netfilter" else None)
+                    folded[key] = folded.get(key, 0) + 1
+        for (kind, action, table), count in folded.items():
+            detail = {"table": table} if table else {}
+            self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail, "n": count})
 
     def gone(self, ns: Namespace) -> None:
         self.remove(ns.name)

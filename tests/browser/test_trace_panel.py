@@ -71,7 +71,8 @@ def test_trace_from_the_page(lab_server, student_page, artifacts):
         page.click("#trace [data-arm]")
         page.wait_for_selector("#trace[data-state=armed]")
         student = ClientAccess(sandbox["id"], lab_server.client())
-        wait_for(lambda: "nslab_trace_" in student.run("client", ["nft", "list", "tables"])[1], what="armed")
+        # Armed once the source's trace table marks packets (the other namespaces' do by then).
+        wait_for(lambda: "nftrace" in student.run("client", ["nft", "list", "ruleset"])[1], what="armed")
         student.run("client", ["curl", "-s", "-o", "/dev/null", "http://203.0.113.2:8080/"])
         page.wait_for_selector("#trace[data-state=shown]", timeout=30_000)
         assert page.inner_text("#trace .trace-verdict").strip() == "delivered"

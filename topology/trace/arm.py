@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from topology.snapshot.netfilter import TRACE_TABLE
 
-__all__ = ["TABLE", "Probe", "arm_script", "disarm_script", "sender_argv", "sync_script"]
+__all__ = ["TABLE", "Probe", "arm_script", "disarm_script", "mark_script", "sender_argv", "sync_script"]
 
 TABLE = TRACE_TABLE
 PRIORITY = -600
@@ -58,9 +58,10 @@ class Probe:
         return [f"udp sport {self.mark}", f"udp dport {self.mark}", errors]
 
 
-def arm_script(probe: Probe) -> str:
-    """The `nft -f -` script that creates the trace table (after deleting a leftover one)."""
-    rules = "".join(f"    {m} meta nftrace set 1\n" for m in probe.matches())
+def arm_script(probe: Probe, *, marking: bool = True) -> str:
+    """The `nft -f -` script that creates the trace table (after deleting a leftover one); without
+    `marking`, its chains mark nothing yet (`mark_script` adds the rules)."""
+    rules = "".join(f"    {m} meta nftrace set 1\n" for m in probe.matches()) if marking else ""
     chains = "".join(
         f"  chain {hook} {{\n    type filter hook {hook} priority {PRIORITY}; policy accept;\n{rules}  }}\n"
         for hook in ("prerouting", "output")
@@ -70,6 +71,15 @@ def arm_script(probe: Probe) -> str:
     )
     t = probe.table
     return f"add table inet {t}\ndelete table inet {t}\ntable inet {t} {{\n{chains}}}\n"
+
+
+def mark_script(probe: Probe) -> str:
+    """The marking rules of a table armed without them."""
+    return "".join(
+        f"add rule inet {probe.table} {hook} {m} meta nftrace set 1\n"
+        for hook in ("prerouting", "output")
+        for m in probe.matches()
+    )
 
 
 def sync_script(probe: Probe, n: int) -> str:

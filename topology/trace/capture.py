@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from topology.errors import TopologyError
-from topology.trace.arm import TABLE, Probe, arm_script, disarm_script, sender_argv, sync_script
+from topology.trace.arm import TABLE, Probe, arm_script, disarm_script, mark_script, sender_argv, sync_script
 from topology.trace.nftrace import parse_visits
 from topology.trace.walk import direction_of, relevant
 
@@ -126,17 +126,19 @@ def capture(
         for ns in namespaces:
             monitors[ns] = _Monitor(ns, access.spawn(ns, ["sh", "-c", MONITOR_SHELL]), changed)
         for m in monitors.values():
-            m.nft(arm_script(probe))
+            m.nft(arm_script(probe, marking=not armed_for))
         _wait_listening(monitors, changed, probe)
         with changed:
             for m in monitors.values():
                 m.start = len(m.text)
         if armed_for:
+            _mark(monitors, source, changed, probe)
+        if armed_for:
             probe, exit_code = _wait_student(monitors[source], probe, changed, armed_for, timeout)
             error = ""
         else:
             sender = access.spawn(source, sender_argv(probe, timeout))
-            exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0)
+            exit_code, error = _wait_sender(sender, monitors, changed, timeout + 1.0, probe)
         with changed:
             marks = {ns: len(m.text) for ns, m in monitors.items()}
         for m in monitors.values():
@@ -192,6 +194,20 @@ def _wait_listening(monitors: dict[str, _Monitor], changed: threading.Condition,
         )
 
 
+def _mark(monitors: dict[str, _Monitor], source: str, changed: threading.Condition, probe: Probe) -> None:
+    """Armed for the student's packet: the marking rules, in the source namespace last, once every
+    other namespace shows its own (so a packet the student makes is marked all along its way)."""
+    added = f"add rule inet {probe.table} output"
+    others = [m for ns, m in monitors.items() if ns != source]
+    for m in others:
+        m.nft(mark_script(probe))
+    if not _wait(changed, lambda: all(m.shows(added, m.start) for m in others), LISTEN_TIMEOUT):
+        raise TraceError("the trace could not be armed")
+    monitors[source].nft(mark_script(probe))
+    if not _wait(changed, lambda: monitors[source].shows(added, monitors[source].start), LISTEN_TIMEOUT):
+        raise TraceError("the trace could not be armed")
+
+
 def _student_packet(m: _Monitor, probe: Probe) -> int | None:
     """The source port (echo id) of the first packet from the source to the probe's destination."""
     for v in parse_visits(m.text[m.start :]):
@@ -232,18 +248,23 @@ def _wait_student(
     if not _wait(changed, seen, armed_for):
         raise TraceError(f"no packet from {m.ns} to {probe.dst} came within {armed_for:g} s")
     marked = probe.with_mark(found[0])
-    answered = _wait(changed, lambda: _answered(m, marked) or "(verdict drop)" in m.text[m.start :], timeout)
+    answered = _wait(changed, lambda: _answered(m, marked) or _dropped({m.ns: m}, marked), timeout)
     return marked, 0 if answered and _answered(m, marked) else None
 
 
-def _dropped(monitors: dict[str, _Monitor]) -> bool:
-    return any(
-        m.shows("(verdict drop)", m.start) or m.shows("policy drop", m.start) for m in monitors.values()
-    )
+def _dropped(monitors: dict[str, _Monitor], probe: Probe) -> bool:
+    """A namespace dropped the probe's packet (a monitor shows every trace of its namespace: another
+    walk's packets too)."""
+    for m in monitors.values():
+        if m.shows("drop", m.start):
+            for v in parse_visits(m.text[m.start :]):
+                if v.verdict == "drop" and relevant(v, probe):
+                    return True
+    return False
 
 
 def _wait_sender(
-    sender: Spawned, monitors: dict[str, _Monitor], changed: threading.Condition, timeout: float
+    sender: Spawned, monitors: dict[str, _Monitor], changed: threading.Condition, timeout: float, probe: Probe
 ) -> tuple[int | None, str]:
     """Wait for the sender to exit, or for a namespace to drop the packet (no need to wait for
     its retransmissions then)."""
@@ -262,7 +283,7 @@ def _wait_sender(
 
     threading.Thread(target=read, name="trace-sender", daemon=True).start()
     try:
-        _wait(changed, lambda: done.is_set() or _dropped(monitors), timeout)
+        _wait(changed, lambda: done.is_set() or _dropped(monitors, probe), timeout)
     finally:
         sender.stop()
     done.wait(1.0)

@@ -157,7 +157,8 @@ def test_armed_trace_walks_the_students_own_packet(lab, client):
         )
     )
     worker.start()
-    wait_for(lambda: "nslab_trace_" in sh(lab, "nft list tables", ns="client").stdout, what="armed")
+    # Armed once the source's trace table marks packets (the other namespaces' do by then).
+    wait_for(lambda: "nftrace" in sh(lab, "nft list ruleset", ns="client").stdout, what="armed")
     curl = sh(lab, "curl -s -o /dev/null -w '%{local_port}' http://203.0.113.2:8080/", ns="client")
     worker.join(30)
     (walk,) = walks

@@ -62,7 +62,8 @@ def test_trace_request_gets_the_walk(client, user_factory):
         student = ClientAccess(lab.sandbox_id)
 
         def armed() -> bool:
-            return "nslab_trace_" in student.run("client", ["nft", "list", "tables"])[1]
+            # once the source's trace table marks packets (the other namespaces' do by then)
+            return "nftrace" in student.run("client", ["nft", "list", "ruleset"])[1]
 
         # In plain threads: the consumer's own database calls need the thread-sensitive one.
         await asyncio.to_thread(wait_for, armed)
