@@ -1,4 +1,4 @@
-"""python -m topology: sandboxes from a shell (up, exec, snapshot, events, ls, down, daemon)."""
+"""python -m topology: sandboxes from a shell (up, exec, snapshot, events, trace, ls, down, daemon)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,21 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("events", help="print changes as they happen, one JSON object a line")
     ev.add_argument("id")
     ev.add_argument("--json", action="store_true", help="JSON lines (the default and only format)")
+    tr = sub.add_parser("trace", help="send one packet and walk it through routing, bridges and netfilter")
+    tr.add_argument("id")
+    tr.add_argument(
+        "--from", dest="source", required=True, help="host, router, remote, client or a container"
+    )
+    tr.add_argument("--to", required=True, metavar="ADDR[:PORT]")
+    tr.add_argument("--proto", default="tcp", choices=("tcp", "udp", "icmp"))
+    tr.add_argument("--json", action="store_true", help="the walk as one JSON object")
+    tr.add_argument(
+        "--armed",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="send nothing: walk the first such packet made from NS within SECONDS (curl, ping, wget)",
+    )
     ls = sub.add_parser("ls", help="list sandboxes")
     ls.add_argument("--json", action="store_true")
     down = sub.add_parser("down", help="destroy a sandbox, or all of them")
@@ -75,6 +90,8 @@ def _run(client, args) -> int:
     elif args.command == "events":
         for event in client.events(args.id):
             print(json.dumps(event), flush=True)
+    elif args.command == "trace":
+        return _trace(client, args)
     elif args.command == "ls":
         reply = client.request({"op": "ls"})
         sandboxes = reply["sandboxes"]
@@ -95,6 +112,36 @@ def _run(client, args) -> int:
         else:
             print("error: give a sandbox id or --all", file=sys.stderr)
             return 2
+    return 0
+
+
+def _trace(client, args) -> int:
+    from topology.client import ClientAccess
+    from topology.trace import text, trace
+
+    addr, _, port = args.to.partition(":")
+    if args.proto != "icmp" and not port.isdigit():
+        print(f"error: a {args.proto} trace needs --to ADDR:PORT", file=sys.stderr)
+        return 2
+    if args.armed:
+        print(
+            f"armed: make the packet from {args.source} within {args.armed:g} s", file=sys.stderr, flush=True
+        )
+    walk = trace(
+        ClientAccess(args.id, client),
+        args.source,
+        addr,
+        int(port) if port else None,
+        args.proto,
+        armed_for=args.armed,
+    )
+    if args.json:
+        print(json.dumps(walk.to_dict()))
+        return 0
+    for n, step in enumerate(walk.steps, 1):
+        arrow = "<-" if step.direction == "reply" else "->"
+        print(f"{n:>2} {arrow} {step.ns:<10} {step.kind:<10} {text(step.message)}")
+    print(f"{walk.verdict} ({walk.reason})")
     return 0
 
 

@@ -37,6 +37,14 @@ class RecordingAccess:
     def run(self, ns: str, argv: list[str], timeout: float = 5.0):
         return self.inner.run(ns, argv, timeout=timeout)
 
+    def spawn(self, ns: str, argv: list[str]):
+        """Start a command whose output streams (a packet walk's monitors), when the inner access can."""
+        return self.inner.spawn(ns, argv)
+
+    def snapshot_of(self, namespaces: list[str]) -> dict:
+        """A partial snapshot (a packet walk's), when the inner access can."""
+        return self.inner.snapshot_of(namespaces)
+
 
 class SnapshotAccess:
     """A SandboxAccess over a snapshot already taken (continuous grading: no traffic, no commands)."""

@@ -93,6 +93,15 @@ class Client:
     ) -> int:
         return self.request({"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))["exit"]
 
+    def exec_started(
+        self, sid: str, argv: list[str], *, ns: str = "host", stdio: tuple[int, int, int] = (0, 1, 2)
+    ) -> socket.socket:
+        """Start a command and return its connection: closing it kills the command (the daemon
+        kills the command's process group when its client hangs up)."""
+        sock = self._connect()
+        protocol.send(sock, {"op": "exec", "id": sid, "ns": ns, "argv": argv}, list(stdio))
+        return sock
+
     def snapshot(
         self, sid: str, namespaces: Iterable[str] | None = None, kinds: Iterable[str] | None = None
     ) -> dict:
@@ -167,6 +176,58 @@ class ClientAccess:
         finally:
             for fd in (out, err, null):
                 os.close(fd)
+
+    def snapshot_of(self, namespaces: list[str]) -> dict:
+        """A snapshot with only `namespaces` (and new ones) collected now, the others as the daemon
+        last collected them (`[]`: the daemon's last snapshot, cheap)."""
+        return self.client.snapshot(self.sandbox_id, namespaces=namespaces)
+
+    def spawn(self, ns: str, argv: list[str]) -> Spawned:
+        """Start `argv` in namespace `ns`, its input and output (stdout, stderr) on pipes (`Spawned`)."""
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        in_read, in_write = os.pipe2(os.O_CLOEXEC)
+        try:
+            sock = self.client.exec_started(self.sandbox_id, argv, ns=ns, stdio=(in_read, write_fd, write_fd))
+        except BaseException:
+            os.close(read_fd)
+            os.close(in_write)
+            raise
+        finally:
+            os.close(write_fd)
+            os.close(in_read)
+        return Spawned(sock, os.fdopen(read_fd, "rb", buffering=0), os.fdopen(in_write, "wb", buffering=0))
+
+
+class Spawned:
+    """A command started through the daemon: `input` and `output` its pipes, `stop()` kills it (hang-up)."""
+
+    def __init__(self, sock: socket.socket, output, input_):
+        self.sock = sock
+        self.output = output
+        self.input = input_
+
+    def wait(self) -> int | None:
+        """The command's exit status, once it exits; None when stopped or the daemon went away."""
+        try:
+            reply = protocol.Reader(self.sock).read()
+        except (OSError, ValueError):
+            return None
+        return reply.get("exit") if reply and reply.get("ok") else None
+
+    def stop(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.stop()
+        self.sock.close()
+        self.output.close()
+        try:
+            self.input.close()
+        except OSError:  # the command is gone: nobody reads the pipe
+            pass
 
 
 def _read(fd: int) -> str:

@@ -35,6 +35,7 @@ from topology.errors import TopologyError
 from topology.fdwait import readable
 from topology.namespaces import SANDBOX_NAMESPACES
 from topology.sandbox import Sandbox, student_env
+from topology.snapshot.netfilter import TRACE_TABLE
 
 log = logging.getLogger("topology.events")
 
@@ -328,23 +329,25 @@ class EventStream:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         self._woken = False
-        while not self._raw:
-            if self._eof:
-                raise WatcherError(f"the watcher exited{self._log_tail()}")
-            left = None if deadline is None else deadline - time.monotonic()
-            if self._woken or (left is not None and left <= 0):
-                return None
-            self._pump(left, wake_fds)
-        first = self._raw[0][0]
-        while not self._eof:
-            until = min(self._raw[-1][0] + window, first + max_delay)
-            left = until - time.monotonic()
-            if left <= 0:
-                break
-            self._pump(left)
-        with self._cond:
-            raws = list(self._raw)
-            self._raw.clear()
+        raws: list = []
+        while not raws:
+            while not self._raw:
+                if self._eof:
+                    raise WatcherError(f"the watcher exited{self._log_tail()}")
+                left = None if deadline is None else deadline - time.monotonic()
+                if self._woken or (left is not None and left <= 0):
+                    return None
+                self._pump(left, wake_fds)
+            first = self._raw[0][0]
+            while not self._eof:
+                until = min(self._raw[-1][0] + window, first + max_delay)
+                left = until - time.monotonic()
+                if left <= 0:
+                    break
+                self._pump(left)
+            with self._cond:
+                raws = _without_packet_walks(list(self._raw))
+                self._raw.clear()
         return {
             "type": "kernel.changed",
             "namespaces": sorted({m.get("ns", "?") for _, _, m in raws}),
@@ -401,6 +404,27 @@ class EventStream:
     def __del__(self) -> None:
         if getattr(self, "_proc", None) is not None:
             self.close()
+
+
+def _without_packet_walks(raws: list) -> list:
+    """A burst without a packet walk's tables (topology.trace: `inet nslab_trace_<mark>`, there for
+    a moment), nor the generation notices of the namespaces they changed in it (the kernel sends a
+    transaction's notices at once; a student's change in the same burst shows by its own objects)."""
+
+    def walk_table(m: dict) -> bool:
+        return m["kind"] == "netfilter" and str(m.get("detail", {}).get("table") or "").startswith(
+            TRACE_TABLE
+        )
+
+    walked = {m.get("ns") for _, _, m in raws if walk_table(m)}
+    return [
+        (mono, wall, m)
+        for mono, wall, m in raws
+        if not walk_table(m)
+        and not (
+            m.get("ns") in walked and m["kind"] == "netfilter" and m.get("detail", {}).get("object") == "gen"
+        )
+    ]
 
 
 def sandbox_namespaces(sandbox: Sandbox) -> dict[str, str]:

@@ -1,11 +1,12 @@
 """Probes: real traffic inside a sandbox, judged into check results (see `topology.checks`).
 
 Every probe runs a command in a namespace of the sandbox exactly as the student's shell there would
-(`SandboxAccess.run`), so it goes through the student's routes and netfilter rules. The tools are the
-ones the sandbox sees: curl (http, remote_saw), iputils ping, bash's /dev/tcp (tcp; busybox nc has no
--z). `remote_saw` fetches a one-off URL from the remote web server and then reads what the server
-logged, in the router namespace's files (/run/remote.log of the sandbox keeper's mount namespace),
-which the student's shell cannot reach: the student cannot forge what the remote saw.
+(`SandboxAccess.run`), so it goes through the student's routes and netfilter rules. The tools are
+the ones the sandbox sees: curl (http, remote_saw), iputils ping, bash's /dev/tcp (tcp; busybox nc
+has no -z); `trace` walks one packet through the kernel (topology.trace). `remote_saw` fetches a
+one-off URL from the remote web server and then reads what the server logged, in the router
+namespace's files (/run/remote.log of the sandbox keeper's mount namespace), which the student's
+shell cannot reach: the student cannot forge what the remote saw.
 """
 
 from __future__ import annotations
@@ -131,7 +132,30 @@ def remote_saw(access: SandboxAccess, args: Mapping, timeout: float = PROBE_TIME
     return result("remote_saw", True, "remote_saw.ok", actual=actual, expected=want or actual, **p)
 
 
-PROBES: dict[str, Callable[..., dict]] = {"http": http, "ping": ping, "tcp": tcp, "remote_saw": remote_saw}
+def trace(access: SandboxAccess, args: Mapping, timeout: float = PROBE_TIMEOUT) -> dict:
+    """Walk one packet (topology.trace) and judge the walk (topology.trace.judge)."""
+    from topology.trace import trace as walk_packet
+    from topology.trace.judge import judge
+
+    port = args.get("port")
+    walk = walk_packet(
+        access,  # type: ignore[arg-type]  # a trace also starts commands (ClientAccess.spawn)
+        str(args["from"]),
+        str(args["to"]),
+        int(port) if port else None,
+        str(args.get("proto") or "tcp"),
+        timeout=timeout,
+    )
+    return judge(walk, args)
+
+
+PROBES: dict[str, Callable[..., dict]] = {
+    "http": http,
+    "ping": ping,
+    "tcp": tcp,
+    "remote_saw": remote_saw,
+    "trace": trace,
+}
 
 
 def probe(kind: str, args: Mapping, access: SandboxAccess, timeout: float = PROBE_TIMEOUT) -> dict:
@@ -150,6 +174,8 @@ def probe(kind: str, args: Mapping, access: SandboxAccess, timeout: float = PROB
 
 def probe_target(kind: str, args: Mapping) -> tuple[str, str, int | None] | None:
     """(destination address, protocol, destination port) of a probe's traffic, for diagnoses."""
+    if kind == "trace":
+        return None  # a walk says itself why the packet went nowhere
     if kind == "ping":
         return str(args.get("to")), "icmp", None
     if kind == "tcp":

@@ -366,7 +366,7 @@ class SandboxWatcher:
 
     def read_socket(self, ns: Namespace, sock: socket.socket, proto: int, label: str) -> None:
         shown = 0
-        folded: dict[tuple[str, str], int] = {}
+        folded: dict[tuple[str, str, str | None], int] = {}
         for _ in range(READS):
             try:
                 data = sock.recv(RECV_SIZE)
@@ -383,10 +383,12 @@ class SandboxWatcher:
                 if shown < FOLD_AFTER:
                     shown += 1
                     self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail})
-                else:
-                    folded[kind, action] = folded.get((kind, action), 0) + 1
-        for (kind, action), count in folded.items():
-            self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": {}, "n": count})
+                else:  # folded by table too: the stream leaves a packet walk's table out (events.py)
+                    key = (kind, action, detail.get("table") if kind == "netfilter" else None)
+                    folded[key] = folded.get(key, 0) + 1
+        for (kind, action, table), count in folded.items():
+            detail = {"table": table} if table else {}
+            self.emit({"ns": ns.name, "kind": kind, "action": action, "detail": detail, "n": count})
 
     def gone(self, ns: Namespace) -> None:
         self.remove(ns.name)

@@ -109,6 +109,19 @@ PROBES = {
         ["from", "to", "port"], **{"from": _NS}, to=_STR, port=_PORT, expect={"enum": ["open", "closed"]}
     ),
     "remote_saw": _args(["from", "source"], **{"from": _NS}, source=_STR),
+    "trace": _args(
+        ["from", "to"],
+        **{"from": _NS},
+        to=_STR,
+        port=_PORT,
+        proto={"enum": ["tcp", "udp", "icmp"]},
+        verdict={"enum": ["delivered", "dropped"]},
+        reason=_STR,
+        dnat_to=_STR,
+        snat_to=_STR,
+        accepted_in=_STR,
+        dropped_in=_STR,
+    ),
 }
 
 

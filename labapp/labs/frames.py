@@ -55,6 +55,15 @@ SERVER_FRAMES = {
         },
     ),
     "lab.tty": frame_schema("lab.tty", {"data": {"type": "string"}}),
+    # The packet walk the requesting socket asked for (topology.trace.Walk as JSON), or why not.
+    "trace.walk": frame_schema(
+        "trace.walk",
+        {
+            "walk": {"type": "object", "required": ["verdict", "reason", "steps", "path"]},
+            "messages": {"type": "object"},  # the steps' templates, translated: {code: text}
+        },
+    ),
+    "trace.failed": frame_schema("trace.failed", {"message": {"type": "string"}}),
     "lab.tty.reset": frame_schema("lab.tty.reset"),
     "error": frame_schema(
         "error",
@@ -75,6 +84,17 @@ CLIENT_FRAMES = {
         },
     ),
     "lab.refresh": frame_schema("lab.refresh"),
+    "trace.request": frame_schema(
+        "trace.request",
+        {
+            "source": {"type": "string", "minLength": 1, "maxLength": 64},
+            "to": {"type": "string", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$"},
+            "port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
+            "proto": {"enum": ["tcp", "udp", "icmp"]},
+            "language": {"type": "string", "maxLength": 16},  # of the steps' explanations
+            "armed": {"type": "boolean"},  # send nothing: walk the student's next such packet
+        },
+    ),
 }
 
 _VALIDATORS: dict[str, Draft202012Validator] = {}

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_for
+from topology.client import Client
 from topology.daemon import Daemon
 
 
@@ -32,6 +35,17 @@ def daemon():
     for sid in [sid for sid, lab in d.labs.items() if lab]:
         d.down(sid)
     shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def client(daemon):
+    """A Client of the session's test daemon, served on a socket in its state directory."""
+    path = daemon.state / "daemon.sock"
+    threading.Thread(target=daemon.serve, args=(path,), name="test-daemon-serve", daemon=True).start()
+    c = Client(autostart=False)
+    c.path = path
+    wait_for(lambda: path.exists())
+    return c
 
 
 def _lab(daemon: Daemon, version: str):

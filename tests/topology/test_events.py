@@ -115,6 +115,21 @@ def test_iptables_rule_is_a_netfilter_change(sb, es):
     wait_update(es, names("host", "netfilter"))
 
 
+def test_a_packet_walks_table_is_not_a_change(sb, es):
+    """topology.trace's tables (inet nslab_trace_<mark>) come and go unseen; a student's table shows."""
+    from topology.trace.arm import Probe, arm_script, disarm_script
+
+    drain(es)
+    probe = Probe("tcp", "198.51.100.80", 80, 41234)
+    run(sb, "host", "nft", "-f", "-", input=arm_script(probe))
+    run(sb, "host", "nft", "-f", "-", input=disarm_script(probe))
+    run(sb, "host", "nft", "add", "table", "inet", "student")
+    update, seen = wait_update(es, names("host", "netfilter"))
+    assert seen == [update] and update["count"] == 2, update  # the student's table and its generation
+    run(sb, "host", "nft", "delete", "table", "inet", "student")
+    wait_update(es, names("host", "netfilter"))
+
+
 def test_change_in_router_names_router(sb, es):
     drain(es, quiet=1.0)  # a late update of an earlier test's host change must not count here
     run(sb, "router", "ip", "addr", "add", "10.99.0.1/32", "dev", "lo")

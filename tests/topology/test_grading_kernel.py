@@ -4,27 +4,14 @@ the test daemon over its real control socket."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests.polling import wait_for
 from tests.topology.kit import docker, sh
-from topology.client import Client, ClientAccess
+from topology.client import ClientAccess
 from topology.grading import expected_answers, grade_tasks
 
 pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module")
-def client(daemon):
-    """A Client of the session's test daemon, served on a socket in its state directory."""
-    path = daemon.state / "daemon.sock"
-    threading.Thread(target=daemon.serve, args=(path,), name="test-daemon-serve", daemon=True).start()
-    c = Client(autostart=False)
-    c.path = path
-    wait_for(lambda: path.exists())
-    return c
 
 
 def access_for(lab, client) -> ClientAccess:

@@ -120,6 +120,27 @@ MESSAGES: dict[str, str] = {
     "remote_saw.no_request": gettext_noop(
         "The request from {from} never reached the remote server ({error})."
     ),
+    "trace.ok": gettext_noop(
+        "The {proto} packet from {from} to {to} (port {port}) is {verdict}, as expected: {last}"
+    ),
+    "trace.verdict": gettext_noop(
+        "The {proto} packet from {from} to {to} (port {port}) is {actual}, not {expected}: {last}"
+    ),
+    "trace.reason": gettext_noop(
+        "The {proto} packet from {from} to {to} (port {port}) ends as {actual}, not {expected}: {last}"
+    ),
+    "trace.no_dnat": gettext_noop(
+        "The {proto} packet from {from} to {to} (port {port}) is not DNATed to {expected}."
+    ),
+    "trace.no_snat": gettext_noop(
+        "The {proto} packet from {from} to {to} (port {port}) does not leave with source {expected}."
+    ),
+    "trace.not_accepted_in": gettext_noop(
+        "No rule of chain {chain} accepts the {proto} packet from {from} to {to} (port {port})."
+    ),
+    "trace.not_dropped_in": gettext_noop(
+        "The {proto} packet from {from} to {to} (port {port}) is not dropped in chain {chain}: {last}"
+    ),
     "probe.error": gettext_noop("The test traffic from {from} could not be sent: {error}."),
     # questions
     "answer.ok": gettext_noop("Right."),

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from topology.snapshot.model import ConntrackEntry, NftTable
 from topology.snapshot.values import int_or_none
 
+# The prefix of the packet walk's own tables (topology.trace.arm: inet nslab_trace_<mark>), there only
+# while a trace is armed: left out of snapshots, so that no graph, panel or check shows or counts one.
+TRACE_TABLE = "nslab_trace"
 _NFT_WARNING = re.compile(r"^# Warning: table (\S+) (\S+) is managed by iptables-nft")
 _NFT_TABLE = re.compile(r"^table (\S+) (\S+) \{")
 
@@ -17,7 +20,7 @@ def parse_nft(
 ) -> tuple[str, list[NftTable]]:
     """Split `nft list ruleset` output (with its warnings) into the text of the tables not made by
     iptables-nft (the tables iptables-save and ip6tables-save listed, and those nft warns about),
-    and the list of all tables."""
+    and the list of all tables (but the packet walk's `inet nslab_trace_*`)."""
     managed = {("ip", t) for t in iptables_tables} | {("ip6", t) for t in ip6tables_tables}
     blocks: list[tuple[str, str, list[str]]] = []
     block: list[str] | None = None
@@ -33,6 +36,7 @@ def parse_nft(
         block.append(line)
         if line == "}":
             block = None
+    blocks = [b for b in blocks if not (b[0] == "inet" and b[1].startswith(TRACE_TABLE))]
     tables = [NftTable(fam, name, (fam, name) in managed) for fam, name, _ in blocks]
     other = "\n".join("\n".join(lines) for fam, name, lines in blocks if (fam, name) not in managed)
     return (other + "\n" if other else ""), tables

@@ -57,6 +57,7 @@ export class TopologyGraph {
     this.shown = ""; // what Plotly shows now (model, size, ranges, detail), to skip same redraws
     this.queue = Promise.resolve();
     this.bound = false;
+    this.trail = null; // a packet walk's links and namespace so far (trace.js), drawn over the graph
     this.addViewButtons();
     // The card changes size with the window, the grid and the fonts: fit (or keep the view) again.
     new ResizeObserver(() => this.redraw()).observe(el.closest(".card") || el.parentElement);
@@ -72,6 +73,13 @@ export class TopologyGraph {
       await this.redraw();
     }
     this.el.dataset.drawnSeq = String(seq);
+  }
+
+  /** Light the links a packet crossed and the namespace it is in ({segments, ns, reply, dropped}); null: none. */
+  setTrail(trail) {
+    this.trail = trail;
+    this.el.dataset.trail = trail ? trail.segments.length + ":" + trail.ns : "";
+    return this.redraw();
   }
 
   setFontScale(scale) {
@@ -114,7 +122,7 @@ export class TopologyGraph {
       y: [view.cy - plot.h / 2 / view.sy, view.cy + plot.h / 2 / view.sy],
     };
     const figure = this.figure(this.drawing, detail(view, this.fontScale));
-    const shown = JSON.stringify([this.signature, size, ranges, figure.detail]);
+    const shown = JSON.stringify([this.signature, size, ranges, figure.detail, this.trail]);
     if (shown === this.shown) return;
     this.shown = shown;
     await Plotly.react(this.el, figure.data, {
@@ -287,7 +295,7 @@ export class TopologyGraph {
       left = Math.min(left, box.x0);
       right = Math.max(right, box.x0 + box.w);
       const extra = ns.kind === "container" && ns.containers.length > 1 ? " (" + ns.containers.join(", ") + ")" : "";
-      boxes.push({ x0: box.x0, x1: box.x0 + box.w, y0, y1, colors: COLORS[ns.kind] || COLORS.outside,
+      boxes.push({ ns: ns.name, x0: box.x0, x1: box.x0 + box.w, y0, y1, colors: COLORS[ns.kind] || COLORS.outside,
         name: ns.name + extra, kind: ns.kind === "outside" ? "" : namespaceKindText(ns.kind) });
       const addrs = snap.addresses[ns.name] || [];
       const rows = rowMaps.get(ns.name);
@@ -385,7 +393,29 @@ export class TopologyGraph {
         marker: { size: sizes.marker, symbol: nodes.map((n) => n.symbol), color: nodes.map((n) => n.color),
           line: { color: "#fff", width: 1.5 } } },
     ];
+    if (this.trail) this.addTrail(data, shapes, boxes, nodes);
     return { data, shapes, annotations, detail: sizes };
+  }
+
+  /** The packet walk's trail: the links crossed so far, thick, and the current namespace framed. */
+  addTrail(data, shapes, boxes, nodes) {
+    const at = new Map(nodes.map((n) => [n.key, [n.x, n.y]]));
+    const color = this.trail.dropped ? "#dc2626" : this.trail.reply ? "#7c3aed" : "#ea580c";
+    const x = [];
+    const y = [];
+    for (const [a, b] of this.trail.segments) {
+      if (at.has(a) && at.has(b)) {
+        x.push(at.get(a)[0], at.get(b)[0], null);
+        y.push(at.get(a)[1], at.get(b)[1], null);
+      }
+    }
+    data.push({ type: "scatter", mode: "lines", name: gettext("packet walk"), x, y, hoverinfo: "skip",
+      line: { color, width: 5 }, opacity: 0.8 });
+    const box = boxes.find((b) => b.ns === this.trail.ns);
+    if (box) {
+      shapes.push({ type: "rect", x0: box.x0 - 0.03, x1: box.x1 + 0.03, y0: -box.y0 + 0.05, y1: -box.y1 - 0.05,
+        line: { color, width: 3.5 }, layer: "above" });
+    }
   }
 
   /** Which edge of its box an interface sits on: towards its peer, bridges in the middle. */

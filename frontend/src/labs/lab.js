@@ -6,6 +6,7 @@ import { Panels } from "./panels.js";
 import { trackGridTop } from "./layout.js";
 import { LabSocket } from "./socket.js";
 import { LabTerminal } from "./terminal.js";
+import { TracePanel } from "./trace.js";
 
 const root = document.getElementById("lab");
 const above = [document.querySelector("header.site"), ...root.querySelectorAll(".toolbar, #progress, #messages, #connection")];
@@ -63,10 +64,13 @@ const handlers = {
     nslab.seq = f.seq;
     showOverlay(controls.current);
     panels.update(f.snapshot);
+    trace?.sources(f.snapshot);
     pending = { snapshot: f.snapshot, seq: f.seq };
     drawLatest();
   },
   "lab.tty": (f) => terminal.write(f.data),
+  "trace.walk": (f) => trace?.show(f),
+  "trace.failed": (f) => trace?.failed(f),
   "lab.tty.reset": () => {
     terminal.reset();
     terminal.sendSize(); // a new shell (after `exit`)
@@ -94,6 +98,8 @@ const socket = new LabSocket(root.dataset.wsPath, {
 const terminal = new LabTerminal(document.getElementById("terminal"),
   (frame) => (frame.type !== "tty.resize" || controls.current === "ready") && socket.send(frame));
 nslab.socket = socket;
+const traceEl = document.getElementById("trace");
+const trace = traceEl && new TracePanel(traceEl, document.getElementById("trace-toggle"), graph, (f) => socket.send(f));
 nslab.terminal = terminal;
 
 document.getElementById("copy").addEventListener("click", () => terminal.copy());

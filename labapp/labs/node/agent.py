@@ -5,7 +5,7 @@ watcher stops LINGER seconds after the last viewer left, and the shell is hung u
 seconds after it, as when a terminal window closes; a reload keeps the shell and its scrollback),
 `lab.refresh`, `lab.release` (the sandbox goes away: stop everything of the lab), `tty.open` (reply
 the scrollback), `tty.input` (reply `lab.tty.written` once it is in the pty: the consumer's
-backpressure), `tty.resize`.
+backpressure), `tty.resize`, `trace.request` (reply `trace.walk`: one packet walk at a time per lab).
 Blocking daemon calls run in threads; every frame leaves through one outbox so that order is kept.
 Embedded mode runs the agent in the web server's own event loop (`embedded_agent`); a Celery lab node
 runs it in a thread with its own loop (`start_agent_thread`, from the worker_ready signal).
@@ -27,6 +27,7 @@ from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.hooks import STATE_LISTENERS
 from labapp.labs.node.lifecycle import node_reap_orphans
 from labapp.labs.node.terminal import Shell
+from labapp.labs.node.tracing import busy_frame, node_trace
 from labapp.labs.node.watcher import Watcher
 from labapp.labs.records import node_register
 
@@ -58,6 +59,30 @@ class LabStream:
         self.hang_up_timer: asyncio.TimerHandle | None = None
         self.hung_up = False
         self.refreshed_at = 0.0
+        self.tracing = False
+
+    def trace(self, message: dict) -> None:
+        """A packet walk, in a thread of its own (an armed one waits up to a minute for the student's
+        packet); its frame goes to the socket that asked."""
+        reply = message["reply_channel"]
+        if self.tracing:
+            self.agent.queue(reply, busy_frame(message))
+            return
+        self.tracing = True
+
+        def done(frame: dict) -> None:
+            self.tracing = False
+            self.agent.queue(reply, frame)
+
+        def walk() -> None:
+            try:
+                frame = node_trace(self.sandbox_id, message)
+            except Exception as exc:  # the daemon went away: say so rather than leave the page waiting
+                log.exception("lab %s: trace failed", self.lab_id)
+                frame = {"type": "trace.failed", "message": str(exc)}
+            self.agent.loop.call_soon_threadsafe(done, frame)
+
+        threading.Thread(target=walk, name=f"nslab-trace-{self.lab_id}", daemon=True).start()
 
     def refresh(self) -> None:
         """A full snapshot (fresh counters), at most one per REFRESH_MIN_INTERVAL whoever asks."""
@@ -212,6 +237,8 @@ class Agent:
             stream.unwatch()
         elif kind == "lab.refresh":
             stream.refresh()
+        elif kind == "trace.request" and message.get("reply_channel"):
+            stream.trace(message)
         elif kind == "tty.resize" and stream.shell:
             stream.shell.resize(message["cols"], message["rows"])
 

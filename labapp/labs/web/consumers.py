@@ -82,6 +82,8 @@ class LabConsumer(LabRelay):
             await handler(self, frame)
             return
         fields = {k: v for k, v in frame.items() if k != "type"}
+        if frame["type"] == "trace.request":  # the walk comes back to this socket only
+            fields["reply_channel"] = self.channel_name
         await self.to_node(frame["type"], **fields)
 
     # -- group and node messages (handler name = message type; the rest in LabRelay) ------
@@ -94,6 +96,12 @@ class LabConsumer(LabRelay):
         self.tty_unwritten = max(0, self.tty_unwritten - event["size"])
         self.tty_in_flight = max(0, self.tty_in_flight - 1)
         await self._tty_pass_on()
+
+    async def trace_walk(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def trace_failed(self, event: dict) -> None:
+        await self.send_json(event)
 
     # -- terminal input ------------------------------------------------------------------
 

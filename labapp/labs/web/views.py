@@ -66,6 +66,7 @@ def lab_page(request: HttpRequest, lab_id: int) -> HttpResponse:
         "ws_path": f"/ws/labs/{lab.pk}/",
         "versions": _versions(),
         "panels": _panels(request, lab),
+        "trace": True,  # the packet walk (labs/trace.html); a read-only view of a lab has none
     }
     return render(request, "labs/lab.html", context)
 
