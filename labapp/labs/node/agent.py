@@ -25,7 +25,7 @@ from django.conf import settings
 
 from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.hooks import STATE_LISTENERS
-from labapp.labs.node.lifecycle import node_reap_orphans
+from labapp.labs.node.lifecycle import node_heartbeat, node_load, node_reap_orphans
 from labapp.labs.node.terminal import Shell
 from labapp.labs.node.watcher import Watcher
 from labapp.labs.records import node_register
@@ -38,7 +38,6 @@ HANG_UP_AFTER = 30.0
 HUNG_UP_NOTE = "[nslab] The page was closed, so its shell was hung up (SIGHUP). This is a new shell.\r\n"
 # Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
 REFRESH_MIN_INTERVAL = 1.0
-HEARTBEAT = 30.0
 OUTBOX_HIGH, OUTBOX_LOW = 500, 100
 # Sandboxes created after this process started are its own tasks' work, never orphans.
 PROCESS_STARTED = time.time()
@@ -166,7 +165,12 @@ class Agent:
         try:
             await database_sync_to_async(_node_start)(self.node)
             while True:
-                message = await self.layer.receive(self.channel)
+                try:
+                    message = await self.layer.receive(self.channel)
+                except Exception as exc:  # the channel layer's Redis restarts: listen again soon
+                    log.warning("node %s: receiving failed: %s", self.node, exc)
+                    await asyncio.sleep(1.0)
+                    continue
                 try:
                     self.handle(message)
                 except Exception:
@@ -270,15 +274,15 @@ class Agent:
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT)
+            await asyncio.sleep(settings.NSLAB_HEARTBEAT_SECONDS)
             try:
-                await database_sync_to_async(node_register)(name=self.node)
+                await database_sync_to_async(node_heartbeat)(node=self.node)
             except Exception as exc:
                 log.warning("node %s: heartbeat failed: %s", self.node, exc)
 
 
 def _node_start(node: str) -> None:
-    node_register(name=node)
+    node_register(name=node, **node_load(node))
     try:
         result = node_reap_orphans(node=node, created_before=PROCESS_STARTED)
         log.info("node %s started: %s", node, result)
