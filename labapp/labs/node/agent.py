@@ -25,7 +25,7 @@ from django.conf import settings
 
 from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.hooks import STATE_LISTENERS
-from labapp.labs.node.lifecycle import node_heartbeat, node_load, node_reap_orphans
+from labapp.labs.node.lifecycle import node_announce_start, node_heartbeat, node_load, node_reap_orphans
 from labapp.labs.node.terminal import Shell
 from labapp.labs.node.watcher import Watcher
 from labapp.labs.records import node_register
@@ -163,7 +163,7 @@ class Agent:
         self.loop = asyncio.get_running_loop()
         self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._heartbeat_loop())]
         try:
-            await database_sync_to_async(_node_start)(self.node)
+            await database_sync_to_async(_node_start)(self.node, time.time())
             while True:
                 try:
                     message = await self.layer.receive(self.channel)
@@ -281,13 +281,14 @@ class Agent:
                 log.warning("node %s: heartbeat failed: %s", self.node, exc)
 
 
-def _node_start(node: str) -> None:
+def _node_start(node: str, started_at: float) -> None:
     node_register(name=node, **node_load(node))
     try:
         result = node_reap_orphans(node=node, created_before=PROCESS_STARTED)
         log.info("node %s started: %s", node, result)
     except Exception:
         log.exception("node %s: reaping orphans failed", node)
+    node_announce_start(node=node, started_at=started_at)
 
 
 # -- where the agent runs ----------------------------------------------------------------

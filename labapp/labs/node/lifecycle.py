@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from labapp.labs.broadcast import lab_send_progress, node_send
+from labapp.labs.broadcast import lab_send, lab_send_progress, node_send
 from labapp.labs.hooks import sandbox_prepared
 from labapp.labs.models import Lab
 from labapp.labs.node.reconcile import labs_reconcile
@@ -98,6 +98,14 @@ def node_load(node: str) -> dict[str, int]:
     with open("/proc/meminfo") as meminfo:
         fields = dict(line.split(":", 1) for line in meminfo)
     return {"labs": labs, "mem_available": int(fields["MemAvailable"].split()[0]) * 1024}
+
+
+def node_announce_start(*, node: str, started_at: float) -> None:
+    """Tell the sockets of the node's ready labs that its agent started afresh at `started_at` (epoch
+    seconds; after a restart of the node): those that asked an earlier agent ask it again for the
+    lab's state and terminal."""
+    for lab_id in Lab.objects.filter(node=node, status=Status.READY).values_list("pk", flat=True):
+        lab_send(lab_id, {"type": "lab.node.started", "started_at": started_at})
 
 
 def node_owner(node: str) -> str:

@@ -5,6 +5,8 @@ lab and open its terminal once the lab is ready, and passes the group's frames o
 
 from __future__ import annotations
 
+import time
+
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -19,6 +21,7 @@ class LabRelay(AsyncJsonWebsocketConsumer):
     lab_id: int | None = None
     node = sandbox_id = ""
     watching = False
+    watched_at = 0.0  # when this socket last asked the node to watch the lab (epoch seconds)
     # Live terminal output is passed on only after the scrollback: what came before is in it.
     tty_ready = False
 
@@ -71,11 +74,25 @@ class LabRelay(AsyncJsonWebsocketConsumer):
         if ready and (not self.watching or event["sandbox_id"] != self.sandbox_id):
             self.sandbox_id, self.watching, self.tty_ready = event["sandbox_id"], True, False
             await self.sandbox_changed()
-            reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
-            await self.to_node("lab.watch", **reply)
-            await self.to_node("tty.open", **reply)
+            await self._watch()
         elif not ready:
             self.watching = self.tty_ready = False
+
+    async def lab_node_started(self, event: dict) -> None:
+        """The lab's node restarted and its agent knows no viewer: watch and open the terminal again
+        (a new shell in the same lab; the browser clears the old one)."""
+        if not self.watching or self.watched_at >= event["started_at"]:  # that agent has our watch
+            return
+        self.tty_ready = False
+        await self.sandbox_changed()
+        await self.send_json({"type": "lab.tty.reset"})
+        await self._watch()
+
+    async def _watch(self) -> None:
+        self.watched_at = time.time()
+        reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
+        await self.to_node("lab.watch", **reply)
+        await self.to_node("tty.open", **reply)
 
     async def lab_progress(self, event: dict) -> None:
         await self.send_json(event)

@@ -120,8 +120,7 @@ def test_a_check_killed_with_its_worker_is_graded_once(worker, client, user_fact
         )
         worker.kill()
         await asyncio.to_thread(worker.start)
-        graded = await log.until(lambda: log.of("attempt.graded"), timeout=60)
-        assert graded[0]["kind"] == "check"
+        await log.until(lambda: [f for f in log.of("attempt.graded") if f["kind"] == "check"], timeout=60)
         await comm.disconnect()
 
     run_async(scenario)
@@ -175,3 +174,29 @@ def test_labs_of_a_dead_node_are_lost_and_start_again_elsewhere(worker, tmp_path
         other.stop()
         print(other.log())
         stop_private_daemon(other_dir)
+
+
+def test_terminals_come_back_after_the_worker_restarts(worker, client, user_factory):
+    ada = user_factory("ada")
+    lab = services.lab_create(owner=ada)
+    wait_for(lambda: Lab.objects.get(pk=lab.pk).status == "ready", 60, what="lab ready")
+    cookie = session_cookie(client, ada)
+
+    async def scenario():
+        comm = lab_socket(lab.pk, cookie)
+        assert (await comm.connect())[0]
+        log = FrameLog(comm)
+        await log.until(lambda: "root@docker-host" in log.tty(), timeout=30)
+        await asyncio.to_thread(worker.kill)
+        await asyncio.to_thread(worker.start)
+        # The new agent announced itself: this socket watches again and gets a new shell's terminal.
+        await log.until(lambda: log.of("lab.tty.reset"), timeout=30)
+        resets = len(log.frames)
+        await log.until(lambda: "root@docker-host" in log.tty(), timeout=30)
+        await comm.send_json_to({"type": "tty.input", "data": "echo back-$((6*7))\r"})
+        await log.until(
+            lambda: "back-42" in "".join(f["data"] for f in log.frames[resets:] if f["type"] == "lab.tty")
+        )
+        await comm.disconnect()
+
+    run_async(scenario)

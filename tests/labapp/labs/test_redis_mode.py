@@ -22,5 +22,5 @@ def test_lab_node_over_redis_postgres_and_celery():
 def test_labs_survive_killed_workers_and_dead_nodes():
     # Heartbeats every second: a node silent for 3 s is dead.
     run_redis_mode(
-        "tests/labapp/labs/faults_scenario.py", redis_db=13, passed=3, env={"NSLAB_HEARTBEAT_SECONDS": "1"}
+        "tests/labapp/labs/faults_scenario.py", redis_db=13, passed=4, env={"NSLAB_HEARTBEAT_SECONDS": "1"}
     )
