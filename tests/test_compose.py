@@ -5,24 +5,13 @@ tests/labapp/test_production_shape.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import compose_spec
-import podman_compose
 import pytest
-import yaml
 
-COMPOSE_FILE = Path(__file__).resolve().parents[1] / "docker-compose.yml"
-
-
-def compose(environ: dict[str, str], text: str | None = None) -> compose_spec.PyCompose:
-    """The file as Compose reads it with these environment variables (.env's role)."""
-    data = podman_compose.rec_subs(yaml.safe_load(text or COMPOSE_FILE.read_text()), environ)
-    return compose_spec.PyOptions(apply_merge=True).from_yaml(yaml.safe_dump(data))
+from bench.production import COMPOSE_FILE, compose_project
 
 
 def test_the_compose_file_is_valid_compose():
-    project = compose({"SECRET_KEY": "k"})
+    project = compose_project({"SECRET_KEY": "k"})
     assert project.name == "nslab"
     assert sorted(project.service_names()) == ["beat", "db", "labnode", "redis", "web"]
     web = project.get_service("web")
@@ -39,18 +28,18 @@ def test_the_compose_file_is_valid_compose():
 )
 def test_the_checker_refuses_what_compose_refuses(change, error):
     with pytest.raises(ValueError, match=error):
-        compose({"SECRET_KEY": "k"}, COMPOSE_FILE.read_text().replace(*change))
+        compose_project({"SECRET_KEY": "k"}, COMPOSE_FILE.read_text().replace(*change))
 
 
 def test_a_secret_key_is_required():
     with pytest.raises(ValueError, match="SECRET_KEY"):
-        compose({})
+        compose_project({})
 
 
 def test_only_the_lab_node_is_privileged():
     """What README.md says each service's privilege is for: the lab node makes user and network
     namespaces; web, beat, redis and db need none."""
-    project = compose({"SECRET_KEY": "k"})
+    project = compose_project({"SECRET_KEY": "k"})
     labnode = project.get_service("labnode")
     assert labnode.user == "root" and labnode.init is True
     assert set(labnode.cap_add) == {"SYS_ADMIN", "NET_ADMIN"}

@@ -6,12 +6,8 @@ WebSocket, as a browser would."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,9 +21,8 @@ import pytest
 import redis
 from websockets.sync.client import connect
 
-from bench.labserver import stop_private_daemon
+from bench.production import Services
 from tests.polling import wait_for
-from tests.test_compose import compose
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -35,12 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 REDIS_DB = 14  # a database number of its own on the shared Redis
 EXERCISE = "fix-ip-forward"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -56,64 +45,9 @@ def database():
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-class Services:
-    """The compose file's application services as processes; logs in `tmp`."""
-
-    def __init__(self, tmp: Path, database_url: str):
-        self.tmp, self.port = tmp, free_port()
-        self.state_dir = Path(f"/var/lib/nslab-test/prod-{os.getpid()}-{secrets.token_hex(2)}")
-        self.project = compose({"SECRET_KEY": secrets.token_urlsafe(50)})
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "NSLAB_STATE_DIR")
-        }
-        # The file's environment, with this machine's addresses for the db and redis services.
-        env.update({k: str(v) for k, v in self.project.get_service("web").environment.items()})
-        assert env["DJANGO_DEBUG"] == "0"
-        env.update(
-            DATABASE_URL=database_url,
-            REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-            NSLAB_STATE_DIR=str(self.state_dir),  # the labnode-state volume
-            DJANGO_STATIC_ROOT=str(tmp / "static"),
-            PATH=f"{VENV_BIN}:{env['PATH']}",  # the image's `python` and `celery`
-        )
-        self.env = env
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def command(self, service: str) -> list[str]:
-        argv = shlex.split(self.project.get_service(service).command)
-        # Served on the loopback at a free port; beat's schedule file in the test's directory.
-        argv = [a.replace("--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {self.port}") for a in argv]
-        return [a.replace("/tmp/celerybeat-schedule", str(self.tmp / "schedule")) for a in argv]
-
-    def start(self, service: str) -> None:
-        log = open(self.tmp / f"{service}.log", "w")  # noqa: SIM115 - the process's output
-        self.procs[service] = subprocess.Popen(
-            self.command(service), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def check_running(self) -> None:
-        for name, proc in self.procs.items():
-            assert proc.poll() is None, f"{name} exited:\n{self.log(name)}"
-
-    def log(self, service: str) -> str:
-        return (self.tmp / f"{service}.log").read_text()[-4000:]
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        stop_private_daemon(self.state_dir)
-
-
 def test_a_student_completes_an_exercise_on_the_production_shape(tmp_path, database):
     redis.Redis(db=REDIS_DB).flushdb()
-    services = Services(tmp_path, database)
+    services = Services(tmp_path, database, REDIS_DB)
     base = f"http://127.0.0.1:{services.port}"
     try:
         # As the image was built: static files collected (Dockerfile).
