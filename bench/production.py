@@ -11,10 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import compose_spec
 import podman_compose
+import psycopg
 import yaml
 
 from bench.labserver import stop_private_daemon
@@ -22,6 +24,7 @@ from bench.labserver import stop_private_daemon
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 VENV_BIN = Path(sys.executable).parent
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def compose_project(environ: dict[str, str], text: str | None = None) -> compose_spec.PyCompose:
@@ -29,6 +32,19 @@ def compose_project(environ: dict[str, str], text: str | None = None) -> compose
     podman-compose's variable interpolation, then the compose_spec crate's model of the spec."""
     data = podman_compose.rec_subs(yaml.safe_load(text or COMPOSE_FILE.read_text()), environ)
     return compose_spec.PyOptions(apply_merge=True).from_yaml(yaml.safe_dump(data))
+
+
+@contextmanager
+def postgres_database(prefix: str):
+    """A new database on the local PostgreSQL (user postgres); its URL. Dropped at the end."""
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _free_port() -> int:

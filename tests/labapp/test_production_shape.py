@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -16,12 +15,11 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from websockets.sync.client import connect
 
-from bench.production import Services
+from bench.production import Services, postgres_database
 from tests.polling import wait_for
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -34,15 +32,8 @@ EXERCISE = "fix-ip-forward"
 
 @pytest.fixture
 def database():
-    """A new PostgreSQL database; its URL (dropped at the end)."""
-    name = f"nslab_prod_{secrets.token_hex(3)}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with postgres_database("nslab_prod") as url:
+        yield url
 
 
 def test_a_student_completes_an_exercise_on_the_production_shape(tmp_path, database):
