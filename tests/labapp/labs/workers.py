@@ -38,7 +38,16 @@ class LabNodeWorker:
         started = timezone.now()
         argv = [sys.executable, "-m", "celery", "-A", "labapp.config.celery", "worker"]
         argv += ["-Q", node_channel(self.node), "--hostname", f"{self.node}@%h"]
-        argv += ["--pool", "threads", "--concurrency", "2", "--loglevel", "INFO"]
+        argv += [
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+        ]
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_for(
