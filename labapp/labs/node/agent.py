@@ -36,6 +36,11 @@ LINGER = 10.0
 HANG_UP_AFTER = 30.0
 # The first lines of a shell opened after the page's last viewer left and its shell was hung up.
 HUNG_UP_NOTE = "[nslab] The page was closed, so its shell was hung up (SIGHUP). This is a new shell.\r\n"
+# The first lines of the new shell a page gets when the lab node restarted under it.
+RESTARTED_NOTE = (
+    "[nslab] The lab node restarted, so this is a new shell. The lab's containers, networks and rules"
+    " are as they were.\r\n"
+)
 # Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
 REFRESH_MIN_INTERVAL = 1.0
 OUTBOX_HIGH, OUTBOX_LOW = 500, 100
@@ -117,12 +122,16 @@ class LabStream:
             self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, size)
         return self.shell
 
-    def scrollback(self) -> str:
-        """What a terminal that opens now shows first: the shell's scrollback, after a hang-up's note."""
+    def scrollback(self, *, restarted: bool = False) -> str:
+        """What a terminal that opens now shows first: the shell's scrollback, after a hang-up's note
+        (or, when it asks again after the node `restarted` and gets a new shell, after that note)."""
+        new_shell = self.shell is None
         text = self.open_shell().scrollback_text()
         if self.hung_up:
             self.hung_up = False
             text = HUNG_UP_NOTE + text
+        elif restarted and new_shell:
+            text = RESTARTED_NOTE + text
         return text
 
     def _tty_output(self, text: str) -> None:
@@ -204,7 +213,8 @@ class Agent:
                 if stream.last_state:
                     self.queue(reply, stream.last_state)
             else:
-                self.queue(reply, {"type": "lab.tty", "data": stream.scrollback(), "scrollback": True})
+                text = stream.scrollback(restarted=bool(message.get("restarted")))
+                self.queue(reply, {"type": "lab.tty", "data": text, "scrollback": True})
             return
         stream = self.streams.get(lab_id)
         if kind == "tty.input":

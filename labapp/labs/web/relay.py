@@ -86,13 +86,14 @@ class LabRelay(AsyncJsonWebsocketConsumer):
         self.tty_ready = False
         await self.sandbox_changed()
         await self.send_json({"type": "lab.tty.reset"})
-        await self._watch()
+        await self._watch(restarted=True)
 
-    async def _watch(self) -> None:
+    async def _watch(self, *, restarted: bool = False) -> None:
+        """Ask the node to watch the lab and open its terminal (`restarted`: after the node restarted)."""
         self.watched_at = time.time()
         reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
         await self.to_node("lab.watch", **reply)
-        await self.to_node("tty.open", **reply)
+        await self.to_node("tty.open", restarted=restarted, **reply)
 
     async def lab_progress(self, event: dict) -> None:
         await self.send_json(event)

@@ -192,11 +192,14 @@ def test_terminals_come_back_after_the_worker_restarts(worker, client, user_fact
         # The new agent announced itself: this socket watches again and gets a new shell's terminal.
         await log.until(lambda: log.of("lab.tty.reset"), timeout=30)
         resets = len(log.frames)
-        await log.until(lambda: "root@docker-host" in log.tty(), timeout=30)
+
+        def since_reset() -> str:
+            return "".join(f["data"] for f in log.frames[resets:] if f["type"] == "lab.tty")
+
+        await log.until(lambda: "root@docker-host" in since_reset(), timeout=30)
+        assert since_reset().startswith("[nslab] The lab node restarted, so this is a new shell.")
         await comm.send_json_to({"type": "tty.input", "data": "echo back-$((6*7))\r"})
-        await log.until(
-            lambda: "back-42" in "".join(f["data"] for f in log.frames[resets:] if f["type"] == "lab.tty")
-        )
+        await log.until(lambda: "back-42" in since_reset())
         await comm.disconnect()
 
     run_async(scenario)
