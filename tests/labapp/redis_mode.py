@@ -12,13 +12,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_redis_mode(scenario: str, *, redis_db: int, passed: int, env: dict | None = None) -> None:
-    """Run `scenario` (a path from the repository root) on its own Redis database number and a new
-    PostgreSQL database; fail with the start of its failure report unless `passed` tests passed."""
+def shared_redis(db: int) -> str:
+    """The URL of database number `db` (one per scenario) on the machine's Redis."""
+    return f"redis://127.0.0.1:6379/{db}"
+
+
+def run_redis_mode(scenario: str, *, redis_url: str, passed: int, env: dict | None = None) -> None:
+    """Run `scenario` (a path from the repository root) on Redis `redis_url` and a new PostgreSQL
+    database; fail with the start of its failure report unless `passed` tests passed."""
     token = secrets.token_hex(3)
     env = {
         **os.environ,
-        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "REDIS_URL": redis_url,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/nslab_{token}",
         "NSLAB_NODE": f"test{token}",
         **(env or {}),

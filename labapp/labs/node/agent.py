@@ -270,13 +270,18 @@ class Agent:
     async def _send_loop(self) -> None:
         while True:
             group, target, message = await self.outbox.get()
-            try:
-                if group:
-                    await self.layer.group_send(target, message)
-                else:
-                    await self.layer.send(target, message)
-            except Exception as exc:  # a full or vanished channel must not stop the others
-                log.warning("node %s: sending %s to %s failed: %s", self.node, message["type"], target, exc)
+            for last_try in (False, True):  # once more: the first may meet a connection Redis closed
+                try:
+                    if group:
+                        await self.layer.group_send(target, message)
+                    else:
+                        await self.layer.send(target, message)
+                    break
+                except Exception as exc:  # a full or vanished channel must not stop the others
+                    if last_try:
+                        log.warning(
+                            "node %s: sending %s to %s failed: %s", self.node, message["type"], target, exc
+                        )
             if self.paused and self.outbox.qsize() < OUTBOX_LOW:
                 for shell in self.paused:
                     shell.resume()

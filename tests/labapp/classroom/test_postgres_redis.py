@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.labapp.redis_mode import run_redis_mode
+from tests.labapp.redis_mode import run_redis_mode, shared_redis
 
 
 @pytest.mark.slow
 def test_classroom_over_postgres_and_redis():
-    run_redis_mode("tests/labapp/classroom/postgres_redis_scenario.py", redis_db=12, passed=2)
+    run_redis_mode("tests/labapp/classroom/postgres_redis_scenario.py", redis_url=shared_redis(12), passed=2)
