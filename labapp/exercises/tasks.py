@@ -3,8 +3,9 @@
 from celery import shared_task
 
 from labapp.exercises.node import attempt_grading
+from labapp.labs.tasks import DATABASE_RETRY
 
-LIMITS = {"soft_time_limit": 60, "time_limit": 90}
+LIMITS = {"soft_time_limit": 60, "time_limit": 90, **DATABASE_RETRY}
 
 
 @shared_task(bind=True, **LIMITS)

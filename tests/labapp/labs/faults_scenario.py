@@ -27,6 +27,7 @@ from tests.labapp.frames import FrameLog
 from tests.labapp.labs.workers import LabNodeWorker
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
 from tests.polling import wait_for
+from tests.tcp_proxy import CuttableProxy
 from topology.client import Client
 
 pytestmark = [
@@ -203,3 +204,21 @@ def test_terminals_come_back_after_the_worker_restarts(worker, client, user_fact
         await comm.disconnect()
 
     run_async(scenario)
+
+
+def test_a_provision_waits_out_a_database_restart(tmp_path, user_factory):
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    proxy = CuttableProxy(int(connection.settings_dict["PORT"] or 5432))
+    worker = LabNodeWorker(settings.NSLAB_NODE, tmp_path / "worker.log", db_port=proxy.port)
+    try:
+        worker.start()
+        proxy.cut()  # PostgreSQL restarting, as the worker sees it
+        lab = services.lab_create(owner=user_factory("ada"))
+        wait_for(lambda: "OperationalError" in worker.log(), 30, what="the provision meeting no database")
+        proxy.restore()
+        wait_for(lambda: Lab.objects.get(pk=lab.pk).status != "preparing", 60, what="the lab prepared")
+        assert Lab.objects.get(pk=lab.pk).status == "ready"
+    finally:
+        worker.stop()
+        proxy.close()
+        print(worker.log())

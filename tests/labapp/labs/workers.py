@@ -21,13 +21,14 @@ class LabNodeWorker:
     """`celery worker -Q labnode.<node> --pool threads` with NSLAB_NODE=node (and its own daemon when
     `state_dir` is given), logging to `log_path`."""
 
-    def __init__(self, node: str, log_path: Path, state_dir: Path | None = None):
+    def __init__(self, node: str, log_path: Path, state_dir: Path | None = None, db_port: int | None = None):
+        """`db_port`: reach PostgreSQL on another port (a proxy) than the test's connection."""
         self.node, self.log_path = node, log_path
         db = connection.settings_dict
         self.env = {
             **os.environ,
             "NSLAB_NODE": node,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db_port or db['PORT']}/{db['NAME']}",
         }
         if state_dir is not None:
             self.env["NSLAB_STATE_DIR"] = str(state_dir)
