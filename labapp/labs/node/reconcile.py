@@ -38,7 +38,7 @@ def labs_reconcile() -> dict[str, list[int]]:
                 sandbox_id="",
                 error=_(
                     "The lab node %(node)s stopped answering, so this lab is lost. "
-                    "Start it again: it gets a new sandbox on a node that works."
+                    "Press Reset for a new lab on a node that works."
                 )
                 % {"node": lab.node},
             )

@@ -159,8 +159,8 @@ def test_labs_of_a_dead_node_are_lost_and_start_again_elsewhere(worker, tmp_path
         lab.refresh_from_db()
         assert (lab.status, lab.sandbox_id) == ("failed", "")
 
-        # One click: Start gives the lab a new sandbox on the node that lives; new labs go there too.
-        lab = services.lab_start(lab=lab)
+        # One click: Reset gives the lab a new sandbox on the node that lives; new labs go there too.
+        lab = services.lab_reset(lab=lab)
         fresh = services.lab_create(owner=bob)
         assert lab.node == other.node and fresh.node == other.node
         wait_for(
