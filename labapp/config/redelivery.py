@@ -30,7 +30,8 @@ def requeue_unacked(app, queue: str) -> list[str]:
         for tag, raw in client.hgetall(channel.unacked_key).items():
             _message, _exchange, routing_key = json.loads(raw)
             if routing_key == queue:
-                channel.qos.restore_by_tag(tag, client=client, leftmost=True)
+                # Consumers pop from the right (BRPOP): pushed there, it is the next to run.
+                channel.qos.restore_by_tag(tag, client=client, leftmost=False)
                 tags.append(tag.decode() if isinstance(tag, bytes) else tag)
     if tags:
         log.warning("%s: %d task(s) of a worker that died are queued again", queue, len(tags))

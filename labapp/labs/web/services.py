@@ -109,7 +109,10 @@ def _placement(lab: Lab) -> dict:
     dead = LabNode.objects.filter(name=lab.node, heartbeat_at__lt=LabNode.live_after()).exists()
     if lab.sandbox_id and not dead:
         return {}
-    return {"node": node_choose(), "sandbox_id": ""}
+    node = node_choose()
+    if node == lab.node:  # no other node to go to: its node removes the old sandbox, if it comes back
+        return {}
+    return {"node": node, "sandbox_id": ""}
 
 
 def _transition(lab: Lab, expected: tuple[str, ...], status: str, **fields) -> Lab:
