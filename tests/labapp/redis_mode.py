@@ -35,4 +35,4 @@ def run_redis_mode(scenario: str, *, redis_url: str, passed: int, env: dict | No
     failures = result.stdout.find("= FAILURES =")
     report = result.stdout[failures : failures + 6000] if failures >= 0 else result.stdout[-6000:]
     assert result.returncode == 0, report + result.stderr[-3000:]
-    assert f"{passed} passed" in result.stdout
+    assert f"{passed} passed" in result.stdout, result.stdout[-500:]

@@ -26,7 +26,7 @@ def test_labs_survive_killed_workers_and_dead_nodes():
     run_redis_mode(
         "tests/labapp/labs/faults_scenario.py",
         redis_url=shared_redis(13),
-        passed=4,
+        passed=5,
         env={"NSLAB_HEARTBEAT_SECONDS": "1"},
     )
 
