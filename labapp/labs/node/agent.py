@@ -1,6 +1,6 @@
 """The node agent: streams each watched lab's kernel state and terminal to the lab's group.
 
-It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewer count; the
+It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewers by reply channel; the
 watcher stops LINGER seconds after the last viewer left, and the shell is hung up HANG_UP_AFTER
 seconds after it, as when a terminal window closes; a reload keeps the shell and its scrollback),
 `lab.refresh`, `lab.release` (the sandbox goes away: stop everything of the lab), `tty.open` (reply
@@ -54,7 +54,7 @@ class LabStream:
     def __init__(self, agent: Agent, lab_id: int, sandbox_id: str):
         self.agent, self.lab_id, self.sandbox_id = agent, lab_id, sandbox_id
         self.group = lab_group(lab_id)
-        self.viewers = 0
+        self.viewers: set[str] = set()  # their reply channels: a socket asking twice counts once
         self.watcher: Watcher | None = None
         self.shell: Shell | None = None
         self.last_state: dict | None = None
@@ -70,8 +70,8 @@ class LabStream:
             self.refreshed_at = now
             self.watcher.request(None)
 
-    def watch(self) -> None:
-        self.viewers += 1
+    def watch(self, viewer: str) -> None:
+        self.viewers.add(viewer)
         for timer in (self.linger, self.hang_up_timer):
             if timer:
                 timer.cancel()
@@ -79,23 +79,23 @@ class LabStream:
         if self.watcher is None:
             self.watcher = Watcher(self.sandbox_id, self.agent.loop, self.publish_state)
 
-    def unwatch(self) -> None:
-        self.viewers = max(0, self.viewers - 1)
-        if self.viewers == 0 and self.watcher and not self.linger:
+    def unwatch(self, viewer: str) -> None:
+        self.viewers.discard(viewer)
+        if not self.viewers and self.watcher and not self.linger:
             self.linger = self.agent.loop.call_later(LINGER, self._stop_watcher)
-        if self.viewers == 0 and self.shell and not self.hang_up_timer:
+        if not self.viewers and self.shell and not self.hang_up_timer:
             self.hang_up_timer = self.agent.loop.call_later(HANG_UP_AFTER, self._hang_up)
 
     def _hang_up(self) -> None:
         """Nobody has the page open: the shell and its jobs get SIGHUP, as in a closed terminal."""
         self.hang_up_timer = None
-        if self.viewers == 0 and self.shell and not self.shell.closed:
+        if not self.viewers and self.shell and not self.shell.closed:
             self.shell.close()
             self.hung_up = True
 
     def _stop_watcher(self) -> None:
         self.linger = None
-        if self.viewers == 0 and self.watcher:
+        if not self.viewers and self.watcher:
             self.watcher.stop()
             self.watcher = None
 
@@ -209,7 +209,7 @@ class Agent:
             stream = self._stream(lab_id, message["sandbox_id"])
             reply = message["reply_channel"]
             if kind == "lab.watch":
-                stream.watch()
+                stream.watch(reply)
                 if stream.last_state:
                     self.queue(reply, stream.last_state)
             else:
@@ -223,7 +223,7 @@ class Agent:
         if stream is None:
             return
         if kind == "lab.unwatch":
-            stream.unwatch()
+            stream.unwatch(message.get("reply_channel", ""))
         elif kind == "lab.refresh":
             stream.refresh()
         elif kind == "tty.resize" and stream.shell:

@@ -40,7 +40,7 @@ class LabRelay(AsyncJsonWebsocketConsumer):
 
     async def leave_lab(self) -> None:
         if self.watching:
-            await self.to_node("lab.unwatch")
+            await self.to_node("lab.unwatch", reply_channel=self.channel_name)
         await self.channel_layer.group_discard(lab_group(self.lab_id), self.channel_name)
 
     async def to_node(self, type_: str, **fields) -> bool:
