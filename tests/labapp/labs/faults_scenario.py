@@ -21,7 +21,6 @@ from labapp.labs.channels import node_channel
 from labapp.labs.models import Lab
 from labapp.labs.node.lifecycle import node_owner
 from labapp.labs.web import services
-from tests.labapp.conftest import STATE_DIR
 from tests.labapp.exercises.conftest import TEST_COURSE, TEST_EXERCISE
 from tests.labapp.frames import FrameLog
 from tests.labapp.labs.workers import LabNodeWorker
@@ -136,7 +135,8 @@ def test_labs_of_a_dead_node_are_lost_and_start_again_elsewhere(worker, tmp_path
     assert lab.node == worker.node
     wait_for(lambda: Lab.objects.get(pk=lab.pk).status == "ready", 60, what="lab ready")
     # A second node with its own daemon (state directory).
-    other_dir = Path(f"{STATE_DIR}-b")
+    # (The session's private daemon's directory, from tests/labapp/conftest.py, with a suffix.)
+    other_dir = Path(os.environ["NSLAB_STATE_DIR"] + "-b")
     other = LabNodeWorker(f"{worker.node}b", tmp_path / "other.log", state_dir=other_dir)
     other_client = Client()
     other_client.path = other_dir / "daemon.sock"
