@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def _free_port() -> int:
 class Services:
     """The compose file's application services as processes; logs in `tmp`."""
 
-    def __init__(self, tmp: Path, database_url: str, redis_db: int):
+    def __init__(self, tmp: Path, database_url: str, redis_url: str):
         self.tmp, self.port = tmp, _free_port()
         self.state_dir = Path(f"/var/lib/nslab-test/prod-{os.getpid()}-{secrets.token_hex(2)}")
         self.project = compose_project({"SECRET_KEY": secrets.token_urlsafe(50)})
@@ -68,7 +69,7 @@ class Services:
         assert env["DJANGO_DEBUG"] == "0"
         env.update(
             DATABASE_URL=database_url,
-            REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
+            REDIS_URL=redis_url,
             NSLAB_STATE_DIR=str(self.state_dir),  # the labnode-state volume
             DJANGO_STATIC_ROOT=str(tmp / "static"),
             PATH=f"{VENV_BIN}:{env['PATH']}",  # the image's `python` and `celery`
@@ -87,6 +88,26 @@ class Services:
         self.procs[service] = subprocess.Popen(
             self.command(service), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
+
+    def manage(self, *args: str) -> None:
+        """`manage.py *args` in the services' environment (collectstatic as the image's build runs it)."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}{done.stderr}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serving(self) -> bool:
+        """Whether the web service answers (an AssertionError if a service exited)."""
+        self.check_running()
+        try:
+            with urllib.request.urlopen(self.base_url + "/accounts/login/", timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
 
     def check_running(self) -> None:
         for name, proc in self.procs.items():

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +20,7 @@ from tests.labapp.frames import FrameLog
 from tests.labapp.labs.workers import LabNodeWorker
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
 from tests.polling import wait_for
+from tests.redis_server import PrivateRedis
 
 pytestmark = [
     pytest.mark.skipif("REDIS_URL" not in os.environ, reason="run by test_redis_mode.py"),
@@ -32,37 +30,9 @@ pytestmark = [
 ]
 
 
-class PrivateRedis:
-    """redis-server on REDIS_URL's port with its files in `folder`."""
-
-    def __init__(self, folder: Path):
-        self.port = urlsplit(settings.REDIS_URL).port
-        self.argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(folder)]
-        self.argv += ["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
-        self.log = folder / "redis.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
-        wait_for(self._answers, 10, interval=0.05, what="redis-server")
-
-    def stop(self) -> None:
-        """SIGTERM: Redis writes its append-only file and exits, as on `docker compose restart redis`."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=20)
-
-    def _answers(self) -> bool:
-        try:
-            return redis.Redis(port=self.port).ping()
-        except redis.ConnectionError:
-            return False
-
-
 @pytest.fixture
 def redis_server(tmp_path):
-    server = PrivateRedis(tmp_path)
+    server = PrivateRedis(urlsplit(settings.REDIS_URL).port, tmp_path)
     server.start()
     try:
         yield server
