@@ -122,6 +122,12 @@ class LabServer:
         if not self.debug:
             self.manage("collectstatic", "--noinput", "--verbosity", "0")
         self.port = _free_port()
+        self.serve()
+        return self
+
+    def serve(self) -> None:
+        """Start daphne on `port` and wait until it answers (again, after `end_daphne`: a restart on
+        the same database and daemon)."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -145,7 +151,16 @@ class LabServer:
         except Exception:
             self.stop()
             raise
-        return self
+
+    def end_daphne(self) -> None:
+        """SIGTERM daphne, as an upgrade or a restart does (its embedded node agent ends with it)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def _ignore_signals(self) -> None:
         for number in self.ignored_signals:
@@ -181,13 +196,7 @@ class LabServer:
 
     def stop(self) -> None:
         """End daphne and the daemon it started, remove their sandboxes and directories."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.end_daphne()
         if (self.state_dir / "daemon.sock").exists():
             client = self.client()
             try:

@@ -3,13 +3,24 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import celeryd_after_setup, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labapp.config.settings")
 
 app = Celery("labapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@celeryd_after_setup.connect
+def requeue_unacked_tasks(instance, **kwargs) -> None:
+    """Before consuming: the node's tasks that a killed worker left unacknowledged run again."""
+    from django.conf import settings
+
+    from labapp.config.redelivery import requeue_unacked
+    from labapp.labs.channels import node_channel
+
+    requeue_unacked(instance.app, node_channel(settings.NSLAB_NODE))
 
 
 @worker_ready.connect

@@ -5,9 +5,9 @@ once in var/, static files collected into var/ and served by WhiteNoise.
 Environment: DJANGO_DEBUG (default 0; 1 for a developer: tracebacks, static files from the sources),
 SECRET_KEY (unset: var/secret_key), DJANGO_ALLOWED_HOSTS, DJANGO_CSRF_TRUSTED_ORIGINS, DATABASE_URL
 (default SQLite in var/), REDIS_URL (unset: the embedded mode, see docs/web-lab.md), NSLAB_NODE,
-NSLAB_IDLE_MINUTES, DJANGO_STATIC_ROOT (collectstatic target, default var/static), DJANGO_HTTPS
-(default 0; 1 behind TLS: secure cookies, HTTPS redirect, HSTS) and the DJANGO_SECURE_* / DJANGO_HSTS_*
-switches below.
+NSLAB_IDLE_MINUTES, NSLAB_HEARTBEAT_SECONDS, DJANGO_STATIC_ROOT (collectstatic target, default
+var/static), DJANGO_HTTPS (default 0; 1 behind TLS: secure cookies, HTTPS redirect, HSTS) and the
+DJANGO_SECURE_* / DJANGO_HSTS_* switches below.
 """
 
 import os
@@ -90,6 +90,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 NSLAB_EMBEDDED = not REDIS_URL
 NSLAB_NODE = os.environ.get("NSLAB_NODE", "local")
 NSLAB_IDLE_MINUTES = int(os.environ.get("NSLAB_IDLE_MINUTES", "60"))
+# Every lab node's heartbeat interval; a node silent for three of them is dead and its labs are lost.
+NSLAB_HEARTBEAT_SECONDS = float(os.environ.get("NSLAB_HEARTBEAT_SECONDS", "30"))
 
 if NSLAB_EMBEDDED:
     CHANNEL_LAYERS = {

@@ -97,6 +97,13 @@ class Submission(models.Model):
     answers = models.JSONField(default=dict)
     score = models.FloatField(default=0)
     snapshot = models.JSONField(default=dict)  # the kernel state the results were computed from
+    # The Celery task that graded a Check: a redelivered task finds its Submission and records nothing.
+    request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request_id"], condition=~models.Q(request_id=""), name="one_submission_per_request"
+            )
+        ]

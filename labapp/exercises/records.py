@@ -26,13 +26,26 @@ def _task_score(task: dict, result: dict) -> tuple[bool, float]:
 
 @transaction.atomic
 def attempt_record_grading(
-    *, attempt_id: int, results: list[dict], kind: str, snapshot: dict | None, answers: dict | None = None
+    *,
+    attempt_id: int,
+    results: list[dict],
+    kind: str,
+    snapshot: dict | None,
+    answers: dict | None = None,
+    request_id: str = "",
 ) -> tuple[dict, list[str]]:
     """Keep a grading's results: task states (a passed task stays passed; a Check sets the partial
     score of the others), the attempt's score and a Submission (every Check; a continuous grading only
-    when a task newly passed). Returns the `attempt.graded` frame and the ids of newly passed tasks."""
+    when a task newly passed). Returns the `attempt.graded` frame and the ids of newly passed tasks.
+
+    A grading with the `request_id` of one already kept (a Check's task redelivered after its worker
+    died) changes nothing: its frame is the one kept, and nothing is newly passed."""
     attempt = Attempt.objects.select_for_update().select_related("exercise").get(pk=attempt_id)
     tasks = attempt.rendered_tasks()
+    kept = Submission.objects.filter(attempt=attempt, request_id=request_id).first() if request_id else None
+    if kept is not None:
+        states = {s.task_id: s for s in attempt.task_states.all()}
+        return graded_frame(attempt=attempt, tasks=tasks, states=states, results=kept.results, kind=kind), []
     by_id = {r["id"]: r for r in results}
     states = {s.task_id: s for s in attempt.task_states.all()}
     newly: list[str] = []
@@ -62,6 +75,7 @@ def attempt_record_grading(
             answers=answers or {},
             score=attempt.score,
             snapshot=snapshot or {},
+            request_id=request_id,
         )
     transaction.on_commit(lambda: attempt_graded.send_robust(sender=Attempt, attempt=attempt, newly=newly))
     return graded_frame(attempt=attempt, tasks=tasks, states=states, results=results, kind=kind), newly

@@ -13,4 +13,4 @@ class LabAdmin(admin.ModelAdmin):
 
 @admin.register(LabNode)
 class LabNodeAdmin(admin.ModelAdmin):
-    list_display = ("name", "heartbeat_at")
+    list_display = ("name", "heartbeat_at", "labs", "mem_available")

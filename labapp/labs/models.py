@@ -1,5 +1,7 @@
 """A student's lab (one sandbox on one lab node) and the lab nodes that carry them."""
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -40,8 +42,20 @@ class Lab(models.Model):
 
 
 class LabNode(models.Model):
+    """A lab node as its last heartbeat described it (placement reads these: labapp/labs/web/services.py)."""
+
     name = models.CharField(max_length=64, unique=True)
     heartbeat_at = models.DateTimeField(default=timezone.now)
+    labs = models.PositiveIntegerField(default=0)  # the node's sandboxes at the heartbeat
+    mem_available = models.BigIntegerField(default=0)  # bytes (MemAvailable of the node's machine)
+
+    # A node is live while it has sent a heartbeat in the last HEARTBEATS_MISSED heartbeat intervals.
+    HEARTBEATS_MISSED = 3
+
+    @classmethod
+    def live_after(cls) -> datetime:
+        """The oldest heartbeat of a live node (NSLAB_HEARTBEAT_SECONDS: a node's interval)."""
+        return timezone.now() - timedelta(seconds=settings.NSLAB_HEARTBEAT_SECONDS * cls.HEARTBEATS_MISSED)
 
     def __str__(self) -> str:
         return self.name

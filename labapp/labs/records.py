@@ -27,7 +27,10 @@ def lab_set_status(*, lab_id: int, expected: tuple[str, ...], status: str, **fie
     return lab
 
 
-def node_register(*, name: str) -> LabNode:
-    """Record that node `name` is alive (at start and as its heartbeat)."""
-    node, _created = LabNode.objects.update_or_create(name=name, defaults={"heartbeat_at": timezone.now()})
+def node_register(*, name: str, **load) -> LabNode:
+    """Record that node `name` is alive (at start and as its heartbeat), with its `load` (LabNode's
+    `labs` and `mem_available`) when it measured it."""
+    node, _created = LabNode.objects.update_or_create(
+        name=name, defaults={"heartbeat_at": timezone.now(), **load}
+    )
     return node

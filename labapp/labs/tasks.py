@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from labapp.labs.channels import node_channel
@@ -15,7 +15,15 @@ from labapp.labs.models import Lab
 from labapp.labs.node import lifecycle
 from labapp.labs.records import lab_set_status
 
-LIMITS = {"soft_time_limit": 120, "time_limit": 150, "acks_late": True}
+# A database that restarts (OperationalError, InterfaceError) makes a task wait and try again rather
+# than fail: the tasks are idempotent, and a lab must not stay preparing until the reconciliation.
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 8,
+}
+LIMITS = {"soft_time_limit": 120, "time_limit": 150, "acks_late": True, **DATABASE_RETRY}
 Status = Lab.Status
 
 

@@ -52,7 +52,7 @@ def _lab_sandbox(attempt: Attempt) -> str | None:
     return lab.sandbox_id
 
 
-def attempt_check(*, attempt_id: int, answers: dict | None = None) -> dict | None:
+def attempt_check(*, attempt_id: int, answers: dict | None = None, request_id: str = "") -> dict | None:
     """Grade the attempt on demand (all checks, probes and questions), keep it, send `attempt.graded`."""
     attempt = Attempt.objects.filter(pk=attempt_id).select_related("exercise", "lab").first()
     if attempt is None:
@@ -72,6 +72,7 @@ def attempt_check(*, attempt_id: int, answers: dict | None = None) -> dict | Non
         kind=Submission.Kind.CHECK,
         snapshot=access.last_snapshot,
         answers=answers,
+        request_id=request_id,
     )
     lab_send(attempt.lab_id, frame)
     return frame

@@ -1,6 +1,6 @@
 """The node agent: streams each watched lab's kernel state and terminal to the lab's group.
 
-It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewer count; the
+It receives on `labnode.<node>` (docs/web-lab.md): `lab.watch` / `lab.unwatch` (viewers by reply channel; the
 watcher stops LINGER seconds after the last viewer left, and the shell is hung up HANG_UP_AFTER
 seconds after it, as when a terminal window closes; a reload keeps the shell and its scrollback),
 `lab.refresh`, `lab.release` (the sandbox goes away: stop everything of the lab), `tty.open` (reply
@@ -25,7 +25,7 @@ from django.conf import settings
 
 from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.hooks import STATE_LISTENERS
-from labapp.labs.node.lifecycle import node_reap_orphans
+from labapp.labs.node.lifecycle import node_announce_start, node_heartbeat, node_load, node_reap_orphans
 from labapp.labs.node.terminal import Shell
 from labapp.labs.node.tracing import busy_frame, node_trace
 from labapp.labs.node.watcher import Watcher
@@ -37,9 +37,13 @@ LINGER = 10.0
 HANG_UP_AFTER = 30.0
 # The first lines of a shell opened after the page's last viewer left and its shell was hung up.
 HUNG_UP_NOTE = "[nslab] The page was closed, so its shell was hung up (SIGHUP). This is a new shell.\r\n"
+# The first lines of the new shell a page gets when the lab node restarted under it.
+RESTARTED_NOTE = (
+    "[nslab] The lab node restarted, so this is a new shell. The lab's containers, networks and rules"
+    " are as they were.\r\n"
+)
 # Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
 REFRESH_MIN_INTERVAL = 1.0
-HEARTBEAT = 30.0
 OUTBOX_HIGH, OUTBOX_LOW = 500, 100
 # Sandboxes created after this process started are its own tasks' work, never orphans.
 PROCESS_STARTED = time.time()
@@ -51,7 +55,7 @@ class LabStream:
     def __init__(self, agent: Agent, lab_id: int, sandbox_id: str):
         self.agent, self.lab_id, self.sandbox_id = agent, lab_id, sandbox_id
         self.group = lab_group(lab_id)
-        self.viewers = 0
+        self.viewers: set[str] = set()  # their reply channels: a socket asking twice counts once
         self.watcher: Watcher | None = None
         self.shell: Shell | None = None
         self.last_state: dict | None = None
@@ -91,8 +95,8 @@ class LabStream:
             self.refreshed_at = now
             self.watcher.request(None)
 
-    def watch(self) -> None:
-        self.viewers += 1
+    def watch(self, viewer: str) -> None:
+        self.viewers.add(viewer)
         for timer in (self.linger, self.hang_up_timer):
             if timer:
                 timer.cancel()
@@ -100,23 +104,23 @@ class LabStream:
         if self.watcher is None:
             self.watcher = Watcher(self.sandbox_id, self.agent.loop, self.publish_state)
 
-    def unwatch(self) -> None:
-        self.viewers = max(0, self.viewers - 1)
-        if self.viewers == 0 and self.watcher and not self.linger:
+    def unwatch(self, viewer: str) -> None:
+        self.viewers.discard(viewer)
+        if not self.viewers and self.watcher and not self.linger:
             self.linger = self.agent.loop.call_later(LINGER, self._stop_watcher)
-        if self.viewers == 0 and self.shell and not self.hang_up_timer:
+        if not self.viewers and self.shell and not self.hang_up_timer:
             self.hang_up_timer = self.agent.loop.call_later(HANG_UP_AFTER, self._hang_up)
 
     def _hang_up(self) -> None:
         """Nobody has the page open: the shell and its jobs get SIGHUP, as in a closed terminal."""
         self.hang_up_timer = None
-        if self.viewers == 0 and self.shell and not self.shell.closed:
+        if not self.viewers and self.shell and not self.shell.closed:
             self.shell.close()
             self.hung_up = True
 
     def _stop_watcher(self) -> None:
         self.linger = None
-        if self.viewers == 0 and self.watcher:
+        if not self.viewers and self.watcher:
             self.watcher.stop()
             self.watcher = None
 
@@ -143,12 +147,16 @@ class LabStream:
             self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, size)
         return self.shell
 
-    def scrollback(self) -> str:
-        """What a terminal that opens now shows first: the shell's scrollback, after a hang-up's note."""
+    def scrollback(self, *, restarted: bool = False) -> str:
+        """What a terminal that opens now shows first: the shell's scrollback, after a hang-up's note
+        (or, when it asks again after the node `restarted` and gets a new shell, after that note)."""
+        new_shell = self.shell is None
         text = self.open_shell().scrollback_text()
         if self.hung_up:
             self.hung_up = False
             text = HUNG_UP_NOTE + text
+        elif restarted and new_shell:
+            text = RESTARTED_NOTE + text
         return text
 
     def _tty_output(self, text: str) -> None:
@@ -189,9 +197,14 @@ class Agent:
         self.loop = asyncio.get_running_loop()
         self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._heartbeat_loop())]
         try:
-            await database_sync_to_async(_node_start)(self.node)
+            await database_sync_to_async(_node_start)(self.node, time.time())
             while True:
-                message = await self.layer.receive(self.channel)
+                try:
+                    message = await self.layer.receive(self.channel)
+                except Exception as exc:  # the channel layer's Redis restarts: listen again soon
+                    log.warning("node %s: receiving failed: %s", self.node, exc)
+                    await asyncio.sleep(1.0)
+                    continue
                 try:
                     self.handle(message)
                 except Exception:
@@ -221,11 +234,12 @@ class Agent:
             stream = self._stream(lab_id, message["sandbox_id"])
             reply = message["reply_channel"]
             if kind == "lab.watch":
-                stream.watch()
+                stream.watch(reply)
                 if stream.last_state:
                     self.queue(reply, stream.last_state)
             else:
-                self.queue(reply, {"type": "lab.tty", "data": stream.scrollback(), "scrollback": True})
+                text = stream.scrollback(restarted=bool(message.get("restarted")))
+                self.queue(reply, {"type": "lab.tty", "data": text, "scrollback": True})
             return
         stream = self.streams.get(lab_id)
         if kind == "tty.input":
@@ -234,7 +248,7 @@ class Agent:
         if stream is None:
             return
         if kind == "lab.unwatch":
-            stream.unwatch()
+            stream.unwatch(message.get("reply_channel", ""))
         elif kind == "lab.refresh":
             stream.refresh()
         elif kind == "trace.request" and message.get("reply_channel"):
@@ -283,13 +297,18 @@ class Agent:
     async def _send_loop(self) -> None:
         while True:
             group, target, message = await self.outbox.get()
-            try:
-                if group:
-                    await self.layer.group_send(target, message)
-                else:
-                    await self.layer.send(target, message)
-            except Exception as exc:  # a full or vanished channel must not stop the others
-                log.warning("node %s: sending %s to %s failed: %s", self.node, message["type"], target, exc)
+            for last_try in (False, True):  # once more: the first may meet a connection Redis closed
+                try:
+                    if group:
+                        await self.layer.group_send(target, message)
+                    else:
+                        await self.layer.send(target, message)
+                    break
+                except Exception as exc:  # a full or vanished channel must not stop the others
+                    if last_try:
+                        log.warning(
+                            "node %s: sending %s to %s failed: %s", self.node, message["type"], target, exc
+                        )
             if self.paused and self.outbox.qsize() < OUTBOX_LOW:
                 for shell in self.paused:
                     shell.resume()
@@ -297,20 +316,21 @@ class Agent:
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT)
+            await asyncio.sleep(settings.NSLAB_HEARTBEAT_SECONDS)
             try:
-                await database_sync_to_async(node_register)(name=self.node)
+                await database_sync_to_async(node_heartbeat)(node=self.node)
             except Exception as exc:
                 log.warning("node %s: heartbeat failed: %s", self.node, exc)
 
 
-def _node_start(node: str) -> None:
-    node_register(name=node)
+def _node_start(node: str, started_at: float) -> None:
+    node_register(name=node, **node_load(node))
     try:
         result = node_reap_orphans(node=node, created_before=PROCESS_STARTED)
         log.info("node %s started: %s", node, result)
     except Exception:
         log.exception("node %s: reaping orphans failed", node)
+    node_announce_start(node=node, started_at=started_at)
 
 
 # -- where the agent runs ----------------------------------------------------------------

@@ -2,7 +2,8 @@
 and the agent.
 
 Every function re-reads the lab and reconciles (does nothing when the lab is no longer in the state it
-expects), so a task that runs twice does no harm.
+expects, or no longer on this node), so a task that runs twice does no harm: a task is redelivered
+when its worker dies (labapp/config/redelivery.py).
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import logging
 import os
 import time
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from labapp.labs.broadcast import lab_send_progress, node_send
+from labapp.labs.broadcast import lab_send, lab_send_progress, node_send
 from labapp.labs.hooks import sandbox_prepared
 from labapp.labs.models import Lab
-from labapp.labs.records import lab_set_status
+from labapp.labs.node.reconcile import labs_reconcile
+from labapp.labs.records import lab_set_status, node_register
 from topology.client import Client
 from topology.errors import SandboxStartError, TopologyError
 
@@ -26,8 +29,10 @@ Status = Lab.Status
 
 
 def lab_provision(*, lab_id: int) -> None:
-    """Give a preparing lab a fresh sandbox (removing the one it had) and mark it ready or failed."""
-    lab = Lab.objects.filter(pk=lab_id, status=Status.PREPARING).first()
+    """Give a preparing lab a fresh sandbox (removing the one it had) and mark it ready or failed.
+
+    A sandbox that a killed run of this task left half made is nobody's: the node's start reaps it."""
+    lab = _this_nodes(lab_id, Status.PREPARING)
     if lab is None:
         return
     lab_send_progress(lab.pk, "creating", 10)
@@ -67,12 +72,40 @@ def lab_provision(*, lab_id: int) -> None:
 
 def lab_teardown(*, lab_id: int) -> None:
     """Remove a stopping lab's sandbox and mark it stopped."""
-    lab = Lab.objects.filter(pk=lab_id, status=Status.STOPPING).first()
+    lab = _this_nodes(lab_id, Status.STOPPING)
     if lab is None:
         return
     if lab.sandbox_id:
         _sandbox_remove(lab)
     lab_set_status(lab_id=lab.pk, expected=(Status.STOPPING,), status=Status.STOPPED, sandbox_id="")
+
+
+def _this_nodes(lab_id: int, status: str) -> Lab | None:
+    """The lab, if it has `status` and lives on this node (a lab moved off a dead node that comes
+    back must not be touched by the tasks it had left in its queue)."""
+    return Lab.objects.filter(pk=lab_id, status=status, node=settings.NSLAB_NODE).first()
+
+
+def node_heartbeat(*, node: str) -> dict[str, list[int]]:
+    """The node's heartbeat: record it alive with its load, then reconcile labs nothing would finish."""
+    node_register(name=node, **node_load(node))
+    return labs_reconcile()
+
+
+def node_load(node: str) -> dict[str, int]:
+    """What placement weighs: the node's sandboxes and its machine's available memory (bytes)."""
+    labs = sum(1 for s in Client().ls() if s.get("owner") == node_owner(node))
+    with open("/proc/meminfo") as meminfo:
+        fields = dict(line.split(":", 1) for line in meminfo)
+    return {"labs": labs, "mem_available": int(fields["MemAvailable"].split()[0]) * 1024}
+
+
+def node_announce_start(*, node: str, started_at: float) -> None:
+    """Tell the sockets of the node's ready labs that its agent started afresh at `started_at` (epoch
+    seconds; after a restart of the node): those that asked an earlier agent ask it again for the
+    lab's state and terminal."""
+    for lab_id in Lab.objects.filter(node=node, status=Status.READY).values_list("pk", flat=True):
+        lab_send(lab_id, {"type": "lab.node.started", "started_at": started_at})
 
 
 def node_owner(node: str) -> str:

@@ -5,6 +5,8 @@ lab and open its terminal once the lab is ready, and passes the group's frames o
 
 from __future__ import annotations
 
+import time
+
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -19,6 +21,7 @@ class LabRelay(AsyncJsonWebsocketConsumer):
     lab_id: int | None = None
     node = sandbox_id = ""
     watching = False
+    watched_at = 0.0  # when this socket last asked the node to watch the lab (epoch seconds)
     # Live terminal output is passed on only after the scrollback: what came before is in it.
     tty_ready = False
 
@@ -37,7 +40,7 @@ class LabRelay(AsyncJsonWebsocketConsumer):
 
     async def leave_lab(self) -> None:
         if self.watching:
-            await self.to_node("lab.unwatch")
+            await self.to_node("lab.unwatch", reply_channel=self.channel_name)
         await self.channel_layer.group_discard(lab_group(self.lab_id), self.channel_name)
 
     async def to_node(self, type_: str, **fields) -> bool:
@@ -71,11 +74,26 @@ class LabRelay(AsyncJsonWebsocketConsumer):
         if ready and (not self.watching or event["sandbox_id"] != self.sandbox_id):
             self.sandbox_id, self.watching, self.tty_ready = event["sandbox_id"], True, False
             await self.sandbox_changed()
-            reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
-            await self.to_node("lab.watch", **reply)
-            await self.to_node("tty.open", **reply)
+            await self._watch()
         elif not ready:
             self.watching = self.tty_ready = False
+
+    async def lab_node_started(self, event: dict) -> None:
+        """The lab's node restarted and its agent knows no viewer: watch and open the terminal again
+        (a new shell in the same lab; the browser clears the old one)."""
+        if not self.watching or self.watched_at >= event["started_at"]:  # that agent has our watch
+            return
+        self.tty_ready = False
+        await self.sandbox_changed()
+        await self.send_json({"type": "lab.tty.reset"})
+        await self._watch(restarted=True)
+
+    async def _watch(self, *, restarted: bool = False) -> None:
+        """Ask the node to watch the lab and open its terminal (`restarted`: after the node restarted)."""
+        self.watched_at = time.time()
+        reply = {"sandbox_id": self.sandbox_id, "reply_channel": self.channel_name}
+        await self.to_node("lab.watch", **reply)
+        await self.to_node("tty.open", restarted=restarted, **reply)
 
     async def lab_progress(self, event: dict) -> None:
         await self.send_json(event)

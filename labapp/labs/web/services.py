@@ -19,7 +19,6 @@ from labapp.labs.models import Lab, LabNode
 from labapp.labs.records import lab_set_status
 from labapp.labs.tasks import lab_provision, lab_teardown, queue_on_commit
 
-NODE_LIVE_FOR = timedelta(seconds=90)
 TOUCH_EVERY = timedelta(seconds=30)
 
 Status = Lab.Status
@@ -29,18 +28,28 @@ class LabStateError(Exception):
     """The lab is not in a state that allows this action; the message is for the user."""
 
 
+# What one more lab is taken to cost a node in memory until its next heartbeat measures it.
+LAB_MEMORY = 64 * 2**20
+
+
 def node_choose() -> str:
-    """The live node with the fewest active labs; this process's NSLAB_NODE when none is live."""
-    live = LabNode.objects.filter(heartbeat_at__gte=timezone.now() - NODE_LIVE_FOR).values_list(
-        "name", flat=True
-    )
-    loads = dict.fromkeys(live, 0)
-    active = Lab.objects.filter(status__in=Lab.ACTIVE, node__in=list(loads))
-    for row in active.values("node").annotate(n=Count("id")):
-        loads[row["node"]] = row["n"]
-    if not loads:
+    """The live node with the most memory to spare, by its last heartbeat less the labs placed on it
+    since (then the fewest active labs); this process's NSLAB_NODE when no node is live. Dead nodes
+    (no heartbeat for three intervals) get nothing."""
+    nodes = {node.name: node for node in LabNode.objects.filter(heartbeat_at__gte=LabNode.live_after())}
+    if not nodes:
         return settings.NSLAB_NODE
-    return min(sorted(loads), key=loads.__getitem__)
+    active = dict.fromkeys(nodes, 0)
+    for row in (
+        Lab.objects.filter(status__in=Lab.ACTIVE, node__in=list(nodes)).values("node").annotate(n=Count("id"))
+    ):
+        active[row["node"]] = row["n"]
+
+    def spare(name: str) -> tuple[int, int, str]:
+        placed_since = max(0, active[name] - nodes[name].labs)
+        return (-(nodes[name].mem_available - placed_since * LAB_MEMORY), active[name], name)
+
+    return min(nodes, key=spare)
 
 
 def _check_version(docker_version: str) -> str:
@@ -61,7 +70,11 @@ def lab_reset(*, lab: Lab, docker_version: str | None = None) -> Lab:
     """Replace the lab's sandbox by a fresh one (optionally of another Docker version)."""
     version = _check_version(docker_version or lab.docker_version)
     lab = _transition(
-        lab, (Status.READY, Status.FAILED, Status.STOPPED), Status.PREPARING, docker_version=version
+        lab,
+        (Status.READY, Status.FAILED, Status.STOPPED),
+        Status.PREPARING,
+        docker_version=version,
+        **_placement(lab),
     )
     _queue_provision(lab)
     return lab
@@ -69,7 +82,7 @@ def lab_reset(*, lab: Lab, docker_version: str | None = None) -> Lab:
 
 @transaction.atomic
 def lab_start(*, lab: Lab) -> Lab:
-    lab = _transition(lab, (Status.STOPPED, Status.FAILED), Status.PREPARING)
+    lab = _transition(lab, (Status.STOPPED, Status.FAILED), Status.PREPARING, **_placement(lab))
     _queue_provision(lab)
     return lab
 
@@ -87,6 +100,19 @@ def lab_touch(*, lab_id: int) -> bool:
     return bool(
         Lab.objects.filter(pk=lab_id, last_active_at__lt=now - TOUCH_EVERY).update(last_active_at=now)
     )
+
+
+def _placement(lab: Lab) -> dict:
+    """Where a lab that gets a new sandbox goes: a lab without one (stopped, failed, lost with a dead
+    node) is placed again by live capacity; one with a sandbox stays (its node removes the old
+    sandbox) unless its node is dead."""
+    dead = LabNode.objects.filter(name=lab.node, heartbeat_at__lt=LabNode.live_after()).exists()
+    if lab.sandbox_id and not dead:
+        return {}
+    node = node_choose()
+    if node == lab.node:  # no other node to go to: its node removes the old sandbox, if it comes back
+        return {}
+    return {"node": node, "sandbox_id": ""}
 
 
 def _transition(lab: Lab, expected: tuple[str, ...], status: str, **fields) -> Lab:

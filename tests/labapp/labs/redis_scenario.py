@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,10 +11,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from labapp.labs.channels import node_channel
-from labapp.labs.models import LabNode
 from labapp.labs.web import services
 from tests.labapp.frames import FrameLog
+from tests.labapp.labs.workers import LabNodeWorker
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
 from topology.client import Client
 
@@ -28,43 +24,17 @@ pytestmark = [
 ]
 
 
-def poll(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.1)
-    return result
-
-
 @pytest.fixture
 def worker(tmp_path: Path):
     assert not settings.NSLAB_EMBEDDED and connection.vendor == "postgresql"
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    node = settings.NSLAB_NODE
-    db = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 - read after the worker ends
-    argv = [sys.executable, "-m", "celery", "-A", "labapp.config.celery", "worker", "-Q", node_channel(node)]
-    argv += ["--hostname", f"{node}@%h", "--pool", "threads", "--concurrency", "2", "--loglevel", "INFO"]
-    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = LabNodeWorker(settings.NSLAB_NODE, tmp_path / "worker.log")
     try:
-        # The node agent registers the node once it has reaped orphans: then it listens.
-        poll(
-            lambda: LabNode.objects.filter(name=node).exists() or proc.poll() is not None, 60, "worker start"
-        )
-        assert proc.poll() is None, "the worker exited"
-        yield node
+        worker.start()
+        yield worker.node
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.seek(0)
-        print(log.read()[-5000:])
-        log.close()
+        worker.stop()
+        print(worker.log())
 
 
 def test_worker_provisions_and_streams_through_redis(worker, client, user_factory):

@@ -1,46 +1,45 @@
-"""The distributed shape: Redis, PostgreSQL and a real Celery lab-node worker.
+"""The distributed shape: Redis, PostgreSQL and real Celery lab-node workers.
 
-Settings are read once per process, so the scenario (tests/labapp/labs/redis_scenario.py) runs in a pytest
-of its own with REDIS_URL and DATABASE_URL set; it starts the worker process itself.
+Settings are read once per process, so each scenario runs in a pytest of its own with REDIS_URL and
+DATABASE_URL set (tests/labapp/redis_mode.py); it starts the worker processes itself.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
-from pathlib import Path
+import socket
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-REDIS_DB = 11  # a database number of its own on the shared Redis
+from tests.labapp.redis_mode import run_redis_mode, shared_redis
 
 
 @pytest.mark.kernel
 @pytest.mark.slow
 def test_lab_node_over_redis_postgres_and_celery():
-    token = secrets.token_hex(3)
-    env = {
-        **os.environ,
-        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/nslab_{token}",
-        "NSLAB_NODE": f"test{token}",
-    }
-    env.pop("NSLAB_STATE_DIR", None)  # the inner session makes its own private daemon
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "tests/labapp/labs/redis_scenario.py",
-    ]
-    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
-    # The start of the failure report, not its end (the worker's log, printed by the fixture).
-    failures = result.stdout.find("= FAILURES =")
-    report = result.stdout[failures : failures + 6000] if failures >= 0 else result.stdout[-6000:]
-    assert result.returncode == 0, report + result.stderr[-3000:]
-    assert "2 passed" in result.stdout
+    run_redis_mode("tests/labapp/labs/redis_scenario.py", redis_url=shared_redis(11), passed=2)
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_labs_survive_killed_workers_and_dead_nodes():
+    # Heartbeats every second: a node silent for 3 s is dead.
+    run_redis_mode(
+        "tests/labapp/labs/faults_scenario.py",
+        redis_url=shared_redis(13),
+        passed=5,
+        env={"NSLAB_HEARTBEAT_SECONDS": "1"},
+    )
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_session_survives_a_redis_restart():
+    # A Redis of the scenario's own (it restarts it), on a free port.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run_redis_mode(
+        "tests/labapp/labs/redis_restart_scenario.py",
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        passed=1,
+    )
