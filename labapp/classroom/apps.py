@@ -16,6 +16,7 @@ class ClassroomConfig(AppConfig):
         from labapp.classroom.models import Enrolment
         from labapp.classroom.web.course_page import CLASSES_SECTION
         from labapp.classroom.web.lab_page import NOTICE_PANEL
+        from labapp.classroom.web.watching import lab_join_frames
         from labapp.exercises.hooks import course_section_add
         from labapp.exercises.models import Attempt
         from labapp.exercises.records import attempt_graded
@@ -28,6 +29,7 @@ class ClassroomConfig(AppConfig):
         hooks.lab_status_changed.connect(live.on_lab_status, dispatch_uid="classroom-lab-status")
         # The student's lab page: who watches it, and the instructors' messages.
         hooks.lab_panel_add(NOTICE_PANEL)
+        hooks.join_frames_add("classroom", lab_join_frames)
         for type_, schema in LAB_FRAMES.items():
             hooks.group_frame_add(type_, schema)
         # The course pages: the student's classes.

@@ -10,6 +10,10 @@ Web side (the Daphne process):
   (codes from `error_codes`) and does slow or blocking work through `database_sync_to_async` or a task.
 - `group_frame_add(type, schema)`: a frame sent to the lab's group (`broadcast.lab_send` or the
   agent's `queue`) that the lab socket passes on to the browser as it is.
+- `join_frames_add(app, provider)`: frames a lab socket gets as soon as it joins the lab's group (a
+  page's first connect and every reconnect), so that nothing sent to the group just before is
+  missed: `provider(lab_id)` returns a list of group frames (`group_frame_add`); it runs in a
+  thread and may read the database.
 - `lab_panel_add(LabPanel(app, template, context, styles, scripts))`: a panel of the lab page, keyed
   by app. The page calls `context(request, lab)`; None shows nothing, a dict renders `template` with
   it at the start of the lab grid, with `styles` in the head and `scripts` (static paths of ES
@@ -53,6 +57,7 @@ SocketHandler = Callable[..., Awaitable[None]]
 StateListener = Callable[..., None]
 
 SOCKET_HANDLERS: dict[str, SocketHandler] = {}
+JOIN_FRAMES: dict[str, Callable[[int], list[dict]]] = {}
 GROUP_FRAMES: set[str] = set()
 STATE_LISTENERS: list[StateListener] = []
 
@@ -81,6 +86,16 @@ def group_frame_add(type_: str, schema: dict) -> None:
     """Pass the lab group's messages of `type_` on to the browsers."""
     frames.frames_add(server={type_: schema})
     GROUP_FRAMES.add(type_)
+
+
+def join_frames_add(app: str, provider: Callable[[int], list[dict]]) -> None:
+    """Send `provider(lab_id)`'s frames to each lab socket that joins the lab's group."""
+    JOIN_FRAMES[app] = provider
+
+
+def join_frames(lab_id: int) -> list[dict]:
+    """The frames every app gives a socket joining lab `lab_id`'s group."""
+    return [frame for provider in JOIN_FRAMES.values() for frame in provider(lab_id)]
 
 
 def lab_panel_add(panel: LabPanel) -> None:

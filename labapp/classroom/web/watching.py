@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from labapp.classroom.models import LabMessage, LabWatch
+from labapp.classroom.models import Enrolment, LabMessage, LabWatch
 from labapp.labs.broadcast import lab_send
 
 # A watch socket writes seen_at every WATCH_BEAT; a row not seen for WATCH_STALE_AFTER (its process
@@ -86,3 +86,12 @@ def lab_messages_recent(*, lab_id: int) -> list[dict]:
         .order_by("-created_at")[:MESSAGES_SHOWN]
     )
     return [message_frame(m) for m in reversed(recent)]
+
+
+def lab_join_frames(lab_id: int) -> list[dict]:
+    """What a lab socket gets as it joins the lab's group (hooks.join_frames_add): who watches now and
+    the recent messages, which the page may have missed between its render and its (re)connect.
+    Nothing for a lab whose owner is in no class (its page has no notice)."""
+    if not Enrolment.objects.filter(student__labs=lab_id).exists():
+        return []
+    return [watchers_frame(lab_id=lab_id), *lab_messages_recent(lab_id=lab_id)]

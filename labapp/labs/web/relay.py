@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -34,9 +35,12 @@ class LabRelay(AsyncJsonWebsocketConsumer):
             await embedded_agent()
 
     async def relay_start(self, lab) -> None:
-        """The lab's status as it is now; read after joining the group, so no change falls in between."""
+        """The lab's status as it is now, and the other apps' join frames (hooks.join_frames); read
+        after joining the group, so no change falls in between."""
         await lab.arefresh_from_db()
         await self.lab_status(status_frame(lab))
+        for frame in await database_sync_to_async(hooks.join_frames)(lab.pk):
+            await self.send_json(frame)
 
     async def leave_lab(self) -> None:
         if self.watching:

@@ -123,6 +123,8 @@ def test_the_student_sees_who_watches_and_gets_messages_and_the_view_refuses_inp
         student = lab_socket(ada_lab.pk, student_cookie)
         assert (await student.connect())[0]
         assert (await next_frame(student))["type"] == "lab.status"
+        # As it joins, a socket is told who watches now (nobody yet) and the recent messages (none).
+        assert await next_frame(student) == {"type": "classroom.watchers", "watchers": []}
 
         teacher = watch_socket(cohort.pk, ada_lab.pk, teacher_cookie)
         assert (await teacher.connect())[0]
@@ -165,6 +167,15 @@ def test_the_student_sees_who_watches_and_gets_messages_and_the_view_refuses_inp
         notice = json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
         assert notice["watchers"] == ["tess"]
         assert [m["text"] for m in notice["messages"]] == ["Look at the FORWARD chain"]
+
+        # A socket joining now (a reload, a reconnect) is told at once: nothing sent before is missed.
+        again = lab_socket(ada_lab.pk, student_cookie)
+        assert (await again.connect())[0]
+        assert (await next_frame(again))["type"] == "lab.status"
+        assert await next_frame(again) == {"type": "classroom.watchers", "watchers": ["tess"]}
+        joined = await next_frame(again)
+        assert joined["type"] == "classroom.message" and joined["text"] == "Look at the FORWARD chain"
+        await again.disconnect()
 
         # The teacher leaves: the student's notice goes.
         await teacher.disconnect()
