@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
+from topology.docker.gotext import human_duration
 from topology.docker.model import VERSIONS
 from topology.errors import TopologyError
 
@@ -100,7 +102,8 @@ def _run(client, args) -> int:
         else:
             print(f"{'ID':<10}{'DOCKER':<8}{'CONTAINERS':<12}CREATED")
             for s in sandboxes:
-                print(f"{s['id']:<10}{s['docker_version']:<8}{s['containers']:<12}{s['created']:.0f}")
+                age = human_duration(time.time() - s["created"])  # as docker ps says it
+                print(f"{s['id']:<10}{s['docker_version']:<8}{s['containers']:<12}{age} ago")
         for s in reply.get("reaped", []):  # left by a previous daemon, not re-adopted
             print(f"reaped at start: {s['id']}: {s['reason']}", file=sys.stderr)
     elif args.command == "down":

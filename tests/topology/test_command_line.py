@@ -95,6 +95,8 @@ def test_up_exec_ls_down(cli_env):
     r = topo(cli_env, "exec", sid, "--ns", "nothere", "--", "true")
     assert r.returncode == 1 and "nothere" in r.stderr
     assert sid in [s["id"] for s in json.loads(topo(cli_env, "ls", "--json").stdout)]
+    row = next(line for line in topo(cli_env, "ls").stdout.splitlines() if line.startswith(sid))
+    assert row.split()[1:] == ["19.03", "1", *row.split()[3:]] and row.endswith(" ago"), row
     r = topo(cli_env, "down", sid)
     assert r.returncode == 0, r.stderr
     assert sid not in topo(cli_env, "ls").stdout

@@ -39,7 +39,8 @@ class LabRelay(AsyncJsonWebsocketConsumer):
         after joining the group, so no change falls in between."""
         await lab.arefresh_from_db()
         await self.lab_status(status_frame(lab))
-        for frame in await database_sync_to_async(hooks.join_frames)(lab.pk):
+        # Not on the thread-sensitive executor: the embedded agent's start may hold it for a second.
+        for frame in await database_sync_to_async(hooks.join_frames, thread_sensitive=False)(lab.pk):
             await self.send_json(frame)
 
     async def leave_lab(self) -> None:
