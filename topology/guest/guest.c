@@ -1,5 +1,5 @@
 /*
- * nslab's programs inside a sandbox, one binary called by five names:
+ * nslab's programs inside a sandbox, one binary called by several names:
  *   docker        hands its argv and stdio to the emulated engine on /var/run/docker.sock
  *   docker-proxy  Docker's userland proxy: relays a published host port to a container
  *   init          pid 1 of the Docker host: reaps orphans and cannot be killed from inside
