@@ -235,7 +235,10 @@ def spawn_container(
 
     With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does.
     bwrap keeps every capability; nslab-confine, the container's first program, sets Docker's.
-    `program` is the file run with `argv` (GUEST: the guest binary); by default argv[0] in PATH."""
+    `program` is the file run with `argv` (GUEST: the guest binary); by default argv[0] in PATH.
+    Another `program` stands for the image's own file of that name (busybox for the busybox and
+    alpine images' applets): it is mounted over the one the container's PATH finds, so that the
+    process runs under that name (its comm, /proc/PID/exe), as in the image."""
     # The container's own files travel through pipes into bwrap (--file), never through host paths.
     args = [
         "--unshare-pid",
@@ -255,6 +258,11 @@ def spawn_container(
     guest_fd = _guest_fd(sb.guest)
     guest = f"/proc/self/fd/{guest_fd}"
     confine = confinement(sb, privileges or Privileges())
+    image_file = shutil.which(argv[0], path=CONTAINER_PATH) if program not in ("", GUEST) else None
+    if image_file and "/" not in argv[0]:  # the container's /usr is the Docker host's, as here
+        image_file_args, program = ["--ro-bind", program, image_file], ""
+    else:
+        image_file_args = []
     argv = [*confine.argv(guest, program=guest if program == GUEST else program), *argv]
     if tty:
         argv = ["setsid", "-c", *argv]
@@ -282,6 +290,7 @@ def spawn_container(
     ]
     for name in USR_ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    args += image_file_args
     pipes: list[int] = []
     keep: list[int] = []
     for dest, text in files.items():
