@@ -258,8 +258,9 @@ def spawn_container(
     guest_fd = _guest_fd(sb.guest)
     guest = f"/proc/self/fd/{guest_fd}"
     confine = confinement(sb, privileges or Privileges())
-    image_file = shutil.which(argv[0], path=CONTAINER_PATH) if program not in ("", GUEST) else None
-    if image_file and "/" not in argv[0]:  # the container's /usr is the Docker host's, as here
+    found = shutil.which(argv[0], path=CONTAINER_PATH) if program not in ("", GUEST) else None
+    image_file = os.path.realpath(found) if found and "/" not in argv[0] else ""
+    if image_file.startswith("/usr/"):  # the container's /usr is the Docker host's, as here
         image_file_args, program = ["--ro-bind", program, image_file], ""
     else:
         image_file_args = []

@@ -73,4 +73,5 @@ def test_busybox_applets_run_under_their_own_names(lab):
     for name, command in (("box", "sleep 600"), ("tops", "top")):
         pid = int(docker(lab, f"inspect -f '{{{{.State.Pid}}}}' {name}").stdout)
         assert _ps(lab)[pid][1] == command
+        assert sh(lab, f"ps -o comm= -p {pid}").stdout.strip() == command.split()[0]  # pstree's name
         assert docker(lab, f"exec {name} cat /proc/1/cmdline").stdout == command.replace(" ", "\0") + "\0"
