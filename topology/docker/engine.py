@@ -369,9 +369,8 @@ class Engine:
             "/etc/hosts": hosts_text,
             "/etc/resolv.conf": resolv,
             "/etc/hostname": hostname + "\n",
-            "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
-            "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
         }
+        files["/etc/passwd"], files["/etc/group"] = images.accounts(c.image.split(":")[0])
         program, argv = self._argv(c, files)
         env = process_env(c, c.tty)
         ruleset = iptables_save_started(sb) if net is not None else None  # read while the process starts

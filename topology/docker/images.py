@@ -33,6 +33,23 @@ def web_server(server: str, cmd: list[str], root: str) -> list[str]:
     return ["nslab-web", server, root, "--", "httpd", "-DFOREGROUND", *cmd[1:]]
 
 
+def accounts(repo: str) -> tuple[str, str]:
+    """A container's /etc/passwd and /etc/group: root and nobody, and the users the nginx and httpd
+    images' servers run as (debian's daemon, 1; nginx's `adduser --system --uid 101 nginx`), so that
+    `ps` in the container names them."""
+    passwd = ["root:x:0:0:root:/root:/bin/sh"]
+    group = ["root:x:0:"]
+    if repo in ("nginx", "httpd"):
+        passwd.append("daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin")
+        group.append("daemon:x:1:")
+    passwd.append("nobody:x:65534:65534:nobody:/:/bin/false")
+    group.append("nogroup:x:65534:")
+    if repo == "nginx":
+        passwd.append("nginx:x:101:101:nginx user,,,:/nonexistent:/bin/false")
+        group.append("nginx:x:101:")
+    return "".join(f"{line}\n" for line in passwd), "".join(f"{line}\n" for line in group)
+
+
 def image_id(name: str) -> str:
     """The full "sha256:…" id of an image of the fixed list (a stable made-up one otherwise)."""
     short = next((i for repo, _, i, _, _ in IMAGES if repo == name.split(":")[0]), "")

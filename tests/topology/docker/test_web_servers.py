@@ -58,10 +58,10 @@ def test_nginx_master_and_one_worker_per_cpu(request, fixture):
         _ps(lab, [r[1] for r in rows], "uid=,comm=,args=")
         == [f"0 nginx {NGINX_MASTER}"] + [f"101 nginx {NGINX_WORKER}"] * cpus
     )
-    inside = ok(lab, "exec web busybox ps -o pid,args").splitlines()[1:]  # busybox ps, as in the image
-    assert [line.split(None, 1) for line in inside[: 1 + cpus]] == [["1", NGINX_MASTER]] + [
-        [line.split()[0], NGINX_WORKER] for line in inside[1 : 1 + cpus]
-    ]
+    inside = ok(lab, "exec web busybox ps -o user,args").splitlines()[1 : 2 + cpus]  # busybox ps
+    assert [line.split(None, 1) for line in inside] == [["root", NGINX_MASTER]] + [
+        ["nginx", NGINX_WORKER]
+    ] * cpus
     assert "Welcome to nginx!" in sh(lab, "wget -q -O - http://172.17.0.2/").stdout
 
 
@@ -83,6 +83,8 @@ def test_httpd_parent_and_three_children(lab):
     assert [(r[2], r[3]) for r in rows[1:]] == [(pid, HTTPD)] * 3
     assert _ps(lab, [r[1] for r in rows], "uid=,comm=") == ["0 httpd"] + ["1 httpd"] * 3
     assert ok(lab, "exec site cat /proc/1/cmdline") == "httpd\0-DFOREGROUND\0"
+    inside = ok(lab, "exec site busybox ps -o user,args").splitlines()[1:5]
+    assert [line.split(None, 1) for line in inside] == [["root", HTTPD]] + [["daemon", HTTPD]] * 3
     assert "Welcome to httpd!" in sh(lab, "wget -q -O - http://172.17.0.2/").stdout
 
 
