@@ -177,13 +177,15 @@ class Confinement:
     filter_fd: int  # -1: unconfined
     no_new_privs: bool
 
-    def argv(self, guest: str, *, join: int = 0) -> list[str]:
+    def argv(self, guest: str, *, join: int = 0, program: str = "") -> list[str]:
         """The command prefix: the guest binary (a path, or /proc/self/fd/N) as nslab-confine; with
-        `join`, it enters that process's container first (docker exec)."""
+        `join`, it enters that process's container first (docker exec); with `program`, it runs that
+        file with the command as its argv (else the command's first word, looked up in PATH)."""
         return [
             guest,
             "nslab-confine",
             *(["-t", str(join)] if join else []),
+            *(["-p", program] if program else []),
             f"{self.caps:x}",
             f"{self.inheritable:x}",
             str(self.filter_fd),

@@ -32,6 +32,7 @@ from topology.docker.model import (
 )
 from topology.docker.publishing import Publisher, PublishError
 from topology.docker.runtime import (
+    GUEST,
     KernelError,
     bridge_up_script,
     exit_status,
@@ -368,10 +369,9 @@ class Engine:
             "/etc/hosts": hosts_text,
             "/etc/resolv.conf": resolv,
             "/etc/hostname": hostname + "\n",
-            "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
-            "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
         }
-        argv = self._argv(c, files)
+        files["/etc/passwd"], files["/etc/group"] = images.accounts(c.image.split(":")[0])
+        program, argv = self._argv(c, files)
         env = process_env(c, c.tty)
         ruleset = iptables_save_started(sb) if net is not None else None  # read while the process starts
         try:
@@ -387,6 +387,7 @@ class Engine:
                 env=env,
                 tty=c.tty and stdio is not None,
                 privileges=c.privileges,
+                program=program,
             )
         except BaseException:
             self._release_addresses(c)
@@ -419,8 +420,8 @@ class Engine:
         proc.wait_started()
         threading.Thread(target=self._watch, args=(c, proc, done), daemon=True).start()
 
-    def _argv(self, c: Container, files: dict[str, str]) -> list[str]:
-        """The process that stands for the image's program."""
+    def _argv(self, c: Container, files: dict[str, str]) -> tuple[str, list[str]]:
+        """The program (empty: argv[0] in PATH) and argv of the process standing for the image's."""
         base = c.image.split(":")[0]
         server = {"nginx": "nginx", "httpd-foreground": "httpd"}.get(c.cmd[0] if c.cmd else "")
         if base in ("nginx", "httpd") and c.cmd == images.DEFAULTS[base][0]:
@@ -429,18 +430,13 @@ class Engine:
                 f"<body><h1>Welcome to {base}!</h1>\n<p>Served by container {c.name} ({c.short_id}).</p>\n"
                 "</body></html>\n"
             )
-        if server:  # a web server that, like nginx, stops promptly on SIGTERM although it is pid 1
-            return [
-                "/bin/sh",
-                "-c",
-                f'trap "exit 0" TERM INT QUIT; {images.web_server(server, WEB_ROOT)}',
-                server,
-            ]
+        if server:
+            return GUEST, images.web_server(server, list(c.cmd), WEB_ROOT)
         cmd = list(c.cmd)
-        if base in ("busybox", "alpine") and cmd and not cmd[0].startswith("/"):
-            # Applets first, as in those images: `top`, `sleep`, `sh` are busybox's.
-            return ["/bin/busybox", *cmd] if images.is_applet(cmd[0]) else cmd
-        return cmd
+        if base in ("busybox", "alpine") and cmd and not cmd[0].startswith("/") and images.is_applet(cmd[0]):
+            # Applets first, as in those images: `top`, `sleep`, `sh` are busybox's, under their names.
+            return "/bin/busybox", cmd
+        return "", cmd
 
     def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
         try:

@@ -21,22 +21,33 @@ DEFAULTS = {
     "busybox": (["sh"], []),
     "alpine": (["/bin/sh"], []),
 }
-# How the real servers listen in a container, as `ss -ltn` shows them: nginx's default.conf (with the
-# `listen [::]:80` its entrypoint adds) on 0.0.0.0:80 and [::]:80, httpd's `Listen 80` on one
-# dual-stack *:80; both with a backlog of 511 (NGX_LISTEN_BACKLOG, ListenBacklog), ss's Send-Q.
-_LISTENERS = {
-    "nginx": ("TCP4-LISTEN:80", "TCP6-LISTEN:80,ipv6only=1"),
-    "httpd": ("TCP6-LISTEN:80,ipv6only=0",),
-}
 
 
-def web_server(server: str, root: str) -> str:
-    """Shell text serving `root` on port 80 as `server` (nginx or httpd) listens: socat listens so
-    (busybox httpd's own backlog is 9) and hands each connection to `busybox httpd -i`. Listeners
-    only end when they fail (e.g. to bind): then it exits 1, as those servers do."""
-    serve = f"'EXEC:busybox httpd -i -h {root},nofork'"
-    listeners = "".join(f"socat {a},backlog=511,reuseaddr,fork {serve} & " for a in _LISTENERS[server])
-    return listeners + "wait; exit 1"
+def web_server(server: str, cmd: list[str], root: str) -> list[str]:
+    """The guest's nslab-web command standing for `server` (nginx or httpd) run as `cmd`: it listens
+    as that server does, serves `root`, and shows the server's own command lines in `ps`: nginx's
+    master title (the words of its command line after "master process"), httpd's argv as the
+    image's httpd-foreground script execs it (`exec httpd -DFOREGROUND "$@"`)."""
+    if server == "nginx":
+        return ["nslab-web", server, root, "--", f"nginx: master process {' '.join(cmd)}"]
+    return ["nslab-web", server, root, "--", "httpd", "-DFOREGROUND", *cmd[1:]]
+
+
+def accounts(repo: str) -> tuple[str, str]:
+    """A container's /etc/passwd and /etc/group: root and nobody, and the users the nginx and httpd
+    images' servers run as (debian's daemon, 1; nginx's `adduser --system --uid 101 nginx`), so that
+    `ps` in the container names them."""
+    passwd = ["root:x:0:0:root:/root:/bin/sh"]
+    group = ["root:x:0:"]
+    if repo in ("nginx", "httpd"):
+        passwd.append("daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin")
+        group.append("daemon:x:1:")
+    passwd.append("nobody:x:65534:65534:nobody:/:/bin/false")
+    group.append("nogroup:x:65534:")
+    if repo == "nginx":
+        passwd.append("nginx:x:101:101:nginx user,,,:/nonexistent:/bin/false")
+        group.append("nginx:x:101:")
+    return "".join(f"{line}\n" for line in passwd), "".join(f"{line}\n" for line in group)
 
 
 def image_id(name: str) -> str:

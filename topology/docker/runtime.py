@@ -25,6 +25,7 @@ from topology.fdwait import readable
 from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids, student_env
 
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+GUEST = "nslab-guest"  # spawn_container's `program` for the guest binary (the web servers' stand-in)
 
 
 class KernelError(Exception):
@@ -228,11 +229,16 @@ def spawn_container(
     env: dict[str, str] | None = None,
     tty: bool = False,
     privileges: Privileges | None = None,
+    program: str = "",
 ) -> ContainerProcess:
     """Start a container's process, blocked until `release()`; its stdout goes to its log file.
 
     With `tty`, stdio is a fresh pty that becomes the process's controlling terminal, as runc does.
-    bwrap keeps every capability; nslab-confine, the container's first program, sets Docker's."""
+    bwrap keeps every capability; nslab-confine, the container's first program, sets Docker's.
+    `program` is the file run with `argv` (GUEST: the guest binary); by default argv[0] in PATH.
+    Another `program` stands for the image's own file of that name (busybox for the busybox and
+    alpine images' applets): it is mounted over the one the container's PATH finds, so that the
+    process runs under that name (its comm, /proc/PID/exe), as in the image."""
     # The container's own files travel through pipes into bwrap (--file), never through host paths.
     args = [
         "--unshare-pid",
@@ -247,12 +253,20 @@ def spawn_container(
         "--cap-add",
         "ALL",
     ]
+    # bwrap runs it in the container's root, where the guest binary has no path: through an fd (which
+    # nslab-confine closes on its exec, so setsid runs first).
+    guest_fd = _guest_fd(sb.guest)
+    guest = f"/proc/self/fd/{guest_fd}"
+    confine = confinement(sb, privileges or Privileges())
+    found = shutil.which(argv[0], path=CONTAINER_PATH) if program not in ("", GUEST) else None
+    image_file = os.path.realpath(found) if found and "/" not in argv[0] else ""
+    if image_file.startswith("/usr/"):  # the container's /usr is the Docker host's, as here
+        image_file_args, program = ["--ro-bind", program, image_file], ""
+    else:
+        image_file_args = []
+    argv = [*confine.argv(guest, program=guest if program == GUEST else program), *argv]
     if tty:
         argv = ["setsid", "-c", *argv]
-    # bwrap runs it in the container's root, where the guest binary has no path: through an fd.
-    guest_fd = _guest_fd(sb.guest)
-    confine = confinement(sb, privileges or Privileges())
-    argv = [*confine.argv(f"/proc/self/fd/{guest_fd}"), *argv]
     if new_netns:
         args.append("--unshare-net")
     # The Docker host's sysfs: what --net=host sees; the others get one of their namespace (mount_sysfs).
@@ -277,6 +291,7 @@ def spawn_container(
     ]
     for name in USR_ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    args += image_file_args
     pipes: list[int] = []
     keep: list[int] = []
     for dest, text in files.items():

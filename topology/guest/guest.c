@@ -1,5 +1,5 @@
 /*
- * nslab's programs inside a sandbox, one binary called by five names:
+ * nslab's programs inside a sandbox, one binary called by several names:
  *   docker        hands its argv and stdio to the emulated engine on /var/run/docker.sock
  *   docker-proxy  Docker's userland proxy: relays a published host port to a container
  *   init          pid 1 of the Docker host: reaps orphans and cannot be killed from inside
@@ -9,6 +9,7 @@
  *   nslab-dnsd    the outside world's DNS server (the Docker host's resolver, 198.51.100.53)
  *   nslab-sysfs   (daemon side) puts a sysfs of a container's own network namespace on its /sys
  *   nslab-confine (first program of a container process) gives it Docker's capabilities and seccomp
+ *   nslab-web     the nginx and httpd images' servers, under their own command lines
  *   containerd-shim, containerd-shim-runc-v2  a container's parent: starts its bwrap, waits for it
  *   dockerd, containerd  what `ps` shows of Docker's daemons on the Docker host (they only wait)
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
@@ -28,6 +29,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -792,22 +794,29 @@ fail:
     return 126;
 }
 
-/* nslab-confine [-t PID] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc does to a container
- * process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
+/* nslab-confine [-t PID] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc
+ * does to a container process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
  * bounding, permitted and effective sets get CAPS; ambient is emptied); FILTER_FD, unless -1, is a
  * file holding a compiled seccomp filter (struct sock_filter[]), read with pread: the daemon keeps one
  * open file for many containers. The filter is loaded first, while CAP_SYS_ADMIN is still held, so that
  * NO_NEW_PRIVS (1 for --security-opt no-new-privileges) stays as Docker leaves it. It runs as the
  * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited.
- * With -t (docker exec) it joins container PID first, in place of nsenter. */
+ * With -t (docker exec) it joins container PID first, in place of nsenter. With -p it runs PROGRAM
+ * with COMMAND as its argv (a busybox applet under its own name, as the images' /bin/sleep is). */
 static int confine_main(int argc, char **argv) {
+    const char *program = NULL;
     if (argc > 2 && !strcmp(argv[1], "-t")) { /* docker exec: first join the container */
         int status = join_container(argv[2]);
         if (status >= 0) return status; /* the parent, with its child's status */
         argc -= 2, argv += 2;
     }
+    if (argc > 2 && !strcmp(argv[1], "-p")) {
+        program = argv[2];
+        argc -= 2, argv += 2;
+    }
     if (argc < 7 || strcmp(argv[5], "--")) {
-        fputs("usage: nslab-confine [-t PID] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n", stderr);
+        fputs("usage: nslab-confine [-t PID] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n",
+              stderr);
         return 2;
     }
     unsigned long long caps = strtoull(argv[1], NULL, 16), inh = strtoull(argv[2], NULL, 16);
@@ -823,12 +832,153 @@ static int confine_main(int argc, char **argv) {
         {.effective = (unsigned)(caps >> 32), .permitted = (unsigned)(caps >> 32), .inheritable = (unsigned)(inh >> 32)},
     };
     if (syscall(SYS_capset, &head, data)) goto fail;
-    execvp(argv[6], argv + 6);
-    fprintf(stderr, "exec %s: %s\n", argv[6], strerror(errno));
+    if (!program) program = argv[6];
+    execvp(program, argv + 6);
+    fprintf(stderr, "exec %s: %s\n", program, strerror(errno));
     return errno == ENOENT ? 127 : 126;
 fail:
     perror("nslab-confine");
     return 126;
+}
+
+/* ---- nginx, httpd: the images' web servers --------------------------------------------- */
+
+/* nslab-web SERVER ROOT -- ARGV...: the nginx or httpd image's server (a container's program, run as
+ * /proc/self/fd/N). It listens as SERVER does, as `ss -ltn` shows it: nginx's default.conf (with the
+ * `listen [::]:80` its entrypoint adds) on 0.0.0.0:80 and a v6-only [::]:80, httpd's `Listen 80` on
+ * one dual-stack [::]:80, with their backlog 511 (NGX_LISTEN_BACKLOG, ListenBacklog). Then it execs
+ * itself (/proc/self/exe) as ARGV, the command line the server's master shows in `ps`. The master
+ * starts the workers (nginx: one per CPU, `worker_processes auto`, titled "nginx: worker process";
+ * httpd: StartServers 3, under the master's own argv) as the servers' users (nginx 101, daemon 1),
+ * starts new ones when one dies, and exits 0 on the signals that stop the server. A worker hands each
+ * connection to `busybox httpd -i`, which serves ROOT. Fds, from 3: the listeners, ROOT (O_PATH),
+ * then in a worker only the read end of a pipe from the master (as Apache's "pipe of death"), which
+ * tells a worker from a master that has the same argv. */
+#define WEB_FD 3
+
+static int web_listen(int i, int nginx) {
+    const char *ip = nginx && i == 0 ? "0.0.0.0" : "::";
+    int v6only = nginx, one = 1;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int family = fill_addr(ip, 80, &ss, &len), fd = socket(family, SOCK_STREAM, 0);
+    if (fd >= 0 && family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    if (fd >= 0 && !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) &&
+        !bind(fd, (struct sockaddr *)&ss, len) && !listen(fd, 511) && dup2(fd, WEB_FD + i) >= 0) {
+        if (fd != WEB_FD + i) close(fd);
+        return 0;
+    }
+    int err = errno;
+    const char *shown = family == AF_INET ? "0.0.0.0:80" : "[::]:80";
+    if (nginx) fprintf(stderr, "nginx: [emerg] bind() to %s failed (%d: %s)\n", shown, err, strerror(err));
+    else
+        fprintf(stderr,
+                "(%d)%s: AH00072: make_sock: could not bind to address %s\n"
+                "no listening sockets available, shutting down\nAH00015: Unable to open logs\n",
+                err, strerror(err), shown);
+    return -1;
+}
+
+static int web_main(int argc, char **argv) {
+    if (argc < 5 || strcmp(argv[3], "--")) {
+        fputs("usage: nslab-web nginx|httpd ROOT -- ARGV...\n", stderr);
+        return 2;
+    }
+    int nginx = !strcmp(argv[1], "nginx"), listeners = nginx ? 2 : 1;
+    for (int i = 0; i < listeners; i++)
+        if (web_listen(i, nginx)) return 1; /* as both servers do when they cannot listen */
+    int root = open(argv[2], O_PATH | O_DIRECTORY);
+    if (root < 0 || dup2(root, WEB_FD + listeners) < 0) {
+        perror(argv[2]);
+        return 1;
+    }
+    if (root != WEB_FD + listeners) close(root);
+    syscall(SYS_close_range, WEB_FD + listeners + 1, ~0U, 0);
+    execv("/proc/self/exe", argv + 4);
+    perror("nslab-web: exec");
+    return 126;
+}
+
+static int web_worker(int listeners, int nginx) {
+    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+    int root = WEB_FD + listeners, pod = root + 1;
+    if (fchdir(root)) return 1;
+    close(root);
+    gid_t id = nginx ? 101 : 1;
+    if (!setgroups(0, NULL) && !setgid(id)) setuid(id); /* as root when the container may not change ids */
+    signal(SIGCHLD, SIG_IGN);
+    struct pollfd p[3];
+    for (int i = 0; i <= listeners; i++) {
+        p[i] = (struct pollfd){.fd = i < listeners ? WEB_FD + i : pod, .events = POLLIN};
+        fcntl(p[i].fd, F_SETFD, FD_CLOEXEC);
+        if (i < listeners) fcntl(p[i].fd, F_SETFL, O_NONBLOCK); /* the workers race for each connection */
+    }
+    for (;;) {
+        if (poll(p, listeners + 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 1;
+        }
+        if (p[listeners].revents) return 0; /* the master is gone */
+        for (int i = 0; i < listeners; i++) {
+            int conn = p[i].revents & POLLIN ? accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC) : -1;
+            if (conn < 0) continue;
+            if (fork() == 0) {
+                signal(SIGCHLD, SIG_DFL);
+                if (dup2(conn, 0) < 0 || dup2(conn, 1) < 0) _exit(126);
+                execlp("busybox", "busybox", "httpd", "-i", "-h", ".", (char *)NULL);
+                _exit(127);
+            }
+            close(conn);
+        }
+    }
+}
+
+static pid_t web_spawn(char **argv, int pod, int fd, const sigset_t *mask) {
+    pid_t pid = fork();
+    if (pid != 0) return pid > 0 ? pid : 0;
+    if (pod == fd ? fcntl(fd, F_SETFD, 0) < 0 : dup2(pod, fd) < 0) _exit(126);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    execv("/proc/self/exe", argv);
+    _exit(127);
+}
+
+/* ARGV is the server's own command line: the master's, or a worker's (told apart by the pipe). */
+static int web_server_main(char **argv) {
+    int nginx = argv[0][0] == 'n', listeners = nginx ? 2 : 1;
+    struct stat st;
+    if (!fstat(WEB_FD + listeners + 1, &st) && S_ISFIFO(st.st_mode)) return web_worker(listeners, nginx);
+    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+    long count = nginx ? sysconf(_SC_NPROCESSORS_ONLN) : 3;
+    count = count < 1 ? 1 : count > 64 ? 64 : count;
+    static char *nginx_worker[] = {"nginx: worker process", NULL};
+    char **worker = nginx ? nginx_worker : argv;
+    int pod[2];
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    /* nginx: TERM and INT stop it fast, QUIT gracefully; httpd: TERM and INT, WINCH gracefully */
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, nginx ? SIGQUIT : SIGWINCH);
+    sigaddset(&stop, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+    pid_t workers[64] = {0};
+    if (sfd < 0 || pipe2(pod, O_CLOEXEC)) return 1;
+    for (;;) {
+        for (int i = 0; i < count; i++)
+            if (!workers[i]) workers[i] = web_spawn(worker, pod[0], WEB_FD + listeners + 1, &old);
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != sizeof si) continue;
+        if (si.ssi_signo != SIGCHLD) break;
+        for (pid_t pid; (pid = waitpid(-1, NULL, WNOHANG)) > 0;) /* workers, and orphans: it is pid 1 */
+            for (int i = 0; i < count; i++)
+                if (workers[i] == pid) workers[i] = 0;
+    }
+    for (int i = 0; i < count; i++)
+        if (workers[i]) kill(workers[i], SIGTERM);
+    for (int i = 0; i < count; i++) /* its exit ends the rest of the container (a client's connection) */
+        while (workers[i] && waitpid(workers[i], NULL, 0) < 0 && errno == EINTR) continue;
+    return 0;
 }
 
 /* ---- containerd-shim, dockerd, containerd ---------------------------------------------- */
@@ -893,6 +1043,10 @@ static int shim_main(void) {
 }
 
 int main(int argc, char **argv) {
+    /* A web server's master or worker, exec'd by nslab-web (or its master) under the server's own argv */
+    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    if (execfn && !strcmp(execfn, "/proc/self/exe") && (!strncmp(argv[0], "nginx: ", 7) || !strcmp(argv[0], "httpd")))
+        return web_server_main(argv);
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
     if (!strcmp(name, "nslab-guest") && argc > 1) { /* run by path under one of its names */
@@ -911,6 +1065,7 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "nslab-dnsd")) return dnsd_main(argc, argv);
     if (!strcmp(name, "nslab-sysfs")) return sysfs_main(argc, argv);
     if (!strcmp(name, "nslab-confine")) return confine_main(argc, argv);
+    if (!strcmp(name, "nslab-web")) return web_main(argc, argv);
     if (!strncmp(name, "containerd-shim", 15)) return shim_main();
     if (!strcmp(name, "dockerd") || !strcmp(name, "containerd")) return idle_main();
     return docker_main(argc, argv);

@@ -41,7 +41,7 @@ def test_daemons_and_a_shim_per_container(request, fixture, shim):
     commands = [args for _, args in procs.values()]
     assert "dockerd -H fd:// --containerd=/run/containerd/containerd.sock" in commands
     assert "containerd" in commands
-    assert procs[pid][1] == "/bin/busybox sleep 600"  # the image's command, at the Pid inspect names
+    assert procs[pid][1] == "sleep 600"  # the image's command, at the Pid inspect names
     shims = [a for a in _ancestors(procs, pid) if a.startswith(shim)]
     assert len(shims) == 1 and cid in shims[0] and "-address /run/containerd/containerd.sock" in shims[0]
     assert sh(
@@ -59,8 +59,19 @@ def test_docker_top_lists_the_containers_processes(lab):
     assert lines[0].split() == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
     assert lines[0].startswith("UID                 PID                 PPID")  # tabwriter: minwidth 20
     rows = {line.split()[1]: line.split(None, 7)[7] for line in lines[1:]}
-    assert rows[pid] == "/bin/busybox sleep 600" and "sleep 602" in rows.values()
+    assert rows[pid] == "sleep 600" and "sleep 602" in rows.values()
     assert "sleep 601" not in r.stdout
     assert docker(lab, "top box -o pid,comm").stdout.splitlines()[0].split() == ["PID", "COMMAND"]
     r = docker(lab, "top box -o ppid=PID")
     assert r.stderr == 'Error response from daemon: specifying "ppid=PID" is not allowed\n'
+
+
+def test_busybox_applets_run_under_their_own_names(lab):
+    """The busybox and alpine images' /bin/sleep, /usr/bin/top are busybox under those names."""
+    assert docker(lab, "run -d --name box busybox sleep 600").returncode == 0
+    assert docker(lab, "run -d --name tops alpine top").returncode == 0
+    for name, command in (("box", "sleep 600"), ("tops", "top")):
+        pid = int(docker(lab, f"inspect -f '{{{{.State.Pid}}}}' {name}").stdout)
+        assert _ps(lab)[pid][1] == command
+        assert sh(lab, f"ps -o comm= -p {pid}").stdout.strip() == command.split()[0]  # pstree's name
+        assert docker(lab, f"exec {name} cat /proc/1/cmdline").stdout == command.replace(" ", "\0") + "\0"
