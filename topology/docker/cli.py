@@ -28,6 +28,7 @@ from topology.docker.gotemplate import parse_format
 from topology.docker.gotemplate_parse import parse_template
 from topology.docker.gotext import MAC_RE, GoError, go_parse_ip, go_quote, is_ipv4
 from topology.docker.model import DEFAULT_VERSION, VERSIONS, ExposedPort, PortBinding, Privileges, Version
+from topology.docker.names import VALID_CHARS, valid_name
 from topology.docker.netcreate import build_network_create
 from topology.docker.portspec import parse_expose, parse_publish
 from topology.docker.requests import (
@@ -38,6 +39,7 @@ from topology.docker.requests import (
     ImagesRequest,
     InfoRequest,
     InspectRequest,
+    KillRequest,
     LogsRequest,
     NetworkConnectRequest,
     NetworkDisconnectRequest,
@@ -46,6 +48,7 @@ from topology.docker.requests import (
     NetworkRmRequest,
     PortRequest,
     PsRequest,
+    RenameRequest,
     Request,
     RestartRequest,
     RmRequest,
@@ -54,6 +57,7 @@ from topology.docker.requests import (
     StopRequest,
     TopRequest,
     VersionRequest,
+    WaitRequest,
 )
 
 HOST_MODE_WARNING = "WARNING: Published ports are discarded when using host network mode"
@@ -254,6 +258,10 @@ _RM_FLAGS = """
 -l --link                   bool      Remove the specified link
 -v --volumes                bool      Remove anonymous volumes associated with the container
 """
+_KILL_FLAGS = {  # 19.03's CLI sends KILL; 28's sends no signal, and the daemon uses SIGKILL
+    "19.03": "-s --signal string=KILL Signal to send to the container",
+    "28": "-s --signal string Signal to send to the container",
+}
 _LOGS_FLAGS = """
    --details                bool      Show extra details provided to logs
 -f --follow                 bool      Follow log output
@@ -341,6 +349,12 @@ _USAGE = {
     "stop": ("[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers"),
     "restart": ("[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers"),
     "rm": ("[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers"),
+    "kill": ("[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers"),
+    "rename": ("CONTAINER NEW_NAME", "Rename a container"),
+    "wait": (
+        "CONTAINER [CONTAINER...]",
+        "Block until one or more containers stop, then print their exit codes",
+    ),
     "logs": ("[OPTIONS] CONTAINER", "Fetch the logs of a container"),
     "top": ("CONTAINER [ps OPTIONS]", "Display the running processes of a container"),
     "ps": ("[OPTIONS]", "List containers"),
@@ -404,6 +418,9 @@ def _commands(version: Version) -> Command:
             c("stop", _STOP_FLAGS[version], (1, None), _build_stop(StopRequest)),
             c("restart", _STOP_FLAGS[version], (1, None), _build_stop(RestartRequest)),
             c("rm", _RM_FLAGS, (1, None), _auto(RmRequest, "containers*")),
+            c("kill", _KILL_FLAGS[version], (1, None), _auto(KillRequest, "containers*")),
+            c("rename", "", (2, 2), _auto(RenameRequest, "old new")),
+            c("wait", "", (1, None), _auto(WaitRequest, "containers*")),
             c("logs", _LOGS_FLAGS + _LOGS_TAIL[version], (1, 1), _auto(LogsRequest, "container")),
             c("top", "", (1, None), _auto(TopRequest, "container args*"), interspersed=False),
         ]
@@ -539,9 +556,6 @@ def _daemon_netmode_check(spec: ContainerSpec, version: Version) -> str:
     return ""
 
 
-_NAME_RE = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+")
-
-
 def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
     v, version, command = p.values, p.version, cmd.name
     mac = str(v["mac_address"])
@@ -599,10 +613,10 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
     if spec.ip and not is_ipv4(spec.ip) and version == "19.03":  # 28's daemon checks it with the network
         raise daemon_error(command, f"invalid IPv4 address: {spec.ip}", version)
     warnings = [HOST_MODE_WARNING] if spec.network == "host" and spec.ports else []
-    if spec.name and not _NAME_RE.fullmatch(v["name"]):
+    if spec.name and not valid_name(v["name"]):
         raise daemon_error(
             command,
-            f"Invalid container name ({v['name']}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+            f"Invalid container name ({v['name']}), only {VALID_CHARS} are allowed",
             version,
         )
     return spec, warnings

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
+import socket
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import capabilities, cli, filters, inspect_json, output
+from topology.docker import capabilities, cli, filters, inspect_json, output, signals
 from topology.docker.clierrors import CliError, daemon_error
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.gotemplate import render_format
@@ -26,6 +28,7 @@ from topology.docker.requests import (
     ImagesRequest,
     InfoRequest,
     InspectRequest,
+    KillRequest,
     LogsRequest,
     NetworkConnectRequest,
     NetworkCreateRequest,
@@ -35,6 +38,7 @@ from topology.docker.requests import (
     NetworkRmRequest,
     PortRequest,
     PsRequest,
+    RenameRequest,
     Request,
     RestartRequest,
     RmRequest,
@@ -43,8 +47,10 @@ from topology.docker.requests import (
     StopRequest,
     TopRequest,
     VersionRequest,
+    WaitRequest,
 )
 from topology.docker.runtime import KernelError, exec_argv, exit_status, open_pty, relay_pty
+from topology.fdwait import readable
 
 log = logging.getLogger("topology.docker")
 
@@ -230,6 +236,74 @@ def _restart(engine: Engine, req: RestartRequest, out: Output, *_):
             engine.start_container(c)
 
     return 1 if _each(engine, req.containers, out, restart, "restart") else 0
+
+
+def _kill(engine: Engine, req: KillRequest, out: Output, *_):
+    """moby's ContainerKill, once per container: 19.03 reads the signal before the container (an
+    unreadable one is not framed) and checks its number after; 28 checks both first. Each error reads
+    "Cannot kill container: X: ..."; the CLI prints them after the names."""
+    v28 = engine.version != "19.03"
+    framing = "cannot kill container" if v28 else "Cannot kill container"
+    number, refused, framed = int(signal.SIGKILL), "", True
+    if req.signal:
+        try:
+            number = signals.parse_signal(req.signal, engine.version)
+            if v28:
+                signals.check_platform(number, engine.version)
+        except signals.SignalError as exc:
+            refused, framed = str(exc), v28
+    errors = []
+    for name in req.containers:
+        text = refused
+        if not refused:
+            try:
+                with engine.lock:
+                    c = engine.find_container(name)
+                signals.check_platform(number, engine.version)
+                engine.kill_container(c, number)
+                out.print(name)
+                continue
+            except EngineError as exc:
+                text = exc.message
+            except signals.SignalError as exc:
+                text = str(exc)
+        errors.append(daemon_error("kill", f"{framing}: {name}: {text}" if framed else text).message)
+    out.err += [e + "\n" for e in errors]
+    return 1 if errors else 0
+
+
+def _rename(engine: Engine, req: RenameRequest, out: Output, *_):
+    old, new = req.old.strip(), req.new.strip()
+    if not old or not new:
+        raise CliError("Error: Neither old nor new names may be empty", 1)
+    try:
+        with engine.lock:
+            engine.rename_container(engine.find_container(old), new)
+    except EngineError as exc:
+        out.warn(daemon_error("rename", exc.message, engine.version).message)
+        raise CliError(f"Error: failed to rename container named {old}", 1) from None
+    return 0
+
+
+def _wait(engine: Engine, req: WaitRequest, out: Output, stdio, tty, conn):
+    """Print each container's exit code once it is not running (errors last, as the CLI does)."""
+    errors = []
+    for name in req.containers:
+        with engine.lock:
+            try:
+                c = engine.find_container(name)
+            except EngineError as exc:
+                errors.append(daemon_error("wait", exc.message, engine.version).message)
+                continue
+            done = engine.stopped.get(c.id) if c.status == "running" else None
+        while done is not None and not done.wait(1):
+            if conn is not None and readable([conn], 0) and not conn.recv(1, socket.MSG_PEEK):
+                return 1  # the client went away (^C)
+        out.print(str(c.exit_code))
+        _flush(out, stdio)
+        out.out.clear()
+    out.err += [e + "\n" for e in errors]
+    return 1 if errors else 0
 
 
 def _rm(engine: Engine, req: RmRequest, out: Output, *_):
@@ -547,6 +621,9 @@ HANDLERS: dict[type[Request], Callable[..., int]] = {
     StopRequest: _stop,
     RestartRequest: _restart,
     RmRequest: _rm,
+    KillRequest: _kill,
+    RenameRequest: _rename,
+    WaitRequest: _wait,
     PsRequest: _ps,
     PortRequest: _port,
     InspectRequest: _inspect,

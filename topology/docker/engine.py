@@ -261,12 +261,7 @@ class Engine:
             )
         cid = secrets.token_hex(32)
         if name:
-            if other := next((c for c in self.containers.values() if c.name == name), None):
-                raise EngineError(
-                    f'Conflict. The container name "/{name}" is already in use by container '
-                    f'"{other.id}". You have to remove (or rename) that container to be able to '
-                    "reuse that name"
-                )
+            self._check_name_free(name)
         else:
             name = names.random_name({c.name for c in self.containers.values()})
         # The network (or container) named is only looked up at start: a missing one fails there.
@@ -663,22 +658,57 @@ class Engine:
         proc.release()
         stop_process_tree(proc.proc)
 
+    def _signal(self, c: Container, number: int) -> None:
+        """Send a signal to the container's first process, as containerd does (the kernel decides)."""
+        proc = self.procs.get(c.id)
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.host_pid, number)
+
     def stop_container(self, c: Container, timeout: float = 10) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds (docker stop)."""
-        proc = self.procs.get(c.id)
         done = self.stopped.get(c.id)
-        if proc is None or done is None:
+        if c.id not in self.procs or done is None:
             return
-        try:
-            os.kill(proc.host_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        self._signal(c, signal.SIGTERM)
         if not done.wait(max(timeout, 0)):
-            try:
-                os.kill(proc.host_pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            self._signal(c, signal.SIGKILL)
         done.wait(10)
+
+    def kill_container(self, c: Container, number: int = signal.SIGKILL) -> None:
+        """Send a signal (docker kill); after SIGKILL, return once the container has exited, whose
+        teardown is that of any exit. Another signal may leave it running."""
+        done = self.stopped.get(c.id)
+        if c.status != "running" or done is None:
+            raise EngineError(f"{'C' if self.version == '19.03' else 'c'}ontainer {c.id} is not running")
+        self._signal(c, number)
+        if number == signal.SIGKILL:
+            done.wait(10)
+
+    def rename_container(self, c: Container, new: str) -> None:
+        """docker rename (moby's ContainerRename): links naming it and its embedded DNS names follow;
+        files already written (the /etc/hosts of containers linked to it) keep the old name."""
+        new = new if new.startswith("/") else "/" + new
+        if new == "/" + c.name:
+            raise EngineError("Renaming a container with the same name as its current name")
+        try:
+            if not names.valid_name(new):
+                raise EngineError(f"Invalid container name ({new}), only {names.VALID_CHARS} are allowed")
+            self._check_name_free(new[1:])
+        except EngineError as exc:
+            raise EngineError("Error when allocating new name: " + exc.message) from None
+        old, c.name = c.name, new[1:]
+        for other in self.containers.values():
+            other.links = [(c.name if child == old else child, alias) for child, alias in other.links]
+        self._emit("container", c.name, "rename")
+        self._dns_update()
+
+    def _check_name_free(self, name: str) -> None:
+        if other := next((c for c in self.containers.values() if c.name == name), None):
+            raise EngineError(
+                f'Conflict. The container name "/{name}" is already in use by container "{other.id}". '
+                "You have to remove (or rename) that container to be able to reuse that name."
+            )
 
     def remove_container(self, c: Container, force: bool = False) -> None:
         if c.status == "running":

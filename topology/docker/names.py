@@ -1,8 +1,18 @@
-"""Docker's names for containers run without --name: adjective_surname."""
+"""Docker's container names: which are valid; those given without --name (adjective_surname)."""
 
 from __future__ import annotations
 
+import re
 import secrets
+
+VALID_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"  # moby's RestrictedNameChars
+_VALID = re.compile(VALID_CHARS + "+")
+
+
+def valid_name(name: str) -> bool:
+    """The daemon's check of a container name (one leading "/" allowed)."""
+    return bool(_VALID.fullmatch(name.removeprefix("/")))
+
 
 _ADJECTIVES = (
     "admiring",

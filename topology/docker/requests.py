@@ -139,6 +139,29 @@ class RestartRequest(Request):
 
 
 @dataclass
+class KillRequest(Request):
+    """`docker kill`; 19.03's CLI sends "KILL" by default, 28's nothing (the daemon's SIGKILL)."""
+
+    containers: list[str]
+    signal: str = ""
+
+
+@dataclass
+class RenameRequest(Request):
+    """`docker rename CONTAINER NEW_NAME`."""
+
+    old: str
+    new: str
+
+
+@dataclass
+class WaitRequest(Request):
+    """`docker wait`."""
+
+    containers: list[str]
+
+
+@dataclass
 class RmRequest(Request):
     """`docker rm`."""
 
