@@ -20,6 +20,7 @@ from topology.docker.requests import (
     ImagesRequest,
     InfoRequest,
     InspectRequest,
+    KillRequest,
     LogsRequest,
     NetworkConnectRequest,
     NetworkCreateRequest,
@@ -29,6 +30,7 @@ from topology.docker.requests import (
     NetworkRmRequest,
     PortRequest,
     PsRequest,
+    RenameRequest,
     Request,
     RestartRequest,
     RmRequest,
@@ -36,6 +38,7 @@ from topology.docker.requests import (
     StartRequest,
     StopRequest,
     VersionRequest,
+    WaitRequest,
 )
 
 V19, V28 = "19.03", "28"
@@ -370,6 +373,15 @@ def test_lifecycle_commands():
     assert parse(["rm", "-fv", "a", "b"]) == RmRequest(["a", "b"], force=True, volumes=True)
     assert parse(["container", "remove", "web"]) == RmRequest(["web"])
     assert parse(["logs", "-f", "--tail", "10", "web"]) == LogsRequest("web", follow=True, tail="10")
+    # kill: 19.03's CLI sends "KILL" unless told; 28's sends no signal (the daemon's SIGKILL)
+    assert parse(["kill", "web", "db"]) == KillRequest(["web", "db"], signal="KILL")
+    assert parse(["kill", "web"], V28) == KillRequest(["web"])
+    assert parse(["container", "kill", "-s", "TERM", "web"], V28) == KillRequest(["web"], signal="TERM")
+    assert parse(["kill", "--signal=9", "web"]) == KillRequest(["web"], signal="9")
+    assert parse(["rename", "old", "new"]) == RenameRequest("old", "new")
+    assert parse(["container", "rename", "old", "new"], V28) == RenameRequest("old", "new")
+    assert parse(["wait", "a", "b"]) == WaitRequest(["a", "b"])
+    assert parse(["container", "wait", "a"], V28) == WaitRequest(["a"])
     assert parse(["logs", "-n", "5", "-t", "web"], V28) == LogsRequest("web", timestamps=True, tail="5")
     assert fails(["logs", "-n", "5", "web"], V19).exit_code == 125
 

@@ -140,6 +140,29 @@ PARSE_ERRORS = [
         1,
     ),
     (
+        V19,
+        ["rename", "web"],
+        "\"docker rename\" requires exactly 2 arguments.\nSee 'docker rename --help'.\n\n"
+        "Usage:  docker rename CONTAINER NEW_NAME\n\nRename a container",
+        1,
+    ),
+    (
+        V28,
+        ["kill"],
+        "docker: 'docker kill' requires at least 1 argument\n\n"
+        "Usage:  docker kill [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'docker kill --help' for more "
+        "information",
+        1,
+    ),
+    (
+        V19,
+        ["container", "wait"],
+        "\"docker container wait\" requires at least 1 argument.\nSee 'docker container wait --help'.\n\n"
+        "Usage:  docker container wait CONTAINER [CONTAINER...]\n\n"
+        "Block until one or more containers stop, then print their exit codes",
+        1,
+    ),
+    (
         V28,
         ["network", "create"],
         "docker: 'docker network create' requires 1 argument\n\n"
