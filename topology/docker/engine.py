@@ -697,10 +697,13 @@ class Engine:
             self._check_name_free(new[1:])
         except EngineError as exc:
             raise EngineError("Error when allocating new name: " + exc.message) from None
+        netns = self.namespaces().get(c.name)
         old, c.name = c.name, new[1:]
         for other in self.containers.values():
             other.links = [(c.name if child == old else child, alias) for child, alias in other.links]
-        self._emit("container", c.name, "rename")
+        if netns:  # the event stream watches it under its name
+            self._emit("container", old, "rename", "")
+        self._emit("container", c.name, "rename", netns)
         self._dns_update()
 
     def _check_name_free(self, name: str) -> None:

@@ -105,7 +105,15 @@ def test_rename_moves_dns_names_and_links(request, fixture):
     ok(lab, "run -d --name db --network app busybox sleep 300")
     front = ok(lab, "run -d --name front --network app busybox sleep 300").strip()
     assert sh(lab, "getent hosts db", ns="front").returncode == 0
+    events: list[dict] = []
+    unsubscribe = lab.engine.subscribe(events.append)
     assert ok(lab, "rename db database") == ""
+    unsubscribe()
+    netns = lab.engine.namespaces()["database"]  # the graph watches it under its new name
+    assert events == [
+        {"type": "container.changed", "name": "db", "action": "rename", "netns": ""},
+        {"type": "container.changed", "name": "database", "action": "rename", "netns": netns},
+    ]
     assert sh(lab, "getent hosts database", ns="front").stdout.split()[0] == "172.18.0.2"
     assert sh(lab, "getent hosts db", ns="front").returncode != 0
     assert ok(lab, "inspect -f '{{.Name}}' database") == "/database\n"
