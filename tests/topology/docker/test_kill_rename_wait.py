@@ -88,10 +88,10 @@ def test_wait_blocks_until_the_container_stops(request, fixture):
     ok(lab, "run -d --name quick busybox sh -c 'exit 3'")
     ok(lab, "create --name fresh busybox")
     ok(lab, "run -d --name long busybox sleep 300")
-    r = sh(
-        lab,
-        "docker wait long > /tmp/waited & sleep 1; cat /tmp/waited; docker kill long; wait; cat /tmp/waited",
+    script = (
+        'f=$(mktemp); docker wait long > "$f" & sleep 1; cat "$f"; docker kill long; wait; cat "$f"; rm "$f"'
     )
+    r = sh(lab, script)
     assert r.stdout == "long\n137\n"  # nothing printed before the kill
     r = docker(lab, "container wait quick nosuch fresh")
     assert (r.returncode, r.stdout) == (1, "3\n0\n")
