@@ -24,6 +24,7 @@ import websockets
 
 from bench.labserver import LabServer
 from tests.labapp.sockets import session_of_a_lab_owner
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -155,6 +156,7 @@ def test_a_postgresql_restart_gives_the_503_page_then_everything_works_again(pos
     assert '"lab.status"' in lab_socket_status(server, session, lab_id)
 
     # A longer one: requests meet the database down.
+    log_before = len(server.log_tail(100000).splitlines())
     postgres.stop("fast")
     try:
         for language, text in (("en", ENGLISH), ("zh-hans", CHINESE)):
@@ -166,6 +168,15 @@ def test_a_postgresql_restart_gives_the_503_page_then_everything_works_again(pos
         with pytest.raises((websockets.InvalidStatus, websockets.ConnectionClosed)):
             lab_socket_status(server, session, lab_id)  # the page's socket cannot open: it retries
         assert server.process.poll() is None, server.log_tail()
+
+        # Each failure is logged as one line (the socket's too, if Daphne logs it), not a traceback.
+        def outage_log():
+            log = server.log_tail(100000).splitlines()[log_before:]
+            return log if len([line for line in log if "Service Unavailable: " in line]) == 4 else None
+
+        log = wait_for(outage_log, what="the four 503s in the log")
+        assert len([line for line in log if "(database unreachable" in line]) >= 4, log
+        assert not [line for line in log if "Traceback" in line or line.startswith((" ", "\t"))], log
     finally:
         postgres.start()
 
