@@ -7,8 +7,8 @@ a free port on 127.0.0.1): the machine's shared PostgreSQL is never stopped."""
 
 from __future__ import annotations
 
-import asyncio
 import glob
+import json
 import os
 import shutil
 import socket
@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import websockets
+import websockets.sync.client
 
 from bench.labserver import LabServer
 from tests.labapp.sockets import session_of_a_lab_owner
@@ -127,63 +128,79 @@ def get(server: LabServer, path: str, session: str, language: str = "en") -> tup
         return error.code, dict(error.headers), error.read().decode()
 
 
+def lab_socket(server: LabServer, session: str, lab_id: int):
+    """The lab's socket as the student's page opens it (a context manager)."""
+    return websockets.sync.client.connect(
+        f"ws://127.0.0.1:{server.port}/ws/labs/{lab_id}/",
+        origin=server.base_url,
+        additional_headers={"Cookie": f"sessionid={session}"},
+        open_timeout=15,
+    )
+
+
 def lab_socket_status(server: LabServer, session: str, lab_id: int) -> str:
-    """The first frame of the lab's socket, as the student's page opens it."""
-
-    async def first_frame():
-        async with websockets.connect(
-            f"ws://127.0.0.1:{server.port}/ws/labs/{lab_id}/",
-            origin=server.base_url,
-            additional_headers={"Cookie": f"sessionid={session}"},
-            open_timeout=15,
-        ) as ws:
-            return await asyncio.wait_for(ws.recv(), 15)
-
-    return asyncio.run(first_frame())
+    """The first frame of a new lab socket."""
+    with lab_socket(server, session, lab_id) as ws:
+        return ws.recv(timeout=15)
 
 
-def test_a_postgresql_restart_gives_the_503_page_then_everything_works_again(postgres, server):
-    session, lab_id = session_of_a_lab_owner(server)
-    status, _, home = get(server, "/", session)
-    assert status == 200 and "student" in home and 'name="password"' not in home
-    assert '"lab.status"' in lab_socket_status(server, session, lab_id)
+def answer_to_refresh(ws) -> dict:
+    """The socket's answer to a `lab.refresh` (for a stopped lab: not ready), past the join frames."""
+    ws.send(json.dumps({"type": "lab.refresh"}))
+    while (frame := json.loads(ws.recv(timeout=15)))["type"] != "error":
+        pass
+    return frame
 
-    # A quick restart between two requests: a database connection kept from before it is dead now.
-    postgres.stop("fast")
-    postgres.start()
-    status, _, home = get(server, "/", session)
-    assert status == 200 and "student" in home, home[:500]
-    assert '"lab.status"' in lab_socket_status(server, session, lab_id)
 
-    # A longer one: requests meet the database down.
-    log_before = len(server.log_tail(100000).splitlines())
-    postgres.stop("fast")
-    try:
-        for language, text in (("en", ENGLISH), ("zh-hans", CHINESE)):
-            status, headers, page = get(server, "/", session, language)
-            assert (status, headers.get("Retry-After")) == (503, "10"), page[:500]
-            assert text in page and "Traceback" not in page
-            status, _, page = get(server, f"/labs/{lab_id}/", session, language)
-            assert status == 503 and text in page
-        with pytest.raises((websockets.InvalidStatus, websockets.ConnectionClosed)):
-            lab_socket_status(server, session, lab_id)  # the page's socket cannot open: it retries
-        assert server.process.poll() is None, server.log_tail()
-
-        # Each failure is logged as one line (the socket's too, if Daphne logs it), not a traceback.
-        def outage_log():
-            log = server.log_tail(100000).splitlines()[log_before:]
-            return log if len([line for line in log if "Service Unavailable: " in line]) == 4 else None
-
-        log = wait_for(outage_log, what="the four 503s in the log")
-        assert len([line for line in log if "(database unreachable" in line]) >= 4, log
-        assert not [line for line in log if "Traceback" in line or line.startswith((" ", "\t"))], log
-    finally:
-        postgres.start()
-
-    # The same web process, no restart: new connections to the database, the same session.
+def assert_served(server: LabServer, session: str, lab_id: int) -> None:
+    """The student's home and lab pages and a new socket of the lab work, the student logged in."""
     status, _, home = get(server, "/", session)
     assert status == 200 and "student" in home and 'name="password"' not in home, home[:500]
     status, _, lab_page = get(server, f"/labs/{lab_id}/", session)
     assert status == 200 and f'data-ws-path="/ws/labs/{lab_id}/"' in lab_page
     assert '"lab.status"' in lab_socket_status(server, session, lab_id)
+
+
+def assert_unavailable(server: LabServer, session: str, lab_id: int) -> None:
+    """The 503 page in English and Chinese, no new socket (the page retries), the process up; the
+    log has one line per failure, no traceback."""
+    log_before = len(server.log_tail(100000).splitlines())
+    for language, text in (("en", ENGLISH), ("zh-hans", CHINESE)):
+        status, headers, page = get(server, "/", session, language)
+        assert (status, headers.get("Retry-After")) == (503, "10"), page[:500]
+        assert text in page and "Traceback" not in page
+        status, _, page = get(server, f"/labs/{lab_id}/", session, language)
+        assert status == 503 and text in page
+    with pytest.raises((websockets.InvalidStatus, websockets.ConnectionClosed)):
+        lab_socket_status(server, session, lab_id)
+    assert server.process.poll() is None, server.log_tail()
+
+    def outage_log():
+        log = server.log_tail(100000).splitlines()[log_before:]
+        return log if len([line for line in log if "Service Unavailable: " in line]) == 4 else None
+
+    log = wait_for(outage_log, what="the four 503s in the log")
+    assert len([line for line in log if "(database unreachable" in line]) >= 4, log
+    assert not [line for line in log if "Traceback" in line or line.startswith((" ", "\t"))], log
+
+
+def test_a_postgresql_restart_gives_the_503_page_then_everything_works_again(postgres, server):
+    session, lab_id = session_of_a_lab_owner(server)
+    assert_served(server, session, lab_id)
+    with lab_socket(server, session, lab_id) as held:  # a page open all along
+        assert answer_to_refresh(held)["code"] == "not_ready"  # (its consumer has connected)
+
+        # A quick restart between two requests: a database connection kept from before it is dead now.
+        postgres.stop("fast")
+        postgres.start()
+        assert_served(server, session, lab_id)
+
+        # A longer one: requests meet the database down; then the same web process serves again.
+        postgres.stop("fast")
+        try:
+            assert_unavailable(server, session, lab_id)
+        finally:
+            postgres.start()
+        assert_served(server, session, lab_id)
+        assert answer_to_refresh(held)["code"] == "not_ready"
     assert server.process.poll() is None
