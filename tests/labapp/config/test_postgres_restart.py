@@ -1,6 +1,8 @@
 """A real PostgreSQL restart under the running web process (DEBUG off, the embedded mode): while the
-database is down, pages answer the plain 503 page and the process stays up; once it is back, the same
-pages and the lab's socket work again, with the student still logged in, without restarting anything.
+database is down, pages answer the plain 503 page (one log line each) and the process stays up; once
+it is back, the same pages and new lab sockets work again, the student still logged in, and a lab
+socket held open all along still answers, without restarting anything. A quick restart with no
+request in between shows that no dead database connection is kept.
 
 The database is a private PostgreSQL cluster of this test (Debian's binaries, a temporary directory,
 a free port on 127.0.0.1): the machine's shared PostgreSQL is never stopped."""
