@@ -60,7 +60,10 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
     A relative SQLite path is taken from `base_dir`; other databases have no driver installed.
     """
     try:
-        database = dj_database_url.parse(url)
+        # A new connection per request (CONN_MAX_AGE 0): a PostgreSQL restart leaves no dead connection
+        # for the next request to fail on. Keeping connections needs CONN_HEALTH_CHECKS as well, or the
+        # first request after a restart meets the dead one (tests/labapp/config/test_postgres_restart.py).
+        database = dj_database_url.parse(url, conn_max_age=0)
     except ValueError as exc:  # UnknownSchemeError among others
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
     engine = database["ENGINE"]

@@ -84,6 +84,14 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's default logging, plus: while the database restarts, one line per failed request or socket.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"database_unreachable": {"()": "labapp.config.errors.DatabaseUnreachableLogFilter"}},
+    "loggers": {name: {"filters": ["database_unreachable"]} for name in ("django.request", "daphne.server")},
+}
+
 # Without REDIS_URL everything runs in one process: in-memory channel layer, tasks run eagerly and the
 # node agent lives in the web process. With it: channels_redis, Celery workers, one per lab node.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,4 +1,5 @@
-"""Helpers of the WebSocket tests: logged-in sockets on the real ASGI app, one loop per scenario."""
+"""Helpers of the WebSocket tests: logged-in sockets on the real ASGI app, one loop per scenario; a
+session of a lab owner on a real server (bench.labserver.LabServer)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,19 @@ def run_async(scenario) -> None:
             await get_channel_layer().flush()
 
     async_to_sync(main)()
+
+
+def session_of_a_lab_owner(server) -> tuple[str, int]:
+    """A session cookie of the demo student and the id of a (stopped) lab of theirs."""
+    out = server.python(
+        "from django.contrib.auth import get_user_model\n"
+        "from django.test import Client\n"
+        "from labapp.labs.models import Lab\n"
+        "user = get_user_model().objects.get(username='student')\n"
+        "lab = Lab.objects.create(owner=user, node='local', status='stopped')\n"
+        "client = Client()\n"
+        "client.force_login(user)\n"
+        "print(client.cookies['sessionid'].value, lab.pk)\n"
+    )
+    session, lab_id = out.split()
+    return session, int(lab_id)

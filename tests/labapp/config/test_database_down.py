@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.db import Error, IntegrityError, InterfaceError, OperationalError, ProgrammingError
+from django.test import RequestFactory
+
+from labapp.config.errors import server_error
+
 ROOT = Path(__file__).resolve().parents[3]
 
 PROBE = """
@@ -41,3 +46,19 @@ def test_pages_answer_503_while_the_database_is_unreachable():
     assert english.startswith("503 10 ") and "The database is briefly unavailable" in english
     assert "数据库暂时无法使用" in chinese
     assert "Traceback" not in done.stdout and "OperationalError" not in done.stdout
+
+
+def test_only_an_unreachable_database_gives_the_503_page():
+    """A connection refused or closed (InterfaceError is no DatabaseError) gives the 503 page; other
+    database errors are bugs (a duplicate key, a missing table): Django's 500 page."""
+    request = RequestFactory().get("/")
+    for error, status in (
+        (OperationalError("connection refused"), 503),
+        (InterfaceError("connection already closed"), 503),
+        (IntegrityError("duplicate key value"), 500),
+        (ProgrammingError('relation "labs_lab" does not exist'), 500),
+    ):
+        try:
+            raise error
+        except Error:
+            assert server_error(request).status_code == status, error

@@ -13,6 +13,7 @@ import websockets
 from bench.labserver import LabServer
 from labapp.config.serve import allowed_hosts, banner, machine_addresses
 from labapp.labs.frames import FRAME_MAX
+from tests.labapp.sockets import session_of_a_lab_owner
 from tests.polling import wait_for
 
 TRACEBACK_MARKS = ("Traceback", "technical", "DEBUG = True", "URLconf", "settings.py")
@@ -37,22 +38,6 @@ def get(server: LabServer, path: str, host: str = "127.0.0.1", headers: dict | N
         return answer.status, answer.read().decode(errors="replace")
     finally:
         conn.close()
-
-
-def session_of_a_lab_owner(server: LabServer) -> tuple[str, int]:
-    """A session cookie of the demo student and the id of a (stopped) lab of theirs."""
-    out = server.python(
-        "from django.contrib.auth import get_user_model\n"
-        "from django.test import Client\n"
-        "from labapp.labs.models import Lab\n"
-        "user = get_user_model().objects.get(username='student')\n"
-        "lab = Lab.objects.create(owner=user, node='local', status='stopped')\n"
-        "client = Client()\n"
-        "client.force_login(user)\n"
-        "print(client.cookies['sessionid'].value, lab.pk)\n"
-    )
-    session, lab_id = out.split()
-    return session, int(lab_id)
 
 
 def test_a_missing_page_is_plain_without_debug(server):
