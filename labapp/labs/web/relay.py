@@ -5,8 +5,10 @@ lab and open its terminal once the lab is ready, and passes the group's frames o
 
 from __future__ import annotations
 
+import logging
 import time
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -17,6 +19,8 @@ from labapp.labs.broadcast import status_frame
 from labapp.labs.channels import lab_group, node_channel
 from labapp.labs.node.agent import embedded_agent
 
+log = logging.getLogger(__name__)
+
 
 class LabRelay(AsyncJsonWebsocketConsumer):
     lab_id: int | None = None
@@ -25,6 +29,14 @@ class LabRelay(AsyncJsonWebsocketConsumer):
     watched_at = 0.0  # when this socket last asked the node to watch the lab (epoch seconds)
     # Live terminal output is passed on only after the scrollback: what came before is in it.
     tty_ready = False
+
+    async def send_json(self, content, close=False) -> None:
+        """Send, unless the browser went away meanwhile: Daphne then raises, and the disconnect (whose
+        handler leaves the lab's group) is the next message; a crash here would skip it."""
+        try:
+            await super().send_json(content, close=close)
+        except Disconnected:
+            log.info("lab %s: a frame for a socket closed meanwhile was dropped", self.lab_id)
 
     async def join_lab(self, lab) -> None:
         """Accept the socket and relay `lab`'s group to it (the embedded mode's agent started)."""

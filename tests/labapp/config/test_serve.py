@@ -102,7 +102,11 @@ def test_an_oversized_frame_closes_the_socket_with_1009_and_one_log_line(server)
         return log if any("1009" in line and str(FRAME_MAX) in line for line in log) else None
 
     # The consumer logs after Daphne has logged the disconnection.
-    log = wait_for(log_after, what="the consumer to log the 1009 close")
+    try:
+        log = wait_for(log_after, what="the consumer to log the 1009 close")
+    except AssertionError:
+        print("\n".join(server.log_tail(100000).splitlines()[before:]))
+        raise
     assert not [line for line in log if "Traceback" in line or "ERROR" in line], log
     assert len([line for line in log if "1009" in line]) == 1, log
 
