@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -850,8 +851,9 @@ fail:
  * itself (/proc/self/exe) as ARGV, the command line the server's master shows in `ps`. The master
  * starts the workers (nginx: one per CPU, `worker_processes auto`, titled "nginx: worker process";
  * httpd: StartServers 3, under the master's own argv) as the servers' users (nginx 101, daemon 1),
- * starts new ones when one dies, and exits 0 on the signals that stop the server. A worker hands each
- * connection to `busybox httpd -i`, which serves ROOT. Fds, from 3: the listeners, ROOT (O_PATH),
+ * starts new ones when one dies, and exits 0 on the signals that stop the server. A worker serves each
+ * connection in a child of its own (web_serve: ROOT's files, the server's headers, no exec, so the first
+ * page comes as soon as the server listens). Fds, from 3: the listeners, ROOT (O_PATH),
  * then in a worker only the read end of a pipe from the master (as Apache's "pipe of death"), which
  * tells a worker from a master that has the same argv. */
 #define WEB_FD 3
@@ -899,6 +901,104 @@ static int web_main(int argc, char **argv) {
     return 126;
 }
 
+/* The images' servers as `curl -i` shows them: nginx:latest f6d0b4767a6c is nginx 1.19.6, httpd:latest
+ * 683a7aad17d3 Apache 2.4.46; their headers in their order, their error pages, `Connection: close`. */
+static const char *web_type(const char *path) {
+    static const char *types[][2] = {{"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"},
+        {"js", "application/javascript"}, {"txt", "text/plain"}, {"json", "application/json"},
+        {"png", "image/png"}, {"jpg", "image/jpeg"}, {"gif", "image/gif"}, {"svg", "image/svg+xml"}};
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && !strchr(dot, '/') && i < sizeof types / sizeof *types; i++)
+        if (!strcmp(dot + 1, types[i][0])) return types[i][1];
+    return "application/octet-stream"; /* nginx's default_type */
+}
+
+static void web_error(FILE *out, int nginx, int code, const char *date, const char *location, int head) {
+    const char *reason = code == 301 ? "Moved Permanently" : code == 400 ? "Bad Request"
+                         : code == 404 ? "Not Found" : code == 405 ? "Not Allowed" : "Forbidden";
+    char body[512];
+    int n;
+    if (nginx)
+        n = snprintf(body, sizeof body,
+                     "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
+                     "<hr><center>nginx/1.19.6</center>\r\n</body>\r\n</html>\r\n", code, reason, code, reason);
+    else
+        n = snprintf(body, sizeof body,
+                     "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n"
+                     "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n", code, reason, reason,
+                     code == 404 ? "The requested URL was not found on this server." : code == 301
+                         ? "The document has moved." : "Your browser sent a request that this server could not understand.");
+    if (nginx)
+        fprintf(out, "HTTP/1.1 %d %s\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: text/html\r\n"
+                     "Content-Length: %d\r\n%s%s%sConnection: close\r\n\r\n", code, reason, date, n,
+                location ? "Location: " : "", location ? location : "", location ? "\r\n" : "");
+    else
+        fprintf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Apache/2.4.46 (Unix)\r\n%s%s%sContent-Length: %d\r\n"
+                     "Connection: close\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n", code, reason, date,
+                location ? "Location: " : "", location ? location : "", location ? "\r\n" : "", n);
+    if (!head) fwrite(body, 1, (size_t)n, out);
+}
+
+/* One HTTP/1.0 or 1.1 request on CONN: GET or HEAD of a file under the working directory (the web
+ * root; a directory's index.html), answered and closed. */
+static void web_serve(int conn, int nginx) {
+    struct timeval timeout = {.tv_sec = 60}; /* nginx's client_header_timeout, Apache's Timeout */
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    char req[8192], date[64], modified[64], method[16], target[4096], path[4200];
+    size_t len = 0;
+    for (ssize_t n; len < sizeof req - 1 && (n = read(conn, req + len, sizeof req - 1 - len)) > 0;) {
+        req[len += (size_t)n] = 0;
+        if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+    }
+    if (!len) return;
+    req[len] = 0;
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&now));
+    FILE *out = fdopen(conn, "w");
+    if (!out) return;
+    int head = 0, code = 0, fd = -1;
+    struct stat st;
+    if (sscanf(req, "%15s %4095s HTTP/1.%*d", method, target) != 2 || target[0] != '/') code = 400;
+    else if (!(head = !strcmp(method, "HEAD")) && strcmp(method, "GET")) code = 405;
+    if (!code) {
+        size_t k = 0; /* the path: query cut, %XX decoded, never above the root */
+        for (const char *t = target; *t && *t != '?' && *t != '#' && k < sizeof path - 16; t++) {
+            unsigned hex;
+            if (*t == '%' && sscanf(t + 1, "%2x", &hex) == 1 && hex) path[k++] = (char)hex, t += 2;
+            else path[k++] = *t;
+        }
+        path[k] = 0;
+        if (strstr(path, "/../") || (k >= 3 && !strcmp(path + k - 3, "/.."))) code = 400;
+        else {
+            if (path[k - 1] == '/') strcpy(path + k, "index.html");
+            fd = open(path[1] ? path + 1 : ".", O_RDONLY | O_CLOEXEC);
+            if (fd < 0) code = errno == EACCES ? 403 : 404;
+            else if (fstat(fd, &st) || !S_ISREG(st.st_mode)) code = S_ISDIR(st.st_mode) ? 301 : 404;
+        }
+    }
+    if (code) {
+        if (code == 301) strcat(path, "/");
+        web_error(out, nginx, code, date, code == 301 ? path : NULL, head);
+    } else {
+        strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&st.st_mtime));
+        long long size = (long long)st.st_size, usec = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        if (nginx)
+            fprintf(out, "HTTP/1.1 200 OK\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: %s\r\n"
+                         "Content-Length: %lld\r\nLast-Modified: %s\r\nConnection: close\r\nETag: \"%llx-%llx\"\r\n"
+                         "Accept-Ranges: bytes\r\n\r\n", date, web_type(path), size, modified,
+                    (long long)st.st_mtime, size);
+        else
+            fprintf(out, "HTTP/1.1 200 OK\r\nDate: %s\r\nServer: Apache/2.4.46 (Unix)\r\nLast-Modified: %s\r\n"
+                         "ETag: \"%llx-%llx\"\r\nAccept-Ranges: bytes\r\nContent-Length: %lld\r\nConnection: close\r\n"
+                         "Content-Type: %s\r\n\r\n", date, modified, size, usec, size, web_type(path));
+        fflush(out);
+        for (off_t off = 0; !head && off < st.st_size;)
+            if (sendfile(conn, fd, &off, (size_t)(st.st_size - off)) <= 0) break;
+    }
+    fflush(out);
+    shutdown(conn, SHUT_WR);
+}
+
 static int web_worker(int listeners, int nginx) {
     prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
     int root = WEB_FD + listeners, pod = root + 1;
@@ -924,9 +1024,8 @@ static int web_worker(int listeners, int nginx) {
             if (conn < 0) continue;
             if (fork() == 0) {
                 signal(SIGCHLD, SIG_DFL);
-                if (dup2(conn, 0) < 0 || dup2(conn, 1) < 0) _exit(126);
-                execlp("busybox", "busybox", "httpd", "-i", "-h", ".", (char *)NULL);
-                _exit(127);
+                web_serve(conn, nginx);
+                _exit(0);
             }
             close(conn);
         }
