@@ -847,15 +847,17 @@ fail:
 /* nslab-web SERVER ROOT -- ARGV...: the nginx or httpd image's server (a container's program, run as
  * /proc/self/fd/N). It listens as SERVER does, as `ss -ltn` shows it: nginx's default.conf (with the
  * `listen [::]:80` its entrypoint adds) on 0.0.0.0:80 and a v6-only [::]:80, httpd's `Listen 80` on
- * one dual-stack [::]:80, with their backlog 511 (NGX_LISTEN_BACKLOG, ListenBacklog). Then it execs
- * itself (/proc/self/exe) as ARGV, the command line the server's master shows in `ps`. The master
- * starts the workers (nginx: one per CPU, `worker_processes auto`, titled "nginx: worker process";
- * httpd: StartServers 3, under the master's own argv) as the servers' users (nginx 101, daemon 1),
- * starts new ones when one dies, and exits 0 on the signals that stop the server. A worker serves each
- * connection in a child of its own (web_serve: ROOT's files, the server's headers, no exec, so the first
- * page comes as soon as the server listens). Fds, from 3: the listeners, ROOT (O_PATH),
- * then in a worker only the read end of a pipe from the master (as Apache's "pipe of death"), which
- * tells a worker from a master that has the same argv. */
+ * one dual-stack [::]:80, with their backlog 511 (NGX_LISTEN_BACKLOG, ListenBacklog). It forks the
+ * workers (nginx: one per CPU, `worker_processes auto`; httpd: StartServers 3), then execs itself
+ * (/proc/self/exe) as ARGV, the command line the server's master shows in `ps`: the first page is served
+ * as soon as the server listens, not after an exec. Workers are forks, as the servers' are: they run as
+ * the servers' users (nginx 101, daemon 1) and write their title over their argv as nginx does
+ * ("nginx: worker process", NUL-padded) or show the master's argv (httpd). The master starts new ones
+ * when one dies and exits 0 on the signals that stop the server. A worker serves each connection in a
+ * child (web_serve: ROOT's files, the server's headers). Fds, from 3: the listeners, ROOT (O_PATH), the
+ * read and write ends of a pipe that tells the workers when the master is gone (as Apache's "pipe of
+ * death"; a worker closes the write end), and in the master as it starts, a pipe of the first workers'
+ * pids. */
 #define WEB_FD 3
 
 static int web_listen(int i, int nginx) {
@@ -879,26 +881,6 @@ static int web_listen(int i, int nginx) {
                 "no listening sockets available, shutting down\nAH00015: Unable to open logs\n",
                 err, strerror(err), shown);
     return -1;
-}
-
-static int web_main(int argc, char **argv) {
-    if (argc < 5 || strcmp(argv[3], "--")) {
-        fputs("usage: nslab-web nginx|httpd ROOT -- ARGV...\n", stderr);
-        return 2;
-    }
-    int nginx = !strcmp(argv[1], "nginx"), listeners = nginx ? 2 : 1;
-    for (int i = 0; i < listeners; i++)
-        if (web_listen(i, nginx)) return 1; /* as both servers do when they cannot listen */
-    int root = open(argv[2], O_PATH | O_DIRECTORY);
-    if (root < 0 || dup2(root, WEB_FD + listeners) < 0) {
-        perror(argv[2]);
-        return 1;
-    }
-    if (root != WEB_FD + listeners) close(root);
-    syscall(SYS_close_range, WEB_FD + listeners + 1, ~0U, 0);
-    execv("/proc/self/exe", argv + 4);
-    perror("nslab-web: exec");
-    return 126;
 }
 
 /* The images' servers as `curl -i` shows them: nginx:latest f6d0b4767a6c is nginx 1.19.6, httpd:latest
@@ -999,10 +981,34 @@ static void web_serve(int conn, int nginx) {
     shutdown(conn, SHUT_WR);
 }
 
-static int web_worker(int listeners, int nginx) {
-    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+/* The signals that stop the server, and SIGCHLD: the master reads them from a signalfd. nginx: TERM
+ * and INT stop it fast, QUIT gracefully; httpd: TERM and INT, WINCH gracefully. */
+static void web_signals(int nginx, sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, nginx ? SIGQUIT : SIGWINCH);
+    sigaddset(set, SIGCHLD);
+}
+
+static char *web_nginx_title[] = {"nginx: worker process", NULL};
+static char **web_area; /* main's argv: the strings a worker's title overwrites */
+
+/* A worker, forked by nslab-web or the master: TITLE written over main's argv unless it is that argv. */
+static void web_worker(int listeners, int nginx, char **title) {
     int root = WEB_FD + listeners, pod = root + 1;
-    if (fchdir(root)) return 1;
+    sigset_t stop;
+    web_signals(nginx, &stop);
+    sigprocmask(SIG_UNBLOCK, &stop, NULL);
+    syscall(SYS_close_range, pod + 1, ~0U, 0);
+    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+    if (title != web_area) {
+        char *end = web_area[0], *at = web_area[0];
+        for (char **a = web_area; *a; a++) end = *a + strlen(*a) + 1;
+        for (char **t = title; *t && at + strlen(*t) < end; t++) at = stpcpy(at, *t) + 1;
+        memset(at, 0, (size_t)(end - at));
+    }
+    if (fchdir(root)) _exit(1);
     close(root);
     gid_t id = nginx ? 101 : 1;
     if (!setgroups(0, NULL) && !setgid(id)) setuid(id); /* as root when the container may not change ids */
@@ -1010,19 +1016,19 @@ static int web_worker(int listeners, int nginx) {
     struct pollfd p[3];
     for (int i = 0; i <= listeners; i++) {
         p[i] = (struct pollfd){.fd = i < listeners ? WEB_FD + i : pod, .events = POLLIN};
-        fcntl(p[i].fd, F_SETFD, FD_CLOEXEC);
         if (i < listeners) fcntl(p[i].fd, F_SETFL, O_NONBLOCK); /* the workers race for each connection */
     }
     for (;;) {
         if (poll(p, listeners + 1, -1) < 0) {
             if (errno == EINTR) continue;
-            return 1;
+            _exit(1);
         }
-        if (p[listeners].revents) return 0; /* the master is gone */
+        if (p[listeners].revents) _exit(0); /* the master is gone */
         for (int i = 0; i < listeners; i++) {
             int conn = p[i].revents & POLLIN ? accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC) : -1;
             if (conn < 0) continue;
             if (fork() == 0) {
+                for (int k = 0; k <= listeners; k++) close(p[k].fd);
                 signal(SIGCHLD, SIG_DFL);
                 web_serve(conn, nginx);
                 _exit(0);
@@ -1032,40 +1038,82 @@ static int web_worker(int listeners, int nginx) {
     }
 }
 
-static pid_t web_spawn(char **argv, int pod, int fd, const sigset_t *mask) {
+static pid_t web_spawn(int listeners, int nginx, char **title) {
     pid_t pid = fork();
-    if (pid != 0) return pid > 0 ? pid : 0;
-    if (pod == fd ? fcntl(fd, F_SETFD, 0) < 0 : dup2(pod, fd) < 0) _exit(126);
-    sigprocmask(SIG_SETMASK, mask, NULL);
-    execv("/proc/self/exe", argv);
-    _exit(127);
+    if (pid == 0) web_worker(listeners, nginx, title);
+    return pid > 0 ? pid : 0;
 }
 
-/* ARGV is the server's own command line: the master's, or a worker's (told apart by the pipe). */
-static int web_server_main(char **argv) {
-    int nginx = argv[0][0] == 'n', listeners = nginx ? 2 : 1;
-    struct stat st;
-    if (!fstat(WEB_FD + listeners + 1, &st) && S_ISFIFO(st.st_mode)) return web_worker(listeners, nginx);
-    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+static int web_count(int nginx) {
     long count = nginx ? sysconf(_SC_NPROCESSORS_ONLN) : 3;
-    count = count < 1 ? 1 : count > 64 ? 64 : count;
-    static char *nginx_worker[] = {"nginx: worker process", NULL};
-    char **worker = nginx ? nginx_worker : argv;
-    int pod[2];
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    /* nginx: TERM and INT stop it fast, QUIT gracefully; httpd: TERM and INT, WINCH gracefully */
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, nginx ? SIGQUIT : SIGWINCH);
-    sigaddset(&stop, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &stop, &old);
-    int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+    return count < 1 ? 1 : count > 64 ? 64 : (int)count;
+}
+
+
+/* FD at WANT (close-on-exec or not); -1 when it cannot be */
+static int web_fd(int fd, int want, int cloexec) {
+    if (fd < 0) return -1;
+    if (fd == want) return fcntl(fd, F_SETFD, cloexec ? FD_CLOEXEC : 0);
+    int r = dup3(fd, want, cloexec ? O_CLOEXEC : 0);
+    close(fd);
+    return r < 0 ? -1 : 0;
+}
+
+static int web_main(int argc, char **argv) {
+    if (argc < 5 || strcmp(argv[3], "--")) {
+        fputs("usage: nslab-web nginx|httpd ROOT -- ARGV...\n", stderr);
+        return 2;
+    }
+    int nginx = !strcmp(argv[1], "nginx"), listeners = nginx ? 2 : 1, root = WEB_FD + listeners;
+    for (int fd; (fd = open("/dev/null", O_RDWR)) >= 0;) /* 0 to 2 open: the pipes below get no fd of those */
+        if (fd >= WEB_FD) {
+            close(fd);
+            break;
+        }
+    for (int i = 0; i < listeners; i++)
+        if (web_listen(i, nginx)) return 1; /* as both servers do when they cannot listen */
+    syscall(SYS_close_range, root, ~0U, 0);
+    int pod[2], pids[2];
+    sigset_t stop;
+    web_signals(nginx, &stop);
+    sigprocmask(SIG_BLOCK, &stop, NULL); /* kept pending through the exec, for the master */
+    if (web_fd(open(argv[2], O_PATH | O_DIRECTORY), root, 0)) {
+        perror(argv[2]);
+        return 1;
+    }
+    if (pipe(pod) || web_fd(pod[0], root + 1, 0) || web_fd(pod[1], root + 2, 0) || pipe(pids) ||
+        web_fd(pids[0], root + 3, 0) || web_fd(pids[1], root + 4, 1)) {
+        perror("nslab-web: pipe");
+        return 1;
+    }
+    pid_t workers[64];
+    int count = web_count(nginx);
+    for (int i = 0; i < count; i++) workers[i] = web_spawn(listeners, nginx, nginx ? web_nginx_title : argv + 4);
+    write_all(root + 4, (const char *)workers, (ssize_t)(count * sizeof *workers));
+    close(root + 4);
+    execv("/proc/self/exe", argv + 4);
+    perror("nslab-web: exec");
+    return 126;
+}
+
+/* The master, exec'd by nslab-web under the server's own command line ARGV. */
+static int web_server_main(char **argv) {
+    int nginx = argv[0][0] == 'n', listeners = nginx ? 2 : 1, root = WEB_FD + listeners;
+    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+    int count = web_count(nginx);
+    char **title = nginx ? web_nginx_title : argv;
     pid_t workers[64] = {0};
-    if (sfd < 0 || pipe2(pod, O_CLOEXEC)) return 1;
+    for (ssize_t n; (n = read(root + 3, workers, sizeof workers)) < 0 && errno == EINTR;) continue;
+    close(root + 3);
+    fcntl(root + 2, F_SETFD, FD_CLOEXEC);
+    sigset_t stop;
+    web_signals(nginx, &stop);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
+    int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+    if (sfd < 0) return 1;
     for (;;) {
         for (int i = 0; i < count; i++)
-            if (!workers[i]) workers[i] = web_spawn(worker, pod[0], WEB_FD + listeners + 1, &old);
+            if (!workers[i]) workers[i] = web_spawn(listeners, nginx, title);
         struct signalfd_siginfo si;
         if (read(sfd, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo != SIGCHLD) break;
@@ -1144,6 +1192,7 @@ static int shim_main(void) {
 int main(int argc, char **argv) {
     /* A web server's master or worker, exec'd by nslab-web (or its master) under the server's own argv */
     const char *execfn = (const char *)getauxval(AT_EXECFN);
+    web_area = argv;
     if (execfn && !strcmp(execfn, "/proc/self/exe") && (!strncmp(argv[0], "nginx: ", 7) || !strcmp(argv[0], "httpd")))
         return web_server_main(argv);
     const char *name = strrchr(argv[0], '/');
