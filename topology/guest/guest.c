@@ -922,8 +922,11 @@ static void web_error(FILE *out, int nginx, int code, const char *date, const ch
 }
 
 /* One HTTP/1.0 or 1.1 request on CONN: GET or HEAD of a file under the working directory (the web
- * root; a directory's index.html), answered and closed. */
-static void web_serve(int conn, int nginx) {
+ * root; a directory's index.html), answered and closed. In the worker itself (WORKER) when the request
+ * came whole (a read cannot block), but a body larger than a socket's first send buffer is sent from a
+ * child of the worker: a client that does not read stops no worker. */
+#define WEB_INLINE_BODY 16384
+static void web_serve(int conn, int nginx, int worker) {
     struct timeval timeout = {.tv_sec = 60}; /* nginx's client_header_timeout, Apache's Timeout */
     setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     char req[8192], date[64], modified[64], method[16], target[4096], path[4200];
@@ -932,13 +935,19 @@ static void web_serve(int conn, int nginx) {
         req[len += (size_t)n] = 0;
         if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
     }
-    if (!len) return;
-    req[len] = 0;
+    if (!len) {
+        close(conn);
+        return;
+    }
     time_t now = time(NULL);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&now));
     FILE *out = fdopen(conn, "w");
-    if (!out) return;
+    if (!out) {
+        close(conn);
+        return;
+    }
     int head = 0, code = 0, fd = -1;
+    pid_t child = -1;
     struct stat st;
     if (sscanf(req, "%15s %4095s HTTP/1.%*d", method, target) != 2 || target[0] != '/') code = 400;
     else if (!(head = !strcmp(method, "HEAD")) && strcmp(method, "GET")) code = 405;
@@ -961,6 +970,10 @@ static void web_serve(int conn, int nginx) {
     if (code) {
         if (code == 301) strcat(path, "/");
         web_error(out, nginx, code, date, code == 301 ? path : NULL, head);
+    } else if ((child = worker && !head && st.st_size > WEB_INLINE_BODY ? fork() : -1) > 0) {
+        fclose(out); /* the child answers */
+        close(fd);
+        return;
     } else {
         strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&st.st_mtime));
         long long size = (long long)st.st_size, usec = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
@@ -979,6 +992,9 @@ static void web_serve(int conn, int nginx) {
     }
     fflush(out);
     shutdown(conn, SHUT_WR);
+    fclose(out);
+    if (fd >= 0) close(fd);
+    if (child == 0) _exit(0);
 }
 
 /* The signals that stop the server, and SIGCHLD: the master reads them from a signalfd. nginx: TERM
@@ -994,25 +1010,33 @@ static void web_signals(int nginx, sigset_t *set) {
 static char *web_nginx_title[] = {"nginx: worker process", NULL};
 static char **web_area; /* main's argv: the strings a worker's title overwrites */
 
-/* A worker, forked by nslab-web or the master: TITLE written over main's argv unless it is that argv. */
+/* TITLE's strings written over main's argv, NUL-padded, as nginx's ngx_setproctitle does: what `ps` and
+ * /proc/PID/cmdline show. Nothing when TITLE is that argv. */
+static void web_title(int nginx, char **title) {
+    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
+    if (title == web_area) return;
+    char *start = web_area[0], *end = start;
+    for (char **a = web_area; *a; a++) end = *a + strlen(*a) + 1;
+    char *text = calloc(1, (size_t)(end - start)), *at = text;
+    for (char **t = title; text && *t && at + strlen(*t) < text + (end - start); t++) at = stpcpy(at, *t) + 1;
+    if (text) memcpy(start, text, (size_t)(end - start));
+    free(text);
+}
+
+/* A worker, forked by nslab-web or the master, titled TITLE. */
 static void web_worker(int listeners, int nginx, char **title) {
     int root = WEB_FD + listeners, pod = root + 1;
     sigset_t stop;
     web_signals(nginx, &stop);
     sigprocmask(SIG_UNBLOCK, &stop, NULL);
     syscall(SYS_close_range, pod + 1, ~0U, 0);
-    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
-    if (title != web_area) {
-        char *end = web_area[0], *at = web_area[0];
-        for (char **a = web_area; *a; a++) end = *a + strlen(*a) + 1;
-        for (char **t = title; *t && at + strlen(*t) < end; t++) at = stpcpy(at, *t) + 1;
-        memset(at, 0, (size_t)(end - at));
-    }
+    web_title(nginx, title);
     if (fchdir(root)) _exit(1);
     close(root);
     gid_t id = nginx ? 101 : 1;
     if (!setgroups(0, NULL) && !setgid(id)) setuid(id); /* as root when the container may not change ids */
     signal(SIGCHLD, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* a client gone before its answer */
     struct pollfd p[3];
     for (int i = 0; i <= listeners; i++) {
         p[i] = (struct pollfd){.fd = i < listeners ? WEB_FD + i : pod, .events = POLLIN};
@@ -1027,10 +1051,16 @@ static void web_worker(int listeners, int nginx, char **title) {
         for (int i = 0; i < listeners; i++) {
             int conn = p[i].revents & POLLIN ? accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC) : -1;
             if (conn < 0) continue;
-            if (fork() == 0) {
+            char peek[8192];
+            ssize_t n = recv(conn, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0 && (memmem(peek, (size_t)n, "\r\n\r\n", 4) || memmem(peek, (size_t)n, "\n\n", 2))) {
+                web_serve(conn, nginx, 1);
+                continue;
+            }
+            if (fork() == 0) { /* the request is still to come: a child waits for it */
                 for (int k = 0; k <= listeners; k++) close(p[k].fd);
                 signal(SIGCHLD, SIG_DFL);
-                web_serve(conn, nginx);
+                web_serve(conn, nginx, 0);
                 _exit(0);
             }
             close(conn);
@@ -1049,6 +1079,31 @@ static int web_count(int nginx) {
     return count < 1 ? 1 : count > 64 ? 64 : (int)count;
 }
 
+
+/* The master: starts a worker (titled TITLE) in place of one that died; on a signal that stops the
+ * server, stops the workers and returns 0. The stop signals and SIGCHLD are blocked (since nslab-web). */
+static int web_master(int listeners, int nginx, pid_t *workers, char **title) {
+    int count = web_count(nginx);
+    sigset_t stop;
+    web_signals(nginx, &stop);
+    int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+    if (sfd < 0) return 1;
+    for (;;) {
+        for (int i = 0; i < count; i++)
+            if (!workers[i]) workers[i] = web_spawn(listeners, nginx, title);
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != sizeof si) continue;
+        if (si.ssi_signo != SIGCHLD) break;
+        for (pid_t pid; (pid = waitpid(-1, NULL, WNOHANG)) > 0;) /* workers, and orphans: it is pid 1 */
+            for (int i = 0; i < count; i++)
+                if (workers[i] == pid) workers[i] = 0;
+    }
+    for (int i = 0; i < count; i++)
+        if (workers[i]) kill(workers[i], SIGTERM);
+    for (int i = 0; i < count; i++) /* its exit ends the rest of the container (a client's connection) */
+        while (workers[i] && waitpid(workers[i], NULL, 0) < 0 && errno == EINTR) continue;
+    return 0;
+}
 
 /* FD at WANT (close-on-exec or not); -1 when it cannot be */
 static int web_fd(int fd, int want, int cloexec) {
@@ -1081,51 +1136,36 @@ static int web_main(int argc, char **argv) {
         perror(argv[2]);
         return 1;
     }
-    if (pipe(pod) || web_fd(pod[0], root + 1, 0) || web_fd(pod[1], root + 2, 0) || pipe(pids) ||
-        web_fd(pids[0], root + 3, 0) || web_fd(pids[1], root + 4, 1)) {
+    if (pipe(pod) || web_fd(pod[0], root + 1, 0) || web_fd(pod[1], root + 2, 1) ||
+        (!nginx && (pipe(pids) || web_fd(pids[0], root + 3, 0) || web_fd(pids[1], root + 4, 1)))) {
         perror("nslab-web: pipe");
         return 1;
     }
-    pid_t workers[64];
+    pid_t workers[64] = {0};
     int count = web_count(nginx);
     for (int i = 0; i < count; i++) workers[i] = web_spawn(listeners, nginx, nginx ? web_nginx_title : argv + 4);
+    if (nginx) { /* nginx's master titles itself too */
+        web_title(nginx, argv + 4);
+        return web_master(listeners, nginx, workers, web_nginx_title);
+    }
     write_all(root + 4, (const char *)workers, (ssize_t)(count * sizeof *workers));
     close(root + 4);
+    fcntl(root + 2, F_SETFD, 0);
     execv("/proc/self/exe", argv + 4);
     perror("nslab-web: exec");
     return 126;
 }
 
-/* The master, exec'd by nslab-web under the server's own command line ARGV. */
-static int web_server_main(char **argv) {
-    int nginx = argv[0][0] == 'n', listeners = nginx ? 2 : 1, root = WEB_FD + listeners;
-    prctl(PR_SET_NAME, nginx ? "nginx" : "httpd");
-    int count = web_count(nginx);
-    char **title = nginx ? web_nginx_title : argv;
+/* httpd's parent, exec'd by nslab-web under the server's own command line ARGV (Apache leaves its argv
+ * as it is): the first children's pids come on fd ROOT + 3. */
+static int web_httpd_main(char **argv) {
+    int root = WEB_FD + 1;
     pid_t workers[64] = {0};
     for (ssize_t n; (n = read(root + 3, workers, sizeof workers)) < 0 && errno == EINTR;) continue;
     close(root + 3);
     fcntl(root + 2, F_SETFD, FD_CLOEXEC);
-    sigset_t stop;
-    web_signals(nginx, &stop);
-    sigprocmask(SIG_BLOCK, &stop, NULL);
-    int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
-    if (sfd < 0) return 1;
-    for (;;) {
-        for (int i = 0; i < count; i++)
-            if (!workers[i]) workers[i] = web_spawn(listeners, nginx, title);
-        struct signalfd_siginfo si;
-        if (read(sfd, &si, sizeof si) != sizeof si) continue;
-        if (si.ssi_signo != SIGCHLD) break;
-        for (pid_t pid; (pid = waitpid(-1, NULL, WNOHANG)) > 0;) /* workers, and orphans: it is pid 1 */
-            for (int i = 0; i < count; i++)
-                if (workers[i] == pid) workers[i] = 0;
-    }
-    for (int i = 0; i < count; i++)
-        if (workers[i]) kill(workers[i], SIGTERM);
-    for (int i = 0; i < count; i++) /* its exit ends the rest of the container (a client's connection) */
-        while (workers[i] && waitpid(workers[i], NULL, 0) < 0 && errno == EINTR) continue;
-    return 0;
+    prctl(PR_SET_NAME, "httpd");
+    return web_master(1, 0, workers, argv);
 }
 
 /* ---- containerd-shim, dockerd, containerd ---------------------------------------------- */
@@ -1190,11 +1230,10 @@ static int shim_main(void) {
 }
 
 int main(int argc, char **argv) {
-    /* A web server's master or worker, exec'd by nslab-web (or its master) under the server's own argv */
+    /* httpd's parent, exec'd by nslab-web under the server's own argv */
     const char *execfn = (const char *)getauxval(AT_EXECFN);
     web_area = argv;
-    if (execfn && !strcmp(execfn, "/proc/self/exe") && (!strncmp(argv[0], "nginx: ", 7) || !strcmp(argv[0], "httpd")))
-        return web_server_main(argv);
+    if (execfn && !strcmp(execfn, "/proc/self/exe") && !strcmp(argv[0], "httpd")) return web_httpd_main(argv);
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
     if (!strcmp(name, "nslab-guest") && argc > 1) { /* run by path under one of its names */
