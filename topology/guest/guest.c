@@ -896,28 +896,38 @@ static const char *web_type(const char *path) {
 }
 
 static void web_error(FILE *out, int nginx, int code, const char *date, const char *location, int head) {
-    const char *reason = code == 301 ? "Moved Permanently" : code == 400 ? "Bad Request"
-                         : code == 404 ? "Not Found" : code == 405 ? "Not Allowed" : "Forbidden";
-    char body[512];
+    const char *reason = code == 301 ? "Moved Permanently" : code == 400 ? "Bad Request" : code == 403 ? "Forbidden"
+                         : code == 404                     ? "Not Found"
+                         : nginx                           ? "Not Allowed"
+                                                           : "Method Not Allowed",
+               *apache = code == 301   ? "The document has moved."
+                         : code == 400 ? "Your browser sent a request that this server could not understand."
+                         : code == 403 ? "You don't have permission to access this resource."
+                         : code == 404 ? "The requested URL was not found on this server."
+                                       : "The requested method is not allowed for this URL.";
+    char body[512], where[4300] = "";
     int n;
+    if (location) snprintf(where, sizeof where, "Location: %s\r\n", location);
     if (nginx)
         n = snprintf(body, sizeof body,
                      "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
-                     "<hr><center>nginx/1.19.6</center>\r\n</body>\r\n</html>\r\n", code, reason, code, reason);
+                     "<hr><center>nginx/1.19.6</center>\r\n</body>\r\n</html>\r\n",
+                     code, reason, code, reason);
     else
         n = snprintf(body, sizeof body,
                      "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n"
-                     "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n", code, reason, reason,
-                     code == 404 ? "The requested URL was not found on this server." : code == 301
-                         ? "The document has moved." : "Your browser sent a request that this server could not understand.");
+                     "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
+                     code, reason, reason, apache);
     if (nginx)
-        fprintf(out, "HTTP/1.1 %d %s\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: text/html\r\n"
-                     "Content-Length: %d\r\n%s%s%sConnection: close\r\n\r\n", code, reason, date, n,
-                location ? "Location: " : "", location ? location : "", location ? "\r\n" : "");
+        fprintf(out,
+                "HTTP/1.1 %d %s\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: text/html\r\n"
+                "Content-Length: %d\r\n%sConnection: close\r\n\r\n",
+                code, reason, date, n, where);
     else
-        fprintf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Apache/2.4.46 (Unix)\r\n%s%s%sContent-Length: %d\r\n"
-                     "Connection: close\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n", code, reason, date,
-                location ? "Location: " : "", location ? location : "", location ? "\r\n" : "", n);
+        fprintf(out,
+                "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Apache/2.4.46 (Unix)\r\n%sContent-Length: %d\r\n"
+                "Connection: close\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n",
+                code, reason, date, where, n);
     if (!head) fwrite(body, 1, (size_t)n, out);
 }
 
@@ -976,7 +986,8 @@ static void web_serve(int conn, int nginx, int worker) {
         return;
     } else {
         strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&st.st_mtime));
-        long long size = (long long)st.st_size, usec = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        long long size = (long long)st.st_size;
+        long long usec = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000; /* Apache's ETag */
         if (nginx)
             fprintf(out, "HTTP/1.1 200 OK\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: %s\r\n"
                          "Content-Length: %lld\r\nLast-Modified: %s\r\nConnection: close\r\nETag: \"%llx-%llx\"\r\n"
