@@ -848,16 +848,16 @@ fail:
  * /proc/self/fd/N). It listens as SERVER does, as `ss -ltn` shows it: nginx's default.conf (with the
  * `listen [::]:80` its entrypoint adds) on 0.0.0.0:80 and a v6-only [::]:80, httpd's `Listen 80` on
  * one dual-stack [::]:80, with their backlog 511 (NGX_LISTEN_BACKLOG, ListenBacklog). It forks the
- * workers (nginx: one per CPU, `worker_processes auto`; httpd: StartServers 3), then execs itself
- * (/proc/self/exe) as ARGV, the command line the server's master shows in `ps`: the first page is served
- * as soon as the server listens, not after an exec. Workers are forks, as the servers' are: they run as
- * the servers' users (nginx 101, daemon 1) and write their title over their argv as nginx does
- * ("nginx: worker process", NUL-padded) or show the master's argv (httpd). The master starts new ones
- * when one dies and exits 0 on the signals that stop the server. A worker serves each connection in a
- * child (web_serve: ROOT's files, the server's headers). Fds, from 3: the listeners, ROOT (O_PATH), the
- * read and write ends of a pipe that tells the workers when the master is gone (as Apache's "pipe of
- * death"; a worker closes the write end), and in the master as it starts, a pipe of the first workers'
- * pids. */
+ * workers (nginx: one per CPU, `worker_processes auto`; httpd: StartServers 3) and becomes the master
+ * under ARGV, the command line the server's master shows in `ps`: nginx's writes it over its argv (as
+ * nginx's ngx_setproctitle does, NUL-padded), httpd's execs itself (/proc/self/exe) as ARGV (Apache
+ * keeps its argv as it is). So the first page is served as soon as the server listens, with no exec on
+ * the way. Workers are forks, as the servers' are: they run as the servers' users (nginx 101, daemon 1)
+ * titled "nginx: worker process" (over argv) or with the master's argv (httpd). The master starts new
+ * ones when one dies and exits 0 on the signals that stop the server. A worker answers each request
+ * (web_serve: ROOT's files, the server's headers). Fds, from 3: the listeners, ROOT (O_PATH), the read
+ * and write ends of a pipe that tells the workers when the master is gone (as Apache's "pipe of death";
+ * a worker closes the write end), and in httpd's master as it starts, a pipe of the first workers' pids. */
 #define WEB_FD 3
 
 static int web_listen(int i, int nginx) {
@@ -943,7 +943,7 @@ static void web_serve(int conn, int nginx, int worker) {
     size_t len = 0;
     for (ssize_t n; len < sizeof req - 1 && (n = read(conn, req + len, sizeof req - 1 - len)) > 0;) {
         req[len += (size_t)n] = 0;
-        if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+        if (memmem(req, len, "\r\n\r\n", 4) || memmem(req, len, "\n\n", 2)) break; /* as the worker's peek */
     }
     if (!len) {
         close(conn);
@@ -972,7 +972,8 @@ static void web_serve(int conn, int nginx, int worker) {
         if (strstr(path, "/../") || (k >= 3 && !strcmp(path + k - 3, "/.."))) code = 400;
         else {
             if (path[k - 1] == '/') strcpy(path + k, "index.html");
-            fd = open(path[1] ? path + 1 : ".", O_RDONLY | O_CLOEXEC);
+            const char *rel = path + strspn(path, "/"); /* "//etc/passwd" is under the root too */
+            fd = open(*rel ? rel : ".", O_RDONLY | O_CLOEXEC);
             if (fd < 0) code = errno == EACCES ? 403 : 404;
             else if (fstat(fd, &st) || !S_ISREG(st.st_mode)) code = S_ISDIR(st.st_mode) ? 301 : 404;
         }
