@@ -114,3 +114,70 @@ def test_a_server_that_cannot_listen_exits_1(lab):
         ok(lab, f"run -d --name {name} --net host {image}")
         assert wait_for(lambda n=name: (s := _state(lab, n))[0] != "running" and s) == ["exited", "1"]
     assert ok(lab, "logs second").startswith("nginx: [emerg] bind() to 0.0.0.0:80 failed (98: ")
+
+
+# The headers the real servers send, in their order (nginx 1.19.6 of nginx:latest f6d0b4767a6c, Apache
+# 2.4.46 of httpd:latest 683a7aad17d3), with `Connection: close`: each connection has one request.
+HEADERS = {
+    "nginx": [
+        "Server",
+        "Date",
+        "Content-Type",
+        "Content-Length",
+        "Last-Modified",
+        "Connection",
+        "ETag",
+        "Accept-Ranges",
+    ],
+    "httpd": [
+        "Date",
+        "Server",
+        "Last-Modified",
+        "ETag",
+        "Accept-Ranges",
+        "Content-Length",
+        "Connection",
+        "Content-Type",
+    ],
+}
+
+
+@pytest.mark.parametrize(("image", "server"), [("nginx", "nginx/1.19.6"), ("httpd", "Apache/2.4.46 (Unix)")])
+def test_servers_answer_with_their_own_headers(lab, image, server):
+    ok(lab, f"run -d --name web {image}")
+
+    def curl(*args: str) -> str:  # bytes, as sent: sh's text mode would turn CRLF into LF
+        return lab.sandbox.run("host", ["curl", "-s", "-m", "2", *args]).stdout.decode()
+
+    page = wait_for(lambda: curl("-i", "http://172.17.0.2/"), what="the page")
+    head, _, body = page.partition("\r\n\r\n")
+    status, *lines = head.split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    assert status == "HTTP/1.1 200 OK"
+    assert list(headers) == HEADERS[image]
+    assert headers["Server"] == server and headers["Content-Type"] == "text/html"
+    assert int(headers["Content-Length"]) == len(body.encode()) and f"Welcome to {image}!" in body
+    assert headers["Connection"] == "close" and headers["Accept-Ranges"] == "bytes"
+    bare = curl("-I", "http://172.17.0.2/")  # HEAD: the same headers, no body
+    assert (
+        bare.endswith("\r\n\r\n") and [h.split(": ")[0] for h in bare.split("\r\n")[1:-2]] == HEADERS[image]
+    )
+    missing = curl("-i", "http://172.17.0.2/missing")
+    assert missing.startswith("HTTP/1.1 404 Not Found\r\n") and "404 Not Found</" in missing
+
+
+def test_clients_that_send_nothing_hold_no_worker(lab):
+    """A worker answers a request that came whole itself; a connection still waiting for its request
+    gets a child of the worker (as the stop test's), so silent clients leave the workers free."""
+    ok(lab, "run -d --name web nginx")
+    cpus = int(sh(lab, "getconf _NPROCESSORS_ONLN").stdout)
+    _top(lab, "web", 1 + cpus)
+    silent = cpus + 1
+    lines = 2 + cpus + silent  # docker top's header, the master, the workers and a child per client
+    r = sh(
+        lab,
+        f"for i in $(seq {silent}); do (sleep 30 | busybox nc 172.17.0.2 80 >/dev/null 2>&1 &); done\n"
+        f"timeout 10 sh -c 'until [ $(docker top web | wc -l) = {lines} ]; do sleep 0.05; done' || exit 9\n"
+        "timeout 5 wget -q -O - http://172.17.0.2/",
+    )
+    assert "Welcome to nginx!" in r.stdout, r
