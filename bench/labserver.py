@@ -38,7 +38,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
+def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll `predicate` until it returns something truthy (returned) or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while True:
@@ -147,7 +147,7 @@ class LabServer:
                 preexec_fn=self._ignore_signals if self.ignored_signals else None,
             )
         try:
-            _wait_for(self._answers, timeout=START_TIMEOUT, what=f"daphne on port {self.port}")
+            wait_for(self._answers, timeout=START_TIMEOUT, what=f"daphne on port {self.port}")
         except Exception:
             self.stop()
             raise
@@ -205,7 +205,7 @@ class LabServer:
                     client.down(sandbox["id"])
                 pid = client.request({"op": "ping"})["pid"]
                 os.kill(pid, signal.SIGTERM)
-                _wait_for(lambda: not _alive(pid), timeout=15, what=f"daemon {pid} to exit")
+                wait_for(lambda: not _alive(pid), timeout=15, what=f"daemon {pid} to exit")
             except (TopologyError, OSError, TimeoutError) as exc:
                 print(
                     f"LabServer.stop: the daemon of {self.state_dir} did not clean up: {exc!r}",

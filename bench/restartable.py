@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
-from bench.labserver import ROOT, stop_private_daemon
-from bench.labserver import _wait_for as wait_for
+from bench.labserver import stop_private_daemon, wait_for
+from bench.private_daemon import PrivateDaemon
 from topology import limits
-from topology.client import Client
 from topology.errors import TopologyError
 
 
-class RestartableDaemon:
+class RestartableDaemon(PrivateDaemon):
     """`python -m topology daemon` on a private state directory, as a service manager runs it."""
 
     def __init__(self, name: str):
-        self.state_dir = Path(f"/var/lib/nslab-test/{name}-{os.getpid()}-{secrets.token_hex(2)}")
-        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.state_dir.parent, 0o711)
-        self.state_dir.mkdir()
-        self.client = Client(autostart=False)
-        self.client.path = self.state_dir / "daemon.sock"
-        env = {**os.environ, "NSLAB_STATE_DIR": str(self.state_dir), "PYTHONUNBUFFERED": "1"}
-        with open(self.state_dir / "daemon.log", "ab") as log:
-            self.reaper = subprocess.Popen(
-                [sys.executable, "-m", "bench.reaper", sys.executable, "-m", "topology", "daemon"],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
+        super().__init__(name)
+        self.reaper = self.spawn(
+            [sys.executable, "-m", "bench.reaper", sys.executable, "-m", "topology", "daemon"]
+        )
         self.pid = 0
         try:
             self.pid = self.wait_up()
@@ -54,7 +38,7 @@ class RestartableDaemon:
     def wait_up(self, old: int = 0) -> int:
         """Wait until a daemon other than `old` answers; its pid."""
         if self.reaper.poll() is not None:
-            raise RuntimeError(f"the reaper exited: {(self.state_dir / 'daemon.log').read_text()[-2000:]}")
+            raise RuntimeError(f"the reaper exited: {self.log_tail()}")
         return wait_for(lambda: (pid := self.ping()) != old and pid, timeout=60, what="the daemon")
 
     def kill(self, sig: int) -> None:
@@ -67,17 +51,6 @@ class RestartableDaemon:
         os.kill(self.reaper.pid, signal.SIGUSR1)
         self.pid = self.wait_up(self.pid)
         return self.pid
-
-    def run(self, sid: str, argv: list[str], *, ns: str = "host") -> tuple[int, str]:
-        """Run a command in the sandbox as the student would; its exit code and output (both streams)."""
-        read, write = os.pipe()
-        with open(os.devnull, "rb") as null:
-            try:
-                code = self.client.exec(sid, argv, ns=ns, stdio=(null.fileno(), write, write))
-            finally:
-                os.close(write)
-        with os.fdopen(read, "rb") as out:
-            return code, out.read().decode(errors="replace")
 
     def sh(self, sid: str, script: str, *, ns: str = "host") -> str:
         """A shell script's output; fails the test when it fails."""

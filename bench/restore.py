@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.harness import benchmark, percentile, result
-from bench.labserver import _wait_for as wait_for
+from bench.labserver import wait_for
 from bench.restartable import RestartableDaemon, cgroup_left, sandbox_processes
 from topology import protocol
 from topology.errors import TopologyError

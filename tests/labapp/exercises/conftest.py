@@ -57,14 +57,29 @@ tasks:
 """
 
 
-@pytest.fixture
-def test_course(tmp_path) -> Path:
-    """A course folder with one small exercise (tmp/course/testcourse/)."""
+def write_test_course(tmp_path: Path, exercise: str = TEST_EXERCISE) -> Path:
+    """A course folder with one small exercise (tmp/course/testcourse/, `exercise` its text)."""
     folder = tmp_path / "course" / "testcourse"
     folder.mkdir(parents=True)
     (folder / "course.yaml").write_text(TEST_COURSE)
-    (folder / "01-t-publish.yaml").write_text(TEST_EXERCISE)
+    (folder / "01-t-publish.yaml").write_text(exercise)
     return tmp_path / "course"
+
+
+def load_test_exercise(tmp_path: Path, exercise: str = TEST_EXERCISE):
+    """The test course loaded; its one exercise (slug t-publish)."""
+    from labapp.exercises.models import Exercise
+    from labapp.exercises.web.services import exercises_load
+
+    loaded = exercises_load(root=write_test_course(tmp_path, exercise))
+    assert not loaded.errors, loaded.errors
+    return Exercise.objects.get(slug="t-publish")
+
+
+@pytest.fixture
+def test_course(tmp_path) -> Path:
+    """A course folder with one small exercise (tmp/course/testcourse/)."""
+    return write_test_course(tmp_path)
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from labapp.labs.channels import node_channel
 from labapp.labs.models import Lab
 from labapp.labs.node.lifecycle import node_owner
 from labapp.labs.web import services
-from tests.labapp.exercises.conftest import TEST_COURSE, TEST_EXERCISE
+from tests.labapp.exercises.conftest import TEST_EXERCISE, load_test_exercise
 from tests.labapp.frames import FrameLog
-from tests.labapp.labs.workers import LabNodeWorker
+from tests.labapp.labs.workers import LabNodeWorker, scenario_worker
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
 from tests.polling import wait_for
 from tests.tcp_proxy import CuttableProxy
@@ -45,26 +45,13 @@ SLOW_SETUP = TEST_EXERCISE.replace(
 
 @pytest.fixture
 def worker(tmp_path: Path):
-    assert not settings.NSLAB_EMBEDDED and connection.vendor == "postgresql"
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    worker = LabNodeWorker(settings.NSLAB_NODE, tmp_path / "worker.log")
-    try:
-        worker.start()
+    with scenario_worker(tmp_path) as worker:
         yield worker
-    finally:
-        worker.stop()
-        print(worker.log())
 
 
 @pytest.fixture
 def exercise(tmp_path) -> Exercise:
-    folder = tmp_path / "course" / "testcourse"
-    folder.mkdir(parents=True)
-    (folder / "course.yaml").write_text(TEST_COURSE)
-    (folder / "01-t-publish.yaml").write_text(SLOW_SETUP)
-    loaded = exercise_services.exercises_load(root=tmp_path / "course")
-    assert not loaded.errors, loaded.errors
-    return Exercise.objects.get(slug="t-publish")
+    return load_test_exercise(tmp_path, SLOW_SETUP)
 
 
 def node_sandboxes(node: str, client: Client | None = None) -> set[str]:

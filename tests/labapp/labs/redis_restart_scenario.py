@@ -10,14 +10,13 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from labapp.exercises.models import Exercise, Submission
 from labapp.exercises.web import services as exercise_services
 from labapp.labs.models import Lab
-from tests.labapp.exercises.conftest import TEST_COURSE, TEST_EXERCISE
+from tests.labapp.exercises.conftest import load_test_exercise
 from tests.labapp.frames import FrameLog
-from tests.labapp.labs.workers import LabNodeWorker
+from tests.labapp.labs.workers import scenario_worker
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
 from tests.polling import wait_for
 from tests.redis_server import PrivateRedis
@@ -42,25 +41,13 @@ def redis_server(tmp_path):
 
 @pytest.fixture
 def worker(redis_server, tmp_path):
-    assert not settings.NSLAB_EMBEDDED and connection.vendor == "postgresql"
-    worker = LabNodeWorker(settings.NSLAB_NODE, tmp_path / "worker.log")
-    try:
-        worker.start()
+    with scenario_worker(tmp_path, flush=False) as worker:
         yield worker
-    finally:
-        worker.stop()
-        print(worker.log())
 
 
 @pytest.fixture
 def exercise(tmp_path) -> Exercise:
-    folder = tmp_path / "course" / "testcourse"
-    folder.mkdir(parents=True)
-    (folder / "course.yaml").write_text(TEST_COURSE)
-    (folder / "01-t-publish.yaml").write_text(TEST_EXERCISE)
-    loaded = exercise_services.exercises_load(root=tmp_path / "course")
-    assert not loaded.errors, loaded.errors
-    return Exercise.objects.get(slug="t-publish")
+    return load_test_exercise(tmp_path)
 
 
 async def reconnect(lab_id: int, cookie: bytes, timeout: float = 30.0):

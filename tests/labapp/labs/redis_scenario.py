@@ -6,14 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-import redis
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.db import connection
 
 from labapp.labs.web import services
 from tests.labapp.frames import FrameLog
-from tests.labapp.labs.workers import LabNodeWorker
+from tests.labapp.labs.workers import scenario_worker
 from tests.labapp.sockets import lab_socket, run_async, session_cookie
 from topology.client import Client
 
@@ -26,15 +23,8 @@ pytestmark = [
 
 @pytest.fixture
 def worker(tmp_path: Path):
-    assert not settings.NSLAB_EMBEDDED and connection.vendor == "postgresql"
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    worker = LabNodeWorker(settings.NSLAB_NODE, tmp_path / "worker.log")
-    try:
-        worker.start()
+    with scenario_worker(tmp_path) as worker:
         yield worker.node
-    finally:
-        worker.stop()
-        print(worker.log())
 
 
 def test_worker_provisions_and_streams_through_redis(worker, client, user_factory):

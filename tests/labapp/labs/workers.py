@@ -7,8 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -79,3 +83,19 @@ class LabNodeWorker:
 
     def log(self) -> str:
         return self.log_path.read_text()[-5000:] if self.log_path.exists() else ""
+
+
+@contextmanager
+def scenario_worker(tmp_path: Path, *, flush: bool = True) -> Iterator[LabNodeWorker]:
+    """The scenarios' worker for this node (PostgreSQL and Redis mode), stopped after, its log printed;
+    `flush` empties Redis first (nothing left of an earlier scenario)."""
+    assert not settings.NSLAB_EMBEDDED and connection.vendor == "postgresql"
+    if flush:
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    worker = LabNodeWorker(settings.NSLAB_NODE, tmp_path / "worker.log")
+    try:
+        worker.start()
+        yield worker
+    finally:
+        worker.stop()
+        print(worker.log())
