@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from labapp.config.errors import DATABASE_UNREACHABLE
 from labapp.labs.channels import node_channel
 from labapp.labs.models import Lab
 from labapp.labs.node import lifecycle
@@ -18,7 +19,7 @@ from labapp.labs.records import lab_set_status
 # A database that restarts (OperationalError, InterfaceError) makes a task wait and try again rather
 # than fail: the tasks are idempotent, and a lab must not stay preparing until the reconciliation.
 DATABASE_RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
+    "autoretry_for": DATABASE_UNREACHABLE,
     "retry_backoff": 1,
     "retry_backoff_max": 30,
     "max_retries": 8,
