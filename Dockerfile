@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # What a lab node's sandboxes run: the same Debian packages as `make setup` installs (gcc and
-# libc6-dev build the sandbox's small C programs, topology/guest/guest.c; libseccomp2 compiles
+# libc6-dev build the sandbox's small C programs, topology/guest/; libseccomp2 compiles
 # their seccomp filters).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \

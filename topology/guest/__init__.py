@@ -1,4 +1,6 @@
-"""The programs nslab puts inside each sandbox (`docker`, `docker-proxy`), built from guest.c."""
+"""The programs nslab puts inside each sandbox (`docker`, `docker-proxy`, `init`, the images' web
+servers, ...): one binary built from this folder's C files, an applet a file (guest.c picks one by
+the name the binary runs under)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from pathlib import Path
 
 from topology.errors import TopologyError
 
-SOURCE = Path(__file__).resolve().parent / "guest.c"
+FOLDER = Path(__file__).resolve().parent
+SOURCES = sorted(FOLDER.glob("*.c"))
+HEADERS = sorted(FOLDER.glob("*.h"))
 
 
 class GuestBuildError(TopologyError):
@@ -17,18 +21,20 @@ class GuestBuildError(TopologyError):
 
 
 def ensure_built(directory: Path) -> Path:
-    """Compile guest.c into `directory` unless an up-to-date binary is there; return its path."""
+    """Compile the guest programs into `directory` unless an up-to-date binary is there; return its path."""
     binary = directory / "nslab-guest"
-    if binary.exists() and binary.stat().st_mtime >= SOURCE.stat().st_mtime:
+    newest = max(p.stat().st_mtime for p in (*SOURCES, *HEADERS))
+    if binary.exists() and binary.stat().st_mtime >= newest:
         return binary
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         raise GuestBuildError("a C compiler (cc) is needed to build the sandbox's docker command")
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".nslab-guest.{os.getpid()}"
-    r = subprocess.run([cc, "-O2", "-Wall", "-o", str(tmp), str(SOURCE)], capture_output=True, text=True)
+    argv = [cc, "-O2", "-Wall", "-Werror=implicit-function-declaration", "-o", str(tmp), *map(str, SOURCES)]
+    r = subprocess.run(argv, capture_output=True, text=True)
     if r.returncode != 0:
-        raise GuestBuildError(f"building {SOURCE.name} failed:\n{r.stderr}")
+        raise GuestBuildError(f"building the guest programs in {FOLDER} failed:\n{r.stderr}")
     os.chmod(tmp, 0o755)
     tmp.replace(binary)
     return binary

@@ -1,6 +1,6 @@
 """A lab's shell: a pty whose slave the topology daemon hands to a login shell in the sandbox.
 
-`nslab-pty` (topology/guest/guest.c) allocates a second pty inside the sandbox (its own devpts), so
+`nslab-pty` (topology/guest/pty.c) allocates a second pty inside the sandbox (its own devpts), so
 `tty` names a terminal there; `setsid -c` makes our pty the controlling terminal of `nslab-pty`, which
 passes window size changes on and hangs the shell up when ours closes.
 """

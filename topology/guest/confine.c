@@ -1,0 +1,82 @@
+#include "guest.h"
+
+/* ---- nslab-confine --------------------------------------------------------------------- */
+
+/* Enter the namespaces, root and working directory of process PID, as `nsenter -t PID -U -n -p -m
+ * -u -i -r -w` does, and fork (a pid namespace takes its members from the next fork): -1 in the child,
+ * which goes on; the parent waits and returns the child's status, 128+N for a signal N as Docker
+ * reports it (126 when it could not enter). */
+static int join_container(const char *pid) {
+    static const char *const spaces[] = {"user", "ipc", "uts", "net", "pid", "mnt"};
+    int fds[6], root, cwd;
+    char path[64];
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, spaces[i]);
+        if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
+    }
+    snprintf(path, sizeof path, "/proc/%s/root", pid);
+    if ((root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    snprintf(path, sizeof path, "/proc/%s/cwd", pid);
+    if ((cwd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
+    for (int i = 0; i < 6; i++)
+        if (setns(fds[i], 0) || close(fds[i])) goto fail;
+    if (fchdir(root) || chroot(".") || fchdir(cwd)) goto fail;
+    close(root), close(cwd);
+    pid_t child = fork();
+    if (child < 0) goto fail;
+    if (child == 0) return -1;
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 126;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); /* as docker exec says */
+fail:
+    perror("nslab-confine: entering the container");
+    return 126;
+}
+
+/* nslab-confine [-t PID] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc
+ * does to a container process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
+ * bounding, permitted and effective sets get CAPS; ambient is emptied); FILTER_FD, unless -1, is a
+ * file holding a compiled seccomp filter (struct sock_filter[]), read with pread: the daemon keeps one
+ * open file for many containers. The filter is loaded first, while CAP_SYS_ADMIN is still held, so that
+ * NO_NEW_PRIVS (1 for --security-opt no-new-privileges) stays as Docker leaves it. It runs as the
+ * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited.
+ * With -t (docker exec) it joins container PID first, in place of nsenter. With -p it runs PROGRAM
+ * with COMMAND as its argv (a busybox applet under its own name, as the images' /bin/sleep is). */
+int confine_main(int argc, char **argv) {
+    const char *program = NULL;
+    if (argc > 2 && !strcmp(argv[1], "-t")) { /* docker exec: first join the container */
+        int status = join_container(argv[2]);
+        if (status >= 0) return status; /* the parent, with its child's status */
+        argc -= 2, argv += 2;
+    }
+    if (argc > 2 && !strcmp(argv[1], "-p")) {
+        program = argv[2];
+        argc -= 2, argv += 2;
+    }
+    if (argc < 7 || strcmp(argv[5], "--")) {
+        fputs("usage: nslab-confine [-t PID] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n",
+              stderr);
+        return 2;
+    }
+    unsigned long long caps = strtoull(argv[1], NULL, 16), inh = strtoull(argv[2], NULL, 16);
+    int filter = atoi(argv[3]);
+    if (atoi(argv[4]) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) goto fail;
+    if (filter >= 0 && (load_filter(filter) || close(filter))) goto fail;
+    for (int cap = 0; cap < 64; cap++)
+        if (!(caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL) break;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2] = {
+        {.effective = (unsigned)caps, .permitted = (unsigned)caps, .inheritable = (unsigned)inh},
+        {.effective = (unsigned)(caps >> 32), .permitted = (unsigned)(caps >> 32), .inheritable = (unsigned)(inh >> 32)},
+    };
+    if (syscall(SYS_capset, &head, data)) goto fail;
+    if (!program) program = argv[6];
+    execvp(program, argv + 6);
+    fprintf(stderr, "exec %s: %s\n", program, strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+fail:
+    perror("nslab-confine");
+    return 126;
+}
