@@ -17,14 +17,12 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench.harness import benchmark, percentile, result
 from bench.labserver import ROOT, LabServer
-from bench.pages import drawn_ms
+from bench.pages import drawn_ms, floor_server, interleaved
 
 STUDENTS = int(os.environ.get("NSLAB_BENCH_STUDENTS", "100"))
 REDIS_DB = 14  # a database number of its own on the local Redis
@@ -254,32 +252,14 @@ Promise.all(figures.map(([id, f]) => Plotly.newPlot(id, f.data, f.layout, {displ
 </script>"""
 
 
-class _StaticHandler(BaseHTTPRequestHandler):
-    """The plainest server of the floor page and of the static files it names."""
-
-    page = b""
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        path = self.path.split("?")[0]
-        body, kind = (self.page, "text/html; charset=utf-8") if path == "/" else _static(path)
-        self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body or b"")))
-        self.end_headers()
-        self.wfile.write(body or b"")
-
-    def log_message(self, *args):
-        pass
-
-
-def _static(path: str) -> tuple[bytes | None, str]:
+def _static(path: str) -> tuple[bytes, str] | None:
     kinds = {".css": "text/css", ".js": "text/javascript"}
     relative = path.removeprefix("/static/")
     for folder in STATIC_DIRS:
         file = (folder / relative).resolve()
         if file.is_relative_to(folder) and file.is_file():
             return file.read_bytes(), kinds.get(file.suffix, "application/octet-stream")
-    return None, "text/plain"
+    return None
 
 
 def _load(browser, url: str, cookies: list[dict]) -> float:
@@ -304,7 +284,6 @@ def classroom_dashboard_drawn_100x22():
     cookies = [{"name": "sessionid", "value": data["session"], "url": srv.base_url}]
     url = f"{srv.base_url}/teach/{data['cohort']}/"
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-    floor_server = None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args, headless=True)
         try:
@@ -325,22 +304,17 @@ def classroom_dashboard_drawn_100x22():
             assert cells == data["students"] * data["exercises"], cells
             static = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)
             static = static.replace("</body>", _FLOOR_SCRIPT % json.dumps(figures) + "</body>")
-            handler = type("Handler", (_StaticHandler,), {"page": static.encode()})
-            floor_server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-            threading.Thread(target=floor_server.serve_forever, daemon=True).start()
-            floor_url = f"http://127.0.0.1:{floor_server.server_address[1]}/"
+            page_bytes = static.encode()
 
-            _load(browser, url, cookies)  # warm-up: server-side caches, the browser's first start
-            _load(browser, floor_url, [])
-            samples, floor = [], []
-            for _ in range(PAGE_LOADS):  # interleaved, so that both see the same machine
-                samples.append(_load(browser, url, cookies))
-                floor.append(_load(browser, floor_url, []))
+            def files(path: str) -> tuple[bytes, str] | None:
+                return (page_bytes, "text/html; charset=utf-8") if path == "/" else _static(path)
+
+            with floor_server(files) as floor_url:
+                samples, floor = interleaved(
+                    lambda u, c: _load(browser, u, c), url, floor_url, cookies, PAGE_LOADS
+                )
         finally:
             browser.close()
-            if floor_server is not None:
-                floor_server.shutdown()
-                floor_server.server_close()
     return result(
         f"classroom_dashboard_drawn_{STUDENTS}x{data['exercises']}",
         samples,

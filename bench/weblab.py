@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench.harness import benchmark, percentile, result
 from bench.labserver import LabServer
-from bench.pages import drawn_ms
+from bench.pages import drawn_ms, floor_server, interleaved
 
 CLIENTS = int(os.environ.get("NSLAB_BENCH_CLIENTS", "200"))
 SINGLE_CHANGES = 40
@@ -343,23 +341,6 @@ Plotly.newPlot('graph', figure.data, figure.layout, {displaylogo: false, respons
 </script></body></html>"""
 
 
-class _FloorHandler(BaseHTTPRequestHandler):
-    """The plainest server of the floor page and the vendored plotly.js."""
-
-    pages: dict[str, tuple[bytes, str]] = {}
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        body, kind = self.pages.get(self.path.split("?")[0], (b"not found", "text/plain"))
-        self.send_response(200 if self.path.split("?")[0] in self.pages else 404)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def _load(browser, url: str, cookies: list[dict]) -> float:
     return drawn_ms(browser, url, cookies, drawn_at=_DRAWN_AT, viewport=(1600, 1000), timeout_ms=30_000)
 
@@ -388,7 +369,6 @@ def lab_page_graph_drawn():
         "--disable-component-update",
         "--disable-sync",
     ]
-    floor_server = None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args, headless=True)
         try:
@@ -403,31 +383,16 @@ def lab_page_graph_drawn():
                 " return [g.offsetWidth, g.offsetHeight, JSON.stringify({data: g.data, layout: g.layout})]; }"
             )
             context.close()
-            handler = type(
-                "Handler",
-                (_FloorHandler,),
-                {
-                    "pages": {
-                        "/": ((_FLOOR_PAGE % (width, height, figure)).encode(), "text/html; charset=utf-8"),
-                        "/plotly-basic.min.js": (VENDOR_PLOTLY.read_bytes(), "text/javascript"),
-                    }
-                },
-            )
-            floor_server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-            threading.Thread(target=floor_server.serve_forever, daemon=True).start()
-            floor_url = f"http://127.0.0.1:{floor_server.server_address[1]}/"
-
-            _load(browser, url, cookies)  # warm-up: server-side caches, the browser's first start
-            _load(browser, floor_url, [])
-            samples, floor = [], []
-            for _ in range(PAGE_LOADS):  # interleaved, so that both see the same machine
-                samples.append(_load(browser, url, cookies))
-                floor.append(_load(browser, floor_url, []))
+            pages = {
+                "/": ((_FLOOR_PAGE % (width, height, figure)).encode(), "text/html; charset=utf-8"),
+                "/plotly-basic.min.js": (VENDOR_PLOTLY.read_bytes(), "text/javascript"),
+            }
+            with floor_server(pages.get) as floor_url:
+                samples, floor = interleaved(
+                    lambda u, c: _load(browser, u, c), url, floor_url, cookies, PAGE_LOADS
+                )
         finally:
             browser.close()
-            if floor_server is not None:
-                floor_server.shutdown()
-                floor_server.server_close()
     return result(
         "lab_page_graph_drawn",
         samples,
