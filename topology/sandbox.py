@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -59,6 +60,11 @@ HOST_HOSTS = (
     "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 )
 HOST_RESOLV_CONF = "nameserver 198.51.100.53\n"
+# Docker's daemons in the Docker host: the guest's stand-ins, which start its processes (docker.spawner).
+STANDINS = {
+    "dockerd": ["dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"],
+    "containerd": ["containerd"],
+}
 
 
 @dataclass
@@ -187,7 +193,7 @@ class Sandbox:
     def held_listener(self) -> socket.socket:
         """The sandbox's docker.sock listener, from its holder (a restarted daemon takes it back:
         the socket never stopped listening, so a `docker` command typed meanwhile only waited)."""
-        if not self.listener_fd or _parent(self.keeper_pid) != self.holder_pid:
+        if not self.listener_fd or parent_pid(self.keeper_pid) != self.holder_pid:
             raise SandboxStartError(f"sandbox {self.id}: no docker.sock held")
         pidfd = os.pidfd_open(self.holder_pid)
         try:
@@ -388,7 +394,7 @@ def create(
         "set -e\nmount -t sysfs sysfs /sys\n"
         + host_script
         + "\necho docker-ready >&6\nexec 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
-        + "dockerd -H fd:// --containerd=/run/containerd/containerd.sock & containerd &\n"
+        + "".join(shlex.join(argv) + " &\n" for argv in STANDINS.values())
         + "exec /usr/local/sbin/init\n"
     )
     (directory / "host-init.sh").write_text(init)
@@ -519,7 +525,8 @@ def _find_descendant(pid: int, match, depth: int = 3) -> int:
     return 0
 
 
-def _parent(pid: int) -> int:
+def parent_pid(pid: int) -> int:
+    """A process's parent, as this pid namespace sees it (0 when gone)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[1])

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
-import subprocess
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -21,59 +18,15 @@ from pathlib import Path
 from topology.docker import etcfiles, resolver, state
 from topology.docker.engine import Engine, now
 from topology.docker.runtime import ContainerProcess, start_proxy, stop_process_tree, wait_proxy
-from topology.fdwait import readable
+from topology.docker.spawner import LOST_EXIT, HeldProcess
 from topology.sandbox import HOST_RESOLV_CONF, Sandbox, start_time
 
 log = logging.getLogger("topology.docker")
 STATE_FILE = "engine.json"
-LOST_EXIT = 255  # the exit status of a container that ended while no daemon watched it
-
-
-class AdoptedProcess:
-    """A process of the sandbox that a previous daemon started: waited for through a pidfd, since
-    it is not this daemon's child. The subset of `subprocess.Popen` the engine uses."""
-
-    def __init__(self, pid: int, started: int):
-        self.pid = pid
-        self.started = started
-        self.returncode: int | None = None
-        try:
-            self._pidfd = os.pidfd_open(pid) if start_time(pid) == started else -1
-        except ProcessLookupError:
-            self._pidfd = -1
-        if self._pidfd < 0:
-            self.returncode = LOST_EXIT
-
-    def poll(self) -> int | None:
-        if self.returncode is None and readable([self._pidfd], 0):
-            self._ended()
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            if not readable([self._pidfd], timeout):
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            self._ended()
-        return self.returncode
-
-    def send_signal(self, sig: int) -> None:
-        if self.returncode is None:
-            try:
-                signal.pidfd_send_signal(self._pidfd, sig)  # never a process that reused the pid
-            except ProcessLookupError:
-                pass
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def _ended(self) -> None:
-        self.returncode = LOST_EXIT
-        os.close(self._pidfd)
-        self._pidfd = -1
 
 
 def _held(proc) -> list[int]:
-    return [proc.pid, getattr(proc, "started", 0) or start_time(proc.pid)]
+    return [proc.pid, proc.started]
 
 
 def runtime(engine: Engine) -> dict:
@@ -123,12 +76,12 @@ def restore(sb: Sandbox, directory: Path) -> Engine:
                 continue
             # A dead container's proxies too: they still hold its host ports.
             proxies = (entry or {}).get("proxies", [])
-            engine.publisher.proxies[c.id] = [AdoptedProcess(pid, started) for pid, started in proxies]
+            engine.publisher.proxies[c.id] = [HeldProcess(pid, started) for pid, started in proxies]
             if entry is None or start_time(entry["host_pid"]) != entry["host_start"]:
                 gone.append(c)
                 continue
             proc = ContainerProcess(
-                AdoptedProcess(entry["host_pid"], entry["host_start"]),
+                HeldProcess(entry["host_pid"], entry["host_start"]),
                 entry["inner_pid"],
                 entry["host_pid"],
                 -1,

@@ -21,15 +21,12 @@ from pathlib import Path
 
 from topology.docker import capabilities
 from topology.docker.model import PortBinding, Privileges
+from topology.docker.spawner import HeldProcess, KernelError, spawn
 from topology.fdwait import readable
-from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids, student_env
+from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids, parent_pid, student_env
 
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GUEST = "nslab-guest"  # spawn_container's `program` for the guest binary (the web servers' stand-in)
-
-
-class KernelError(Exception):
-    """A kernel step inside the sandbox failed."""
 
 
 def random_veth() -> str:
@@ -164,14 +161,35 @@ class ContainerProcess:
         self.blocked = f"0 {block_fd:#x}"
 
     def release(self) -> None:
-        """Let the container's command start (its network is ready)."""
+        """Let the container's command start (its network is ready). bwrap's monitor ends first, as
+        runc exits once it has made the container: its first process becomes the shim's child."""
         if self._block_w >= 0:
+            self._end_monitor()
             try:
                 os.write(self._block_w, b"1")
             except BrokenPipeError:
                 pass  # killed before its release (a failed start): nothing waits any more
             os.close(self._block_w)
             self._block_w = -1
+
+    def _end_monitor(self) -> None:
+        """SIGKILL bwrap's monitor (the parent bwrap keeps) once the container is built and waits."""
+        try:
+            self.wait_set_up()
+        except KernelError:
+            return  # it failed to start: nothing to detach
+        monitor = parent_pid(self.host_pid)
+        if not monitor or _binary(f"/proc/{monitor}/exe") != _bwrap():
+            return
+        try:
+            pidfd = os.pidfd_open(monitor)
+        except ProcessLookupError:
+            return
+        try:
+            if parent_pid(self.host_pid) == monitor:  # still that process, not a reused pid
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        finally:
+            os.close(pidfd)
 
     def wait_set_up(self, timeout: float = 5.0) -> None:
         """Wait until bwrap has built the container (namespaces, loopback, mounts) and blocks."""
@@ -247,7 +265,6 @@ def spawn_container(
         "--as-pid-1",
         "--hostname",
         hostname,
-        "--die-with-parent",
         # A session of its own; `setsid -c` (it stays pid 1) also makes its pty the controlling terminal.
         *([] if tty else ["--new-session"]),
         "--cap-add",
@@ -309,22 +326,36 @@ def spawn_container(
     args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
     keep = [info_w, block_r, args_r, *pipes, guest_fd, *confine.fds()]
     log = f"/var/lib/docker/containers/{cid}-json.log"
-    if join_pid:
-        netns = [f"--net=/proc/{join_pid}/ns/net"]
-    else:
-        netns = ["-n"]
-    nsenter = ["nsenter", "-t", str(sb.host_pid), "-U", "-p", "-m", *netns, "--preserve-credentials", "--"]
     # The shim (the container's parent, as `ps` shows it) runs bwrap from a pipe, logging unless attached.
     shim_r, shim_w = os.pipe()
-    keep.append(shim_r)
-    shim_env = student_env(NSLAB_SHIM_ARGV=str(shim_r), **({} if stdio else {"NSLAB_SHIM_LOG": log}))
-    kwargs = {}
+    status_r, status_w = os.pipe()
+    keep += [shim_r, status_w]
+    shim_env = student_env(
+        NSLAB_SHIM_ARGV=str(shim_r),
+        NSLAB_SHIM_STATUS=str(status_w),
+        **({} if stdio else {"NSLAB_SHIM_LOG": log}),
+    )
+    if join_pid:  # --net=container:: the shim enters that container's network namespace for bwrap
+        netns = os.open(f"/proc/{join_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        keep.append(netns)
+        shim_env["NSLAB_SHIM_NETNS"] = str(netns)
+    fds = {fd: fd for fd in keep}
     if stdio:
-        kwargs = {"stdin": stdio[0], "stdout": stdio[1], "stderr": stdio[2]}
-    else:
-        kwargs = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    shim = shim_argv(sb.docker_version, cid)
-    proc = sb.popen([*nsenter, *shim], pass_fds=keep, env=shim_env, **kwargs)
+        fds.update(zip((0, 1, 2), stdio, strict=True))
+    try:
+        proc = spawn(
+            sb,
+            "containerd",
+            shim_argv(sb.docker_version, cid),
+            fds=fds,
+            env=shim_env,
+            sibling=sb.docker_version != "19.03",
+            status_fd=status_r,
+        )
+    except BaseException:
+        for fd in (status_r, *keep, shim_w, args_w, info_r, block_w):
+            os.close(fd)
+        raise
     # bwrap reads its arguments from a pipe; write them after it started (they may exceed a pipe buffer).
     # The shim's first (it starts bwrap at its EOF), then bwrap's.
     for r, w, words in (
@@ -334,7 +365,7 @@ def spawn_container(
         os.close(r)
         _write_all(w, b"".join(a.encode() + b"\0" for a in words))
         os.close(w)
-    for fd in (info_w, block_r, *pipes):
+    for fd in (info_w, block_r, status_w, *pipes, *([netns] if join_pid else [])):
         os.close(fd)
     try:
         inner = _read_child_pid(info_r, proc)
@@ -365,7 +396,8 @@ def shim_argv(version: str, cid: str) -> list[str]:
             "-runtime-root",
             "/var/run/docker/runtime-runc",
         ]
-    return ["containerd-shim-runc-v2", "-namespace", "moby", "-id", cid, *address]
+    # containerd 1.7 runs the v2 shim by its path
+    return ["/usr/local/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", cid, *address]
 
 
 def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = False):
@@ -428,11 +460,12 @@ def _host_pid_of(root: int, inner: int) -> int:
     raise KernelError("lost the container's process")
 
 
-def start_proxy(sb: Sandbox, binding: PortBinding, *, container_ip: str) -> tuple[subprocess.Popen, int]:
-    """Start docker-proxy for a bound port in the Docker host; return it and the fd of its readiness."""
+def start_proxy(sb: Sandbox, binding: PortBinding, *, container_ip: str) -> tuple[HeldProcess, int]:
+    """Have dockerd start docker-proxy for a bound port; return it and the fd of its readiness (its
+    fd 3 in the proxy)."""
     r, w = os.pipe()
     argv = [
-        "docker-proxy",
+        "/usr/local/bin/docker-proxy",
         "-proto",
         binding.proto,
         "-host-ip",
@@ -444,43 +477,20 @@ def start_proxy(sb: Sandbox, binding: PortBinding, *, container_ip: str) -> tupl
         "-container-port",
         str(binding.container_port),
     ]
-    nsenter = [
-        "nsenter",
-        "-t",
-        str(sb.host_pid),
-        "-U",
-        "-n",
-        "-p",
-        "-m",
-        "-r",
-        "--preserve-credentials",
-        "--",
-    ]
-    proc = sb.popen(
-        [
-            *nsenter,
-            "bash",  # dash cannot name fds above 9
-            "-c",
-            f'exec 3>&{w} {w}>&- && exec /usr/local/bin/docker-proxy "$@"',
-            "docker-proxy",
-            *argv[1:],
-        ],
-        pass_fds=[w],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    return proc, r
+    try:
+        return spawn(sb, "dockerd", argv, fds={3: w}), r
+    except BaseException:
+        os.close(r)
+        raise
+    finally:
+        os.close(w)
 
 
-def stop_process_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL what a process started through nsenter runs in the sandbox, then reap nsenter.
-
-    nsenter waits for its child and exits after it: killing nsenter first would orphan the child to
-    the machine's init, a `<defunct>` entry in the Docker host's `ps` until that init reaps it."""
+def stop_process_tree(proc: HeldProcess) -> None:
+    """SIGKILL a process the stand-ins started and everything below it (a shim's bwrap and container),
+    the lowest first, then wait for it."""
     pids, stack = [], child_pids(proc.pid)
-    while stack:  # nsenter -> sh/bwrap -> the sandbox side: kill the whole chain below nsenter
+    while stack:
         pid = stack.pop()
         pids.append(pid)
         stack.extend(child_pids(pid))
@@ -489,11 +499,8 @@ def stop_process_tree(proc: subprocess.Popen) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    try:
-        proc.wait(timeout=2 if pids else 0)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    proc.kill()
+    proc.wait(timeout=5)
 
 
 def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:

@@ -11,7 +11,8 @@
  *   nslab-confine (confine.c; a container's first program) gives it Docker's capabilities and seccomp
  *   nslab-web     (web.c) the nginx and httpd images' servers, under their own command lines
  *   containerd-shim, containerd-shim-runc-v2  (shim.c) a container's parent: starts its bwrap
- *   dockerd, containerd  (shim.c) what `ps` shows of Docker's daemons on the Docker host (they wait)
+ *   dockerd, containerd  (shim.c) Docker's daemons as `ps` shows them: they start docker-proxy and
+ *                 the shims for the lab's daemon
  * Small and fast on purpose: they run on every `docker` command and every `docker run -p`.
  */
 #include "guest.h"
@@ -146,6 +147,8 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "nslab-confine")) return confine_main(argc, argv);
     if (!strcmp(name, "nslab-web")) return web_main(argc, argv);
     if (!strncmp(name, "containerd-shim", 15)) return shim_main();
-    if (!strcmp(name, "dockerd") || !strcmp(name, "containerd")) return idle_main();
+    /* their sockets: topology/docker/spawner.py */
+    if (!strcmp(name, "dockerd")) return standin_main("/run/docker/nslab-dockerd.sock");
+    if (!strcmp(name, "containerd")) return standin_main("/run/containerd/containerd.sock");
     return docker_main(argc, argv);
 }

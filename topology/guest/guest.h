@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/close_range.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,12 +39,12 @@ int dnsd_main(int argc, char **argv);
 int fill_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len); /* proxy.c */
 int docker_main(int argc, char **argv);
 int enter_main(int argc, char **argv);
-int idle_main(void);
 int init_main(void);
 int load_filter(int fd);
 int proxy_main(int argc, char **argv);
 int pty_main(int argc, char **argv);
 int shim_main(void);
+int standin_main(const char *socket_path);
 int sockets_main(void);
 int sysfs_main(int argc, char **argv);
 int web_httpd_main(char **argv);

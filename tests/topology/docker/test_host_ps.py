@@ -16,37 +16,71 @@ def _ps(lab) -> dict[int, tuple[int, str]]:
     return {int(pid): (int(ppid), args) for pid, ppid, args in rows}
 
 
-def _ancestors(procs: dict[int, tuple[int, str]], pid: int) -> list[str]:
-    chain = []
-    while pid in procs:
-        pid, args = procs[pid]
-        if pid in procs:
-            chain.append(procs[pid][1])
-    return chain
-
-
 @pytest.mark.parametrize(
-    ("fixture", "shim"),
+    ("fixture", "shim", "shim_parent"),
     [
-        ("lab", "containerd-shim -namespace moby -workdir "),
-        ("lab28", "containerd-shim-runc-v2 -namespace moby -id "),
+        ("lab", "containerd-shim -namespace moby -workdir ", "containerd"),
+        # containerd 1.7 runs the v2 shim by its path; it daemonizes: a child of init
+        ("lab28", "/usr/local/bin/containerd-shim-runc-v2 -namespace moby -id ", "/usr/local/sbin/init"),
     ],
 )
-def test_daemons_and_a_shim_per_container(request, fixture, shim):
+def test_daemons_and_a_shim_per_container(request, fixture, shim, shim_parent):
+    """dockerd and containerd under init, docker-proxy under dockerd, the image's command right
+    under its shim (no bwrap between them: runc is gone once the container runs)."""
     lab = request.getfixturevalue(fixture)
-    assert docker(lab, "run -d --name box busybox sleep 600").returncode == 0
+    assert docker(lab, "run -d --name box -p 8080:80 busybox sleep 600").returncode == 0
     cid = docker(lab, "inspect -f '{{.Id}}' box").stdout.strip()
     pid = int(docker(lab, "inspect -f '{{.State.Pid}}' box").stdout)
     procs = _ps(lab)
-    commands = [args for _, args in procs.values()]
-    assert "dockerd -H fd:// --containerd=/run/containerd/containerd.sock" in commands
-    assert "containerd" in commands
+    by_args = {args: p for p, (_, args) in procs.items()}
+    dockerd = by_args["dockerd -H fd:// --containerd=/run/containerd/containerd.sock"]
+    assert procs[dockerd][0] == procs[by_args["containerd"]][0] == 1
     assert procs[pid][1] == "sleep 600"  # the image's command, at the Pid inspect names
-    shims = [a for a in _ancestors(procs, pid) if a.startswith(shim)]
-    assert len(shims) == 1 and cid in shims[0] and "-address /run/containerd/containerd.sock" in shims[0]
+    shim_pid = procs[pid][0]
+    shim_ppid, shim_args = procs[shim_pid]
+    assert shim_args.startswith(shim) and cid in shim_args
+    assert (
+        shim_args.endswith("-address /run/containerd/containerd.sock")
+        or "-address /run/containerd/containerd.sock " in shim_args
+    )
+    assert procs[shim_ppid][1] == shim_parent
+    proxies = {args: ppid for ppid, args in procs.values() if "docker-proxy" in args}
+    line = "/usr/local/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2"
+    assert proxies[line + " -container-port 80"] == dockerd
+    assert set(proxies.values()) == {dockerd}  # 28's [::] one too
+    assert not [args for _, args in procs.values() if args.startswith("bwrap")]
     assert sh(
         lab, "kill -TERM $(pidof dockerd) 2>&1; pidof dockerd"
     ).stdout.strip()  # signals other than KILL do nothing
+
+
+@pytest.mark.parametrize("fixture", ["lab", "lab28"])
+def test_a_killed_daemon_is_started_again(request, fixture):
+    """`kill -9` of containerd or dockerd: the next `docker run` starts it again (as systemd would),
+    a child of init again, and running containers keep running."""
+    lab = request.getfixturevalue(fixture)
+    assert docker(lab, "run -d --name first busybox sleep 600").returncode == 0
+    assert sh(lab, "kill -KILL $(pidof containerd) $(pidof dockerd)").returncode == 0
+    assert docker(lab, "run -d --name second -p 8081:80 busybox sleep 600").returncode == 0
+    procs = _ps(lab)
+    parents = {args: ppid for ppid, args in procs.values()}
+    assert (
+        parents["containerd"] == parents["dockerd -H fd:// --containerd=/run/containerd/containerd.sock"] == 1
+    )
+    second = int(docker(lab, "inspect -f '{{.State.Pid}}' second").stdout)
+    assert procs[procs[procs[second][0]][0]][1] == (
+        "containerd" if fixture == "lab" else "/usr/local/sbin/init"
+    )
+    assert docker(lab, "inspect -f '{{.State.Running}}' first").stdout.strip() == "true"
+
+
+def test_exit_status_comes_from_the_shim(lab):
+    """The daemon is not the shim's parent: the shim reports its container's status."""
+    assert docker(lab, "run --name seven busybox sh -c 'exit 7'").returncode == 7
+    assert docker(lab, "inspect -f '{{.State.ExitCode}}' seven").stdout.strip() == "7"
+    assert docker(lab, "run -d --name killed busybox sleep 600").returncode == 0
+    assert docker(lab, "kill killed").returncode == 0
+    assert docker(lab, "inspect -f '{{.State.ExitCode}}' killed").stdout.strip() == "137"
 
 
 def test_docker_top_lists_the_containers_processes(lab):

@@ -1,0 +1,166 @@
+"""The Docker host's daemons start its processes, so that `ps` shows them where a Docker host does:
+`containerd` a container's shim (28's shim a child of init, as once it has daemonized), `dockerd`
+the docker-proxies.
+
+They are the guest's stand-ins (topology/guest/shim.c), each serving a socket in the Docker host that
+answers only this daemon (a peer outside the sandbox's pid namespace). A request carries the argv,
+the environment and the fds of the process; the answer is a pidfd of it, held as a `HeldProcess`. A
+stand-in the student killed is started again, as systemd restarts a Docker host's services.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+
+from topology.fdwait import readable
+from topology.sandbox import STANDINS, Sandbox, start_time, student_env
+
+# Where each stand-in listens in the Docker host (the same paths as in topology/guest/guest.c).
+SOCKETS = {"dockerd": "/run/docker/nslab-dockerd.sock", "containerd": "/run/containerd/containerd.sock"}
+LOST_EXIT = 255  # the exit status of a process whose status nobody could read (libcontainerd's code)
+_restarting = threading.Lock()
+
+
+class KernelError(Exception):
+    """A kernel step inside the sandbox failed."""
+
+
+class HeldProcess:
+    """A process of the sandbox that this daemon did not fork: held through a pidfd (signals never
+    reach a process that reused its pid), its exit status read from `status_fd` (written by the
+    containerd shim), else LOST_EXIT. The subset of `subprocess.Popen` the engine uses; thread-safe."""
+
+    def __init__(self, pid: int, started: int, *, pidfd: int = -1, status_fd: int = -1):
+        self.pid = pid
+        self.started = started
+        self.returncode: int | None = None
+        self._status_fd = status_fd
+        self._lock = threading.Lock()  # the engine's watcher and an attached `docker run` both wait
+        if pidfd < 0 and pid > 0:
+            try:
+                pidfd = os.pidfd_open(pid) if start_time(pid) == started else -1
+            except ProcessLookupError:
+                pidfd = -1
+        self._pidfd = pidfd
+        if pidfd < 0:
+            self._ended()
+
+    @classmethod
+    def of_pidfd(cls, pidfd: int, *, status_fd: int = -1) -> HeldProcess:
+        """The process a pidfd refers to (its pid as this daemon sees it, from the pidfd's fdinfo)."""
+        with open(f"/proc/self/fdinfo/{pidfd}") as f:
+            pid = next(int(line.split()[1]) for line in f if line.startswith("Pid:"))
+        if pid <= 0:  # it has already ended (and been reaped)
+            os.close(pidfd)
+            return cls(0, 0, status_fd=status_fd)
+        return cls(pid, start_time(pid), pidfd=pidfd, status_fd=status_fd)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and readable([self._pidfd], 0):
+            self._ended()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not readable([self._pidfd], timeout):
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            self._ended()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, sig)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def _ended(self) -> None:
+        with self._lock:
+            if self.returncode is not None:
+                return
+            code = LOST_EXIT
+            if self._status_fd >= 0:
+                if readable([self._status_fd], 0):
+                    text = os.read(self._status_fd, 64).decode(errors="replace").strip()
+                    code = int(text) if text.isdigit() else code
+                os.close(self._status_fd)
+                self._status_fd = -1
+            self.returncode = code
+
+    def __del__(self) -> None:
+        # Closed only here: another thread may be waiting on it when the process ends.
+        if getattr(self, "_pidfd", -1) >= 0:
+            os.close(self._pidfd)
+
+
+def spawn(
+    sb: Sandbox,
+    daemon: str,
+    argv: list[str],
+    *,
+    fds: dict[int, int],
+    env: dict[str, str] | None = None,
+    sibling: bool = False,
+    status_fd: int = -1,
+) -> HeldProcess:
+    """Have `daemon` (dockerd, containerd) start `argv` (argv[0] in the Docker host's PATH) with the
+    daemon's fds `fds` as the numbers they map from, the others closed (0-2: /dev/null when absent);
+    `sibling`: as its sibling, a child of init. `status_fd` is the read end whose write end, passed in
+    `fds`, the process writes its exit status to."""
+    env = env if env is not None else student_env()
+    targets = list(fds)
+    request = b"\0".join(
+        [
+            b"sibling" if sibling else b"",
+            " ".join(map(str, targets)).encode(),
+            *(a.encode() for a in argv),
+            b"",
+            *(f"{k}={v}".encode() for k, v in env.items()),
+        ]
+    )
+    with _connect(sb, daemon) as conn:
+        socket.send_fds(conn, [request + b"\0"], [fds[t] for t in targets])
+        if not readable([conn.fileno()], 10):
+            raise KernelError(f"{daemon} did not answer")
+        reply, got, _flags, _addr = socket.recv_fds(conn, 256, 1)
+    if reply != b"ok" or len(got) != 1:
+        for fd in got:
+            os.close(fd)
+        raise KernelError(f"{daemon}: {reply.decode(errors='replace') or 'no answer'} starting {argv[0]}")
+    return HeldProcess.of_pidfd(got[0], status_fd=status_fd)
+
+
+def _connect(sb: Sandbox, daemon: str) -> socket.socket:
+    """A connection to the stand-in's socket, starting the stand-in first when it is gone."""
+    path = f"/proc/{sb.host_pid}/root{SOCKETS[daemon]}"
+    try:
+        return _open(path)
+    except (FileNotFoundError, ConnectionRefusedError):
+        pass
+    with _restarting:  # one restart at a time: two would race for the socket's path
+        try:
+            return _open(path)  # another thread has just started it again
+        except (FileNotFoundError, ConnectionRefusedError):
+            r = sb.run("host", STANDINS[daemon], student=True, timeout=10)
+        try:
+            return _open(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            detail = r.stderr.decode(errors="replace").strip() or f"exit {r.returncode}"
+            raise KernelError(f"{daemon} is gone from the sandbox, starting it failed: {detail}") from None
+
+
+def _open(path: str) -> socket.socket:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    try:
+        conn.connect(path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
