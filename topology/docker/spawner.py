@@ -10,6 +10,7 @@ stand-in the student killed is started again, as systemd restarts a Docker host'
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -139,28 +140,50 @@ def spawn(
 
 def _connect(sb: Sandbox, daemon: str) -> socket.socket:
     """A connection to the stand-in's socket, starting the stand-in first when it is gone."""
-    path = f"/proc/{sb.host_pid}/root{SOCKETS[daemon]}"
     try:
-        return _open(path)
+        return _open(sb, SOCKETS[daemon])
     except (FileNotFoundError, ConnectionRefusedError):
         pass
     with _restarting:  # one restart at a time: two would race for the socket's path
         try:
-            return _open(path)  # another thread has just started it again
+            return _open(sb, SOCKETS[daemon])  # another thread has just started it again
         except (FileNotFoundError, ConnectionRefusedError):
             r = sb.run("host", STANDINS[daemon], student=True, timeout=10)
         try:
-            return _open(path)
+            return _open(sb, SOCKETS[daemon])
         except (FileNotFoundError, ConnectionRefusedError):
             detail = r.stderr.decode(errors="replace").strip() or f"exit {r.returncode}"
             raise KernelError(f"{daemon} is gone from the sandbox, starting it failed: {detail}") from None
 
 
-def _open(path: str) -> socket.socket:
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+_SYS_OPENAT2, _RESOLVE_NO_MAGICLINKS, _RESOLVE_IN_ROOT = 437, 0x02, 0x10
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _open(sb: Sandbox, path: str) -> socket.socket:
+    """Connect to the socket at `path` in the Docker host. The student owns its files: the path is
+    resolved with the Docker host's root as / (openat2's RESOLVE_IN_ROOT), so no symlink of theirs
+    can lead the daemon to a socket of the machine."""
+    root = os.open(f"/proc/{sb.host_pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        how = _OpenHow(os.O_PATH | os.O_CLOEXEC, 0, _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)
+        name = path.lstrip("/").encode()
+        fd = _libc.syscall(_SYS_OPENAT2, root, name, ctypes.byref(how), ctypes.sizeof(how))
+        if fd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), path)
+    finally:
+        os.close(root)
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     try:
-        conn.connect(path)
+        conn.connect(f"/proc/self/fd/{fd}")
     except BaseException:
         conn.close()
         raise
+    finally:
+        os.close(fd)
     return conn
