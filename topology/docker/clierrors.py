@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from topology.docker.gotext import go_quote
 from topology.docker.model import DEFAULT_VERSION, Version
 from topology.errors import TopologyError
 
@@ -40,3 +43,36 @@ def daemon_error(
     elif at_start and ("permission denied" in message or "is a directory" in message):
         code = 126
     return run_failure("run", text, version, code, with_help=not (at_start and version == "19.03"))
+
+
+_MOUNT_HINT = (
+    ": Are you trying to mount a directory onto a file (or vice-versa)? "
+    "Check if the specified host path exists and is the expected type"
+)
+
+
+def exec_workdir_failure(workdir: str, errno: int, version: Version) -> tuple[str, int]:
+    """What `docker exec -w WORKDIR` shows when runc cannot chdir there (the daemon writes it on the
+    exec's stdout stream), and its exit status: runc's wording of its era (19.03: 1.0-rc's "starting
+    container process caused", 28: 1.2/1.3's "unable to start container process"), then the daemon's
+    reading of it (19.03's translateContainerdStartErr, whose exit status ContainerExecStart then
+    sets to 126 whatever it was; 28's setExitCodeFromError)."""
+    reason = os.strerror(errno)
+    chdir = f"chdir to cwd ({go_quote(workdir)}) set in config.json failed: {reason[:1].lower()}{reason[1:]}"
+    if version == "19.03":
+        desc = (
+            "OCI runtime exec failed: exec failed: container_linux.go:349: "
+            f"starting container process caused {go_quote(chdir)}: unknown"
+        )
+        return desc + (_MOUNT_HINT if "not a directory" in desc.lower() else ""), 126
+    desc = f"OCI runtime exec failed: exec failed: unable to start container process: {chdir}: unknown"
+    lower = desc.lower()
+    if "permission denied" in lower:
+        return desc, 126
+    if "is a directory" in lower:
+        return desc + ": permission denied", 126
+    if "not a directory" in lower:
+        return desc + _MOUNT_HINT, 127
+    if "no such file or directory" in lower:
+        return desc, 127
+    return desc, 128

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from topology.docker import capabilities, cli, filters, inspect_json, output, signals
-from topology.docker.clierrors import CliError, daemon_error
+from topology.docker.clierrors import CliError, daemon_error, exec_workdir_failure
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.gotemplate import render_format
 from topology.docker.model import Container, DnsConfig, process_env
@@ -49,7 +49,7 @@ from topology.docker.requests import (
     VersionRequest,
     WaitRequest,
 )
-from topology.docker.runtime import KernelError, exec_argv, exit_status, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exec_argv, exec_report, exit_status, open_pty, relay_pty
 from topology.fdwait import readable
 
 log = logging.getLogger("topology.docker")
@@ -398,35 +398,67 @@ def _running(engine: Engine, ref: str, command: str) -> Container:
 
 
 def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
-    with engine.lock:
-        c = _running(engine, req.container, "exec")
-        argv, fds = exec_argv(engine.sb, c.privileges, pid=engine.host_pid(c), privileged=req.privileged)
-    env = process_env(c, req.tty)
-    for item in req.env:
-        key, _, value = item.partition("=")
-        env[key] = value
+    report_r, report_w = os.pipe()
+    try:
+        with engine.lock:
+            c = _running(engine, req.container, "exec")
+            argv, fds = exec_argv(
+                engine.sb,
+                c.privileges,
+                pid=engine.host_pid(c),
+                privileged=req.privileged,
+                workdir=req.workdir,
+                report=report_w,
+            )
+        env = process_env(c, req.tty)
+        for item in req.env:
+            key, _, value = item.partition("=")
+            env[key] = value
+        master = -1
+        if req.detach:
+            proc = engine.sb.popen(
+                [*argv, *req.cmd],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=fds,
+            )
+        elif req.tty:
+            master, slave = open_pty(None)
+            proc = engine.sb.popen(
+                [*argv, "setsid", "-c", *req.cmd],
+                env=env,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                pass_fds=fds,
+            )
+            os.close(slave)
+        else:
+            stdin = stdio[0] if req.interactive else subprocess.DEVNULL
+            proc = engine.sb.popen(
+                [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
+            )
+    except BaseException:
+        os.close(report_r)
+        raise
+    finally:
+        os.close(report_w)
+    if errno := exec_report(report_r):  # runc could not enter the working directory: nothing ran
+        proc.wait()
+        if master >= 0:
+            os.close(master)
+        text, code = exec_workdir_failure(req.workdir, errno, engine.version)
+        if req.detach:  # the daemon answers the start request with the error
+            raise daemon_error("exec", text, engine.version)
+        out.out.append(text + "\r\n")
+        return code
     if req.detach:
-        engine.sb.popen(
-            [*argv, *req.cmd],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=fds,
-        )
         return 0
     if req.tty:
-        master, slave = open_pty(None)
-        proc = engine.sb.popen(
-            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave, pass_fds=fds
-        )
-        os.close(slave)
         code = relay_pty(master, stdio[0], stdio[1], conn, proc)
     else:
-        stdin = stdio[0] if req.interactive else subprocess.DEVNULL
-        proc = engine.sb.popen(
-            [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
-        )
         code = proc.wait()
     code = exit_status(code)
     if code == 127 or code == 126:

@@ -375,12 +375,27 @@ def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = 
 
 
 def exec_argv(
-    sb: Sandbox, privileges: Privileges, *, pid: int, privileged: bool
+    sb: Sandbox, privileges: Privileges, *, pid: int, privileged: bool, workdir: str = "", report: int = -1
 ) -> tuple[list[str], list[int]]:
     """The command prefix and the fds of a `docker exec` process: nslab-confine enters the container of
-    `pid` (as nsenter would) and gives the process its container's confinement."""
+    `pid` (as nsenter would), in `workdir` if given, and gives the process its container's
+    confinement; a `workdir` it cannot enter is reported on fd `report` (see `exec_report`)."""
     confine = confinement(sb, privileges, exec_privileged=privileged)
-    return confine.argv(sb.guest, join=pid), confine.fds()
+    fds = [*confine.fds(), *([report] if report >= 0 else [])]
+    return confine.argv(sb.guest, join=pid, workdir=workdir, report=report), fds
+
+
+def exec_report(fd: int) -> int:
+    """The errno nslab-confine reported on `fd` for a working directory it could not enter (0: none),
+    read until the command runs; closes `fd`."""
+    data = b""
+    try:
+        while chunk := os.read(fd, 64):
+            data += chunk
+    finally:
+        os.close(fd)
+    word, _, errno = data.decode().partition(" ")
+    return int(errno) if word == "chdir" else 0
 
 
 @functools.cache

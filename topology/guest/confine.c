@@ -3,13 +3,17 @@
 /* ---- nslab-confine --------------------------------------------------------------------- */
 
 /* Enter the namespaces, root and working directory of process PID, as `nsenter -t PID -U -n -p -m
- * -u -i -r -w` does, and fork (a pid namespace takes its members from the next fork): -1 in the child,
- * which goes on; the parent waits and returns the child's status, 128+N for a signal N as Docker
- * reports it (126 when it could not enter). */
-static int join_container(const char *pid) {
+ * -u -i -r -w` does (or WORKDIR, docker exec -w), and fork (a pid namespace takes its members from the
+ * next fork): -1 in the child, which goes on; the parent waits and returns the child's status, 128+N for
+ * a signal N as Docker reports it (126 when it could not enter). A WORKDIR that chdir refuses is
+ * reported on REPORT as "chdir ERRNO\n" (the daemon words it as runc does); REPORT is closed in the
+ * parent once the child exists and on the child's exec, so its reader sees EOF as soon as the command
+ * runs. */
+static int join_container(const char *pid, const char *workdir, int report) {
     static const char *const spaces[] = {"user", "ipc", "uts", "net", "pid", "mnt"};
     int fds[6], root, cwd;
     char path[64];
+    if (report >= 0 && fcntl(report, F_SETFD, FD_CLOEXEC)) goto fail;
     for (int i = 0; i < 6; i++) {
         snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, spaces[i]);
         if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
@@ -22,9 +26,14 @@ static int join_container(const char *pid) {
         if (setns(fds[i], 0) || close(fds[i])) goto fail;
     if (fchdir(root) || chroot(".") || fchdir(cwd)) goto fail;
     close(root), close(cwd);
+    if (workdir && (chdir("/") || chdir(workdir))) {
+        if (report >= 0) dprintf(report, "chdir %d\n", errno);
+        return 126;
+    }
     pid_t child = fork();
     if (child < 0) goto fail;
     if (child == 0) return -1;
+    if (report >= 0) close(report);
     int status;
     while (waitpid(child, &status, 0) < 0)
         if (errno != EINTR) return 126;
@@ -34,28 +43,34 @@ fail:
     return 126;
 }
 
-/* nslab-confine [-t PID] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc
+/* nslab-confine [-t PID [-w WORKDIR] [-r REPORT_FD]] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...: what runc
  * does to a container process before it execs the image's program. CAPS and INHERITABLE are hex capability masks (the
  * bounding, permitted and effective sets get CAPS; ambient is emptied); FILTER_FD, unless -1, is a
  * file holding a compiled seccomp filter (struct sock_filter[]), read with pread: the daemon keeps one
  * open file for many containers. The filter is loaded first, while CAP_SYS_ADMIN is still held, so that
  * NO_NEW_PRIVS (1 for --security-opt no-new-privileges) stays as Docker leaves it. It runs as the
  * daemon passed it, /proc/self/fd/N (the container's root has no path to it): that fd is not inherited.
- * With -t (docker exec) it joins container PID first, in place of nsenter. With -p it runs PROGRAM
+ * With -t (docker exec) it joins container PID first, in place of nsenter (in WORKDIR with -w; see
+ * join_container for REPORT_FD). With -p it runs PROGRAM
  * with COMMAND as its argv (a busybox applet under its own name, as the images' /bin/sleep is). */
 int confine_main(int argc, char **argv) {
     const char *program = NULL;
     if (argc > 2 && !strcmp(argv[1], "-t")) { /* docker exec: first join the container */
-        int status = join_container(argv[2]);
-        if (status >= 0) return status; /* the parent, with its child's status */
+        const char *pid = argv[2], *workdir = NULL;
+        int report = -1;
         argc -= 2, argv += 2;
+        for (; argc > 2 && (!strcmp(argv[1], "-w") || !strcmp(argv[1], "-r")); argc -= 2, argv += 2)
+            if (argv[1][1] == 'w') workdir = argv[2];
+            else report = atoi(argv[2]);
+        int status = join_container(pid, workdir, report);
+        if (status >= 0) return status; /* the parent, with its child's status */
     }
     if (argc > 2 && !strcmp(argv[1], "-p")) {
         program = argv[2];
         argc -= 2, argv += 2;
     }
     if (argc < 7 || strcmp(argv[5], "--")) {
-        fputs("usage: nslab-confine [-t PID] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n",
+        fputs("usage: nslab-confine [-t PID [-w DIR] [-r FD]] [-p PROGRAM] CAPS INHERITABLE FILTER_FD NO_NEW_PRIVS -- COMMAND...\n",
               stderr);
         return 2;
     }

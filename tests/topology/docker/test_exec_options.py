@@ -1,0 +1,49 @@
+"""`docker exec` options on the real kernel: -w/--workdir, and a working directory runc cannot enter
+(moby's exec start path: the error on the exec's stdout stream, its exit status per version)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.topology.docker.test_container_dns import ok
+from tests.topology.kit import docker
+
+pytestmark = pytest.mark.kernel
+
+NO_CWD = {  # runc 1.0-rc (19.03) and 1.2/1.3 (28) through containerd and the daemon
+    "19.03": (
+        "OCI runtime exec failed: exec failed: container_linux.go:349: starting container process caused "
+        '"chdir to cwd (\\"/nosuch\\") set in config.json failed: no such file or directory": unknown'
+    ),
+    "28": (
+        "OCI runtime exec failed: exec failed: unable to start container process: "
+        'chdir to cwd ("/nosuch") set in config.json failed: no such file or directory: unknown'
+    ),
+}
+
+
+@pytest.mark.parametrize("version", ["19.03", "28"])
+def test_exec_workdir(daemon, version):
+    lab = daemon.up(version)
+    try:
+        ok(lab, "run -d --name w1 busybox sleep 300")
+        assert ok(lab, "exec w1 pwd") == "/"
+        assert ok(lab, "exec -w /tmp w1 pwd") == "/tmp"
+        assert ok(lab, "exec --workdir=/etc w1 sh -c 'pwd; cat hostname'").splitlines()[0] == "/etc"
+        missing = docker(lab, "exec -w /nosuch w1 pwd")
+        assert (missing.stdout, missing.stderr) == (NO_CWD[version] + "\n", "")
+        assert missing.returncode == (126 if version == "19.03" else 127)
+        # the daemon ends it with "\r\n" (text mode reads that as "\n")
+        assert docker(lab, "exec -w /nosuch w1 pwd | tr '\\r' '~'").stdout.endswith("unknown~\n")
+        detached = docker(lab, "exec -d -w /nosuch w1 pwd")
+        assert (detached.returncode, detached.stdout) == (1, "")
+        assert detached.stderr == f"Error response from daemon: {NO_CWD[version]}\n"
+        file = docker(lab, "exec -w /etc/hostname w1 pwd")  # not a directory: the daemon's mount hint
+        assert file.stdout.endswith(
+            ("not a directory: unknown" if version == "28" else 'not a directory": unknown')
+            + ": Are you trying to mount a directory onto a file (or vice-versa)? "
+            "Check if the specified host path exists and is the expected type\n"
+        )
+        assert file.returncode == (126 if version == "19.03" else 127)
+    finally:
+        daemon.down(lab.sandbox.id)
