@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from topology.docker.gotext import go_quote
+from topology.docker.gotext import go_errno, go_quote
 from topology.docker.model import DEFAULT_VERSION, Version
 from topology.errors import TopologyError
 
@@ -57,8 +55,7 @@ def exec_workdir_failure(workdir: str, errno: int, version: Version) -> tuple[st
     container process caused", 28: 1.2/1.3's "unable to start container process"), then the daemon's
     reading of it (19.03's translateContainerdStartErr, whose exit status ContainerExecStart then
     sets to 126 whatever it was; 28's setExitCodeFromError)."""
-    reason = os.strerror(errno)
-    chdir = f"chdir to cwd ({go_quote(workdir)}) set in config.json failed: {reason[:1].lower()}{reason[1:]}"
+    chdir = f"chdir to cwd ({go_quote(workdir)}) set in config.json failed: {go_errno(errno)}"
     if version == "19.03":
         desc = (
             "OCI runtime exec failed: exec failed: container_linux.go:349: "

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from topology.docker import capabilities, cli, filters, inspect_json, output, signals
 from topology.docker.clierrors import CliError, daemon_error, exec_workdir_failure
 from topology.docker.engine import Engine, EngineError, Output
+from topology.docker.envfile import ClientSide
 from topology.docker.gotemplate import render_format
 from topology.docker.model import Container, DnsConfig, process_env
 from topology.docker.requests import (
@@ -55,11 +56,20 @@ from topology.fdwait import readable
 log = logging.getLogger("topology.docker")
 
 
-def execute(engine: Engine, argv: list[str], stdio: tuple[int, int, int], *, tty: bool, conn) -> int:
-    """Run one docker command line; return the CLI's exit status."""
+def execute(
+    engine: Engine,
+    argv: list[str],
+    stdio: tuple[int, int, int],
+    *,
+    tty: bool,
+    conn,
+    client: ClientSide | None = None,
+) -> int:
+    """Run one docker command line; return the CLI's exit status. `client` is the CLI's side (the
+    student's environment and files), which the command line may refer to (--env-file)."""
     out = Output()
     try:
-        request = cli.parse(argv, engine.version)
+        request = cli.parse(argv, engine.version, client)
         handler = HANDLERS[type(request)]
         code = handler(engine, request, out, stdio, tty, conn)
     except CliError as exc:
@@ -411,9 +421,12 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
                 report=report_w,
             )
         env = process_env(c, req.tty)
-        for item in req.env:
-            key, _, value = item.partition("=")
-            env[key] = value
+        for item in req.env:  # moby's ReplaceOrAppendEnvValues: a bare NAME unsets it
+            key, eq, value = item.partition("=")
+            if eq:
+                env[key] = value
+            else:
+                env.pop(key, None)
         master = -1
         if req.detach:
             proc = engine.sb.popen(
