@@ -402,8 +402,9 @@ def _running(engine: Engine, ref: str, command: str) -> Container:
         c = engine.find_container(ref)
     except EngineError as exc:
         raise _lookup_failure(command, exc, engine.version) from None
-    if c.status != "running":
-        raise daemon_error(command, f"Container {c.id} is not running", engine.version)
+    if c.status != "running":  # 19.03's errNotRunning; 28's GetRunningTask and errNotRunning
+        container = "Container" if engine.version == "19.03" else "container"
+        raise daemon_error(command, f"{container} {c.id} is not running", engine.version)
     return c
 
 

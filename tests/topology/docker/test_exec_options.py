@@ -1,5 +1,6 @@
-"""`docker exec` options on the real kernel: -w/--workdir, and a working directory runc cannot enter
-(moby's exec start path: the error on the exec's stdout stream, its exit status per version)."""
+"""`docker exec` on the real kernel: -w/--workdir, and a working directory runc cannot enter (moby's
+exec start path: the error on the exec's stdout stream, its exit status per version); exec and top of
+a container that is not running."""
 
 from __future__ import annotations
 
@@ -47,3 +48,15 @@ def test_exec_workdir(daemon, version):
         assert file.returncode == (126 if version == "19.03" else 127)
     finally:
         daemon.down(lab.sandbox.id)
+
+
+@pytest.mark.parametrize("fixture", ["lab", "lab28"])
+def test_exec_and_top_of_a_container_not_running(request, fixture):
+    lab = request.getfixturevalue(fixture)
+    cid = ok(lab, "create --name s1 busybox sleep 300")
+    # 19.03's errNotRunning; 28's (exec) and container.GetRunningTask's (top): lower case
+    container = "Container" if fixture == "lab" else "container"
+    for command in ("exec s1 true", "top s1"):
+        r = docker(lab, command)
+        assert (r.returncode, r.stdout) == (1, "")
+        assert r.stderr == f"Error response from daemon: {container} {cid} is not running\n"
