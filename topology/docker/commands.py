@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from topology.docker import capabilities, cli, filters, inspect_json, output, signals
-from topology.docker.clierrors import CliError, daemon_error, exec_workdir_failure
+from topology.docker.clierrors import CliError, daemon_error, exec_start_failure
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.envfile import ClientSide
 from topology.docker.gotemplate import render_format
@@ -419,6 +419,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
                 pid=engine.host_pid(c),
                 privileged=req.privileged,
                 workdir=req.workdir,
+                tty=req.tty and not req.detach,
                 report=report_w,
             )
         env = process_env(c, req.tty)
@@ -441,7 +442,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         elif req.tty:
             master, slave = open_pty(None)
             proc = engine.sb.popen(
-                [*argv, "setsid", "-c", *req.cmd],
+                [*argv, *req.cmd],
                 env=env,
                 stdin=slave,
                 stdout=slave,
@@ -459,11 +460,11 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         raise
     finally:
         os.close(report_w)
-    if errno := exec_report(report_r):  # runc could not enter the working directory: nothing ran
+    if report := exec_report(report_r):  # runc would not have started the command: nothing ran
         proc.wait()
         if master >= 0:
             os.close(master)
-        text, code = exec_workdir_failure(req.workdir, errno, engine.version)
+        text, code = exec_start_failure(report, req.cmd[0], req.workdir, engine.version)
         if req.detach:  # the daemon answers the start request with the error
             raise daemon_error("exec", text, engine.version)
         out.out.append(text + "\r\n")
@@ -474,13 +475,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         code = relay_pty(master, stdio[0], stdio[1], conn, proc)
     else:
         code = proc.wait()
-    code = exit_status(code)
-    if code == 127 or code == 126:
-        out.warn(
-            f"OCI runtime exec failed: exec failed: unable to start container process: exec: "
-            f'"{req.cmd[0]}": executable file not found in $PATH: unknown'
-        )
-    return code
+    return exit_status(code)
 
 
 def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):

@@ -375,27 +375,34 @@ def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = 
 
 
 def exec_argv(
-    sb: Sandbox, privileges: Privileges, *, pid: int, privileged: bool, workdir: str = "", report: int = -1
+    sb: Sandbox,
+    privileges: Privileges,
+    *,
+    pid: int,
+    privileged: bool,
+    workdir: str = "",
+    tty: bool = False,
+    report: int = -1,
 ) -> tuple[list[str], list[int]]:
     """The command prefix and the fds of a `docker exec` process: nslab-confine enters the container of
-    `pid` (as nsenter would), in `workdir` if given, and gives the process its container's
-    confinement; a `workdir` it cannot enter is reported on fd `report` (see `exec_report`)."""
+    `pid` (as nsenter would), in `workdir` if given, with its stdin as controlling terminal with `tty`,
+    and gives the process its container's confinement; why runc would not start the command is
+    reported on fd `report` (see `exec_report`)."""
     confine = confinement(sb, privileges, exec_privileged=privileged)
     fds = [*confine.fds(), *([report] if report >= 0 else [])]
-    return confine.argv(sb.guest, join=pid, workdir=workdir, report=report), fds
+    return confine.argv(sb.guest, join=pid, workdir=workdir, report=report, session=tty), fds
 
 
-def exec_report(fd: int) -> int:
-    """The errno nslab-confine reported on `fd` for a working directory it could not enter (0: none),
-    read until the command runs; closes `fd`."""
+def exec_report(fd: int) -> str:
+    """nslab-confine's report of a command it could not start ("" once the command runs), read until
+    then; closes `fd`."""
     data = b""
     try:
-        while chunk := os.read(fd, 64):
+        while chunk := os.read(fd, 4096):
             data += chunk
     finally:
         os.close(fd)
-    word, _, errno = data.decode().partition(" ")
-    return int(errno) if word == "chdir" else 0
+    return data.decode(errors="replace").strip()
 
 
 @functools.cache

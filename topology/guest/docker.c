@@ -1,7 +1,5 @@
 #include "guest.h"
 
-#include <limits.h>
-
 /* ---- docker ---------------------------------------------------------------------------- */
 
 static int engine = -1;

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.topology.docker.test_container_dns import ok
-from tests.topology.kit import docker
+from tests.topology.kit import docker, sh
 
 pytestmark = pytest.mark.kernel
 
@@ -60,3 +60,48 @@ def test_exec_and_top_of_a_container_not_running(request, fixture):
         r = docker(lab, command)
         assert (r.returncode, r.stdout) == (1, "")
         assert r.stderr == f"Error response from daemon: {container} {cid} is not running\n"
+
+
+NOT_FOUND = {  # `docker exec p1 nosuch`: runc's LookPath error, the daemon's exit status
+    "19.03": (
+        "OCI runtime exec failed: exec failed: container_linux.go:349: starting container process caused "
+        '"exec: \\"nosuch\\": executable file not found in $PATH": unknown',
+        126,
+    ),
+    "28": (
+        "OCI runtime exec failed: exec failed: unable to start container process: "
+        'exec: "nosuch": executable file not found in $PATH: unknown',
+        127,
+    ),
+}
+
+
+@pytest.mark.parametrize("version", ["19.03", "28"])
+def test_exec_of_a_command_runc_cannot_start(daemon, version):
+    lab = daemon.up(version)
+    v19 = version == "19.03"
+    try:
+        ok(lab, "run -d --name p1 busybox sleep 300")
+        text, code = NOT_FOUND[version]
+        r = docker(lab, "exec p1 nosuch")
+        assert (r.returncode, r.stdout, r.stderr) == (code, text + "\n", "")
+        on_tty = sh(lab, "script -qec 'docker exec -t p1 nosuch' /dev/null")  # the terminal's own CR too
+        assert (on_tty.returncode, on_tty.stdout.rstrip("\n")) == (code, text)
+        # a command's own exit status 127 is no error of the runtime's
+        own = docker(lab, "exec p1 sh -c 'exit 127'")
+        assert (own.returncode, own.stdout, own.stderr) == (127, "", "")
+        directory = docker(lab, "exec p1 /etc")  # Go 1.13's LookPath: EACCES; 1.20's: EISDIR
+        assert directory.returncode == 126
+        assert directory.stdout.endswith(
+            'caused "exec: \\"/etc\\": permission denied": unknown\n'
+            if v19
+            else 'exec: "/etc": is a directory: unknown: permission denied\n'
+        )
+        missing = docker(lab, "exec p1 /nosuch/x")
+        assert missing.returncode == (126 if v19 else 127)
+        assert "stat /nosuch/x: no such file or directory" in missing.stdout
+        # with -t the command has the terminal as its controlling one (tty_nr in its stat)
+        ctty = sh(lab, "script -qec \"docker exec -t p1 awk '{print \\$7}' /proc/self/stat\" /dev/null")
+        assert ctty.returncode == 0 and int(ctty.stdout.split()[0]) != 0, ctty
+    finally:
+        daemon.down(lab.sandbox.id)
