@@ -32,12 +32,19 @@ _NOT_BENCHMARKS = {"harness", "__main__", "reaper"}
 REGISTRY: dict[str, Benchmark] = {}
 
 
-def benchmark(fn: Benchmark) -> Benchmark:
-    """Register `fn` under its function name; the names of all registered benchmarks are unique."""
-    if fn.__name__ in REGISTRY:
-        raise ValueError(f"benchmark {fn.__name__!r} is registered twice")
-    REGISTRY[fn.__name__] = fn
-    return fn
+def benchmark(fn: Benchmark | None = None, *, name: str = ""):
+    """Register `fn` (`@benchmark`) under its function name, or under `name` (`@benchmark(name=...)`:
+    the name its result gets when that depends on the run, e.g. a class size); the names of all
+    registered benchmarks are unique."""
+
+    def register(fn: Benchmark) -> Benchmark:
+        key = name or fn.__name__
+        if key in REGISTRY:
+            raise ValueError(f"benchmark {key!r} is registered twice")
+        REGISTRY[key] = fn
+        return fn
+
+    return register(fn) if fn is not None else register
 
 
 def sample(fn: Callable[[], object], *, n: int, warmup: int = 1) -> list[float]:

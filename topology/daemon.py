@@ -10,6 +10,7 @@ sandbox's docker.sock.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -28,6 +29,7 @@ from pathlib import Path
 from topology import guest, limits, protocol
 from topology.docker import commands, liverestore, state
 from topology.docker.engine import Engine
+from topology.docker.envfile import ClientFileError, ClientSide
 from topology.docker.model import VERSIONS
 from topology.errors import NamespaceNotFound, SandboxNotFound, TopologyError, UnsupportedVersion
 from topology.fdwait import readable
@@ -442,7 +444,10 @@ class Daemon:
                 protocol.send(conn, {"exit": 1})
                 return
             argv = [str(a) for a in request["argv"]]
-            code = commands.execute(lab.engine, argv, tuple(fds), tty=bool(request.get("tty")), conn=conn)
+            client = _client_side(request, conn, reader)
+            code = commands.execute(
+                lab.engine, argv, tuple(fds), tty=bool(request.get("tty")), conn=conn, client=client
+            )
             lab.save()  # before the answer: a change the student saw is on disk
             protocol.send(conn, {"exit": code})
         except (OSError, ValueError):
@@ -451,6 +456,36 @@ class Daemon:
             for fd in fds:
                 os.close(fd)
             conn.close()
+
+
+def _client_side(request: dict, conn: socket.socket, reader: protocol.Reader) -> ClientSide:
+    """The student's side of a docker command: the environment its `docker` sent (hex of environ's
+    NUL-separated entries), and its files, which that `docker` reads when the daemon asks ("read
+    HEXPATH"; it answers {"file": HEX} or {"error": "open"|"read", "errno": N}): the daemon never
+    opens a path a student names."""
+    env: dict[str, str] = {}
+    try:
+        entries = bytes.fromhex(str(request.get("env", ""))).split(b"\0")
+    except ValueError:
+        entries = []
+    for entry in entries:
+        try:
+            key, eq, value = entry.decode().partition("=")
+        except UnicodeDecodeError:
+            continue
+        if key and eq:
+            env.setdefault(key, value)  # Go's environment keeps a name's first entry
+
+    def read(path: str) -> bytes:
+        conn.sendall(b"read " + path.encode().hex().encode() + b"\n")
+        answer = reader.read()
+        if answer is None:
+            raise OSError("the docker client went away")
+        if isinstance(answer.get("file"), str):
+            return bytes.fromhex(answer["file"])
+        raise ClientFileError(str(answer.get("error", "read")), int(answer.get("errno", errno.EIO)))
+
+    return ClientSide(env, read)
 
 
 def _listen(directory: Path) -> socket.socket:

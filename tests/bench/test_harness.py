@@ -48,6 +48,30 @@ def test_benchmark_decorator_registers_once(registry):
         harness.benchmark(fast)
 
 
+def test_list_prints_the_names_results_get(registry, capsys):
+    size = 7
+
+    @harness.benchmark(name=f"class_of_{size}")
+    def class_of_n():
+        return harness.result(f"class_of_{size}", [1.0], floor_p50_ms=None, goal="")
+
+    assert registry == {"class_of_7": class_of_n}
+    assert bench_main.main(["--list"]) == 0
+    assert capsys.readouterr().out == "class_of_7\n"
+    with pytest.raises(ValueError):
+        harness.benchmark(name="class_of_7")(class_of_n)
+
+
+def test_classroom_dashboard_is_named_after_the_course_files():
+    from bench import classroom
+
+    files = [
+        p for p in (classroom.ROOT / "course" / classroom.COURSE).glob("*.yaml") if p.name != "course.yaml"
+    ]
+    assert f"classroom_dashboard_drawn_{classroom.STUDENTS}x{len(files)}" == classroom.DASHBOARD_DRAWN
+    assert classroom.DASHBOARD_DRAWN in harness.REGISTRY
+
+
 def test_run_reports_broken_benchmarks_without_losing_the_others():
     def ok():
         return {"extra": 7, **harness.result("ok", [1.0], floor_p50_ms=None, goal="")}

@@ -177,14 +177,28 @@ class Confinement:
     filter_fd: int  # -1: unconfined
     no_new_privs: bool
 
-    def argv(self, guest: str, *, join: int = 0, program: str = "") -> list[str]:
+    def argv(
+        self,
+        guest: str,
+        *,
+        join: int = 0,
+        workdir: str = "",
+        report: int = -1,
+        session: bool = False,
+        program: str = "",
+    ) -> list[str]:
         """The command prefix: the guest binary (a path, or /proc/self/fd/N) as nslab-confine; with
-        `join`, it enters that process's container first (docker exec); with `program`, it runs that
+        `join`, it enters that process's container first (docker exec), in `workdir` if given, with
+        a session whose controlling terminal is its stdin with `session`, and says on fd `report`
+        why it could not start the command, if so (see confine.c); with `program`, it runs that
         file with the command as its argv (else the command's first word, looked up in PATH)."""
         return [
             guest,
             "nslab-confine",
             *(["-t", str(join)] if join else []),
+            *(["-w", workdir] if join and workdir else []),
+            *(["-r", str(report)] if join and report >= 0 else []),
+            *(["-s"] if join and session else []),
             *(["-p", program] if program else []),
             f"{self.caps:x}",
             f"{self.inheritable:x}",

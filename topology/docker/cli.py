@@ -14,6 +14,7 @@ from dataclasses import fields
 from functools import cache
 
 from topology.docker.clierrors import CliError, daemon_error, run_failure
+from topology.docker.envfile import ClientSide, read_env
 from topology.docker.flags import (
     IGNORED,
     Command,
@@ -158,6 +159,7 @@ _CONTAINER_FLAGS = """
    --domainname             string    Container NIS domain name
    --entrypoint             string    Overwrite the default ENTRYPOINT of the image
 -e --env                    list      Set environment variables
+   --env-file               list      Read in a file of environment variables
    --expose                 list      Expose a port or a range of ports
    --help                   bool      Print usage
 -h --hostname               string    Container host name
@@ -180,7 +182,6 @@ _CONTAINER_FLAGS = """
 -a --attach                 list      ~
    --cpus                   string    ~
    --device                 list      ~
-   --env-file               list      ~
    --init                   bool      ~
    --ip6                    string    ~
    --ipc                    string    ~
@@ -240,6 +241,7 @@ _EXEC_FLAGS = """
 -u --user                   string    Username or UID (format: <name|uid>[:<group|gid>])
 -w --workdir                string    Working directory inside the container
 """
+_EXEC_FLAGS_BY_VERSION = {"19.03": "", "28": "   --env-file list Read in a file of environment variables\n"}
 _START_FLAGS = """
 -a --attach                 bool      Attach STDOUT/STDERR and forward signals
    --detach-keys            string    Override the key sequence for detaching a container
@@ -413,7 +415,13 @@ def _commands(version: Version) -> Command:
             c("run", run_flags + _RUN_FLAGS, (1, None), _build_run, interspersed=False),
             c("create", run_flags, (1, None), _build_create, interspersed=False),
             c("port", "", (1, 2), _auto(PortRequest, "container port?")),
-            c("exec", _EXEC_FLAGS, (2, None), _auto(ExecRequest, "container cmd*"), interspersed=False),
+            c(
+                "exec",
+                _EXEC_FLAGS + _EXEC_FLAGS_BY_VERSION[version],
+                (2, None),
+                _build_exec,
+                interspersed=False,
+            ),
             c("start", _START_FLAGS, (1, None), _auto(StartRequest, "containers*")),
             c("stop", _STOP_FLAGS[version], (1, None), _build_stop(StopRequest)),
             c("restart", _STOP_FLAGS[version], (1, None), _build_stop(RestartRequest)),
@@ -568,6 +576,7 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
             ports += parse_publish(raw, version)
         for raw in v["expose"]:
             exposed.update(dict.fromkeys(parse_expose(raw, version)))
+        env = read_env(list(v["env_file"]), list(v["env"]), p.client, version)
     except GoError as e:
         raise run_failure(command, str(e), version) from None
     if v["rm"] and v["restart"] not in ("", "no"):
@@ -597,7 +606,7 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
         add_hosts=list(v["add_host"]),
         links=list(v["link"]),
         aliases=list(v["aliases"]) + ([first["alias"]] if first.get("alias") else []),
-        env=list(v["env"]),
+        env=env,
         labels={k: val for k, _, val in (label.partition("=") for label in v["label"])},
         user=str(v["user"]),
         workdir=str(v["workdir"]),
@@ -649,6 +658,16 @@ def _auto(cls: type[Request], positionals: str = "") -> Callable[[Command, Parse
         return cls(**kwargs)
 
     return build
+
+
+def _build_exec(cmd: Command, p: Parsed) -> Request:
+    request = _auto(ExecRequest, "container cmd*")(cmd, p)
+    assert isinstance(request, ExecRequest)
+    try:
+        request.env = read_env(list(p.values.get("env_file", [])), request.env, p.client, p.version)
+    except GoError as e:
+        raise CliError(str(e), 1) from None
+    return request
 
 
 _INSPECT_TYPES = (
@@ -712,8 +731,11 @@ def short_version(version: Version = DEFAULT_VERSION) -> str:
 # -- entry point --------------------------------------------------------------------------------
 
 
-def parse(argv: Sequence[str], version: Version = DEFAULT_VERSION) -> Request:
-    """Parse a docker argv (without the leading "docker") into a Request; raise CliError as Docker would."""
+def parse(
+    argv: Sequence[str], version: Version = DEFAULT_VERSION, client: ClientSide | None = None
+) -> Request:
+    """Parse a docker argv (without the leading "docker") into a Request; raise CliError as Docker would.
+    `client` is the CLI's side (its environment, its files for --env-file): none by default."""
     if version not in VERSIONS:
         raise ValueError(f"unknown Docker version {version!r}")
     root = _tree(version)
@@ -724,10 +746,10 @@ def parse(argv: Sequence[str], version: Version = DEFAULT_VERSION) -> Request:
         return VersionRequest(short=True)
     if not parsed.args:
         return HelpRequest(help_text(root, version), stream="stderr")
-    return _dispatch(root, parsed.args, version)
+    return _dispatch(root, parsed.args, version, client or ClientSide())
 
 
-def _dispatch(group: Command, args: list[str], version: Version) -> Request:
+def _dispatch(group: Command, args: list[str], version: Version, client: ClientSide) -> Request:
     name, rest = args[0], args[1:]
     if group.parent is None and name == "help":
         target: Command | None = group
@@ -745,8 +767,9 @@ def _dispatch(group: Command, args: list[str], version: Version) -> Request:
             return HelpRequest(help_text(cmd, version))
         if not parsed.args:
             return HelpRequest(help_text(cmd, version), stream="stderr")
-        return _dispatch(cmd, parsed.args, version)
+        return _dispatch(cmd, parsed.args, version, client)
     parsed, wants_help = parse_flags(cmd, rest, version)
+    parsed.client = client
     if wants_help:
         return HelpRequest(help_text(cmd, version))
     error = args_error(cmd, len(parsed.args), version)

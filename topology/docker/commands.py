@@ -16,8 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from topology.docker import capabilities, cli, filters, inspect_json, output, signals
-from topology.docker.clierrors import CliError, daemon_error
+from topology.docker.clierrors import CliError, daemon_error, exec_start_failure
 from topology.docker.engine import Engine, EngineError, Output
+from topology.docker.envfile import ClientSide
 from topology.docker.gotemplate import render_format
 from topology.docker.model import Container, DnsConfig, process_env
 from topology.docker.requests import (
@@ -49,17 +50,26 @@ from topology.docker.requests import (
     VersionRequest,
     WaitRequest,
 )
-from topology.docker.runtime import KernelError, exec_argv, exit_status, open_pty, relay_pty
+from topology.docker.runtime import KernelError, exec_argv, exec_report, exit_status, open_pty, relay_pty
 from topology.fdwait import readable
 
 log = logging.getLogger("topology.docker")
 
 
-def execute(engine: Engine, argv: list[str], stdio: tuple[int, int, int], *, tty: bool, conn) -> int:
-    """Run one docker command line; return the CLI's exit status."""
+def execute(
+    engine: Engine,
+    argv: list[str],
+    stdio: tuple[int, int, int],
+    *,
+    tty: bool,
+    conn,
+    client: ClientSide | None = None,
+) -> int:
+    """Run one docker command line; return the CLI's exit status. `client` is the CLI's side (the
+    student's environment and files), which the command line may refer to (--env-file)."""
     out = Output()
     try:
-        request = cli.parse(argv, engine.version)
+        request = cli.parse(argv, engine.version, client)
         handler = HANDLERS[type(request)]
         code = handler(engine, request, out, stdio, tty, conn)
     except CliError as exc:
@@ -392,49 +402,80 @@ def _running(engine: Engine, ref: str, command: str) -> Container:
         c = engine.find_container(ref)
     except EngineError as exc:
         raise _lookup_failure(command, exc, engine.version) from None
-    if c.status != "running":
-        raise daemon_error(command, f"Container {c.id} is not running", engine.version)
+    if c.status != "running":  # 19.03's errNotRunning; 28's GetRunningTask and errNotRunning
+        container = "Container" if engine.version == "19.03" else "container"
+        raise daemon_error(command, f"{container} {c.id} is not running", engine.version)
     return c
 
 
 def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
-    with engine.lock:
-        c = _running(engine, req.container, "exec")
-        argv, fds = exec_argv(engine.sb, c.privileges, pid=engine.host_pid(c), privileged=req.privileged)
-    env = process_env(c, req.tty)
-    for item in req.env:
-        key, _, value = item.partition("=")
-        env[key] = value
+    report_r, report_w = os.pipe()
+    try:
+        with engine.lock:
+            c = _running(engine, req.container, "exec")
+            argv, fds = exec_argv(
+                engine.sb,
+                c.privileges,
+                pid=engine.host_pid(c),
+                privileged=req.privileged,
+                workdir=req.workdir,
+                tty=req.tty and not req.detach,
+                report=report_w,
+            )
+        env = process_env(c, req.tty)
+        for item in req.env:  # moby's ReplaceOrAppendEnvValues: a bare NAME unsets it
+            key, eq, value = item.partition("=")
+            if eq:
+                env[key] = value
+            else:
+                env.pop(key, None)
+        master = -1
+        if req.detach:
+            proc = engine.sb.popen(
+                [*argv, *req.cmd],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=fds,
+            )
+        elif req.tty:
+            master, slave = open_pty(None)
+            proc = engine.sb.popen(
+                [*argv, *req.cmd],
+                env=env,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                pass_fds=fds,
+            )
+            os.close(slave)
+        else:
+            stdin = stdio[0] if req.interactive else subprocess.DEVNULL
+            proc = engine.sb.popen(
+                [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
+            )
+    except BaseException:
+        os.close(report_r)
+        raise
+    finally:
+        os.close(report_w)
+    if report := exec_report(report_r):  # runc would not have started the command: nothing ran
+        proc.wait()
+        if master >= 0:
+            os.close(master)
+        text, code = exec_start_failure(report, req.cmd[0], req.workdir, engine.version)
+        if req.detach:  # the daemon answers the start request with the error
+            raise daemon_error("exec", text, engine.version)
+        out.out.append(text + "\r\n")
+        return code
     if req.detach:
-        engine.sb.popen(
-            [*argv, *req.cmd],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=fds,
-        )
         return 0
     if req.tty:
-        master, slave = open_pty(None)
-        proc = engine.sb.popen(
-            [*argv, "setsid", "-c", *req.cmd], env=env, stdin=slave, stdout=slave, stderr=slave, pass_fds=fds
-        )
-        os.close(slave)
         code = relay_pty(master, stdio[0], stdio[1], conn, proc)
     else:
-        stdin = stdio[0] if req.interactive else subprocess.DEVNULL
-        proc = engine.sb.popen(
-            [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
-        )
         code = proc.wait()
-    code = exit_status(code)
-    if code == 127 or code == 126:
-        out.warn(
-            f"OCI runtime exec failed: exec failed: unable to start container process: exec: "
-            f'"{req.cmd[0]}": executable file not found in $PATH: unknown'
-        )
-    return code
+    return exit_status(code)
 
 
 def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):

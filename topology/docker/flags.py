@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from topology.docker.clierrors import CliError
+from topology.docker.envfile import ClientSide
 from topology.docker.gotext import GoError, go_bool, go_int, go_quote, go_quote_byte
 from topology.docker.model import Version
 from topology.docker.requests import Request
@@ -70,6 +71,7 @@ class Parsed:
     changed: set[str]
     args: list[str]
     version: Version
+    client: ClientSide = field(default_factory=ClientSide)  # the CLI's side: its environment and files
 
 
 @dataclass

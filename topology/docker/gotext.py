@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -43,6 +44,17 @@ def go_quote_byte(ch: str) -> str:
     if b < 0x80:
         return "'" + _GO_ESCAPES.get(chr(b), f"\\x{b:02x}") + "'"
     return f"'\\u{b:04x}'"
+
+
+def go_errno(errno: int) -> str:
+    """Go's text of an errno (syscall.Errno.Error(): the C library's, lower-case first)."""
+    text = os.strerror(errno)
+    return text[:1].lower() + text[1:]
+
+
+def go_bytes(data: bytes) -> str:
+    """A []byte as Go's %v prints it: "[104 105]"."""
+    return "[" + " ".join(str(b) for b in data) + "]"
 
 
 def go_bool(s: str) -> bool:

@@ -407,12 +407,34 @@ def confinement(sb: Sandbox, privileges: Privileges, *, exec_privileged: bool = 
 
 
 def exec_argv(
-    sb: Sandbox, privileges: Privileges, *, pid: int, privileged: bool
+    sb: Sandbox,
+    privileges: Privileges,
+    *,
+    pid: int,
+    privileged: bool,
+    workdir: str = "",
+    tty: bool = False,
+    report: int = -1,
 ) -> tuple[list[str], list[int]]:
     """The command prefix and the fds of a `docker exec` process: nslab-confine enters the container of
-    `pid` (as nsenter would) and gives the process its container's confinement."""
+    `pid` (as nsenter would), in `workdir` if given, with its stdin as controlling terminal with `tty`,
+    and gives the process its container's confinement; why runc would not start the command is
+    reported on fd `report` (see `exec_report`)."""
     confine = confinement(sb, privileges, exec_privileged=privileged)
-    return confine.argv(sb.guest, join=pid), confine.fds()
+    fds = [*confine.fds(), *([report] if report >= 0 else [])]
+    return confine.argv(sb.guest, join=pid, workdir=workdir, report=report, session=tty), fds
+
+
+def exec_report(fd: int) -> str:
+    """nslab-confine's report of a command it could not start ("" once the command runs), read until
+    then; closes `fd`."""
+    data = b""
+    try:
+        while chunk := os.read(fd, 4096):
+            data += chunk
+    finally:
+        os.close(fd)
+    return data.decode(errors="replace").strip()
 
 
 @functools.cache

@@ -25,6 +25,57 @@ static void send_size(int sig) {
     }
 }
 
+#define FILE_LIMIT (256 << 10) /* an --env-file's bytes, hex-encoded in one daemon message (1 MiB) */
+#define ENV_LIMIT (128 << 10)
+
+static void hex(FILE *f, const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
+}
+
+static int unhex(int c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The daemon's "read HEXPATH": a file the command line names (--env-file), which the CLI reads on its
+ * own side, the student's. Answers {"file":"HEX"}, or {"error":"open"|"read","errno":N}. */
+static void send_file(const char *hexpath, size_t n) {
+    char path[PATH_MAX];
+    size_t len = n / 2;
+    char *msg = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&msg, &size);
+    for (size_t i = 0; i < len && i < sizeof path - 1; i++)
+        path[i] = (char)(unhex(hexpath[2 * i]) << 4 | unhex(hexpath[2 * i + 1]));
+    path[len < sizeof path - 1 ? len : sizeof path - 1] = 0;
+    int fd = len < sizeof path ? open(path, O_RDONLY | O_CLOEXEC) : (errno = ENAMETOOLONG, -1);
+    if (fd < 0) {
+        fprintf(f, "{\"error\":\"open\",\"errno\":%d}\n", errno);
+    } else {
+        static unsigned char data[FILE_LIMIT + 1];
+        size_t got = 0;
+        ssize_t r = 1;
+        while (got <= FILE_LIMIT && (r = read(fd, data + got, FILE_LIMIT + 1 - got)) != 0)
+            if (r > 0) got += (size_t)r;
+            else if (errno != EINTR) break;
+        if (r < 0 || got > FILE_LIMIT) {
+            fprintf(f, "{\"error\":\"read\",\"errno\":%d}\n", r < 0 ? errno : EFBIG);
+        } else {
+            fputs("{\"file\":\"", f);
+            hex(f, data, got);
+            fputs("\"}\n", f);
+        }
+        close(fd);
+    }
+    fclose(f);
+    for (size_t off = 0; off < size;) {
+        ssize_t w = write(engine, msg + off, size - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    free(msg);
+}
+
 int docker_main(int argc, char **argv) {
     const char *path = "/var/run/docker.sock";
     const char *host = getenv("DOCKER_HOST");
@@ -45,7 +96,16 @@ int docker_main(int argc, char **argv) {
         if (i > 1) fputc(',', f);
         json_string(f, argv[i]);
     }
-    fprintf(f, "],\"tty\":%s}\n", tty ? "true" : "false");
+    /* The client's environment (a bare `-e NAME` and --env-file's NAME lines take their values there) */
+    fputs("],\"env\":\"", f);
+    size_t env_size = 0;
+    for (char **e = environ; *e; e++) {
+        size_t n = strlen(*e) + 1;
+        if (env_size + n > ENV_LIMIT) continue;
+        hex(f, (const unsigned char *)*e, n);
+        env_size += n;
+    }
+    fprintf(f, "\",\"tty\":%s}\n", tty ? "true" : "false");
     fclose(f);
 
     int fds[3] = {0, 1, 2};
@@ -64,7 +124,7 @@ int docker_main(int argc, char **argv) {
     free(msg);
 
     /* The engine answers {"exit":N}; before that it may say "raw" when it relays a pseudo-terminal. */
-    char reply[4096];
+    char reply[3 * PATH_MAX];
     size_t got = 0;
     struct termios saved;
     int raw = 0;
@@ -87,6 +147,13 @@ int docker_main(int argc, char **argv) {
             }
             memmove(reply, reply + 4, got - 4);
             got -= 4;
+            reply[got] = 0;
+        }
+        char *nl;
+        while (!strncmp(reply, "read ", 5) && (nl = memchr(reply, '\n', got))) {
+            send_file(reply + 5, (size_t)(nl - reply - 5));
+            got -= (size_t)(nl + 1 - reply);
+            memmove(reply, nl + 1, got);
             reply[got] = 0;
         }
         if (memchr(reply, '\n', got)) break;
