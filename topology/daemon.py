@@ -27,7 +27,7 @@ from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
 from topology import guest, limits, protocol
-from topology.docker import commands, liverestore, state
+from topology.docker import commands, liverestore, spawner, state
 from topology.docker.engine import Engine
 from topology.docker.envfile import ClientFileError, ClientSide
 from topology.docker.model import VERSIONS
@@ -204,6 +204,7 @@ class Daemon:
                 cgroup=cgroup,
                 listener=listener,
             )
+            spawner.start_standins(sandbox)
             engine.attach(sandbox)
             state.write_atomically(directory / "sandbox.json", sandbox.to_dict())
         except BaseException:

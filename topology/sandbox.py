@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -60,11 +59,6 @@ HOST_HOSTS = (
     "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 )
 HOST_RESOLV_CONF = "nameserver 198.51.100.53\n"
-# Docker's daemons in the Docker host: the guest's stand-ins, which start its processes (docker.spawner).
-STANDINS = {
-    "dockerd": ["dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"],
-    "containerd": ["containerd"],
-}
 
 
 @dataclass
@@ -394,7 +388,6 @@ def create(
         "set -e\nmount -t sysfs sysfs /sys\n"
         + host_script
         + "\necho docker-ready >&6\nexec 6>&- 8<&- 2>/dev/null </dev/null >/dev/null\n"
-        + "".join(shlex.join(argv) + " &\n" for argv in STANDINS.values())
         + "exec /usr/local/sbin/init\n"
     )
     (directory / "host-init.sh").write_text(init)

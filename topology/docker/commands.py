@@ -50,7 +50,15 @@ from topology.docker.requests import (
     VersionRequest,
     WaitRequest,
 )
-from topology.docker.runtime import KernelError, exec_argv, exec_report, exit_status, open_pty, relay_pty
+from topology.docker.runtime import (
+    KernelError,
+    exec_argv,
+    exec_report,
+    exit_status,
+    open_pty,
+    relay_pty,
+    start_exec,
+)
 from topology.fdwait import readable
 
 log = logging.getLogger("topology.docker")
@@ -118,6 +126,9 @@ def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
     publish = [] if spec.network == "host" else spec.ports
     if err := capabilities.check(spec.privileges, engine.version):
         raise daemon_error(command, err, engine.version)
+    if spec.workdir and not spec.workdir.startswith("/"):  # moby's verifyContainerSettings
+        text = f"the working directory '{spec.workdir}' is invalid, it needs to be an absolute path"
+        raise daemon_error(command, text, engine.version)
     try:
         c = engine.create_container(
             image=spec.image,
@@ -148,6 +159,7 @@ def _create(engine: Engine, spec: ContainerSpec, command: str) -> Container:
     except EngineError as exc:
         raise _framed(command, exc, engine.version) from None
     c.privileges = spec.privileges
+    c.workdir = spec.workdir
     return c
 
 
@@ -410,18 +422,20 @@ def _running(engine: Engine, ref: str, command: str) -> Container:
 
 def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
     report_r, report_w = os.pipe()
+    master = -1
     try:
         with engine.lock:
             c = _running(engine, req.container, "exec")
             argv, fds = exec_argv(
                 engine.sb,
                 c.privileges,
-                pid=engine.host_pid(c),
+                pid=c.pid,
                 privileged=req.privileged,
                 workdir=req.workdir,
                 tty=req.tty and not req.detach,
                 report=report_w,
             )
+            host_pid = engine.host_pid(c)
         env = process_env(c, req.tty)
         for item in req.env:  # moby's ReplaceOrAppendEnvValues: a bare NAME unsets it
             key, eq, value = item.partition("=")
@@ -429,34 +443,24 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
                 env[key] = value
             else:
                 env.pop(key, None)
-        master = -1
         if req.detach:
-            proc = engine.sb.popen(
-                [*argv, *req.cmd],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=fds,
-            )
+            io = (-1, -1, -1)
         elif req.tty:
             master, slave = open_pty(None)
-            proc = engine.sb.popen(
-                [*argv, *req.cmd],
-                env=env,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                pass_fds=fds,
-            )
-            os.close(slave)
+            io = (slave, slave, slave)
         else:
-            stdin = stdio[0] if req.interactive else subprocess.DEVNULL
-            proc = engine.sb.popen(
-                [*argv, *req.cmd], env=env, stdin=stdin, stdout=stdio[1], stderr=stdio[2], pass_fds=fds
+            io = (stdio[0] if req.interactive else -1, stdio[1], stdio[2])
+        try:
+            proc = start_exec(
+                engine.sb, c.id, [*argv, *req.cmd], host_pid=host_pid, fds=fds, stdio=io, env=env
             )
+        finally:
+            if req.tty and not req.detach:
+                os.close(slave)
     except BaseException:
         os.close(report_r)
+        if master >= 0:
+            os.close(master)
         raise
     finally:
         os.close(report_w)

@@ -383,6 +383,7 @@ class Engine:
                 tty=c.tty and stdio is not None,
                 privileges=c.privileges,
                 program=program,
+                workdir=c.workdir,
             )
         except BaseException:
             self._release_addresses(c)

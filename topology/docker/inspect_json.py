@@ -164,7 +164,7 @@ def inspect_container(
             "Cmd": list(c.cmd),
             "Image": c.image,
             "Volumes": None,
-            "WorkingDir": "",
+            "WorkingDir": c.workdir,
             "Entrypoint": None,
             "OnBuild": None,
             "Labels": _sorted_map(c.labels.items()),

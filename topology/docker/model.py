@@ -128,6 +128,7 @@ class Container:
     env: list[str] = field(default_factory=list)  # Config.Env after the image's PATH: -e values
     link_env: list[str] = field(default_factory=list)  # the links' variables, made at start
     privileges: Privileges = field(default_factory=Privileges)
+    workdir: str = ""  # -w: Config.WorkingDir, where its process starts (made if missing, as moby does)
 
     @property
     def short_id(self) -> str:

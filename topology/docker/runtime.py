@@ -248,6 +248,7 @@ def spawn_container(
     tty: bool = False,
     privileges: Privileges | None = None,
     program: str = "",
+    workdir: str = "",
 ) -> ContainerProcess:
     """Start a container's process, blocked until `release()`; its stdout goes to its log file.
 
@@ -256,7 +257,8 @@ def spawn_container(
     `program` is the file run with `argv` (GUEST: the guest binary); by default argv[0] in PATH.
     Another `program` stands for the image's own file of that name (busybox for the busybox and
     alpine images' applets): it is mounted over the one the container's PATH finds, so that the
-    process runs under that name (its comm, /proc/PID/exe), as in the image."""
+    process runs under that name (its comm, /proc/PID/exe), as in the image. It starts in `workdir`
+    (made when missing, as moby does), else in /."""
     # The container's own files travel through pipes into bwrap (--file), never through host paths.
     args = [
         "--unshare-pid",
@@ -323,7 +325,8 @@ def spawn_container(
     block_r, block_w = os.pipe()
     args_r, args_w = os.pipe()
     # The command stays on bwrap's command line: bwrap takes only options from --args.
-    args += ["--info-fd", str(info_w), "--block-fd", str(block_r), "--chdir", "/"]
+    workdir = ["--dir", workdir, "--chdir", workdir] if workdir else ["--chdir", "/"]  # moby makes it
+    args += ["--info-fd", str(info_w), "--block-fd", str(block_r), *workdir]
     keep = [info_w, block_r, args_r, *pipes, guest_fd, *confine.fds()]
     log = f"/var/lib/docker/containers/{cid}-json.log"
     # The shim (the container's parent, as `ps` shows it) runs bwrap from a pipe, logging unless attached.
@@ -333,6 +336,7 @@ def spawn_container(
     shim_env = student_env(
         NSLAB_SHIM_ARGV=str(shim_r),
         NSLAB_SHIM_STATUS=str(status_w),
+        NSLAB_SHIM_SOCKET=shim_socket(cid),
         **({} if stdio else {"NSLAB_SHIM_LOG": log}),
     )
     if join_pid:  # --net=container:: the shim enters that container's network namespace for bwrap
@@ -379,6 +383,26 @@ def spawn_container(
     return ContainerProcess(proc, inner, host_pid, block_w, block_r)
 
 
+def shim_socket(cid: str) -> str:
+    """Where a container's shim takes the daemon's `docker exec` requests (containerd 1.7's shims
+    listen in /run/containerd/s/)."""
+    return f"/run/containerd/s/{cid}"
+
+
+def start_exec(
+    sb: Sandbox, cid: str, argv: list[str], *, host_pid: int, fds: list[int], stdio: tuple[int, int, int], env
+) -> HeldProcess:
+    """Have the container's shim start a `docker exec` process (argv from `exec_argv`) as its child in
+    the container's pid namespace, as runc exec leaves it; `host_pid` is the container's first process,
+    `stdio` the process's fds 0-2 (-1: /dev/null)."""
+    pidns = os.open(f"/proc/{host_pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        given = {fd: fd for fd in fds} | {n: fd for n, fd in enumerate(stdio) if fd >= 0}
+        return spawn(sb, shim_socket(cid), argv, fds=given, env=env, pidns_fd=pidns)
+    finally:
+        os.close(pidns)
+
+
 def shim_argv(version: str, cid: str) -> list[str]:
     """The containerd shim's command line, as `ps` shows it on a Docker host of `version`: 19.03's
     containerd (1.2/1.3) runs the v1 shim, 28's the runc v2 shim."""
@@ -416,13 +440,15 @@ def exec_argv(
     tty: bool = False,
     report: int = -1,
 ) -> tuple[list[str], list[int]]:
-    """The command prefix and the fds of a `docker exec` process: nslab-confine enters the container of
-    `pid` (as nsenter would), in `workdir` if given, with its stdin as controlling terminal with `tty`,
-    and gives the process its container's confinement; why runc would not start the command is
-    reported on fd `report` (see `exec_report`)."""
+    """The command prefix and the fds of a `docker exec` process (see `start_exec`): nslab-confine
+    enters the container of `pid` (the Docker host's pid of its first process), in `workdir` if given,
+    with its stdin as controlling terminal with `tty`, and gives the process its container's
+    confinement; why runc would not start the command is reported on fd `report` (see `exec_report`)."""
     confine = confinement(sb, privileges, exec_privileged=privileged)
-    fds = [*confine.fds(), *([report] if report >= 0 else [])]
-    return confine.argv(sb.guest, join=pid, workdir=workdir, report=report, session=tty), fds
+    guest_fd = _guest_fd(sb.guest)  # the Docker host has no path to it
+    fds = [guest_fd, *confine.fds(), *([report] if report >= 0 else [])]
+    guest = f"/proc/self/fd/{guest_fd}"
+    return confine.argv(guest, join=pid, workdir=workdir, report=report, session=tty), fds
 
 
 def exec_report(fd: int) -> str:

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import threading
 
 from topology.fdwait import readable
-from topology.sandbox import STANDINS, Sandbox, start_time, student_env
+from topology.sandbox import Sandbox, start_time, student_env
 
-# Where each stand-in listens in the Docker host (the same paths as in topology/guest/guest.c).
+# Docker's daemons in the Docker host, and where each listens (the same paths as in topology/guest/guest.c).
+STANDINS = {
+    "dockerd": ["dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"],
+    "containerd": ["containerd"],
+}
 SOCKETS = {"dockerd": "/run/docker/nslab-dockerd.sock", "containerd": "/run/containerd/containerd.sock"}
 LOST_EXIT = 255  # the exit status of a process whose status nobody could read (libcontainerd's code)
 _restarting = threading.Lock()
@@ -32,8 +37,9 @@ class KernelError(Exception):
 
 class HeldProcess:
     """A process of the sandbox that this daemon did not fork: held through a pidfd (signals never
-    reach a process that reused its pid), its exit status read from `status_fd` (written by the
-    containerd shim), else LOST_EXIT. The subset of `subprocess.Popen` the engine uses; thread-safe."""
+    reach a process that reused its pid), its exit status read from `status_fd` (written by a shim
+    once it has reaped the process, or by the shim itself as it ends; LOST_EXIT when the writer ended
+    without), else LOST_EXIT. The subset of `subprocess.Popen` the engine uses; thread-safe."""
 
     def __init__(self, pid: int, started: int, *, pidfd: int = -1, status_fd: int = -1):
         self.pid = pid
@@ -47,6 +53,8 @@ class HeldProcess:
             except ProcessLookupError:
                 pidfd = -1
         self._pidfd = pidfd
+        # Its end: the status arriving (or the writer gone) where there is one, else its exit.
+        self._ends = status_fd if status_fd >= 0 else pidfd
         if pidfd < 0:
             self._ended()
 
@@ -61,13 +69,13 @@ class HeldProcess:
         return cls(pid, start_time(pid), pidfd=pidfd, status_fd=status_fd)
 
     def poll(self) -> int | None:
-        if self.returncode is None and readable([self._pidfd], 0):
+        if self.returncode is None and readable([self._ends], 0):
             self._ended()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            if not readable([self._pidfd], timeout):
+            if not readable([self._ends], timeout):
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
             self._ended()
         return self.returncode
@@ -87,18 +95,31 @@ class HeldProcess:
             if self.returncode is not None:
                 return
             code = LOST_EXIT
-            if self._status_fd >= 0:
-                if readable([self._status_fd], 0):
-                    text = os.read(self._status_fd, 64).decode(errors="replace").strip()
-                    code = int(text) if text.isdigit() else code
-                os.close(self._status_fd)
-                self._status_fd = -1
+            if self._status_fd >= 0 and readable([self._status_fd], 0):
+                text = os.read(self._status_fd, 64).decode(errors="replace").strip()
+                code = int(text) if text.isdigit() else code
             self.returncode = code
 
     def __del__(self) -> None:
-        # Closed only here: another thread may be waiting on it when the process ends.
-        if getattr(self, "_pidfd", -1) >= 0:
-            os.close(self._pidfd)
+        # Closed only here: another thread may be waiting on them when the process ends.
+        for fd in (getattr(self, "_pidfd", -1), getattr(self, "_status_fd", -1)):
+            if fd >= 0:
+                os.close(fd)
+
+
+def start_standins(sb: Sandbox) -> None:
+    """Start the Docker host's dockerd and containerd, as its boot would, without waiting: they
+    listen within milliseconds, and a request that comes first starts one itself (a second instance
+    then waits for the first one's socket and leaves). Started from outside the Docker host (not by
+    its init, which bwrap gave no_new_privs), so that what they start, `docker exec` processes
+    included, runs without no_new_privs, as on a Docker host."""
+    script = "".join(shlex.join(argv) + "\n" for argv in STANDINS.values())
+    sb.popen(
+        [*sb.nsenter_argv("host", student=True), "sh", "-c", script],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def spawn(
@@ -110,47 +131,76 @@ def spawn(
     env: dict[str, str] | None = None,
     sibling: bool = False,
     status_fd: int = -1,
+    pidns_fd: int = -1,
 ) -> HeldProcess:
-    """Have `daemon` (dockerd, containerd) start `argv` (argv[0] in the Docker host's PATH) with the
-    daemon's fds `fds` as the numbers they map from, the others closed (0-2: /dev/null when absent);
-    `sibling`: as its sibling, a child of init. `status_fd` is the read end whose write end, passed in
-    `fds`, the process writes its exit status to."""
+    """Have `daemon` start `argv` (argv[0] in the Docker host's PATH) with the daemon's fds `fds` as
+    the numbers they map from, the others closed (0-2: /dev/null when absent). `daemon` is a stand-in
+    (dockerd, containerd) or the socket of a container's shim, which also makes the process in the pid
+    namespace `pidns_fd` and reports its exit status when it reaps it. `sibling`: a child of the
+    stand-in's parent, init. `status_fd` is the read end of a pipe whose write end, in `fds`, the
+    process writes its own exit status to (a shim's)."""
     env = env if env is not None else student_env()
     targets = list(fds)
+    extra, flags = [], ["sibling"] if sibling else []
+    reported = daemon not in SOCKETS  # a shim reaps its processes and reports their status
+    if reported:
+        status_fd, status_w = os.pipe()
+        extra.append(status_w)
+        flags.append("status")
+    if pidns_fd >= 0:
+        extra.append(pidns_fd)
+        flags.append("pidns")
     request = b"\0".join(
         [
-            b"sibling" if sibling else b"",
+            " ".join(flags).encode(),
             " ".join(map(str, targets)).encode(),
             *(a.encode() for a in argv),
             b"",
             *(f"{k}={v}".encode() for k, v in env.items()),
         ]
     )
-    with _connect(sb, daemon) as conn:
-        socket.send_fds(conn, [request + b"\0"], [fds[t] for t in targets])
-        if not readable([conn.fileno()], 10):
-            raise KernelError(f"{daemon} did not answer")
-        reply, got, _flags, _addr = socket.recv_fds(conn, 256, 1)
+    try:
+        with _connect(sb, daemon) as conn:
+            socket.send_fds(conn, [request + b"\0"], [*(fds[t] for t in targets), *extra])
+            if not readable([conn.fileno()], 10):
+                raise KernelError(f"{_name(daemon)} did not answer")
+            reply, got, _flags, _addr = socket.recv_fds(conn, 256, 1)
+    except BaseException:
+        if reported:
+            os.close(status_fd)
+        raise
+    finally:
+        if reported:
+            os.close(status_w)
     if reply != b"ok" or len(got) != 1:
         for fd in got:
             os.close(fd)
-        raise KernelError(f"{daemon}: {reply.decode(errors='replace') or 'no answer'} starting {argv[0]}")
+        if reported:
+            os.close(status_fd)
+        detail = reply.decode(errors="replace") or "no answer"
+        raise KernelError(f"{_name(daemon)}: {detail} starting {argv[0]}")
     return HeldProcess.of_pidfd(got[0], status_fd=status_fd)
 
 
+def _name(daemon: str) -> str:
+    return daemon if daemon in SOCKETS else "containerd-shim"
+
+
 def _connect(sb: Sandbox, daemon: str) -> socket.socket:
-    """A connection to the stand-in's socket, starting the stand-in first when it is gone."""
+    """A connection to a stand-in's socket (started first when it is gone) or a shim's."""
+    path = SOCKETS.get(daemon, daemon)
     try:
-        return _open(sb, SOCKETS[daemon])
+        return _open(sb, path)
     except (FileNotFoundError, ConnectionRefusedError):
-        pass
+        if daemon not in SOCKETS:
+            raise KernelError("the container's shim is gone") from None
     with _restarting:  # one restart at a time: two would race for the socket's path
         try:
-            return _open(sb, SOCKETS[daemon])  # another thread has just started it again
+            return _open(sb, path)  # another thread has just started it again
         except (FileNotFoundError, ConnectionRefusedError):
             r = sb.run("host", STANDINS[daemon], student=True, timeout=10)
         try:
-            return _open(sb, SOCKETS[daemon])
+            return _open(sb, path)
         except (FileNotFoundError, ConnectionRefusedError):
             detail = r.stderr.decode(errors="replace").strip() or f"exit {r.returncode}"
             raise KernelError(f"{daemon} is gone from the sandbox, starting it failed: {detail}") from None

@@ -5,7 +5,8 @@
 /* Enter the namespaces, root and working directory of process PID, as `nsenter -t PID -U -n -p -m
  * -u -i -r -w` does (or WORKDIR, docker exec -w), and fork (a pid namespace takes its members from the
  * next fork): -1 in the child, which goes on; the parent waits and returns the child's status, 128+N for
- * a signal N as Docker reports it (126 when it could not enter). What runc would fail on is written to
+ * a signal N as Docker reports it (126 when it could not enter). Namespaces it is in already are kept:
+ * run by the container's shim, which made it in the container's pid namespace, it returns -1 unforked. What runc would fail on is written to
  * REPORT as one line for the daemon to word as runc does: "chdir ERRNO" (WORKDIR), or look_path's and
  * the exec's. REPORT is closed in the parent once the child exists and on the child's exec, so its
  * reader sees EOF as soon as the command runs. */
@@ -22,14 +23,22 @@ static int join_container(const char *pid, const char *workdir, int report) {
     if ((root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
     snprintf(path, sizeof path, "/proc/%s/cwd", pid);
     if ((cwd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) goto fail;
-    for (int i = 0; i < 6; i++)
-        if (setns(fds[i], 0) || close(fds[i])) goto fail;
+    int joined_pid = 0; /* run by the container's shim, it already is in the container's pid namespace */
+    for (int i = 0; i < 6; i++) {
+        struct stat target, own;
+        snprintf(path, sizeof path, "/proc/self/ns/%s", spaces[i]);
+        int same = !fstat(fds[i], &target) && !stat(path, &own) && target.st_ino == own.st_ino &&
+                   target.st_dev == own.st_dev;
+        if (same && !strcmp(spaces[i], "pid")) joined_pid = 1;
+        if ((!same && setns(fds[i], 0)) || close(fds[i])) goto fail; /* a user ns cannot be re-entered */
+    }
     if (fchdir(root) || chroot(".") || fchdir(cwd)) goto fail;
     close(root), close(cwd);
     if (workdir && (chdir("/") || chdir(workdir))) {
         if (report >= 0) dprintf(report, "chdir %d\n", errno);
         return 126;
     }
+    if (joined_pid) return -1;
     pid_t child = fork();
     if (child < 0) goto fail;
     if (child == 0) return -1;
@@ -93,7 +102,7 @@ int confine_main(int argc, char **argv) {
         }
         int status = join_container(pid, workdir, report);
         if (status >= 0) return status; /* the parent, with its child's status */
-        if (session && (setsid() < 0 || ioctl(0, TIOCSCTTY, 1))) goto fail;
+        if (session && ((getsid(0) != getpid() && setsid() < 0) || ioctl(0, TIOCSCTTY, 1))) goto fail;
     }
     if (argc > 2 && !strcmp(argv[1], "-p")) {
         program = argv[2];

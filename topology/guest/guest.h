@@ -17,6 +17,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>

@@ -4,15 +4,26 @@
 
 #define SPAWN_MAX_FDS 64
 
+static int has_flag(const char *flags, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = flags; (p = strstr(p, word)); p += n)
+        if ((p == flags || p[-1] == ' ') && (!p[n] || p[n] == ' ')) return 1;
+    return 0;
+}
+
 /* Start the process a request describes; return its pid, or -1 with errno set. The request is
- * "FLAGS\0TARGETS\0ARGV...\0\0ENV...": FLAGS "sibling" makes it this process's sibling (CLONE_PARENT:
- * a child of init, as containerd-shim-runc-v2 is once it has daemonized), TARGETS the fd numbers the
- * received fds get in it, in order (0-2 default to /dev/null); ARGV[0] is found in this PATH. */
-static pid_t spawn_request(char *buf, size_t len, const int *fds, int nfds) {
+ * "FLAGS\0TARGETS\0ARGV...\0\0ENV...": TARGETS the fd numbers the received fds get in the process, in
+ * order (0-2 default to /dev/null); ARGV[0] is found in this PATH. FLAGS, words: "sibling" makes it
+ * this process's sibling (CLONE_PARENT: a child of init, as containerd-shim-runc-v2 is once it has
+ * daemonized); "status": the fd after the process's own is where its exit status goes once it is
+ * reaped (*STATUS_FD; a shim's exec); "pidns": the last fd is the pid namespace it is made in. */
+static pid_t spawn_request(char *buf, size_t len, const int *fds, int nfds, int *status_fd) {
     char *end = buf + len, *p = buf, *argv[256], *envp[256];
     int target[SPAWN_MAX_FDS], ntargets = 0, argc = 0, envc = 0, top = 2;
+    static int own_pidns = -1;
     if (!len || buf[len - 1]) goto invalid;
     const char *flags = p;
+    int status = has_flag(flags, "status"), pidns = has_flag(flags, "pidns");
     p += strlen(p) + 1;
     for (char *t = p, *next; p < end && *t; t = next) {
         long fd = strtol(t, &next, 10);
@@ -20,19 +31,28 @@ static pid_t spawn_request(char *buf, size_t len, const int *fds, int nfds) {
         target[ntargets++] = (int)fd;
         if (fd > top) top = (int)fd;
     }
-    if (p >= end || ntargets != nfds) goto invalid;
+    if (p >= end || ntargets + status + pidns != nfds) goto invalid;
     p += strlen(p) + 1;
     while (p < end && *p && argc < 255) argv[argc++] = p, p += strlen(p) + 1;
     if (!argc || p >= end || *p) goto invalid;
     for (p++; p < end && envc < 255; p += strlen(p) + 1) envp[envc++] = p;
     argv[argc] = envp[envc] = NULL;
-    pid_t pid = strcmp(flags, "sibling") ? fork() : (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    *status_fd = status ? fds[ntargets] : -1;
+    if (pidns) { /* the next child's pid namespace, then this process's own again */
+        if (own_pidns < 0 && (own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0) return -1;
+        if (setns(fds[nfds - 1], CLONE_NEWPID)) return -1;
+    }
+    pid_t pid = has_flag(flags, "sibling") ? (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0) : fork();
+    if (pid && pidns && setns(own_pidns, CLONE_NEWPID)) {
+        perror("nslab spawner: back to its pid namespace");
+        _exit(126);
+    }
     if (pid) return pid;
     /* the child: its own session, default signals, the fds at their numbers, nothing else open */
     setsid();
     default_signals();
     int moved[SPAWN_MAX_FDS];
-    for (int i = 0; i < nfds; i++)
+    for (int i = 0; i < ntargets; i++)
         if ((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, top + 1)) < 0) _exit(126);
     syscall(SYS_close_range, 0, ~0U, CLOSE_RANGE_CLOEXEC);
     for (int fd = 0; fd < 3; fd++) {
@@ -40,7 +60,7 @@ static pid_t spawn_request(char *buf, size_t len, const int *fds, int nfds) {
         if (null < 0 || dup2(null, fd) < 0) _exit(126);
         if (null != fd) close(null);
     }
-    for (int i = 0; i < nfds; i++)
+    for (int i = 0; i < ntargets; i++)
         if (dup2(moved[i], target[i]) < 0) _exit(126);
     execvpe(argv[0], argv, envp);
     _exit(errno == ENOENT ? 127 : 126);
@@ -50,19 +70,21 @@ invalid:
 }
 
 /* Answer one connection: a request from the lab's daemon, answered with "ok" and a pidfd of the new
- * process, or an error text. Only a peer outside this pid namespace (pid 0 here) is served: that is
- * the daemon, never a process of the sandbox. */
-static void spawn_answer(int conn) {
+ * process, or an error text; the new pid, or -1. Only a peer outside this pid namespace (pid 0 here)
+ * is served: that is the daemon, never a process of the sandbox. *STATUS_FD: see spawn_request (-1
+ * when the request has none; the caller owns it). */
+static pid_t spawn_answer(int conn, int *status_fd) {
     struct ucred peer;
     socklen_t len = sizeof peer;
-    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) || peer.pid != 0) return;
+    *status_fd = -1;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) || peer.pid != 0) return -1;
     static char buf[65536];
     union { char space[CMSG_SPACE(SPAWN_MAX_FDS * sizeof(int))]; struct cmsghdr align; } control;
     struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
                          .msg_controllen = sizeof control.space};
     ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    if (n <= 0) return;
+    if (n <= 0) return -1;
     int fds[SPAWN_MAX_FDS], nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
@@ -71,9 +93,12 @@ static void spawn_answer(int conn) {
                 memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
                 if (nfds < SPAWN_MAX_FDS) fds[nfds++] = fd; else close(fd);
             }
-    pid_t pid = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? (errno = E2BIG, -1) : spawn_request(buf, (size_t)n, fds, nfds);
+    pid_t pid = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? (errno = E2BIG, -1)
+                                                           : spawn_request(buf, (size_t)n, fds, nfds, status_fd);
     int saved = errno, pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-    for (int i = 0; i < nfds; i++) close(fds[i]);
+    for (int i = 0; i < nfds; i++)
+        if (fds[i] != *status_fd || pid <= 0) close(fds[i]);
+    if (pid <= 0) *status_fd = -1;
     char reply[128];
     if (pidfd >= 0) strcpy(reply, "ok");
     else snprintf(reply, sizeof reply, "error: %s", strerror(pid > 0 ? errno : saved));
@@ -88,6 +113,24 @@ static void spawn_answer(int conn) {
     }
     sendmsg(conn, &rmsg, MSG_NOSIGNAL);
     if (pidfd >= 0) close(pidfd);
+    return pid;
+}
+
+/* A listening socket at PATH (its directory made), served only to the daemon (spawn_answer). */
+static int spawn_listen(const char *path) {
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = 0;
+    mkdir(dir, 0711);
+    unlink(path);
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) || chmod(path, 0600) || listen(s, 64)) {
+        perror(path);
+        return -1;
+    }
+    return s;
 }
 
 /* dockerd, containerd: what `ps` shows of Docker's daemons on the Docker host (the engine is the lab's
@@ -100,18 +143,24 @@ int standin_main(const char *socket_path) {
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
     signal(SIGCHLD, SIG_IGN);
-    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path);
+    /* One instance: a second one (the daemon asked before the first listened) waits for its socket */
+    char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8], dir[sizeof lock_path];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", socket_path);
     snprintf(dir, sizeof dir, "%s", socket_path);
     *strrchr(dir, '/') = 0;
     mkdir(dir, 0711);
-    unlink(socket_path);
-    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) || chmod(socket_path, 0600) || listen(s, 64)) {
-        perror(socket_path);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0) {
+        perror(lock_path);
         return 1;
     }
+    if (flock(lock, LOCK_EX | LOCK_NB)) {
+        struct stat st;
+        for (int i = 0; i < 2000 && stat(socket_path, &st); i++) usleep(1000);
+        return 0;
+    }
+    int s = spawn_listen(socket_path);
+    if (s < 0) return 1;
     if (getppid() != 1) { /* restarted by the daemon: a child of init, as a service is */
         pid_t pid = fork();
         if (pid < 0) return 1;
@@ -122,26 +171,46 @@ int standin_main(const char *socket_path) {
         if (null > 2) close(null);
     }
     for (;;) {
-        int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+        int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC), status_fd;
         if (conn < 0) continue;
-        spawn_answer(conn);
+        spawn_answer(conn, &status_fd);
+        if (status_fd >= 0) close(status_fd); /* its children are reaped by the kernel: no status */
         close(conn);
     }
+}
+
+/* Close every fd from 3 on but the N in KEEP (-1 entries ignored). */
+static void close_all_but(int *keep, int n) {
+    for (int i = 1; i < n; i++) /* sort: a few entries */
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1], keep[j - 1] = t;
+        }
+    unsigned low = 3;
+    for (int i = 0; i < n; i++) {
+        if (keep[i] < (int)low) continue;
+        if ((unsigned)keep[i] > low) syscall(SYS_close_range, low, keep[i] - 1, 0);
+        low = keep[i] + 1;
+    }
+    syscall(SYS_close_range, low, ~0U, 0);
 }
 
 /* containerd-shim ARGS...: a container's parent, as `ps` shows it on a Docker host (ARGS are the real
  * shim's, for show). It runs the NUL-separated command in fd $NSLAB_SHIM_ARGV (bwrap, which builds the
  * container) with stdout and stderr appended to $NSLAB_SHIM_LOG when set (the container's log). As
  * the real shim it is a subreaper: once bwrap's monitor is gone (the daemon ends it when the container
- * is built, as runc exits after starting it), the container's first process is its child. It waits
- * until it has no child left and exits with the status of the last one (128+N for a signal N), which
- * it also writes to fd $NSLAB_SHIM_STATUS, where the daemon (not its parent) reads it. With
+ * is built, as runc exits after starting it), the container's first process is its child. It serves
+ * $NSLAB_SHIM_SOCKET as the stand-ins do: the daemon's `docker exec` processes are made there, its
+ * children in the container's pid namespace, each exit status written where the request said. It
+ * exits once it has no child left, with the status of the container's process (128+N for a signal N),
+ * which it also writes to fd $NSLAB_SHIM_STATUS, where the daemon (not its parent) reads it. With
  * $NSLAB_SHIM_NETNS (an fd), bwrap runs in that network namespace (--net=container:). */
 int shim_main(void) {
     const char *fdtext = getenv("NSLAB_SHIM_ARGV"), *log = getenv("NSLAB_SHIM_LOG");
     const char *status_text = getenv("NSLAB_SHIM_STATUS"), *netns = getenv("NSLAB_SHIM_NETNS");
-    if (!fdtext) {
-        fputs("containerd-shim: NSLAB_SHIM_ARGV is not set\n", stderr);
+    const char *socket_path = getenv("NSLAB_SHIM_SOCKET");
+    if (!fdtext || !socket_path) {
+        fputs("containerd-shim: NSLAB_SHIM_ARGV or NSLAB_SHIM_SOCKET is not set\n", stderr);
         return 2;
     }
     int in = atoi(fdtext), status_fd = status_text ? atoi(status_text) : -1;
@@ -168,33 +237,67 @@ int shim_main(void) {
         }
         close(fd);
     }
+    static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(path, sizeof path, "%s", socket_path);
     unsetenv("NSLAB_SHIM_ARGV");
     unsetenv("NSLAB_SHIM_LOG");
     unsetenv("NSLAB_SHIM_STATUS");
     unsetenv("NSLAB_SHIM_NETNS");
+    unsetenv("NSLAB_SHIM_SOCKET");
     if (netns && (setns(atoi(netns), CLONE_NEWNET) || close(atoi(netns)))) {
         perror("containerd-shim: joining the network namespace");
         return 126;
     }
     if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+    int listener = spawn_listen(path);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (listener < 0 || sfd < 0 || sigprocmask(SIG_BLOCK, &chld, NULL)) return 126;
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     pid_t child = fork();
     if (child < 0) return 126;
     if (child == 0) {
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
         execvp(args[0], args);
         _exit(127);
     }
+    signal(SIGPIPE, SIG_IGN); /* a status nobody reads any more is no reason to end */
     /* the container's pipes are the child's alone */
-    if (status_fd > 3) syscall(SYS_close_range, 3, status_fd - 1, 0);
-    syscall(SYS_close_range, (status_fd < 3 ? 3 : status_fd + 1), ~0U, 0);
-    int code = 126;
-    for (int status;;) {
-        if (wait(&status) < 0) {
-            if (errno == EINTR) continue;
-            break; /* ECHILD */
+    int keep[] = {status_fd, listener, sfd};
+    close_all_but(keep, 3);
+    struct { pid_t pid; int fd; } execs[256];
+    int nexecs = 0, code = 126;
+    for (;;) {
+        struct pollfd ready[2] = {{.fd = listener, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        if (poll(ready, 2, -1) < 0) continue;
+        if (ready[0].revents & POLLIN) {
+            int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC), exec_status = -1;
+            pid_t pid = conn < 0 ? -1 : spawn_answer(conn, &exec_status);
+            if (pid > 0 && exec_status >= 0 && nexecs < 256) execs[nexecs++].pid = pid, execs[nexecs - 1].fd = exec_status;
+            else if (exec_status >= 0) close(exec_status);
+            if (conn >= 0) close(conn);
         }
-        code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+        struct signalfd_siginfo info;
+        while (read(sfd, &info, sizeof info) > 0) {
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            int reaped = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status), i = 0;
+            while (i < nexecs && execs[i].pid != pid) i++;
+            if (i == nexecs) { /* bwrap's monitor, or the container's first process after it */
+                code = reaped;
+                continue;
+            }
+            dprintf(execs[i].fd, "%d\n", reaped);
+            close(execs[i].fd);
+            execs[i] = execs[--nexecs];
+        }
+        if (pid < 0 && errno == ECHILD) break;
     }
+    unlink(path);
     if (status_fd >= 0) dprintf(status_fd, "%d\n", code);
     return code;
 }

@@ -105,3 +105,19 @@ def test_exec_of_a_command_runc_cannot_start(daemon, version):
         assert ctty.returncode == 0 and int(ctty.stdout.split()[0]) != 0, ctty
     finally:
         daemon.down(lab.sandbox.id)
+
+
+def test_run_workdir(lab):
+    """`docker run -w`: the process starts there (made when missing, as moby does), inspect's
+    Config.WorkingDir says it, `docker exec` starts there too; a relative one is refused at create."""
+    assert ok(lab, "run --rm -w /srv/app busybox pwd") == "/srv/app"
+    ok(lab, "run -d --name wd -w /tmp/work busybox sleep 300")
+    assert ok(lab, "inspect -f '{{.Config.WorkingDir}}' wd") == "/tmp/work"
+    assert ok(lab, "exec wd pwd") == "/tmp/work"
+    assert ok(lab, "inspect -f '{{.Config.WorkingDir}}' $(docker create busybox)") == ""
+    r = docker(lab, "run -w relative busybox pwd")
+    assert (r.returncode, r.stdout) == (125, "")
+    assert r.stderr.startswith(
+        "docker: Error response from daemon: the working directory 'relative' is invalid, "
+        "it needs to be an absolute path.\n"
+    )

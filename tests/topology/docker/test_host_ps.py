@@ -26,9 +26,11 @@ def _ps(lab) -> dict[int, tuple[int, str]]:
 )
 def test_daemons_and_a_shim_per_container(request, fixture, shim, shim_parent):
     """dockerd and containerd under init, docker-proxy under dockerd, the image's command right
-    under its shim (no bwrap between them: runc is gone once the container runs)."""
+    under its shim (no bwrap between them: runc is gone once the container runs), and so is a
+    `docker exec`'s process."""
     lab = request.getfixturevalue(fixture)
     assert docker(lab, "run -d --name box -p 8080:80 busybox sleep 600").returncode == 0
+    assert docker(lab, "exec -d box sleep 700").returncode == 0
     cid = docker(lab, "inspect -f '{{.Id}}' box").stdout.strip()
     pid = int(docker(lab, "inspect -f '{{.State.Pid}}' box").stdout)
     procs = _ps(lab)
@@ -44,6 +46,8 @@ def test_daemons_and_a_shim_per_container(request, fixture, shim, shim_parent):
         or "-address /run/containerd/containerd.sock " in shim_args
     )
     assert procs[shim_ppid][1] == shim_parent
+    # docker exec's process: the shim's child too, as runc exec leaves it
+    assert [ppid for ppid, args in procs.values() if args == "sleep 700"] == [shim_pid]
     proxies = {args: ppid for ppid, args in procs.values() if "docker-proxy" in args}
     line = "/usr/local/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2"
     assert proxies[line + " -container-port 80"] == dockerd
