@@ -191,7 +191,7 @@ class Sandbox:
             raise SandboxStartError(f"sandbox {self.id}: no docker.sock held")
         pidfd = os.pidfd_open(self.holder_pid)
         try:
-            fd = _pidfd_getfd(pidfd, self.listener_fd)
+            fd = pidfd_getfd(pidfd, self.listener_fd)
         finally:
             os.close(pidfd)
         listener = socket.socket(fileno=fd)
@@ -527,7 +527,7 @@ def parent_pid(pid: int) -> int:
         return 0
 
 
-def _pidfd_getfd(pidfd: int, fd: int) -> int:
+def pidfd_getfd(pidfd: int, fd: int) -> int:
     """A copy of another process's descriptor (pidfd_getfd(2); ptrace rights over it needed)."""
     libc = ctypes.CDLL(None, use_errno=True)
     new = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)

@@ -210,3 +210,17 @@ def test_containers_that_ended_meanwhile_are_cleaned_up_as_an_exit_would(node):
     # Its host port is free again (its docker-proxy was stopped).
     d.sh(sid, "docker run -d --name again -p 8082:80 nginx")
     wait_for(lambda: _served(d, sid, 8082, "again"), timeout=15, what="again served")
+
+
+def test_a_container_ending_after_a_restart_keeps_its_exit_status(node):
+    """The new daemon takes the shim's status pipe back: `docker kill` after a restart says 137 and a
+    plain exit its own code, not the 255 of a status nobody could read; `docker exec` still works."""
+    d = node
+    sid = d.client.up()["id"]
+    d.sh(sid, "docker run -d --name killed busybox sleep 1000")
+    d.sh(sid, "docker run -d --name three busybox sh -c 'until [ -e /tmp/go ]; do sleep 0.05; done; exit 3'")
+    d.kill(signal.SIGKILL)
+    d.start()
+    d.sh(sid, "docker exec three touch /tmp/go && docker kill killed")
+    assert d.sh(sid, "docker wait three killed").split() == ["3", "137"]
+    assert d.sh(sid, "docker inspect -f '{{.State.ExitCode}}' three killed").split() == ["3", "137"]

@@ -1,16 +1,17 @@
 """Live-restore of one sandbox's engine: its state saved after each change, re-adopted by a new daemon.
 
-The daemon's processes in the sandbox (containers, docker-proxies) are not its children once it has
-been restarted: they are held by host pid and start time, watched through a pidfd. A container
-found running again gets a new watcher; one that died meanwhile is cleaned up as if it had exited
-(its exit status is lost with its old parent: 255, libcontainerd's code for a status it could not
-read).
+The daemon's processes in the sandbox (containers' shims, docker-proxies) are not its children: they
+are held by host pid and start time, watched through a pidfd. A container found running again gets a
+new watcher, its exit status read from the pipe its shim writes it to (the shim keeps a copy of the
+read end, taken back with pidfd_getfd); one that died meanwhile is cleaned up as if it had exited
+(its status went with the shim: 255, libcontainerd's code for a status it could not read).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from topology.docker import etcfiles, resolver, state
 from topology.docker.engine import Engine, now
 from topology.docker.runtime import ContainerProcess, start_proxy, stop_process_tree, wait_proxy
 from topology.docker.spawner import LOST_EXIT, HeldProcess
-from topology.sandbox import HOST_RESOLV_CONF, Sandbox, start_time
+from topology.sandbox import HOST_RESOLV_CONF, Sandbox, pidfd_getfd, start_time
 
 log = logging.getLogger("topology.docker")
 STATE_FILE = "engine.json"
@@ -29,12 +30,26 @@ def _held(proc) -> list[int]:
     return [proc.pid, proc.started]
 
 
+def _shim(entry: dict) -> HeldProcess:
+    """A running container's shim, with its exit status pipe taken back from it; without a shim (a
+    state written before shims kept a copy), the container's process itself."""
+    pid, started, status = entry.get("shim") or (0, 0, -1)
+    if pid and status >= 0 and start_time(pid) == started:
+        pidfd = os.pidfd_open(pid)
+        try:
+            return HeldProcess(pid, started, pidfd=pidfd, status_fd=pidfd_getfd(pidfd, status))
+        except OSError:
+            os.close(pidfd)
+    return HeldProcess(entry["host_pid"], entry["host_start"])
+
+
 def runtime(engine: Engine) -> dict:
     """What the engine holds on the host for each running container: its process, its proxies and
     its embedded DNS ports (caller holds the engine's lock)."""
     held = {}
     for cid, proc in engine.procs.items():
         entry = {
+            "shim": [*_held(proc.proc), proc.shim_status],
             "host_pid": proc.host_pid,
             "host_start": start_time(proc.host_pid),
             "inner_pid": proc.inner_pid,
@@ -80,13 +95,7 @@ def restore(sb: Sandbox, directory: Path) -> Engine:
             if entry is None or start_time(entry["host_pid"]) != entry["host_start"]:
                 gone.append(c)
                 continue
-            proc = ContainerProcess(
-                HeldProcess(entry["host_pid"], entry["host_start"]),
-                entry["inner_pid"],
-                entry["host_pid"],
-                -1,
-                0,
-            )
+            proc = ContainerProcess(_shim(entry), entry["inner_pid"], entry["host_pid"], -1, 0)
             engine.procs[c.id] = proc
         _reattach_dns(engine, held)
         for c in engine.containers.values():

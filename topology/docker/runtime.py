@@ -152,8 +152,17 @@ def mount_sysfs(sb: Sandbox, proc: ContainerProcess) -> str:
 class ContainerProcess:
     """A running container: bwrap inside the Docker host's namespaces, held by the daemon."""
 
-    def __init__(self, proc: subprocess.Popen, inner_pid: int, host_pid: int, block_w: int, block_fd: int):
-        self.proc = proc
+    def __init__(
+        self,
+        proc: HeldProcess,
+        inner_pid: int,
+        host_pid: int,
+        block_w: int,
+        block_fd: int,
+        shim_status: int = -1,
+    ):
+        self.proc = proc  # the container's shim
+        self.shim_status = shim_status  # the shim's copy of its status pipe's read end (live-restore)
         self.inner_pid = inner_pid  # as the student sees it
         self.host_pid = host_pid  # as the daemon sees it
         self._block_w = block_w
@@ -333,9 +342,11 @@ def spawn_container(
     shim_r, shim_w = os.pipe()
     status_r, status_w = os.pipe()
     keep += [shim_r, status_w]
+    keep.append(status_r)  # the shim keeps a copy, which a restarted daemon takes back
     shim_env = student_env(
         NSLAB_SHIM_ARGV=str(shim_r),
         NSLAB_SHIM_STATUS=str(status_w),
+        NSLAB_SHIM_STATUS_READ=str(status_r),
         NSLAB_SHIM_SOCKET=shim_socket(cid),
         **({} if stdio else {"NSLAB_SHIM_LOG": log}),
     )
@@ -357,7 +368,7 @@ def spawn_container(
             status_fd=status_r,
         )
     except BaseException:
-        for fd in (status_r, *keep, shim_w, args_w, info_r, block_w):
+        for fd in (*keep, shim_w, args_w, info_r, block_w):
             os.close(fd)
         raise
     # bwrap reads its arguments from a pipe; write them after it started (they may exceed a pipe buffer).
@@ -380,7 +391,7 @@ def spawn_container(
         raise
     finally:
         os.close(info_r)
-    return ContainerProcess(proc, inner, host_pid, block_w, block_r)
+    return ContainerProcess(proc, inner, host_pid, block_w, block_r, shim_status=status_r)
 
 
 def shim_socket(cid: str) -> str:

@@ -203,17 +203,19 @@ static void close_all_but(int *keep, int n) {
  * $NSLAB_SHIM_SOCKET as the stand-ins do: the daemon's `docker exec` processes are made there, its
  * children in the container's pid namespace, each exit status written where the request said. It
  * exits once it has no child left, with the status of the container's process (128+N for a signal N),
- * which it also writes to fd $NSLAB_SHIM_STATUS, where the daemon (not its parent) reads it. With
+ * which it also writes to fd $NSLAB_SHIM_STATUS, where the daemon (not its parent) reads it (it keeps
+ * the read end, fd $NSLAB_SHIM_STATUS_READ, which a restarted daemon takes with pidfd_getfd). With
  * $NSLAB_SHIM_NETNS (an fd), bwrap runs in that network namespace (--net=container:). */
 int shim_main(void) {
     const char *fdtext = getenv("NSLAB_SHIM_ARGV"), *log = getenv("NSLAB_SHIM_LOG");
     const char *status_text = getenv("NSLAB_SHIM_STATUS"), *netns = getenv("NSLAB_SHIM_NETNS");
-    const char *socket_path = getenv("NSLAB_SHIM_SOCKET");
+    const char *socket_path = getenv("NSLAB_SHIM_SOCKET"), *status_read = getenv("NSLAB_SHIM_STATUS_READ");
     if (!fdtext || !socket_path) {
         fputs("containerd-shim: NSLAB_SHIM_ARGV or NSLAB_SHIM_SOCKET is not set\n", stderr);
         return 2;
     }
     int in = atoi(fdtext), status_fd = status_text ? atoi(status_text) : -1;
+    int status_copy = status_read ? atoi(status_read) : -1; /* kept for a restarted daemon to take */
     size_t len = 0, cap = 4096;
     char *buf = malloc(cap);
     for (ssize_t n; buf && (n = read(in, buf + len, cap - len - 1)) != 0;) {
@@ -244,11 +246,13 @@ int shim_main(void) {
     unsetenv("NSLAB_SHIM_STATUS");
     unsetenv("NSLAB_SHIM_NETNS");
     unsetenv("NSLAB_SHIM_SOCKET");
+    unsetenv("NSLAB_SHIM_STATUS_READ");
     if (netns && (setns(atoi(netns), CLONE_NEWNET) || close(atoi(netns)))) {
         perror("containerd-shim: joining the network namespace");
         return 126;
     }
     if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+    if (status_copy >= 0) fcntl(status_copy, F_SETFD, FD_CLOEXEC);
     int listener = spawn_listen(path);
     sigset_t chld;
     sigemptyset(&chld);
@@ -265,8 +269,8 @@ int shim_main(void) {
     }
     signal(SIGPIPE, SIG_IGN); /* a status nobody reads any more is no reason to end */
     /* the container's pipes are the child's alone */
-    int keep[] = {status_fd, listener, sfd};
-    close_all_but(keep, 3);
+    int keep[] = {status_fd, status_copy, listener, sfd};
+    close_all_but(keep, 4);
     struct { pid_t pid; int fd; } execs[256];
     int nexecs = 0, code = 126;
     for (;;) {
