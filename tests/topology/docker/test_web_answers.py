@@ -7,8 +7,6 @@ published port (the client, 192.0.2.50, to 203.0.113.2:8080) and to the containe
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.polling import wait_for
@@ -31,7 +29,8 @@ def _serve(lab, image: str, *dirs: str) -> None:
     for d in dirs:
         r = docker(lab, f"""exec web busybox sh -c 'mkdir -p "{ROOT}/{d}" && echo a > "{ROOT}/{d}/a.txt"'""")
         assert r.returncode == 0, r.stderr
-    wait_for(lambda: _curl(lab, "direct", "/", "-o", "/dev/null", "-w", "%{http_code}")[0] == "200", what="the page")
+    code = ("-o", "/dev/null", "-w", "%{http_code}")
+    wait_for(lambda: _curl(lab, "direct", "/", *code)[0] == "200", what="the page")
 
 
 def _curl(lab, route: str, path: str, *args: str) -> tuple[str, str]:
@@ -86,19 +85,40 @@ def test_httpd_keeps_the_connection_and_counts_the_requests_down(lab, route):
     assert _heads(_curl(lab, route, "/", "-0", "-i")[0])[0]["Connection"] == "close"
 
 
+@pytest.mark.parametrize("image", ["nginx", "httpd"])
+def test_a_connection_takes_100_requests(lab, image):
+    """nginx's keepalive_requests 100: the 100th answer closes; Apache's MaxKeepAliveRequests 100
+    counts the answers kept after the first, max=100 down to 1: the 101st closes."""
+    _serve(lab, image)
+    count = {"nginx": 100, "httpd": 101}[image] + 1  # and one more, on a new connection
+    url = ROUTES["direct"][1] + "/"
+    out, err = _curl(lab, "direct", "/", "-v", "-I", "-H", "Connection: keep-alive", *[url] * (count - 1))
+    heads = _heads(out)
+    assert len(heads) == count and err.count("Connected to") == 2
+    if image == "nginx":
+        assert [h["Connection"] for h in heads] == ["keep-alive"] * 99 + ["close", "keep-alive"]
+    else:
+        assert [h.get("Keep-Alive") for h in heads] == [f"timeout=5, max={n}" for n in range(100, 0, -1)] + [
+            None,
+            "timeout=5, max=100",
+        ]
+        assert [h["Connection"] for h in heads] == ["Keep-Alive"] * 100 + ["close", "Keep-Alive"]
+
+
 def test_an_idle_keep_alive_connection_holds_no_worker(lab):
     """More idle keep-alive connections than workers, each after one answered request: the next
     client is served at once, and no process is added (the workers poll their connections)."""
     _serve(lab, "nginx")
     cpus = int(sh(lab, "getconf _NPROCESSORS_ONLN").stdout)
     idle = cpus + 2
-    request = r"printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'"
-    r = sh(
+    client = r"(printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'; sleep 30) | busybox nc 172.17.0.2 80"
+    count = "$(docker exec web busybox netstat -tn | grep -c ESTABLISHED)"
+    r = sh(  # one script: the clients live as long as the shell that started them
         lab,
-        f"for i in $(seq {idle}); do (({request}; sleep 30) | busybox nc 172.17.0.2 80 &) >/dev/null 2>&1; done\n"
-        "timeout 10 sh -c 'until [ $(docker exec web busybox netstat -tn | grep -c ESTABLISHED) -ge "
-        f"{idle} ]; do sleep 0.05; done' || exit 9\n"
-        "start=$(date +%s%N); timeout 5 curl -s http://172.17.0.2/ && echo $(( ($(date +%s%N) - start) / 1000000 ))",
+        f"for i in $(seq {idle}); do ({client} &) >/dev/null 2>&1; done\n"
+        f"timeout 10 sh -c 'until [ {count} -ge {idle} ]; do sleep 0.05; done' || exit 9\n"
+        "start=$(date +%s%N)\ntimeout 5 curl -s http://172.17.0.2/ || exit 8\n"
+        "echo $(( ($(date +%s%N) - start) / 1000000 ))",
     )
     assert r.returncode == 0 and "Welcome to nginx!" in r.stdout, r
     assert int(r.stdout.split()[-1]) < 1000, r.stdout
@@ -128,7 +148,8 @@ def test_nginx_forbids_a_directory_without_index(lab, route):
     head, _, body = out.partition("\r\n\r\n")
     assert head.startswith("HTTP/1.1 403 Forbidden\r\nServer: nginx/1.19.6\r\n")
     assert body == (
-        "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n"
+        "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n"
+        "<center><h1>403 Forbidden</h1></center>\r\n"
         "<hr><center>nginx/1.19.6</center>\r\n</body>\r\n</html>\r\n"
     )
     assert _heads(out)[0]["Content-Length"] == str(len(body))
@@ -142,8 +163,8 @@ def test_httpd_lists_a_directory_without_index(lab, route):
     out, _ = _curl(lab, route, "/dir/", "-i")
     head, _, body = out.partition("\r\n\r\n")
     assert body == (
-        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html>\n <head>\n  <title>Index of /dir</title>\n'
-        " </head>\n <body>\n<h1>Index of /dir</h1>\n"
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n'
+        "<html>\n <head>\n  <title>Index of /dir</title>\n </head>\n <body>\n<h1>Index of /dir</h1>\n"
         '<ul><li><a href="/"> Parent Directory</a></li>\n'
         '<li><a href="b.txt"> b.txt</a></li>\n'
         '<li><a href="sub%20dir/"> sub dir/</a></li>\n'
@@ -159,7 +180,7 @@ def test_httpd_sends_a_long_listing_chunked(lab):
     """mod_autoindex writes through a buffer of 8000 bytes: a longer listing has no Content-Length,
     chunked to HTTP/1.1, until the connection closes to HTTP/1.0."""
     _serve(lab, "httpd", "many")
-    docker(lab, f"exec web busybox sh -c 'cd {ROOT}/many && for i in $(seq 200); do echo > file-$i.txt; done'")
+    docker(lab, f"exec web busybox sh -c 'cd {ROOT}/many; for i in $(seq 200); do echo > file-$i.txt; done'")
     out, _ = _curl(lab, "direct", "/many/", "-i", "--raw")
     head = _heads(out)[0]
     assert "Content-Length" not in head and head["Transfer-Encoding"] == "chunked"

@@ -96,11 +96,11 @@ def test_servers_stop_with_exit_code_0_even_with_a_client_connected(lab):
     # A client that never sends its request: its connection (held by a worker) must not hold the
     # stop up until the KILL, which would make the exit code 137.
     # One script: the client lives as long as the shell that started it.
+    connected = "docker exec web busybox netstat -tn | grep -q ESTABLISHED"
     r = sh(
         lab,
         "(sleep 30 | busybox nc 127.0.0.1 8080 &) >/dev/null 2>&1\n"
-        "timeout 10 sh -c 'until docker exec web busybox netstat -tn | grep -q ESTABLISHED; do sleep 0.05; done'"
-        " || exit 9\n"
+        f"timeout 10 sh -c 'until {connected}; do sleep 0.05; done' || exit 9\n"
         "docker stop -t 5 web site && docker inspect -f '{{.State.ExitCode}}' web site",
     )
     assert r.stdout.split() == ["web", "site", "0", "0"], r
