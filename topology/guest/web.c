@@ -14,9 +14,10 @@
  * the way. Workers are forks, as the servers' are: they run as the servers' users (nginx 101, daemon 1)
  * titled "nginx: worker process" (over argv) or with the master's argv (httpd). The master starts new
  * ones when one dies and exits 0 on the signals that stop the server. A worker serves its connections
- * (web_step; webanswer.c answers the requests: ROOT's files, the server's headers and pages). Fds, from 3: the listeners, ROOT (O_PATH), the read
- * and write ends of a pipe that tells the workers when the master is gone (as Apache's "pipe of death";
- * a worker closes the write end), and in httpd's master as it starts, a pipe of the first workers' pids. */
+ * (web_step; webanswer.c answers the requests: ROOT's files, the server's headers and pages). Fds,
+ * from 3: the listeners, ROOT (O_PATH), the read and write ends of a pipe that tells the workers when
+ * the master is gone (as Apache's "pipe of death"; a worker closes the write end), and in httpd's
+ * master as it starts, a pipe of the first workers' pids. */
 #define WEB_FD 3
 
 static int web_listen(int i, int nginx) {
@@ -47,10 +48,10 @@ static int web_listen(int i, int nginx) {
  * answers it (webanswer.c) and sends the answer as the client takes it (a file with sendfile), then
  * keeps the connection for the next request when the server would. No client, silent, slow or idle
  * between requests, holds a worker up; the first page is answered as soon as it is accepted. */
-#define WEB_HEAD_MAX 8192    /* a request's head: nginx's large_client_header_buffers, Apache's LimitRequestLine */
+#define WEB_HEAD_MAX 8192    /* a request's head: large_client_header_buffers, LimitRequestLine */
 #define WEB_CONNECTIONS 1024 /* a worker's: nginx's worker_connections */
-#define WEB_TIMEOUT_MS 60000 /* a head to come, a client to take the answer: client_header_timeout, send_timeout,
-                              * Apache's Timeout */
+#define WEB_TIMEOUT_MS 60000 /* a head to come, a client to take the answer: client_header_timeout,
+                              * send_timeout, Apache's Timeout */
 
 struct web_conn {
     int fd, sending, answered; /* answered: the requests answered on it */
@@ -83,9 +84,11 @@ static void web_close(struct web_conn *c) {
 static int web_step(int nginx, struct web_conn *c) {
     for (;;) {
         if (c->sending) {
-            for (ssize_t n; c->out_at < c->a.out.len; c->out_at += (size_t)n, c->deadline = web_now() + WEB_TIMEOUT_MS)
+            for (ssize_t n; c->out_at < c->a.out.len; c->out_at += (size_t)n) {
                 if ((n = send(c->fd, c->a.out.p + c->out_at, c->a.out.len - c->out_at, MSG_NOSIGNAL)) < 0)
                     return errno == EAGAIN ? 0 : -1;
+                c->deadline = web_now() + WEB_TIMEOUT_MS;
+            }
             for (ssize_t n; c->a.file >= 0 && c->file_at < c->a.size; c->deadline = web_now() + WEB_TIMEOUT_MS)
                 if ((n = sendfile(c->fd, c->a.file, &c->file_at, (size_t)(c->a.size - c->file_at))) <= 0)
                     return n < 0 && errno == EAGAIN ? 0 : -1; /* 0: the file shrank */
@@ -100,9 +103,10 @@ static int web_step(int nginx, struct web_conn *c) {
         size_t drop = c->discard < (long long)c->in_len ? (size_t)c->discard : c->in_len, end = 0;
         memmove(c->in, c->in + drop, c->in_len -= drop);
         c->discard -= (long long)drop;
-        char *blank = c->discard ? NULL : memmem(c->in, c->in_len, "\n\r\n", 3), *bare = c->discard ? NULL : memmem(c->in, c->in_len, "\n\n", 2);
-        if (blank && (!bare || blank < bare)) end = (size_t)(blank - c->in) + 3;
-        else if (bare) end = (size_t)(bare - c->in) + 2;
+        char *crlf = memmem(c->in, c->in_len, "\n\r\n", 3), *lf = memmem(c->in, c->in_len, "\n\n", 2);
+        if (c->discard) end = 0; /* the head ends at a blank line, CRLF or LF */
+        else if (crlf && (!lf || crlf < lf)) end = (size_t)(crlf - c->in) + 3;
+        else if (lf) end = (size_t)(lf - c->in) + 2;
         if (end) { /* a request's head: answered */
             char head[WEB_HEAD_MAX + 1];
             memcpy(head, c->in, end);
@@ -161,13 +165,16 @@ static void web_worker(int listeners, int nginx, char **title) {
     struct web_conn **conns = calloc(WEB_CONNECTIONS, sizeof *conns);
     struct pollfd *p = calloc(listeners + 1 + WEB_CONNECTIONS, sizeof *p);
     if (!conns || !p) _exit(1);
-    for (int i = 0; i < listeners; i++) fcntl(WEB_FD + i, F_SETFL, O_NONBLOCK); /* the workers race for each connection */
+    for (int i = 0; i < listeners; i++) /* the workers race for each connection */
+        fcntl(WEB_FD + i, F_SETFL, O_NONBLOCK);
     for (int count = 0;;) {
         long long now = web_now(), wait = -1;
-        for (int i = 0; i < listeners; i++) p[i] = (struct pollfd){.fd = count < WEB_CONNECTIONS ? WEB_FD + i : -1, .events = POLLIN};
+        for (int i = 0; i < listeners; i++) /* no more connections than worker_connections */
+            p[i] = (struct pollfd){.fd = count < WEB_CONNECTIONS ? WEB_FD + i : -1, .events = POLLIN};
         p[listeners] = (struct pollfd){.fd = pod, .events = POLLIN};
         for (int i = 0; i < count; i++) {
-            p[listeners + 1 + i] = (struct pollfd){.fd = conns[i]->fd, .events = conns[i]->sending ? POLLOUT : POLLIN};
+            short events = conns[i]->sending ? POLLOUT : POLLIN;
+            p[listeners + 1 + i] = (struct pollfd){.fd = conns[i]->fd, .events = events};
             long long left = conns[i]->deadline > now ? conns[i]->deadline - now : 0;
             if (wait < 0 || left < wait) wait = left;
         }
@@ -185,7 +192,8 @@ static void web_worker(int listeners, int nginx, char **title) {
             }
         }
         for (int i = 0; i < listeners; i++) {
-            int fd = p[i].revents & POLLIN && count < WEB_CONNECTIONS ? accept4(p[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
+            int ready = p[i].revents & POLLIN && count < WEB_CONNECTIONS;
+            int fd = ready ? accept4(p[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
             struct web_conn *c = fd >= 0 ? malloc(sizeof *c) : NULL;
             if (!c) {
                 if (fd >= 0) close(fd);

@@ -39,6 +39,7 @@ struct web_request {
     char *method, *target, *host; /* into the head; host NULL without a Host header */
     int minor;                    /* HTTP/1.MINOR */
     int close, keepalive, chunked; /* Connection: close, Connection: keep-alive, a chunked body */
+    int expect;                   /* Expect: 100-continue: the client may never send its body */
     long long length;             /* Content-Length */
     char path[4200];              /* the target's path: decoded, slashes merged, dot segments resolved */
     const char *args;             /* after the target's '?'; NULL without one */
@@ -77,6 +78,7 @@ static int web_parse(char *head, struct web_request *q) {
             q->keepalive = !q->close && strcasestr(value, "keep-alive") != NULL;
         } else if (!strcasecmp(line, "Content-Length")) q->length = atoll(value);
         else if (!strcasecmp(line, "Transfer-Encoding")) q->chunked = strcasestr(value, "chunked") != NULL;
+        else if (!strcasecmp(line, "Expect")) q->expect = !strcasecmp(value, "100-continue");
     }
     return first ? 400 : 0;
 }
@@ -164,8 +166,8 @@ static int web_local(int conn, char *text, size_t size) {
     if (getsockname(conn, (struct sockaddr *)&ss, &len)) return 80;
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, (socklen_t)size);
-        else inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)size);
+        int mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr); /* a v4 client of Apache's dual-stack socket */
+        inet_ntop(mapped ? AF_INET : AF_INET6, in6->sin6_addr.s6_addr + (mapped ? 12 : 0), text, (socklen_t)size);
         return ntohs(in6->sin6_port);
     }
     struct sockaddr_in *in = (struct sockaddr_in *)&ss;
@@ -231,7 +233,8 @@ static void web_rputs(struct web_listing *w, const char *s) {
     size_t n = strlen(s);
     web_addn(&w->body, s, n);
     if (w->buffered + n <= WEB_APACHE_BUFFER) w->buffered += n;
-    else if (w->ncuts < (int)(sizeof w->cuts / sizeof *w->cuts)) w->cuts[w->ncuts++] = w->body.len, w->buffered = 0;
+    else if (w->ncuts < (int)(sizeof w->cuts / sizeof *w->cuts)) /* beyond: one last long chunk */
+        w->cuts[w->ncuts++] = w->body.len, w->buffered = 0;
 }
 
 static void web_rputs_html(struct web_listing *w, const char *s, int path) {
@@ -440,9 +443,11 @@ static int web_keep(int nginx, struct web_request *q, int code, int answered, in
                     size_t size) {
     int asked = q->keepalive || (!q->close && q->minor >= 1), left = 100 - answered;
     int keep = code != 400 && !q->chunked && asked && (nginx ? answered + 1 < 100 : left > 0 && length_known);
+    if (q->expect && (!nginx || q->length > 0)) keep = 0; /* Apache's expecting_100; a body that may not come */
     if (nginx) snprintf(connection, size, "Connection: %s\r\n", keep ? "keep-alive" : "close");
     else if (!keep) snprintf(connection, size, "Connection: close\r\n");
-    else if (q->keepalive) snprintf(connection, size, "Keep-Alive: timeout=5, max=%d\r\nConnection: Keep-Alive\r\n", left);
+    else if (q->keepalive)
+        snprintf(connection, size, "Keep-Alive: timeout=5, max=%d\r\nConnection: Keep-Alive\r\n", left);
     else connection[0] = 0;
     return keep;
 }
@@ -478,14 +483,19 @@ void web_answer(int nginx, int conn, char *head, int answered, struct web_answer
         web_page(nginx, &body, code, q.method ? q.method : "", location.p);
         length = (long long)body.len;
     }
-    a->keep = web_keep(nginx, &q, code, answered, is_head || length >= 0 || chunked, connection, sizeof connection);
-    web_head(nginx, &a->out, code, type, length, code == 200 && !listed ? &st : NULL, location.p, connection, chunked);
+    int known = is_head || length >= 0 || chunked;
+    a->keep = web_keep(nginx, &q, code, answered, known, connection, sizeof connection);
+    const struct stat *file = code == 200 && !listed ? &st : NULL;
+    web_head(nginx, &a->out, code, type, length, file, location.p, connection, chunked);
     if (listed && !is_head) {
         size_t at = 0;
         for (int i = 0; chunked && i <= list.ncuts; i++) { /* ap_http_chunk_filter: one chunk a send */
             size_t end = i < list.ncuts ? list.cuts[i] : list.body.len;
-            if (end > at) web_add(&a->out, "%zx\r\n", end - at), web_addn(&a->out, list.body.p + at, end - at),
-                              web_addn(&a->out, "\r\n", 2);
+            if (end > at) {
+                web_add(&a->out, "%zx\r\n", end - at);
+                web_addn(&a->out, list.body.p + at, end - at);
+                web_addn(&a->out, "\r\n", 2);
+            }
             at = end;
         }
         if (chunked) web_addn(&a->out, "0\r\n\r\n", 5);
