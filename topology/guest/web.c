@@ -1,4 +1,5 @@
-#include "guest.h"
+#include "web.h"
+#include <stddef.h>
 
 /* ---- nginx, httpd: the images' web servers --------------------------------------------- */
 
@@ -12,10 +13,11 @@
  * keeps its argv as it is). So the first page is served as soon as the server listens, with no exec on
  * the way. Workers are forks, as the servers' are: they run as the servers' users (nginx 101, daemon 1)
  * titled "nginx: worker process" (over argv) or with the master's argv (httpd). The master starts new
- * ones when one dies and exits 0 on the signals that stop the server. A worker answers each request
- * (web_serve: ROOT's files, the server's headers). Fds, from 3: the listeners, ROOT (O_PATH), the read
- * and write ends of a pipe that tells the workers when the master is gone (as Apache's "pipe of death";
- * a worker closes the write end), and in httpd's master as it starts, a pipe of the first workers' pids. */
+ * ones when one dies and exits 0 on the signals that stop the server. A worker serves its connections
+ * (web_step; webanswer.c answers the requests: ROOT's files, the server's headers and pages). Fds,
+ * from 3: the listeners, ROOT (O_PATH), the read and write ends of a pipe that tells the workers when
+ * the master is gone (as Apache's "pipe of death"; a worker closes the write end), and in httpd's
+ * master as it starts, a pipe of the first workers' pids. */
 #define WEB_FD 3
 
 static int web_listen(int i, int nginx) {
@@ -41,130 +43,84 @@ static int web_listen(int i, int nginx) {
     return -1;
 }
 
-/* The images' servers as `curl -i` shows them: nginx:latest f6d0b4767a6c is nginx 1.19.6, httpd:latest
- * 683a7aad17d3 Apache 2.4.46; their headers in their order, their error pages, `Connection: close`. */
-static const char *web_type(const char *path) {
-    static const char *types[][2] = {{"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"},
-        {"js", "application/javascript"}, {"txt", "text/plain"}, {"json", "application/json"},
-        {"png", "image/png"}, {"jpg", "image/jpeg"}, {"gif", "image/gif"}, {"svg", "image/svg+xml"}};
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && !strchr(dot, '/') && i < sizeof types / sizeof *types; i++)
-        if (!strcmp(dot + 1, types[i][0])) return types[i][1];
-    return "application/octet-stream"; /* nginx's default_type */
+/* ---- a worker's connections: event-driven, as nginx's workers and Apache's event MPM ---------------
+ * A worker polls its listeners and all its connections: it reads each request's head as it comes,
+ * answers it (webanswer.c) and sends the answer as the client takes it (a file with sendfile), then
+ * keeps the connection for the next request when the server would. No client, silent, slow or idle
+ * between requests, holds a worker up; the first page is answered as soon as it is accepted. */
+#define WEB_HEAD_MAX 8192    /* a request's head: large_client_header_buffers, LimitRequestLine */
+#define WEB_CONNECTIONS 1024 /* a worker's: nginx's worker_connections */
+#define WEB_TIMEOUT_MS 60000 /* a head to come, a client to take the answer: client_header_timeout,
+                              * send_timeout, Apache's Timeout */
+
+struct web_conn {
+    int fd, sending, answered; /* answered: the requests answered on it */
+    struct web_answer a;       /* being sent: a.out from out_at, then a.file from file_at */
+    size_t out_at, in_len;
+    off_t file_at;
+    long long discard;  /* body bytes of the last request still to drop */
+    long long deadline; /* ms: closed then unless something happens (web_now) */
+    char in[WEB_HEAD_MAX];
+};
+
+static long long web_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void web_error(FILE *out, int nginx, int code, const char *date, const char *location, int head) {
-    const char *reason = code == 301 ? "Moved Permanently" : code == 400 ? "Bad Request" : code == 403 ? "Forbidden"
-                         : code == 404                     ? "Not Found"
-                         : nginx                           ? "Not Allowed"
-                                                           : "Method Not Allowed",
-               *apache = code == 301   ? "The document has moved."
-                         : code == 400 ? "Your browser sent a request that this server could not understand."
-                         : code == 403 ? "You don't have permission to access this resource."
-                         : code == 404 ? "The requested URL was not found on this server."
-                                       : "The requested method is not allowed for this URL.";
-    char body[512], where[4300] = "";
-    int n;
-    if (location) snprintf(where, sizeof where, "Location: %s\r\n", location);
-    if (nginx)
-        n = snprintf(body, sizeof body,
-                     "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
-                     "<hr><center>nginx/1.19.6</center>\r\n</body>\r\n</html>\r\n",
-                     code, reason, code, reason);
-    else
-        n = snprintf(body, sizeof body,
-                     "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n"
-                     "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
-                     code, reason, reason, apache);
-    if (nginx)
-        fprintf(out,
-                "HTTP/1.1 %d %s\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: text/html\r\n"
-                "Content-Length: %d\r\n%sConnection: close\r\n\r\n",
-                code, reason, date, n, where);
-    else
-        fprintf(out,
-                "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Apache/2.4.46 (Unix)\r\n%sContent-Length: %d\r\n"
-                "Connection: close\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n",
-                code, reason, date, where, n);
-    if (!head) fwrite(body, 1, (size_t)n, out);
+static void web_close(struct web_conn *c) {
+    char drop[4096]; /* what the client sent unread would make close() reset the connection over the answer */
+    shutdown(c->fd, SHUT_WR);
+    while (recv(c->fd, drop, sizeof drop, MSG_DONTWAIT) > 0) continue;
+    close(c->fd);
+    if (c->a.file >= 0) close(c->a.file);
+    free(c->a.out.p);
+    free(c);
 }
 
-/* One HTTP/1.0 or 1.1 request on CONN: GET or HEAD of a file under the working directory (the web
- * root; a directory's index.html), answered and closed. In the worker itself (WORKER) when the request
- * came whole (a read cannot block), but a body larger than a socket's first send buffer is sent from a
- * child of the worker: a client that does not read stops no worker. */
-#define WEB_INLINE_BODY 16384
-static void web_serve(int conn, int nginx, int worker) {
-    struct timeval timeout = {.tv_sec = 60}; /* nginx's client_header_timeout, Apache's Timeout */
-    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    char req[8192], date[64], modified[64], method[16], target[4096], path[4200];
-    size_t len = 0;
-    for (ssize_t n; len < sizeof req - 1 && (n = read(conn, req + len, sizeof req - 1 - len)) > 0;) {
-        req[len += (size_t)n] = 0;
-        if (memmem(req, len, "\r\n\r\n", 4) || memmem(req, len, "\n\n", 2)) break; /* as the worker's peek */
-    }
-    if (!len) {
-        close(conn);
-        return;
-    }
-    time_t now = time(NULL);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&now));
-    FILE *out = fdopen(conn, "w");
-    if (!out) {
-        close(conn);
-        return;
-    }
-    int head = 0, code = 0, fd = -1;
-    pid_t child = -1;
-    struct stat st;
-    if (sscanf(req, "%15s %4095s HTTP/1.%*d", method, target) != 2 || target[0] != '/') code = 400;
-    else if (!(head = !strcmp(method, "HEAD")) && strcmp(method, "GET")) code = 405;
-    if (!code) {
-        size_t k = 0; /* the path: query cut, %XX decoded, never above the root */
-        for (const char *t = target; *t && *t != '?' && *t != '#' && k < sizeof path - 16; t++) {
-            unsigned hex;
-            if (*t == '%' && sscanf(t + 1, "%2x", &hex) == 1 && hex) path[k++] = (char)hex, t += 2;
-            else path[k++] = *t;
+/* Moves connection C on as far as it goes without waiting: sends, drops a body, answers a request that
+ * came whole, reads. 0 while it waits for the client, -1 when it is to be closed. */
+static int web_step(int nginx, struct web_conn *c) {
+    for (;;) {
+        if (c->sending) {
+            for (ssize_t n; c->out_at < c->a.out.len; c->out_at += (size_t)n) {
+                if ((n = send(c->fd, c->a.out.p + c->out_at, c->a.out.len - c->out_at, MSG_NOSIGNAL)) < 0)
+                    return errno == EAGAIN ? 0 : -1;
+                c->deadline = web_now() + WEB_TIMEOUT_MS;
+            }
+            for (ssize_t n; c->a.file >= 0 && c->file_at < c->a.size; c->deadline = web_now() + WEB_TIMEOUT_MS)
+                if ((n = sendfile(c->fd, c->a.file, &c->file_at, (size_t)(c->a.size - c->file_at))) <= 0)
+                    return n < 0 && errno == EAGAIN ? 0 : -1; /* 0: the file shrank */
+            if (c->a.file >= 0) close(c->a.file);
+            free(c->a.out.p);
+            int keep = c->a.keep;
+            c->sending = 0, c->answered++, c->discard = c->a.discard;
+            c->a = (struct web_answer){.file = -1};
+            if (!keep) return -1;
+            c->deadline = web_now() + (nginx ? 65000 : 5000); /* keepalive_timeout 65, KeepAliveTimeout 5 */
         }
-        path[k] = 0;
-        if (strstr(path, "/../") || (k >= 3 && !strcmp(path + k - 3, "/.."))) code = 400;
-        else {
-            if (path[k - 1] == '/') strcpy(path + k, "index.html");
-            const char *rel = path + strspn(path, "/"); /* "//etc/passwd" is under the root too */
-            fd = open(*rel ? rel : ".", O_RDONLY | O_CLOEXEC);
-            if (fd < 0) code = errno == EACCES ? 403 : 404;
-            else if (fstat(fd, &st) || !S_ISREG(st.st_mode)) code = S_ISDIR(st.st_mode) ? 301 : 404;
+        size_t drop = c->discard < (long long)c->in_len ? (size_t)c->discard : c->in_len, end = 0;
+        memmove(c->in, c->in + drop, c->in_len -= drop);
+        c->discard -= (long long)drop;
+        char *crlf = memmem(c->in, c->in_len, "\n\r\n", 3), *lf = memmem(c->in, c->in_len, "\n\n", 2);
+        if (c->discard) end = 0; /* the head ends at a blank line, CRLF or LF */
+        else if (crlf && (!lf || crlf < lf)) end = (size_t)(crlf - c->in) + 3;
+        else if (lf) end = (size_t)(lf - c->in) + 2;
+        if (end) { /* a request's head: answered */
+            char head[WEB_HEAD_MAX + 1];
+            memcpy(head, c->in, end);
+            head[end] = 0;
+            memmove(c->in, c->in + end, c->in_len -= end);
+            web_answer(nginx, c->fd, head, c->answered, &c->a);
+            c->sending = 1, c->out_at = 0, c->file_at = 0;
+            continue;
         }
+        if (c->in_len == sizeof c->in) return -1; /* a head too long */
+        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+        if (n <= 0) return n < 0 && errno == EAGAIN ? 0 : -1;
+        c->in_len += (size_t)n, c->deadline = web_now() + WEB_TIMEOUT_MS;
     }
-    if (code) {
-        if (code == 301) strcat(path, "/");
-        web_error(out, nginx, code, date, code == 301 ? path : NULL, head);
-    } else if ((child = worker && !head && st.st_size > WEB_INLINE_BODY ? fork() : -1) > 0) {
-        fclose(out); /* the child answers */
-        close(fd);
-        return;
-    } else {
-        strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&st.st_mtime));
-        long long size = (long long)st.st_size;
-        long long usec = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000; /* Apache's ETag */
-        if (nginx)
-            fprintf(out, "HTTP/1.1 200 OK\r\nServer: nginx/1.19.6\r\nDate: %s\r\nContent-Type: %s\r\n"
-                         "Content-Length: %lld\r\nLast-Modified: %s\r\nConnection: close\r\nETag: \"%llx-%llx\"\r\n"
-                         "Accept-Ranges: bytes\r\n\r\n", date, web_type(path), size, modified,
-                    (long long)st.st_mtime, size);
-        else
-            fprintf(out, "HTTP/1.1 200 OK\r\nDate: %s\r\nServer: Apache/2.4.46 (Unix)\r\nLast-Modified: %s\r\n"
-                         "ETag: \"%llx-%llx\"\r\nAccept-Ranges: bytes\r\nContent-Length: %lld\r\nConnection: close\r\n"
-                         "Content-Type: %s\r\n\r\n", date, modified, size, usec, size, web_type(path));
-        fflush(out);
-        for (off_t off = 0; !head && off < st.st_size;)
-            if (sendfile(conn, fd, &off, (size_t)(st.st_size - off)) <= 0) break;
-    }
-    fflush(out);
-    shutdown(conn, SHUT_WR);
-    fclose(out);
-    if (fd >= 0) close(fd);
-    if (child == 0) _exit(0);
 }
 
 /* The signals that stop the server, and SIGCHLD: the master reads them from a signalfd. nginx: TERM
@@ -205,35 +161,48 @@ static void web_worker(int listeners, int nginx, char **title) {
     close(root);
     gid_t id = nginx ? 101 : 1;
     if (!setgroups(0, NULL) && !setgid(id)) setuid(id); /* as root when the container may not change ids */
-    signal(SIGCHLD, SIG_IGN);
     signal(SIGPIPE, SIG_IGN); /* a client gone before its answer */
-    struct pollfd p[3];
-    for (int i = 0; i <= listeners; i++) {
-        p[i] = (struct pollfd){.fd = i < listeners ? WEB_FD + i : pod, .events = POLLIN};
-        if (i < listeners) fcntl(p[i].fd, F_SETFL, O_NONBLOCK); /* the workers race for each connection */
-    }
-    for (;;) {
-        if (poll(p, listeners + 1, -1) < 0) {
+    struct web_conn **conns = calloc(WEB_CONNECTIONS, sizeof *conns);
+    struct pollfd *p = calloc(listeners + 1 + WEB_CONNECTIONS, sizeof *p);
+    if (!conns || !p) _exit(1);
+    for (int i = 0; i < listeners; i++) /* the workers race for each connection */
+        fcntl(WEB_FD + i, F_SETFL, O_NONBLOCK);
+    for (int count = 0;;) {
+        long long now = web_now(), wait = -1;
+        for (int i = 0; i < listeners; i++) /* no more connections than worker_connections */
+            p[i] = (struct pollfd){.fd = count < WEB_CONNECTIONS ? WEB_FD + i : -1, .events = POLLIN};
+        p[listeners] = (struct pollfd){.fd = pod, .events = POLLIN};
+        for (int i = 0; i < count; i++) {
+            short events = conns[i]->sending ? POLLOUT : POLLIN;
+            p[listeners + 1 + i] = (struct pollfd){.fd = conns[i]->fd, .events = events};
+            long long left = conns[i]->deadline > now ? conns[i]->deadline - now : 0;
+            if (wait < 0 || left < wait) wait = left;
+        }
+        if (poll(p, (nfds_t)(listeners + 1 + count), (int)wait) < 0) {
             if (errno == EINTR) continue;
             _exit(1);
         }
         if (p[listeners].revents) _exit(0); /* the master is gone */
+        now = web_now();
+        for (int i = count - 1; i >= 0; i--) { /* from the end: the last one takes a closed one's place */
+            short ev = p[listeners + 1 + i].revents;
+            if (ev ? web_step(nginx, conns[i]) : now >= conns[i]->deadline) {
+                web_close(conns[i]);
+                conns[i] = conns[--count];
+            }
+        }
         for (int i = 0; i < listeners; i++) {
-            int conn = p[i].revents & POLLIN ? accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC) : -1;
-            if (conn < 0) continue;
-            char peek[8192];
-            ssize_t n = recv(conn, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
-            if (n > 0 && (memmem(peek, (size_t)n, "\r\n\r\n", 4) || memmem(peek, (size_t)n, "\n\n", 2))) {
-                web_serve(conn, nginx, 1);
+            int ready = p[i].revents & POLLIN && count < WEB_CONNECTIONS;
+            int fd = ready ? accept4(p[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
+            struct web_conn *c = fd >= 0 ? malloc(sizeof *c) : NULL;
+            if (!c) {
+                if (fd >= 0) close(fd);
                 continue;
             }
-            if (fork() == 0) { /* the request is still to come: a child waits for it */
-                for (int k = 0; k <= listeners; k++) close(p[k].fd);
-                signal(SIGCHLD, SIG_DFL);
-                web_serve(conn, nginx, 0);
-                _exit(0);
-            }
-            close(conn);
+            memset(c, 0, offsetof(struct web_conn, in));
+            c->fd = fd, c->a.file = -1, c->deadline = now + WEB_TIMEOUT_MS;
+            if (web_step(nginx, c)) web_close(c); /* the request is most often there already */
+            else conns[count++] = c;
         }
     }
 }
