@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from topology.docker import etcfiles, resolver, state
@@ -135,11 +134,7 @@ def _keep_proxies(engine: Engine, c) -> None:
     for p in proxies:
         stop_process_tree(p)
     ip = c.endpoints[0].ip if c.endpoints else ""
-    started = [
-        start_proxy(engine.sb, replace(b, host_ip=host_ip), container_ip=ip)
-        for b in c.ports
-        for host_ip in engine.publisher.addresses(b)
-    ]
+    started = [start_proxy(engine.sb, b, container_ip=ip) for b in c.ports]
     engine.publisher.proxies[c.id] = [proc for proc, _fd in started]
     for proc, fd in started:
         if err := wait_proxy(proc, fd):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-from dataclasses import replace
 
 from topology.docker import ports as ports_mod
 from topology.docker import rules
@@ -40,48 +39,48 @@ class Publisher:
         text = ""
         try:
             for b in ports_mod.sort_bindings(self.version, wanted):
-                host_ip = b.host_ip or "0.0.0.0"
-                ips = self.addresses(replace(b, host_ip=host_ip))
+                ips = self.addresses(b)
                 host_port = self.ports.request(
-                    ips if self.version != "19.03" else host_ip, b.proto, b.host_port, b.host_port_end or None
+                    ips if self.version != "19.03" else ips[0], b.proto, b.host_port, b.host_port_end or None
                 )
-                binding = PortBinding(b.container_port, b.proto, host_ip, host_port)
-                c.ports.append(binding)
-                program = rules.port_publish(
-                    self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
-                )
-                rs = program.ruleset
-                text += restore(program.render())
+                for ip in ips:
+                    binding = PortBinding(b.container_port, b.proto, ip, host_port)
+                    c.ports.append(binding)
+                    if ":" in ip:  # an IPv4-only container's IPv6 binding: docker-proxy's alone
+                        continue
+                    program = rules.port_publish(
+                        self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
+                    )
+                    rs = program.ruleset
+                    text += restore(program.render())
         except ports_mod.PortError as exc:
             raise PublishError(
                 f"driver failed programming external connectivity on endpoint {c.name} "
                 f"({secrets.token_hex(32)}): {exc}"
             ) from None
         # The proxies start while the kernel is being programmed; their status is read afterwards.
-        proxies = [
-            (*start_proxy(self.sb, replace(b, host_ip=ip), container_ip=ep.ip), b, ip)
-            for b in c.ports
-            for ip in self.addresses(b)
-        ]
+        proxies = [(*start_proxy(self.sb, b, container_ip=ep.ip), b) for b in c.ports]
         return text, proxies
 
     def keep(self, c: Container, proxies: list) -> None:
         """Own the proxies `publish` started for `c` (a later endpoint publishes none: keep these)."""
-        self.proxies.setdefault(c.id, []).extend(proxy for proxy, _fd, _b, _ip in proxies)
+        self.proxies.setdefault(c.id, []).extend(proxy for proxy, _fd, _b in proxies)
 
     def failure(self, c: Container, ep: Endpoint, proxies: list) -> str:
         """Wait for the proxies `publish` started: "" when all listen, else the daemon's error."""
         failure = ""
-        for proxy, fd, b, host_ip in proxies:
+        for proxy, fd, b in proxies:
             err = wait_proxy(proxy, fd)
-            failure = failure or (err and self._bind_failure(c, b, ep, host_ip, err))
+            failure = failure or (err and self._bind_failure(c, b, ep, b.host_ip, err))
         return failure
 
     def addresses(self, b: PortBinding) -> list[str]:
-        """The addresses a binding's proxies listen on (28: 0.0.0.0 also means ::)."""
-        if self.version != "19.03" and b.host_ip == "0.0.0.0":
+        """The host addresses a requested binding is bound on: 28 binds one without an address on
+        0.0.0.0 and :: (one binding each, as inspect shows them; moby's addPortMappings), 19.03 on
+        0.0.0.0."""
+        if self.version != "19.03" and not b.host_ip:
             return ["0.0.0.0", "::"]
-        return [b.host_ip]
+        return [b.host_ip or "0.0.0.0"]
 
     def _bind_failure(self, c: Container, b: PortBinding, ep: Endpoint, host_ip: str, err: str) -> str:
         if self.version == "19.03":
@@ -107,6 +106,8 @@ class Publisher:
         """The ruleset after removing `c`'s published ports on endpoint `ep`, and the restore script."""
         script = ""
         for b in c.ports:
+            if ":" in b.host_ip:  # no rules: docker-proxy's alone
+                continue
             program = rules.port_unpublish(self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=b)
             rs = program.ruleset
             script += restore(program.render())
@@ -116,5 +117,5 @@ class Publisher:
         """Give the container's host ports back to the allocator."""
         for b in c.ports:
             if self.ports is not None:
-                self.ports.release(self.addresses(b), b.proto, b.host_port)
+                self.ports.release(b.host_ip, b.proto, b.host_port)
         c.ports = []

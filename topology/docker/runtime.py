@@ -535,6 +535,8 @@ def start_proxy(sb: Sandbox, binding: PortBinding, *, container_ip: str) -> tupl
         container_ip,
         "-container-port",
         str(binding.container_port),
+        # 28's daemon binds the port and passes the socket; here the proxy binds it (same line in ps)
+        *(["-use-listen-fd"] if sb.docker_version != "19.03" else []),
     ]
     try:
         return spawn(sb, "dockerd", argv, fds={3: w}), r

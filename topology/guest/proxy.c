@@ -69,6 +69,10 @@ int proxy_main(int argc, char **argv) {
     int host_port = 0, ctr_port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "-use-listen-fd")) { /* 28's flag: its daemon passes the bound socket; bound here */
+            i--;
+            continue;
+        }
         if (!strcmp(k, "-proto")) proto = v;
         else if (!strcmp(k, "-host-ip")) host_ip = v;
         else if (!strcmp(k, "-host-port")) host_port = atoi(v);

@@ -43,6 +43,31 @@ def test_28_container_is_wired_and_published(lab28):
     assert "Welcome to nginx!" in page
 
 
+def test_28_binds_an_unaddressed_port_on_ipv4_and_ipv6(lab28):
+    """28 binds `-p 8080:80` on 0.0.0.0 and on :: (moby's addPortMappings: one binding each, as
+    inspect, ps and port show them; the IPv6 one is docker-proxy's alone for an IPv4-only
+    container); an explicit 0.0.0.0 or 127.0.0.1 binds that address only."""
+    assert (
+        docker(lab28, "run -d --name web -p 8080:80 -p 0.0.0.0:7070:70 -p 127.0.0.1:9090:90 nginx").returncode
+        == 0
+    )
+    ports = docker(lab28, "inspect -f '{{json .NetworkSettings.Ports}}' web").stdout.strip()
+    assert ports == (
+        '{"70/tcp":[{"HostIp":"0.0.0.0","HostPort":"7070"}],'
+        '"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],'
+        '"90/tcp":[{"HostIp":"127.0.0.1","HostPort":"9090"}]}'
+    )
+    assert docker(lab28, "ps --format '{{.Ports}}'").stdout == (
+        "0.0.0.0:7070->70/tcp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 127.0.0.1:9090->90/tcp\n"
+    )
+    assert docker(lab28, "port web 80").stdout == "0.0.0.0:8080\n[::]:8080\n"
+    page = wait_for(lambda: fetch(lab28, "http://[::1]:8080/", ns="host"))  # through docker-proxy
+    assert "Welcome to nginx!" in page
+    assert "::" not in sh(lab28, "iptables-save -t nat | grep 8080").stdout
+    assert docker(lab28, "rm -f web").returncode == 0  # every binding released: the ports are free again
+    assert docker(lab28, "run -d --name again -p 8080:80 -p 7070:70 nginx").returncode == 0
+
+
 def test_container_reaches_remote_server_masqueraded(lab):
     assert docker(lab, "run -d --name box busybox sleep 300").returncode == 0
     page = sh(lab, "wget -q -O - http://198.51.100.80/", ns="box").stdout
