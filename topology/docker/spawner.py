@@ -114,12 +114,13 @@ def start_standins(sb: Sandbox) -> None:
     its init, which bwrap gave no_new_privs), so that what they start, `docker exec` processes
     included, runs without no_new_privs, as on a Docker host."""
     script = "".join(shlex.join(argv) + "\n" for argv in STANDINS.values())
-    sb.popen(
+    proc = sb.popen(
         [*sb.nsenter_argv("host", student=True), "sh", "-c", script],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    threading.Thread(target=proc.wait, name=f"standins-{sb.id}", daemon=True).start()  # no zombie
 
 
 def spawn(
