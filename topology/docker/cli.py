@@ -379,6 +379,7 @@ _USAGE = {
         "Display detailed information on one or more containers",
     ),
     "image": ("", "Manage images"),
+    "system": ("", "Manage Docker"),
     "image ls": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
     "network": ("", "Manage networks"),
     "network connect": ("[OPTIONS] NETWORK CONTAINER", "Connect a container to a network"),
@@ -495,6 +496,10 @@ def _commands(version: Version) -> Command:
             c("image ls", _IMAGES_FLAGS, (0, 1), _auto(ImagesRequest, "repository?"), aliases=("list",))
         ),
         network,
+        c("system", interspersed=False).adopt(
+            c("system events", _EVENTS_FLAGS, build=_build_events),
+            c("system info", _FORMAT_FLAG, build=_auto(InfoRequest)),
+        ),
     )
 
 

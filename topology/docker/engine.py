@@ -102,8 +102,7 @@ class Engine:
         self.detached = False
         self.dns: resolver.EmbeddedDns | None = None  # started at the first user-network container
         self._subscribers: list = []
-        self.events = EventLog()  # what `docker events` shows
-        self._started_ns: dict[str, int] = {}  # container id -> start time (die's execDuration)
+        self.events = EventLog()  # what `docker events` shows; lost with the daemon, as dockerd's
         self._default_networks()
 
     # -- start ---------------------------------------------------------------------------
@@ -434,7 +433,6 @@ class Engine:
         self._emit("container", c.name, "start", proc.netns if own_netns else None)
         for attached in self._attached_networks(c):
             self._network_event(attached, "connect", c)
-        self._started_ns[c.id] = time.time_ns()
         self.container_event(c, "start")
         c.started_at = now()
         c.finished_at = "0001-01-01T00:00:00Z"
@@ -684,7 +682,11 @@ class Engine:
     def _exit_events(self, c: Container, attached: list[Network]) -> None:
         """die and the network disconnects of releaseNetwork: 19.03 logs die before its cleanup,
         28 after it, with the seconds the container ran (execDuration)."""
-        ran = (time.time_ns() - self._started_ns.pop(c.id, time.time_ns())) // 1_000_000_000
+        try:
+            started = datetime.strptime(c.started_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            ran = int((datetime.now(UTC) - started).total_seconds())
+        except ValueError:
+            ran = 0
         if self.version == "19.03":
             self.container_event(c, "die", exitCode=str(c.exit_code))
         for net in attached:

@@ -7,10 +7,12 @@ import threading
 
 import pytest
 
-from topology.docker import eventlog, eventtext
+from topology.docker import cli, eventlog, eventtext
 from topology.docker.clierrors import CliError
+from topology.docker.envfile import ClientSide
 from topology.docker.eventlog import EventLog, Message
 from topology.docker.filters import event_filter
+from topology.docker.requests import EventsRequest
 
 CID = "5f2c" + "0" * 60
 NID = "ab" * 32
@@ -124,3 +126,14 @@ def test_since_and_until_as_the_cli_sends_them(value, sent):
 def test_a_bad_since_is_the_cli_error():
     with pytest.raises(CliError, match='failed to parse value as time or duration: "soon"'):
         eventtext.timestamp("soon", 0, eventtext.local_zone(None))
+
+
+@pytest.mark.parametrize("version", ["19.03", "28"])
+def test_docker_events_and_docker_system_events_parse_alike(version):
+    client = ClientSide({"TZ": "Asia/Shanghai"})
+    argv = ["--since", "10m", "-f", "Container= web ", "--filter", "event=die", "--format", "{{.ID}}"]
+    want = EventsRequest("10m", "", ["Container= web ", "event=die"], "{{.ID}}", "Asia/Shanghai")
+    assert cli.parse(["events", *argv], version, client) == want
+    assert cli.parse(["system", "events", *argv], version, client) == want
+    assert cli.parse(["events"], version) == EventsRequest()
+    assert "  events      Get real time events from the server" in cli.usage_text([], version)

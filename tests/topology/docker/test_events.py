@@ -157,15 +157,19 @@ def test_a_foreground_run_with_rm_and_a_forced_rm(request, fixture):
     watcher = Watcher(lab, "--filter type=container --format '{{.Action}} {{.Actor.Attributes.name}}'")
     assert docker(lab, "run --rm --name once busybox sh -c 'exit 3'").returncode == 3
     ok(lab, "run -d --name long busybox sleep 300")
+    ok(lab, "top long")
+    ok(lab, "restart -t 0 long")
     ok(lab, "rm -f long")
     expected = ["create once", "attach once", "start once", "die once", "destroy once"]
-    expected += ["create long", "start long", "kill long", "die long", "destroy long"]
+    expected += ["create long", "start long", "top long"]
+    expected += ["kill long", "kill long", "die long", "stop long", "start long", "restart long"]
+    expected += ["kill long", "die long", "destroy long"]
     assert watcher.wait(len(expected)) == expected
     watcher.interrupt()
     # the networks' side of the same story, replayed from the recent events
     fmt = "--format '{{.Action}} {{.Actor.Attributes.name}}'"
     replay = ok(lab, f"events --since 1m --until {now()} --filter type=network {fmt}")
-    assert replay.splitlines() == ["connect bridge", "disconnect bridge"] * 2
+    assert replay.splitlines() == ["connect bridge", "disconnect bridge"] * 3
     r = ok(lab, f"events --since 1m --until {now()} --filter container=once --filter event=die")
     die = r"\S+ container die [0-9a-f]{64} \((execDuration=\d+, )?exitCode=3, image=busybox, name=once\)\n"
     assert re.fullmatch(die, r)
@@ -173,7 +177,7 @@ def test_a_foreground_run_with_rm_and_a_forced_rm(request, fixture):
     r = ok(
         lab, f"events --since 1m --until {now()} -f event=kill --format '{{{{.Actor.Attributes.signal}}}}'"
     )
-    assert r == "9\n"  # rm -f: moby's Kill, SIGKILL only
+    assert r.split() == ["15", "9", "9"]  # restart -t 0: TERM, then KILL; rm -f: moby's Kill, KILL only
 
 
 @pytest.mark.parametrize("fixture", ["lab", "lab28"])
