@@ -191,8 +191,9 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
                 if stdin != stdio[0]:
                     os.close(stdin)
         except EngineError as exc:
-            if c.auto_remove:
+            if c.auto_remove:  # containerStart's cleanup removes it
                 engine.containers.pop(c.id, None)
+                engine.container_event(c, "destroy")
             if req.detach:  # the CLI prints the id it was given by create while it starts the container
                 out.print(c.id)
             exc.at_start = True
