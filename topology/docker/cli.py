@@ -35,6 +35,7 @@ from topology.docker.portspec import parse_expose, parse_publish
 from topology.docker.requests import (
     ContainerSpec,
     CreateRequest,
+    EventsRequest,
     ExecRequest,
     HelpRequest,
     ImagesRequest,
@@ -283,6 +284,12 @@ _IMAGES_FLAGS = """
    --no-trunc               bool      Don't truncate output
 -q --quiet                  bool      Only show image IDs
 """
+_EVENTS_FLAGS = """
+-f --filter=filters         filter    Filter output based on conditions provided
+   --format                 string    Format the output using the given Go template
+   --since                  string    Show all events created since timestamp
+   --until                  string    Stream events until this timestamp
+"""
 _INSPECT_FLAGS = """
 -f --format                 string    Format the output using the given Go template
 -s --size                   bool      Display total file sizes if the type is container
@@ -361,6 +368,7 @@ _USAGE = {
     "top": ("CONTAINER [ps OPTIONS]", "Display the running processes of a container"),
     "ps": ("[OPTIONS]", "List containers"),
     "images": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
+    "events": ("[OPTIONS]", "Get real time events from the server"),
     "inspect": ("[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects"),
     "version": ("[OPTIONS]", "Show the Docker version information"),
     "info": ("[OPTIONS]", "Display system-wide information"),
@@ -371,6 +379,7 @@ _USAGE = {
         "Display detailed information on one or more containers",
     ),
     "image": ("", "Manage images"),
+    "system": ("", "Manage Docker"),
     "image ls": ("[OPTIONS] [REPOSITORY[:TAG]]", "List images"),
     "network": ("", "Manage networks"),
     "network connect": ("[OPTIONS] NETWORK CONTAINER", "Connect a container to a network"),
@@ -479,6 +488,7 @@ def _commands(version: Version) -> Command:
         c("ps", _PS_FLAGS, build=_auto(PsRequest)),
         c("images", _IMAGES_FLAGS, (0, 1), _auto(ImagesRequest, "repository?")),
         c("inspect", _INSPECT_FLAGS, (1, None), _build_inspect("")),
+        c("events", _EVENTS_FLAGS, build=_build_events),
         c("version", _FORMAT_FLAG, build=_auto(VersionRequest)),
         c("info", _FORMAT_FLAG, build=_auto(InfoRequest)),
         container,
@@ -486,6 +496,10 @@ def _commands(version: Version) -> Command:
             c("image ls", _IMAGES_FLAGS, (0, 1), _auto(ImagesRequest, "repository?"), aliases=("list",))
         ),
         network,
+        c("system", interspersed=False).adopt(
+            c("system events", _EVENTS_FLAGS, build=_build_events),
+            c("system info", _FORMAT_FLAG, build=_auto(InfoRequest)),
+        ),
     )
 
 
@@ -658,6 +672,14 @@ def _auto(cls: type[Request], positionals: str = "") -> Callable[[Command, Parse
         return cls(**kwargs)
 
     return build
+
+
+def _build_events(cmd: Command, p: Parsed) -> Request:
+    """The template is checked by the handler, over an empty message, as the CLI's makeTemplate does."""
+    v = p.values
+    return EventsRequest(
+        str(v["since"]), str(v["until"]), list(v["filters"]), str(v["format"]), p.client.env.get("TZ")
+    )
 
 
 def _build_exec(cmd: Command, p: Parsed) -> Request:

@@ -9,21 +9,27 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
+import select
 import signal
 import socket
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import capabilities, cli, filters, inspect_json, output, signals
+from topology.docker import capabilities, cli, eventtext, filters, inspect_json, output, signals
 from topology.docker.clierrors import CliError, daemon_error, exec_start_failure
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.envfile import ClientSide
 from topology.docker.gotemplate import render_format
+from topology.docker.gotemplate_parse import TemplateError
 from topology.docker.model import Container, DnsConfig, process_env
 from topology.docker.requests import (
     ContainerSpec,
     CreateRequest,
+    EventsRequest,
     ExecRequest,
     HelpRequest,
     ImagesRequest,
@@ -171,6 +177,8 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
     master = slave = -1
     with engine.lock:
         c = _create(engine, spec, "run")
+        if not req.detach:  # the CLI attaches before it starts the container
+            engine.container_event(c, "attach")
         try:
             if req.detach:
                 engine.start_container(c)
@@ -183,8 +191,9 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
                 if stdin != stdio[0]:
                     os.close(stdin)
         except EngineError as exc:
-            if c.auto_remove:
+            if c.auto_remove:  # containerStart's cleanup removes it
                 engine.containers.pop(c.id, None)
+                engine.container_event(c, "destroy")
             if req.detach:  # the CLI prints the id it was given by create while it starts the container
                 out.print(c.id)
             exc.at_start = True
@@ -256,6 +265,7 @@ def _restart(engine: Engine, req: RestartRequest, out: Output, *_):
         engine.stop_container(c, timeout)
         with engine.lock:
             engine.start_container(c)
+            engine.container_event(c, "restart")
 
     return 1 if _each(engine, req.containers, out, restart, "restart") else 0
 
@@ -423,9 +433,12 @@ def _running(engine: Engine, ref: str, command: str) -> Container:
 def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> int:
     report_r, report_w = os.pipe()
     master = -1
+    exec_id = secrets.token_hex(32)
+    command = req.cmd[0] + " " + " ".join(req.cmd[1:])  # moby's Entrypoint + " " + Args
     try:
         with engine.lock:
             c = _running(engine, req.container, "exec")
+            engine.container_event(c, "exec_create: " + command, execID=exec_id)
             argv, fds = exec_argv(
                 engine.sb,
                 c.privileges,
@@ -450,6 +463,8 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             io = (slave, slave, slave)
         else:
             io = (stdio[0] if req.interactive else -1, stdio[1], stdio[2])
+        with engine.lock:
+            engine.container_event(c, "exec_start: " + command, execID=exec_id)
         try:
             proc = start_exec(
                 engine.sb, c.id, [*argv, *req.cmd], host_pid=host_pid, fds=fds, stdio=io, env=env
@@ -473,13 +488,18 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
             raise daemon_error("exec", text, engine.version)
         out.out.append(text + "\r\n")
         return code
+
+    def died(code: int) -> int:
+        with engine.lock:
+            engine.container_event(c, "exec_die", execID=exec_id, exitCode=str(exit_status(code)))
+        return exit_status(code)
+
     if req.detach:
+        threading.Thread(target=lambda: died(proc.wait()), daemon=True).start()
         return 0
     if req.tty:
-        code = relay_pty(master, stdio[0], stdio[1], conn, proc)
-    else:
-        code = proc.wait()
-    return exit_status(code)
+        return died(relay_pty(master, stdio[0], stdio[1], conn, proc))
+    return died(proc.wait())
 
 
 def _logs(engine: Engine, req: LogsRequest, out: Output, stdio, *_):
@@ -530,7 +550,74 @@ def _top(engine: Engine, req: TopRequest, out: Output, *_):
         out.print(output.format_top(ps_output, {int(p) for p in pids.split(",") if p}).rstrip("\n"))
     except ValueError as exc:
         raise daemon_error("top", str(exc), engine.version) from None
+    with engine.lock:
+        engine.container_event(c, "top")
     return 0
+
+
+def _events(engine: Engine, req: EventsRequest, out: Output, stdio, tty, conn) -> int:
+    """docker events: the recent events --since/--until select, then the new ones as they come,
+    until --until or until the client goes away (^C). One subscription, dropped at the end; lines
+    are written by this client's thread, never under the engine's lock."""
+    version = engine.version
+    zone = eventtext.local_zone(req.tz)
+    tmpl = eventtext.template(req.format, version)
+    now_ns = time.time_ns()
+    since = eventtext.timestamp(req.since, now_ns, zone)
+    until = eventtext.timestamp(req.until, now_ns, zone)
+    since_ns, until_ns = eventtext.nanoseconds(since), eventtext.nanoseconds(until)
+    if since_ns is not None and until_ns is not None and until_ns < since_ns:
+        text = f"`since` time ({since}) cannot be after `until` time ({until})"
+        raise daemon_error("events", text, version)
+    replay, sub = engine.events.subscribe(since_ns, until_ns, filters.event_filter(req.filters, version))
+    try:
+        pending = list(replay)
+        live = until_ns is None or until_ns >= time.time_ns()  # else only past events
+        while pending or live:
+            for msg in pending:
+                try:
+                    text = eventtext.pretty(msg, zone) if tmpl is None else eventtext.formatted(tmpl, msg)
+                except TemplateError as exc:  # the CLI prints the template's error and exits
+                    raise CliError(exc.detail, 1) from None
+                if not _stream(stdio[1], text.encode(), conn):
+                    return 0
+            left = None if until_ns is None else (until_ns - time.time_ns()) / 1e9
+            if left is not None and left <= 0 or sub.closed or _client_gone(conn):
+                return 0
+            msg = sub.get(0.25 if left is None else min(0.25, left))
+            pending = [msg] if msg is not None else []
+        return 0
+    finally:
+        engine.events.unsubscribe(sub)
+
+
+def _client_gone(conn) -> bool:
+    """Whether the docker client's end of docker.sock is closed (it was killed: ^C)."""
+    if conn is None or not readable([conn], 0):
+        return False
+    try:
+        return not conn.recv(64)  # the client sends nothing else meanwhile
+    except OSError:
+        return True
+
+
+def _stream(fd: int, data: bytes, conn) -> bool:
+    """Write `data` to the client's stdout as it can take it; False once it cannot (closed, or the
+    client went away while its reader was stopped)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while data:
+        if not poller.poll(250):
+            if _client_gone(conn):
+                return False
+            continue
+        try:
+            data = data[os.write(fd, data[:512]) :]
+        except BlockingIOError:
+            continue
+        except OSError:
+            return False
+    return True
 
 
 def _images(engine: Engine, req: ImagesRequest, out: Output, *_):
@@ -676,6 +763,7 @@ HANDLERS: dict[type[Request], Callable[..., int]] = {
     LogsRequest: _logs,
     TopRequest: _top,
     ImagesRequest: _images,
+    EventsRequest: _events,
     VersionRequest: _version,
     InfoRequest: _info,
     HelpRequest: _help,

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from topology.docker import containerfiles, etcfiles, images, names, resolver, rules
 from topology.docker import ipam as ipam_mod
+from topology.docker.eventlog import EventLog
 from topology.docker.model import (
     NO_DNS,
     Container,
@@ -101,6 +102,7 @@ class Engine:
         self.detached = False
         self.dns: resolver.EmbeddedDns | None = None  # started at the first user-network container
         self._subscribers: list = []
+        self.events = EventLog()  # what `docker events` shows; lost with the daemon, as dockerd's
         self._default_networks()
 
     # -- start ---------------------------------------------------------------------------
@@ -171,6 +173,25 @@ class Engine:
         for callback in list(self._subscribers):
             callback(event)
 
+    def container_event(self, c: Container, action: str, **attributes: str) -> None:
+        """Log a container event as moby's LogContainerEventWithAttributes: the container's labels,
+        then its image and name over them."""
+        attributes = {**c.labels, **attributes, "image": c.image, "name": c.name}
+        self.events.log("container", action, c.id, attributes)
+
+    def _network_event(self, net: Network, action: str, container: Container | None = None) -> None:
+        """Log a network event as moby's LogNetworkEventWithAttributes (name and type, with the
+        container's id for connect and disconnect)."""
+        attributes = {"container": container.id} if container is not None else {}
+        self.events.log("network", action, net.id, {**attributes, "name": net.name, "type": net.driver})
+
+    def _attached_networks(self, c: Container) -> list[Network]:
+        """The networks a running container has endpoints in, as libnetwork sees them: its bridge
+        networks, or the host or none network of those modes (a container:... mode has none)."""
+        if c.network_mode in ("host", "none"):
+            return [self.find_network(c.network_mode)]
+        return [n for ep in c.endpoints for n in self.networks.values() if n.name == ep.network]
+
     def namespaces(self) -> dict[str, str]:
         """Network namespaces of running containers with their own, by container name (daemon-side paths)."""
         with self.lock:
@@ -186,6 +207,7 @@ class Engine:
     def detach(self) -> None:
         """The sandbox is going away: stop watching container processes and serving their DNS."""
         self.detached = True
+        self.events.close()
         if self.dns is not None:
             self.dns.close()
 
@@ -307,6 +329,7 @@ class Engine:
         # Sorted as text, like Docker's nat.Port ("443/tcp" before "80/tcp"): -P binds them in this order.
         c.exposed = sorted({*exposed, *(expose or []), *(b.target for b in c.published)})
         self.containers[cid] = c
+        self.container_event(c, "create")
         return c
 
     def start_container(self, c: Container, stdio: tuple[int, int, int] | None = None) -> None:
@@ -408,6 +431,9 @@ class Engine:
         self._dns_update()
         own_netns = mode != "host" and not join_pid
         self._emit("container", c.name, "start", proc.netns if own_netns else None)
+        for attached in self._attached_networks(c):
+            self._network_event(attached, "connect", c)
+        self.container_event(c, "start")
         c.started_at = now()
         c.finished_at = "0001-01-01T00:00:00Z"
         done = threading.Event()
@@ -638,6 +664,7 @@ class Engine:
         code = proc.proc.wait()
         with self.lock:
             if self.procs.get(c.id) is proc:
+                attached = self._attached_networks(c)
                 self._teardown_network(c)
                 self.procs.pop(c.id, None)
                 c.status = "exited"
@@ -645,10 +672,27 @@ class Engine:
                 c.exit_code = exit_status(code)
                 c.finished_at = now()
                 c.pid = 0
+                self._exit_events(c, attached)
                 if c.auto_remove:
                     self.containers.pop(c.id, None)
                     self._emit("container", c.name, "destroy")
+                    self.container_event(c, "destroy")
         done.set()
+
+    def _exit_events(self, c: Container, attached: list[Network]) -> None:
+        """die and the network disconnects of releaseNetwork: 19.03 logs die before its cleanup,
+        28 after it, with the seconds the container ran (execDuration)."""
+        try:
+            started = datetime.strptime(c.started_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            ran = int((datetime.now(UTC) - started).total_seconds())
+        except ValueError:
+            ran = 0
+        if self.version == "19.03":
+            self.container_event(c, "die", exitCode=str(c.exit_code))
+        for net in attached:
+            self._network_event(net, "disconnect", c)
+        if self.version != "19.03":
+            self.container_event(c, "die", exitCode=str(c.exit_code), execDuration=str(ran))
 
     @staticmethod
     def _kill(proc) -> None:
@@ -660,11 +704,15 @@ class Engine:
         stop_process_tree(proc.proc)
 
     def _signal(self, c: Container, number: int) -> None:
-        """Send a signal to the container's first process, as containerd does (the kernel decides)."""
-        proc = self.procs.get(c.id)
-        if proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.host_pid, number)
+        """Send a signal to the container's first process, as containerd does (the kernel decides),
+        and log the kill event; under the lock, as moby's killWithSignal holds the container's, so
+        that the die its exit causes comes after it."""
+        with self.lock:
+            proc = self.procs.get(c.id)
+            if proc is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.host_pid, number)
+                self.container_event(c, "kill", signal=str(number))
 
     def stop_container(self, c: Container, timeout: float = 10) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds (docker stop)."""
@@ -675,6 +723,8 @@ class Engine:
         if not done.wait(max(timeout, 0)):
             self._signal(c, signal.SIGKILL)
         done.wait(10)
+        with self.lock:
+            self.container_event(c, "stop")
 
     def kill_container(self, c: Container, number: int = signal.SIGKILL) -> None:
         """Send a signal (docker kill); after SIGKILL, return once the container has exited, whose
@@ -705,6 +755,7 @@ class Engine:
         if netns:  # the event stream watches it under its name
             self._emit("container", old, "rename", "")
         self._emit("container", c.name, "rename", netns)
+        self.container_event(c, "rename", oldName="/" + old)
         self._dns_update()
 
     def _check_name_free(self, name: str) -> None:
@@ -721,9 +772,14 @@ class Engine:
                     f"You cannot remove a running container {c.id}. "
                     "Stop the container before attempting removal or force remove"
                 )
-            self.stop_container(c, timeout=0)
+            done = self.stopped.get(c.id)
+            self._signal(c, signal.SIGKILL)  # moby's Kill, then a containerStop that finds it stopped
+            if done is not None:
+                done.wait(10)
         self.containers.pop(c.id, None)
         self._emit("container", c.name, "destroy")
+        with self.lock:
+            self.container_event(c, "destroy")
 
     # -- networks ------------------------------------------------------------------------
 
@@ -797,6 +853,7 @@ class Engine:
             raise
         self.networks[nid] = net
         self._emit("network", name, "create")
+        self._network_event(net, "create")
         return net
 
     def _host_routes(self) -> list[tuple[str, str]]:
@@ -829,6 +886,7 @@ class Engine:
         self.ipam.release_pool(net.subnet)
         del self.networks[net.id]
         self._emit("network", net.name, "destroy")
+        self._network_event(net, "destroy")
 
     def connect(self, net: Network, c: Container, ip: str = "", aliases: list[str] | None = None) -> None:
         if any(ep.network == net.name for ep in c.endpoints):
@@ -845,6 +903,7 @@ class Engine:
             raise EngineError(f"Container {c.id} is not running")
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
         self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
+        self._network_event(net, "connect", c)
         self._dns_update()
         pid = self.procs[c.id].host_pid
         host_script(self.sb, containerfiles.connected_script(self.version, pid, c, resolver=first_resolver))
@@ -866,6 +925,10 @@ class Engine:
         host_script(self.sb, script)
         self.ipam.pool(net.subnet).release_address(ep.ip)
         c.endpoints.remove(ep)
+        # 19.03 logs it twice: as it leaves the network (disconnectFromNetwork), then again at the
+        # end of DisconnectFromNetwork
+        for _ in range(2 if self.version == "19.03" else 1):
+            self._network_event(net, "disconnect", c)
         self._dns_update()
 
 

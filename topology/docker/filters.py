@@ -1,4 +1,5 @@
-"""`--filter` for `docker ps`, `docker images`, `docker network ls` and `docker network prune`.
+"""`--filter` for `docker ps`, `docker images`, `docker network ls`, `docker network prune` and
+`docker events`.
 
 The CLI sends each `-f key=value` (key lowercased, both sides trimmed) and the daemon applies them
 as moby's filters.Args: a key's values are a set, values of one key are alternatives (OR) and
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from topology.docker.clierrors import CliError, daemon_error
+from topology.docker.eventlog import Message
 from topology.docker.gotext import GoError, go_quote, parse_time
 from topology.docker.images import IMAGES, image_id
 from topology.docker.model import Container, Network, Version, is_running, network_names, port_entries
@@ -369,3 +371,60 @@ def list_images(
             or any(fnmatch.fnmatchcase(r, p) for p in patterns for r in (f"{row[0]}:{row[1]}", row[0]))
         )
     ]
+
+
+# -- docker events ------------------------------------------------------------------------------
+
+# The event types whose filter key matches an actor's id or name by prefix (fuzzyMatchName), on every
+# event: `-f container=web` also leaves out the networks' events.
+_NAMED_TYPES = ("daemon", "container", "plugin", "volume", "network", "node", "service", "secret", "config")
+_FUZZY_ACTIONS = ("health_status", "exec_create", "exec_start")
+
+
+def _fuzzy(args: Args, key: str, source: str) -> bool:
+    """filters.Args.FuzzyMatch: no values, an exact one, or one that `source` starts with."""
+    return args.exact(key, source) or any(source.startswith(v) for v in args.fields[key])
+
+
+def _familiar(image: str) -> str:
+    """reference.FamiliarName of a parsed image reference (tag and digest dropped); as given if it
+    does not parse (a 64-hex id)."""
+    if re.fullmatch(r"[a-f0-9]{64}", image) or not re.fullmatch(r"[a-z0-9._/:@-]+", image):
+        return image
+    name = image.split("@", 1)[0]
+    head, slash, last = name.rpartition("/")
+    name = head + slash + last.split(":", 1)[0]
+    return name.removeprefix("docker.io/").removeprefix("library/")
+
+
+def event_filter(raw: Sequence[str], version: Version) -> Callable[[Message], bool] | None:
+    """moby's events Filter.Include (daemon/events/filter.go); None without filters. The daemon
+    checks no key: one it does not know (`-f foo=bar`) leaves every event in."""
+    args = Args(raw, "events", version)
+    if not args.fields:
+        return None
+
+    def action(ev: Message) -> bool:
+        if any(v in _FUZZY_ACTIONS for v in args.get("event")):  # moby #25798: `exec_start` etc.
+            return _fuzzy(args, "event", ev.action)
+        return args.exact("event", ev.action)
+
+    def image(ev: Message) -> bool:
+        name = ev.attributes.get("name" if ev.type == "image" else "image", "")
+        names = (ev.actor_id, name, _familiar(ev.actor_id), _familiar(name))
+        return any(args.exact("image", v) for v in names)
+
+    def include(ev: Message) -> bool:
+        return (
+            action(ev)
+            and args.exact("type", ev.type)
+            and args.exact("scope", "local")
+            and all(
+                _fuzzy(args, key, ev.actor_id) or _fuzzy(args, key, ev.attributes.get("name", ""))
+                for key in _NAMED_TYPES
+            )
+            and image(ev)
+            and args.match_labels("label", ev.attributes)
+        )
+
+    return include

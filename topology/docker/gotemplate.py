@@ -140,6 +140,8 @@ def _to_json(value: object) -> str:
     def default(o: object) -> object:
         if isinstance(o, _Nil | _NoValue):
             return None
+        if hasattr(o, "go_json"):  # a struct whose JSON tags differ from its field names
+            return o.go_json()
         raise TypeError(type(o).__name__)
 
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=default)

@@ -193,6 +193,17 @@ class LogsRequest(Request):
 
 
 @dataclass
+class EventsRequest(Request):
+    """`docker events` / `docker system events`; `tz` is the CLI's TZ (None: unset)."""
+
+    since: str = ""
+    until: str = ""
+    filters: list[str] = field(default_factory=list)
+    format: str = ""
+    tz: str | None = None
+
+
+@dataclass
 class ImagesRequest(Request):
     """`docker images` / `docker image ls`."""
 

@@ -22,7 +22,7 @@ SCHEMA = 1
 # attribute in neither fails tests/topology/docker/test_state.py: say which it is. A dotted name is
 # an attribute's attribute (the publisher's port allocator is state, its proxies are runtime).
 ENGINE_STATE = ("version", "containers", "networks", "ipam", "ifindex", "publisher.ports")
-ENGINE_RUNTIME = ("sb", "lock", "procs", "publisher", "stopped", "detached", "dns", "_subscribers")
+ENGINE_RUNTIME = ("sb", "lock", "procs", "publisher", "stopped", "detached", "dns", "_subscribers", "events")
 _FROM_TEXT = (ipaddress.IPv4Network, ipaddress.IPv6Network, ipaddress.IPv4Address, ipaddress.IPv6Address)
 _TRUSTED = ("topology.docker.", "ipaddress")
 
