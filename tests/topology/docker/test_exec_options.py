@@ -4,6 +4,8 @@ a container that is not running."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from tests.topology.docker.test_container_dns import ok
@@ -21,6 +23,13 @@ NO_CWD = {  # runc 1.0-rc (19.03) and 1.2/1.3 (28) through containerd and the da
         'chdir to cwd ("/nosuch") set in config.json failed: no such file or directory: unknown'
     ),
 }
+
+
+def on_a_terminal(command: str) -> str:
+    """Shell text running `command` on a terminal of its own (script's pty). Its stdin stays open
+    without data while the command runs: at an EOF there, script types the terminal's EOF character
+    (NUL on this pty) into the command's input."""
+    return f"{{ sleep 10 >/dev/null 2>&1 & }} | script -qec {shlex.quote(command)} /dev/null"
 
 
 @pytest.mark.parametrize("version", ["19.03", "28"])
@@ -85,7 +94,7 @@ def test_exec_of_a_command_runc_cannot_start(daemon, version):
         text, code = NOT_FOUND[version]
         r = docker(lab, "exec p1 nosuch")
         assert (r.returncode, r.stdout, r.stderr) == (code, text + "\n", "")
-        on_tty = sh(lab, "script -qec 'docker exec -t p1 nosuch' /dev/null")  # the terminal's own CR too
+        on_tty = sh(lab, on_a_terminal("docker exec -t p1 nosuch"))  # the terminal's own CR too
         assert (on_tty.returncode, on_tty.stdout.rstrip("\n")) == (code, text)
         # a command's own exit status 127 is no error of the runtime's
         own = docker(lab, "exec p1 sh -c 'exit 127'")
@@ -101,7 +110,7 @@ def test_exec_of_a_command_runc_cannot_start(daemon, version):
         assert missing.returncode == (126 if v19 else 127)
         assert "stat /nosuch/x: no such file or directory" in missing.stdout
         # with -t the command has the terminal as its controlling one (tty_nr in its stat)
-        ctty = sh(lab, "script -qec \"docker exec -t p1 awk '{print \\$7}' /proc/self/stat\" /dev/null")
+        ctty = sh(lab, on_a_terminal("docker exec -t p1 awk '{print $7}' /proc/self/stat"))
         assert ctty.returncode == 0 and int(ctty.stdout.split()[0]) != 0, ctty
     finally:
         daemon.down(lab.sandbox.id)
