@@ -83,7 +83,8 @@ function answers() {
   return all;
 }
 
-document.getElementById("exercise-check").addEventListener("click", () => {
+// A read-only panel (an instructor watching) has no Check button.
+document.getElementById("exercise-check")?.addEventListener("click", () => {
   const lang = document.documentElement.lang;
   const frame = { type: "attempt.check", answers: answers() };
   if (lang === "en" || lang === "zh-hans") frame.language = lang;
