@@ -9,6 +9,7 @@
 // labapp/labs/frames.py: TTY_INPUT_MAX (characters; a JS string's length counts no fewer).
 const TTY_INPUT_MAX = 64 * 1024;
 const FONT_SIZE = 14;
+const MIN_FONT_SIZE = 10; // a read-only view's smallest: a narrower element scrolls sideways instead
 
 // Why a shell is new (lab.tty.open's notice): every page opening that shell's terminal says so above
 // its scrollback, in the page's language and in colours no shell output uses here (dark on amber).
@@ -99,8 +100,8 @@ export class LabTerminal {
     // The fit addon's proposal at the current font tells how many columns fit: scale by it, then check.
     for (let i = 0; i < 3; i++) {
       const fits = this.fit.proposeDimensions()?.cols;
-      if (!fits || fits >= this.size.cols) break;
-      size = Math.max(7, Math.floor((size * fits) / this.size.cols * 10) / 10);
+      if (!fits || fits >= this.size.cols || size === MIN_FONT_SIZE) break;
+      size = Math.max(MIN_FONT_SIZE, Math.floor((size * fits) / this.size.cols * 10) / 10);
       this.term.options.fontSize = size;
     }
     if (this.term.cols !== this.size.cols || this.term.rows !== this.size.rows) this.term.resize(this.size.cols, this.size.rows);

@@ -127,4 +127,6 @@ def attempt_panel(*, attempt: Attempt, language: str) -> dict:
         "course": exercise.course,
         "no_hint": _("No more hints."),
         "checked_at": checked.created_at if checked else None,
+        # The step the student is on: the first task not passed.
+        "current_task": next((t["id"] for t in tasks if not t["passed"]), None),
     }
