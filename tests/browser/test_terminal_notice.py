@@ -1,7 +1,7 @@
 """Why a shell is new, on every page that opens its terminal: after the lab page was closed long enough
 for its shell to be hung up, the next page, a second tab and a reload in Chinese all show the note
-above the scrollback, in the page's language and set apart from the shell's output; the next shell
-(after `exit`) has none."""
+above the scrollback, in the page's language and set apart from the shell's output, and so does the
+teacher watching the lab; the next shell (after `exit`) has none."""
 
 from __future__ import annotations
 
@@ -19,6 +19,16 @@ HUNG_UP_ZH = "页面已关闭，它的 shell 已被挂断（SIGHUP）。这是�
 # The first line's first cell: its background (xterm's 24-bit colour, 0xRRGGBB), set apart from output.
 FIRST_CELL_BG = "() => nslab.terminal.term.buffer.active.getLine(0).getCell(1).getBgColor()"
 AMBER = 0xFBBF24
+# The demo teacher teaches the demo student (lab_server.python; prints the class's id).
+CLASS = """
+from django.contrib.auth import get_user_model
+from labapp.classroom.models import Cohort, Enrolment
+users = get_user_model().objects
+cohort = Cohort.objects.create(name="Notice", course="docker-networking")
+cohort.instructors.add(users.get(username="teacher"))
+Enrolment.objects.create(cohort=cohort, student=users.get(username="student"))
+print(cohort.pk)
+"""
 
 
 def unwrapped(page) -> str:
@@ -78,6 +88,24 @@ def test_every_page_of_a_new_shell_says_why_in_its_language(lab_server, student_
     finally:
         second.close()
         page.context.add_cookies([{"name": "django_language", "value": "en", "url": lab_server.base_url}])
+
+    # The teacher watching the lab sees it too, in the teacher's language.
+    cohort = lab_server.python(CLASS).strip()
+    teacher = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US").new_page()
+    try:
+        base = lab_server.base_url
+        teacher.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base}])
+        teacher.goto(base + "/accounts/login/")
+        teacher.fill("input[name=username]", "teacher")
+        teacher.fill("input[name=password]", "teacher")
+        teacher.click("button[type=submit]")
+        teacher.wait_for_url(base + "/")
+        lab_id = url.rstrip("/").rsplit("/", 1)[1]
+        open_lab(teacher, f"{base}/teach/{cohort}/labs/{lab_id}/")
+        assert unwrapped(teacher).startswith("nslab: " + HUNG_UP_ZH)
+        teacher.screenshot(path=artifacts / "notice-hung-up-watch-zh-1440.png")
+    finally:
+        teacher.context.close()
 
     # `exit`: a new shell, which has nothing to explain, then or after a reload.
     page.click("#terminal")
