@@ -27,6 +27,8 @@ def frame_schema(type_: str, properties: dict | None = None) -> dict:
 
 # Other apps add the codes of their socket frames' errors (hooks.socket_frame_add).
 ERROR_CODES = ["bad_frame", "not_ready", "failed"]
+_COLS = {"type": "integer", "minimum": 1, "maximum": 500}  # a terminal's size
+_ROWS = {"type": "integer", "minimum": 1, "maximum": 200}
 _STATUS = ["preparing", "ready", "stopping", "stopped", "failed"]
 
 SERVER_FRAMES = {
@@ -65,6 +67,13 @@ SERVER_FRAMES = {
     ),
     "trace.failed": frame_schema("trace.failed", {"message": {"type": "string"}}),
     "lab.tty.reset": frame_schema("lab.tty.reset"),
+    # Before a terminal's scrollback: the shell's size, and why the shell is new (null: nothing to say).
+    "lab.tty.open": frame_schema(
+        "lab.tty.open",
+        {"notice": {"enum": [None, "hung_up", "restarted"]}, "cols": _COLS, "rows": _ROWS},
+    ),
+    # The student's page resized the shell (a watching page follows it).
+    "lab.tty.size": frame_schema("lab.tty.size", {"cols": _COLS, "rows": _ROWS}),
     "error": frame_schema(
         "error",
         {
@@ -79,8 +88,8 @@ CLIENT_FRAMES = {
     "tty.resize": frame_schema(
         "tty.resize",
         {
-            "cols": {"type": "integer", "minimum": 1, "maximum": 500},
-            "rows": {"type": "integer", "minimum": 1, "maximum": 200},
+            "cols": _COLS,
+            "rows": _ROWS,
         },
     ),
     "lab.refresh": frame_schema("lab.refresh"),

@@ -14,14 +14,16 @@ Web side (the Daphne process):
   page's first connect and every reconnect), so that nothing sent to the group just before is
   missed: `provider(lab_id)` returns a list of group frames (`group_frame_add`); it runs in a
   thread and may read the database.
-- `lab_panel_add(LabPanel(app, template, context, styles, scripts))`: a panel of the lab page, keyed
-  by app. The page calls `context(request, lab)`; None shows nothing, a dict renders `template` with
-  it at the start of the lab grid, with `styles` in the head and `scripts` (static paths of ES
-  modules) before the page's own script. A panel whose root is a `.card.side-card` gets a column of
-  its own beside the graph and the terminal (labs/layout.css), as high as they are: it scrolls its
-  content itself (the card is a flex column). Browser code gets every server frame as the window
-  event `nslab:frame` and a click on a netfilter rule as `nslab:rule-click`; it sends frames with
-  `window.nslab.socket.send(frame)`.
+- `lab_panel_add(LabPanel(app, template, context, styles, scripts, watch_context))`: a panel of the
+  lab page, keyed by app. The page calls `context(request, lab)`; None shows nothing, a dict renders
+  `template` with it at the start of the lab grid, with `styles` in the head and `scripts` (static
+  paths of ES modules) before the page's own script. A read-only view of the lab (the classroom's
+  watch view, whose own checks decided that the user may see it) calls `watch_context(request, lab)`
+  instead (`labs.web.views.lab_panels(request, lab, watching=True)`; by default nothing). A panel
+  whose root is a `.card.side-card` gets a column of its own beside the graph and the terminal
+  (labs/layout.css), as high as they are: it scrolls its content itself (the card is a flex column).
+  Browser code gets every server frame as the window event `nslab:frame` and a click on a netfilter
+  rule as `nslab:rule-click`; it sends frames with `window.nslab.socket.send(frame)`.
 
 Lab-node side (the lab-node worker, or the web process when embedded):
 
@@ -71,6 +73,9 @@ class LabPanel:
     context: Callable[..., dict | None]
     styles: tuple[str, ...] = ()
     scripts: tuple[str, ...] = ()
+    # The panel on a read-only view of another user's lab (an instructor watching): its caller decided
+    # that the user may see the lab. By default the panel is not shown there.
+    watch_context: Callable[..., dict | None] = lambda request, lab: None
 
 
 LAB_PANELS: dict[str, LabPanel] = {}

@@ -14,6 +14,7 @@ EXERCISE = "fix-forward-rules"  # state and probe checks only, no question: the 
 TERMINAL_TEXT = """() => { const b = nslab.terminal.term.buffer.active; const out = [];
   for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true).trimEnd());
   return out.join('\\n').trim(); }"""
+TERMINAL_SIZE = "() => [nslab.terminal.term.cols, nslab.terminal.term.rows]"
 ALL_TASKS_PASSED = "() => document.querySelectorAll('.task:not(.passed)').length === 0"
 GREEN = "rgb(187, 247, 208)"  # classroom.css: .cell.state-passed
 DESKTOP, LAPTOP, PHONE = (
@@ -131,8 +132,23 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.wait_for_selector(presence + "[data-online='1']", timeout=60_000)
         assert cell_state(teacher, student_id, exercise_id) == "working"
 
-        # The student runs the reference solution in the lab's terminal, then presses Check.
+        # Stuck: the student presses Check too early. The teacher, watching, sees the step they are on
+        # and the failed Check's results beside the student's terminal.
         student.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=90_000)
+        student.click("#exercise-check")
+        student.wait_for_function("() => document.querySelector('.task .results li.fail')", timeout=90_000)
+        watch = teacher_context.new_page()
+        watch.goto(f"{base}/teach/{cohort_url.rstrip('/').rsplit('/', 1)[1]}/labs/{lab_id}/")
+        watch.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=30_000)
+        first_task = watch.get_attribute("#exercise .task", "data-task-id")
+        assert watch.get_attribute(f"#exercise .task[data-task-id='{first_task}']", "class") == "task current"
+        assert watch.query_selector_all(".task .results li.fail")
+        # The last Check's results (the student's page may since show continuous grades' too).
+        assert student.text_content(".task .results li.fail") in watch.text_content(".task .results")
+        watch.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=30_000)
+        watch.screenshot(path=artifacts / "teach-lab-stuck-1440.png")
+
+        # The student runs the reference solution in the lab's terminal, then presses Check.
         student.click("#terminal")
         for command in solution_commands(lab_server, lab_id):
             student.keyboard.type(command)
@@ -140,6 +156,8 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         student.wait_for_function(f"() => ({TERMINAL_TEXT})().split('root@').length > 3", timeout=30_000)
         student.click("#exercise-check")
         student.wait_for_function(ALL_TASKS_PASSED, timeout=90_000)
+        watch.wait_for_function(ALL_TASKS_PASSED, timeout=10_000)  # live, without a reload
+        watch.close()
 
         # The teacher's cell turns green, without a reload.
         selector = f'tr[data-student-id="{student_id}"] td.cell[data-exercise-id="{exercise_id}"]'
@@ -165,6 +183,20 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.wait_for_url(f"**/teach/*/labs/{lab_id}/")
         teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=30_000)
         teacher.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=30_000)
+        # Beside it the student's exercise as their page shows it (the same panel, read-only): the
+        # tasks passed and the last Check's results, nothing to press.
+        assert teacher.text_content("#exercise-title") == student.text_content("#exercise-title")
+        assert teacher.is_visible("#exercise.read-only") and not teacher.query_selector("#exercise-check")
+        assert teacher.evaluate(ALL_TASKS_PASSED)
+        assert teacher.query_selector_all(".task .results li.ok")
+        # The student's terminal at the student's size (lines wrap where theirs do), which the
+        # watcher does not change: the shell's size is still the student's window's.
+        assert teacher.evaluate(TERMINAL_SIZE) == student.evaluate(TERMINAL_SIZE)
+        student.click("#terminal")
+        student.keyboard.type("stty size")
+        student.keyboard.press("Enter")
+        cols, rows = student.evaluate(TERMINAL_SIZE)
+        student.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('\\n{rows} {cols}')")
         student.wait_for_selector("#messages .message.watched", timeout=10_000)
         assert "teacher is watching your lab" in student.text_content("#messages .message.watched")
         student.click("#terminal")
@@ -182,6 +214,17 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         teacher.wait_for_function("() => document.getElementById('teacher-message-status').textContent")
         teacher.screenshot(path=artifacts / "teach-lab-1440.png")
         student.screenshot(path=artifacts / "teach-lab-student-1440.png")
+        # The student's window shrinks: the watcher's terminal follows the shell's new size.
+        student.set_viewport_size(LAPTOP)
+        student.wait_for_function(f"(size) => ({TERMINAL_SIZE})()[0] < size[0]", arg=[cols, rows])
+        teacher.wait_for_function(
+            f"(size) => ({TERMINAL_SIZE})().join() === size.join()", arg=student.evaluate(TERMINAL_SIZE)
+        )
+        teacher.set_viewport_size(LAPTOP)
+        teacher.wait_for_timeout(300)
+        teacher.screenshot(path=artifacts / "teach-lab-1280.png")
+        teacher.set_viewport_size(DESKTOP)
+        student.set_viewport_size(DESKTOP)
         teacher.set_viewport_size(PHONE)
         teacher.reload()
         teacher.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('watched-42')", timeout=30_000)
@@ -191,6 +234,9 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
             "() => document.querySelector('#terminal .xterm-rows').textContent.includes('watched-42')"
         )
         teacher.screenshot(path=artifacts / "teach-lab-390.png", full_page=True)
+        # On a phone the student's columns keep a readable font and scroll sideways.
+        assert teacher.evaluate("() => nslab.terminal.term.options.fontSize") >= 10
+        teacher.screenshot(path=artifacts / "teach-lab-390-terminal.png")
         teacher.set_viewport_size(DESKTOP)
         # In Simplified Chinese, the view and the student's notice.
         for context in (teacher_context, student_context):
@@ -219,7 +265,7 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
         # The other pages, and the phone-sized screen.
         teacher.click(f'tr[data-student-id="{student_id}"] th.student a')
         teacher.wait_for_selector("section.attempt")
-        assert "ok" in teacher.text_content("ul.checks")
+        assert any("ok" in checks for checks in teacher.locator("ul.checks").all_text_contents())
         teacher.wait_for_selector("#student-timeline[data-drawn] .main-svg")
         teacher.screenshot(path=artifacts / "teach-student-1440.png", full_page=True)
         teacher.goto(base + "/teach/")

@@ -63,6 +63,11 @@ const handlers = {
     panels.update(f.snapshot);
     draw();
   },
+  "lab.tty.open": (f) => {
+    terminal.follow(f.cols, f.rows);
+    terminal.notice(f.notice);
+  },
+  "lab.tty.size": (f) => terminal.follow(f.cols, f.rows),
   "lab.tty": (f) => terminal.write(f.data),
   "lab.tty.reset": () => terminal.reset(),
   "classroom.watchers": (f) => { root.dataset.watchers = f.watchers.join(", "); },
@@ -76,7 +81,11 @@ const socket = new LabSocket(root.dataset.wsPath, {
     controls.connection(true);
   },
   close: (retryIn) => controls.connection(false, retryIn),
-  frame: (f) => handlers[f.type]?.(f),
+  frame: (f) => {
+    handlers[f.type]?.(f);
+    // The student's panels (the exercise's) listen for frames, as on the student's page.
+    window.dispatchEvent(new CustomEvent("nslab:frame", { detail: f }));
+  },
 });
 
 document.getElementById("copy").addEventListener("click", () => terminal.copy());

@@ -83,7 +83,8 @@ function answers() {
   return all;
 }
 
-document.getElementById("exercise-check").addEventListener("click", () => {
+// A read-only panel (an instructor watching) has no Check button.
+document.getElementById("exercise-check")?.addEventListener("click", () => {
   const lang = document.documentElement.lang;
   const frame = { type: "attempt.check", answers: answers() };
   if (lang === "en" || lang === "zh-hans") frame.language = lang;
@@ -116,6 +117,9 @@ function showGrades(f) {
     const shown = f.kind === "check" ? t.results : t.results.filter((r) => !r.skipped);
     if (f.kind === "check" || shown.length) el.querySelector("[data-results]").innerHTML = shown.map(resultHtml).join("");
   }
+  // The step the student is on: the first task not passed (a watching instructor's panel marks it).
+  const current = root.querySelector(".task:not(.passed)");
+  root.querySelectorAll(".task").forEach((el) => el.classList.toggle("current", el === current));
   if (f.kind === "check") {
     root.removeAttribute("aria-busy");
     const passed = f.tasks.filter((t) => t.passed).length;

@@ -68,6 +68,7 @@ const handlers = {
     pending = { snapshot: f.snapshot, seq: f.seq };
     drawLatest();
   },
+  "lab.tty.open": (f) => terminal.notice(f.notice),
   "lab.tty": (f) => terminal.write(f.data),
   "trace.walk": (f) => trace?.show(f),
   "trace.failed": (f) => trace?.failed(f),

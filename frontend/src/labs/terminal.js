@@ -3,10 +3,21 @@
 // or the Paste button.
 // Size: the pty always gets xterm's size. Each fit (the element resized, a key pressed before the
 // resize observer ran) that changes it sends it; lab.js sends it again whenever the lab becomes ready
-// (every connect starts with that status) and for a new shell.
+// (every connect starts with that status) and for a new shell. A read-only view (the instructor's) sends
+// none: it follows the student's size (`follow`), its font scaled to fit the width.
 
 // labapp/labs/frames.py: TTY_INPUT_MAX (characters; a JS string's length counts no fewer).
 const TTY_INPUT_MAX = 64 * 1024;
+const FONT_SIZE = 14;
+const MIN_FONT_SIZE = 10; // a read-only view's smallest: a narrower element scrolls sideways instead
+
+// Why a shell is new (lab.tty.open's notice): every page opening that shell's terminal says so above
+// its scrollback, in the page's language and in colours no shell output uses here (dark on amber).
+const NOTICES = {
+  hung_up: () => gettext("The page was closed, so its shell was hung up (SIGHUP). This is a new shell."),
+  restarted: () => gettext("The lab node restarted, so this is a new shell. The lab's containers, networks and rules are as they were."),
+};
+const NOTICE_STYLE = "\x1b[38;2;15;23;42;48;2;251;191;36m";
 
 export class LabTerminal {
   /** send(frame) delivers tty.input / tty.resize frames to the server; readOnly: a view that takes
@@ -18,13 +29,16 @@ export class LabTerminal {
       cursorBlink: !readOnly,
       convertEol: false,
       scrollback: 5000,
-      fontSize: 14,
+      fontSize: FONT_SIZE,
       fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
       theme: { background: "#0f172a", foreground: "#e2e8f0", cursor: "#fbbf24", selectionBackground: "#475569" },
     });
     this.fit = new FitAddon.FitAddon();
     this.term.loadAddon(this.fit);
     this.term.loadAddon(new WebLinksAddon.WebLinksAddon());
+    this.readOnly = readOnly;
+    this.fontSize = FONT_SIZE; // the page's choice; a read-only view may draw smaller to fit
+    this.size = null; // a read-only view: the student's {cols, rows}
     this.term.open(el);
     this.term.onData((data) => this.type(data));
     this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
@@ -57,11 +71,46 @@ export class LabTerminal {
   }
 
   refit() {
+    if (this.readOnly) {
+      this.fitFont();
+      return;
+    }
     try {
       this.fit.fit();
     } catch {
       // not visible yet
     }
+  }
+
+  /** A read-only view: the terminal at the student's size (their shell's lines wrap where theirs do). */
+  follow(cols, rows) {
+    this.size = { cols, rows };
+    this.term.resize(cols, rows);
+    this.fitFont();
+  }
+
+  /** The largest font (at most the page's) at which the student's columns fit the element's width;
+   * rows that do not fit its height scroll (the element scrolls). */
+  fitFont() {
+    if (!this.size) return;
+    const width = this.term.element?.parentElement?.clientWidth;
+    if (!width) return;
+    let size = this.fontSize;
+    this.term.options.fontSize = size;
+    // The fit addon's proposal at the current font tells how many columns fit: scale by it, then check.
+    for (let i = 0; i < 3; i++) {
+      const fits = this.fit.proposeDimensions()?.cols;
+      if (!fits || fits >= this.size.cols || size === MIN_FONT_SIZE) break;
+      size = Math.max(MIN_FONT_SIZE, Math.floor((size * fits) / this.size.cols * 10) / 10);
+      this.term.options.fontSize = size;
+    }
+    if (this.term.cols !== this.size.cols || this.term.rows !== this.size.rows) this.term.resize(this.size.cols, this.size.rows);
+  }
+
+  /** Why the shell is new (lab.tty.open's notice), before its scrollback. */
+  notice(code) {
+    const text = NOTICES[code]?.();
+    if (text) this.term.write(NOTICE_STYLE + " nslab: " + text + " \x1b[0m\r\n");
   }
 
   sendSize(cols = this.term.cols, rows = this.term.rows) {
@@ -78,6 +127,7 @@ export class LabTerminal {
   }
 
   setFontSize(px) {
+    this.fontSize = px;
     this.term.options.fontSize = px;
     this.refit();
   }

@@ -13,6 +13,7 @@ from labapp.classroom.web.views import cohort_or_404, instructor_required
 from labapp.exercises.spec import localised
 from labapp.labs.models import Lab
 from labapp.labs.web import services as lab_services
+from labapp.labs.web.views import lab_panels
 
 
 def _lab(request: HttpRequest, cohort_id: int, lab_id: int):
@@ -34,7 +35,7 @@ def cohort_lab(request: HttpRequest, cohort_id: int, lab_id: int) -> HttpRespons
         "exercise_title": localised(attempt.exercise.data["title"], request.LANGUAGE_CODE) if attempt else "",
         "ws_path": f"/ws/teach/{cohort.pk}/labs/{lab.pk}/",
         "versions": [(value, str(label)) for value, label in Lab.DockerVersion.choices],
-        "panels": [],  # other apps' panels are the student's own (checks, hints)
+        "panels": lab_panels(request, lab, watching=True),  # the student's exercise, read-only
     }
     return render(request, "classroom/lab_watch.html", context)
 

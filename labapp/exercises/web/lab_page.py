@@ -22,10 +22,20 @@ def panel_context(request, lab) -> dict | None:
     return {"panel": attempt_panel(attempt=attempt, language=request.LANGUAGE_CODE)}
 
 
+def watch_context(request, lab) -> dict | None:
+    """The same panel on a read-only view of the student's lab (an instructor watching): the tasks,
+    where they stand and the last Check's results, without Check, hints to ask for or answers to give."""
+    attempt = attempt_get_for_lab(lab_id=lab.pk)
+    if attempt is None:
+        return None
+    return {"panel": attempt_panel(attempt=attempt, language=request.LANGUAGE_CODE), "read_only": True}
+
+
 EXERCISE_PANEL = LabPanel(
     app="exercises",
     template="exercises/panel.html",
     context=panel_context,
+    watch_context=watch_context,
     styles=PANEL_STYLES,
     scripts=PANEL_SCRIPTS,
 )

@@ -6,7 +6,8 @@ from django.db.models import QuerySet
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from labapp.exercises.models import Attempt, Course, Exercise, TaskState
+from labapp.exercises.models import Attempt, Course, Exercise, Submission, TaskState
+from labapp.exercises.results import result_for_people
 from labapp.exercises.spec import localised, render
 from labapp.exercises.web.markdown import render_inline, render_markdown
 from labapp.labs.models import Lab
@@ -85,6 +86,9 @@ def attempt_panel(*, attempt: Attempt, language: str) -> dict:
     exercise = attempt.exercise
     data = render(exercise.data, attempt.params)
     states = {s.task_id: s for s in attempt.task_states.all()}
+    # The last Check's results, as the page showed them when it came back.
+    checked = attempt.submissions.filter(kind=Submission.Kind.CHECK).first()
+    last_results = {r["id"]: r["checks"] for r in checked.results} if checked else {}
     tasks = []
     for task in data["tasks"]:
         state = states.get(task["id"])
@@ -110,6 +114,7 @@ def attempt_panel(*, attempt: Attempt, language: str) -> dict:
                 "hints": hints_shown(task, state, language),
                 "hints_total": len(task.get("hints", [])),
                 "questions": questions,
+                "results": [result_for_people(r) for r in last_results.get(task["id"], [])],
             }
         )
     return {
@@ -121,4 +126,7 @@ def attempt_panel(*, attempt: Attempt, language: str) -> dict:
         "max_score": exercise.max_score,
         "course": exercise.course,
         "no_hint": _("No more hints."),
+        "checked_at": checked.created_at if checked else None,
+        # The step the student is on: the first task not passed.
+        "current_task": next((t["id"] for t in tasks if not t["passed"]), None),
     }

@@ -35,13 +35,10 @@ log = logging.getLogger(__name__)
 
 LINGER = 10.0
 HANG_UP_AFTER = 30.0
-# The first lines of a shell opened after the page's last viewer left and its shell was hung up.
-HUNG_UP_NOTE = "[nslab] The page was closed, so its shell was hung up (SIGHUP). This is a new shell.\r\n"
-# The first lines of the new shell a page gets when the lab node restarted under it.
-RESTARTED_NOTE = (
-    "[nslab] The lab node restarted, so this is a new shell. The lab's containers, networks and rules"
-    " are as they were.\r\n"
-)
+# Why a shell is new, which every page opening its terminal shows above the scrollback in its own
+# language (`lab.tty.open`'s `notice`): the page's last viewer left and the old shell was hung up,
+# or the lab node restarted under the page.
+HUNG_UP, RESTARTED = "hung_up", "restarted"
 # Browsers showing live counters ask for refreshes; one lab's viewers cannot ask more often than this.
 REFRESH_MIN_INTERVAL = 1.0
 OUTBOX_HIGH, OUTBOX_LOW = 500, 100
@@ -62,6 +59,7 @@ class LabStream:
         self.linger: asyncio.TimerHandle | None = None
         self.hang_up_timer: asyncio.TimerHandle | None = None
         self.hung_up = False
+        self.notice: str | None = None  # why the current shell is new (HUNG_UP, RESTARTED), for its life
         self.refreshed_at = 0.0
         self.tracing = False
 
@@ -141,23 +139,35 @@ class LabStream:
             except Exception:
                 log.exception("lab %s: a state listener failed", self.lab_id)
 
-    def open_shell(self) -> Shell:
+    def open_shell(self, notice: str | None = None) -> Shell:
+        """The shell, a new one (whose `notice` says why, if anything should) if there is none."""
         if self.shell is None or self.shell.closed:
             size = self.shell.size if self.shell else (80, 24)  # a new shell after `exit`: the old one's size
             self.shell = Shell(self.sandbox_id, self.agent.loop, self._tty_output, self._shell_exited, size)
+            self.notice = notice
         return self.shell
 
-    def scrollback(self, *, restarted: bool = False) -> str:
-        """What a terminal that opens now shows first: the shell's scrollback, after a hang-up's note
-        (or, when it asks again after the node `restarted` and gets a new shell, after that note)."""
-        new_shell = self.shell is None
-        text = self.open_shell().scrollback_text()
-        if self.hung_up:
-            self.hung_up = False
-            text = HUNG_UP_NOTE + text
-        elif restarted and new_shell:
-            text = RESTARTED_NOTE + text
-        return text
+    def tty_open(self, *, restarted: bool = False) -> dict:
+        """What a terminal that opens now gets first (`lab.tty.open`): the shell's scrollback, its size,
+        and why the shell is new (after a hang-up, or when a page asks again after the node
+        `restarted` and gets a new shell) while that shell lives."""
+        notice = HUNG_UP if self.hung_up else RESTARTED if restarted else None
+        self.hung_up = False
+        shell = self.open_shell(notice)
+        cols, rows = shell.size
+        return {
+            "type": "lab.tty.open",
+            "data": shell.scrollback_text(),
+            "notice": self.notice,
+            "cols": cols,
+            "rows": rows,
+        }
+
+    def resize(self, cols: int, rows: int) -> None:
+        """The student's page sized the terminal: the pty, and every watching page, take it."""
+        if self.shell and self.shell.size != (cols, rows):
+            self.shell.resize(cols, rows)
+            self.agent.queue(self.group, {"type": "lab.tty.size", "cols": cols, "rows": rows}, group=True)
 
     def _tty_output(self, text: str) -> None:
         self.agent.queue(self.group, {"type": "lab.tty", "data": text}, group=True)
@@ -238,8 +248,7 @@ class Agent:
                 if stream.last_state:
                     self.queue(reply, stream.last_state)
             else:
-                text = stream.scrollback(restarted=bool(message.get("restarted")))
-                self.queue(reply, {"type": "lab.tty", "data": text, "scrollback": True})
+                self.queue(reply, stream.tty_open(restarted=bool(message.get("restarted"))))
             return
         stream = self.streams.get(lab_id)
         if kind == "tty.input":
@@ -253,8 +262,8 @@ class Agent:
             stream.refresh()
         elif kind == "trace.request" and message.get("reply_channel"):
             stream.trace(message)
-        elif kind == "tty.resize" and stream.shell:
-            stream.shell.resize(message["cols"], message["rows"])
+        elif kind == "tty.resize":
+            stream.resize(message["cols"], message["rows"])
 
     def _type(self, stream: LabStream | None, message: dict) -> None:
         """tty.input: into the shell; its sender hears when it is written (the consumer's window)."""

@@ -118,13 +118,21 @@ class LabRelay(AsyncJsonWebsocketConsumer):
     async def lab_state(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def lab_tty_open(self, event: dict) -> None:
+        """The node's answer to our `tty.open`: the shell's size and why it is new (`lab.tty.open`),
+        then its scrollback as terminal output; live output follows."""
+        data = event.pop("data")
+        self.tty_ready = True
+        await self.send_json(event)
+        if data:
+            await self.send_json({"type": "lab.tty", "data": data})
+
     async def lab_tty(self, event: dict) -> None:
-        if event.pop("scrollback", False):
-            self.tty_ready = True
-        elif not self.tty_ready:
-            return
-        if event["data"]:
+        if self.tty_ready and event["data"]:
             await self.send_json(event)
+
+    async def lab_tty_size(self, event: dict) -> None:
+        await self.send_json(event)
 
     async def lab_tty_reset(self, event: dict) -> None:
         await self.send_json(event)

@@ -47,11 +47,13 @@ def lab_create(request: HttpRequest) -> HttpResponse:
     return redirect("lab", lab_id=lab.pk)
 
 
-def _panels(request: HttpRequest, lab: Lab) -> list[dict]:
-    """Other apps' panels of this lab page (labapp.labs.hooks), rendered, with their styles and scripts."""
+def lab_panels(request: HttpRequest, lab: Lab, *, watching: bool = False) -> list[dict]:
+    """Other apps' panels of a page showing `lab` (labapp.labs.hooks), rendered, with their styles and
+    scripts: the student's own page, or (`watching`) a read-only view whose caller decided that the
+    user may see the lab."""
     shown = []
     for panel in LAB_PANELS.values():
-        context = panel.context(request, lab)
+        context = panel.watch_context(request, lab) if watching else panel.context(request, lab)
         if context is not None:
             html = render_to_string(panel.template, context, request)
             shown.append({"html": html, "styles": panel.styles, "scripts": panel.scripts})
@@ -65,7 +67,7 @@ def lab_page(request: HttpRequest, lab_id: int) -> HttpResponse:
         "lab": lab,
         "ws_path": f"/ws/labs/{lab.pk}/",
         "versions": _versions(),
-        "panels": _panels(request, lab),
+        "panels": lab_panels(request, lab),
         "trace": True,  # the packet walk (labs/trace.html); a read-only view of a lab has none
     }
     return render(request, "labs/lab.html", context)

@@ -211,6 +211,7 @@ def test_the_instructor_sees_the_students_terminal_with_its_scrollback_and_canno
         assert lab.status == "ready"
         student = lab_socket(lab.pk, student_cookie)
         assert (await student.connect())[0]
+        await student.send_json_to({"type": "tty.resize", "cols": 101, "rows": 31})
         mine = FrameLog(student)
         await mine.until(lambda: "root@docker-host" in mine.tty())
         await student.send_json_to({"type": "tty.input", "data": "echo before-$((6*7))\r"})
@@ -229,6 +230,16 @@ def test_the_instructor_sees_the_students_terminal_with_its_scrollback_and_canno
         await view.until(lambda: "after-49" in view.tty())
         await mine.until(lambda: "after-49" in mine.tty())
         assert "teacher" not in mine.tty() and "teacher-25" not in view.tty()
+
+        # The view draws the terminal at the student's size, follows it, and cannot change it.
+        assert [(f["cols"], f["rows"]) for f in view.of("lab.tty.open")] == [(101, 31)]
+        await student.send_json_to({"type": "tty.resize", "cols": 90, "rows": 27})
+        await view.until(lambda: view.of("lab.tty.size"))
+        assert view.of("lab.tty.size") == [{"type": "lab.tty.size", "cols": 90, "rows": 27}]
+        await teacher.send_json_to({"type": "tty.resize", "cols": 200, "rows": 60})
+        await view.until(lambda: len(view.of("error")) == 2)
+        await student.send_json_to({"type": "tty.input", "data": "stty size\r"})
+        await mine.until(lambda: "27 90" in mine.tty())
         await teacher.disconnect()
         await student.disconnect()
 

@@ -185,9 +185,16 @@ def test_terminals_come_back_after_the_worker_restarts(worker, client, user_fact
             return "".join(f["data"] for f in log.frames[resets:] if f["type"] == "lab.tty")
 
         await log.until(lambda: "root@docker-host" in since_reset(), timeout=30)
-        assert since_reset().startswith("[nslab] The lab node restarted, so this is a new shell.")
+        assert [f["notice"] for f in log.frames[resets:] if f["type"] == "lab.tty.open"] == ["restarted"]
         await comm.send_json_to({"type": "tty.input", "data": "echo back-$((6*7))\r"})
         await log.until(lambda: "back-42" in since_reset())
+        # A page opened later (a second tab, a teacher watching) is told so too: the note is the shell's.
+        later = lab_socket(lab.pk, cookie)
+        assert (await later.connect())[0]
+        later_log = FrameLog(later)
+        await later_log.until(lambda: "back-42" in later_log.tty(), timeout=30)
+        assert [f["notice"] for f in later_log.of("lab.tty.open")] == ["restarted"]
+        await later.disconnect()
         await comm.disconnect()
 
     run_async(scenario)

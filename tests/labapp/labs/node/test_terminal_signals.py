@@ -25,6 +25,11 @@ PROMPT = re.escape("root@docker-host:/# ")
 DEADLINE = 20.0
 
 
+def notices(log: FrameLog) -> list:
+    """What each `lab.tty.open` the socket got said of its shell (why it is new)."""
+    return [f["notice"] for f in log.of("lab.tty.open")]
+
+
 @pytest.fixture
 def background(monkeypatch):
     """The daemon every Client of this test talks to, started as a background start leaves it."""
@@ -140,14 +145,27 @@ def test_a_closed_page_hangs_up_the_shell_a_reload_keeps_it(client, user_factory
         await running("sleep 4305", want=True)
         await comm.disconnect()  # a reload: back at once, the same shell
         comm, log = await connect()
-        assert "mark-42" in log.tty() and "hung up" not in log.tty()
+        assert "mark-42" in log.tty() and notices(log) == [None]
         await running("sleep 4305", want=True)
 
         monkeypatch.setattr(agent, "HANG_UP_AFTER", 0.5)
         await comm.disconnect()  # the page closed
         await running("sleep 4305", want=False)
         comm, log = await connect()
-        assert "shell was hung up (SIGHUP)" in log.tty() and "mark-42" not in log.tty()
+        assert notices(log) == ["hung_up"] and "mark-42" not in log.tty()
+        # The note is the shell's, not the first page's: a second tab opening it says so too, in its
+        # own language (the page renders the notice), and it is not in the shell's output.
+        second, second_log = await connect()
+        assert notices(second_log) == ["hung_up"] and "hung up" not in second_log.tty()
+        await second.disconnect()
+        # A new shell (after `exit`) has nothing to explain. (A shell that ends within a second of its
+        # start is not replaced: the agent takes it for a sandbox gone.)
+        await asyncio.sleep(1.0)
+        await comm.send_json_to({"type": "tty.input", "data": "exit\r"})
+        await log.until(lambda: log.of("lab.tty.reset"))
+        await comm.disconnect()
+        comm, log = await connect()
+        assert notices(log) == [None]
         await comm.disconnect()
 
     run_async(scenario)
