@@ -1,5 +1,6 @@
-"""Check results for people: `topology.checks.MESSAGES` templates translated with gettext, and the
-`attempt.graded` frame (docs/exercises.md)."""
+"""Check results for people: `topology.checks.MESSAGES` templates translated with gettext (a parameter
+may itself be a message: a `trace` check's verdict and the walk's last step, templates of
+`topology.trace.MESSAGES`), and the `attempt.graded` frame (docs/exercises.md)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ def message_text(message: dict | None) -> str:
     """A `{"code", "params"}` message in the active language."""
     if not message:
         return ""
-    from topology.checks import MESSAGES
+    from topology.checks import MESSAGES as CHECKS
+    from topology.trace import MESSAGES as STEPS
 
     code = message.get("code", "")
-    template = MESSAGES.get(code)
+    template = CHECKS.get(code) or STEPS.get(code)
     if template is None:
         return code
     params = {k: _param_text(v) for k, v in (message.get("params") or {}).items()}
@@ -29,6 +31,8 @@ def message_text(message: dict | None) -> str:
 def _param_text(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
+    if isinstance(value, dict) and "code" in value:  # a message (a trace check's verdict, last step)
+        return message_text(value)
     if isinstance(value, dict):  # a localised text (a question's prompt)
         return value.get(translation.get_language() or "en") or value.get("en") or str(value)
     return str(value)

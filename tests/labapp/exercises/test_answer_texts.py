@@ -1,4 +1,5 @@
-"""The texts of a wrong answer's diagnoses as students read them, in English and Simplified Chinese."""
+"""The texts of a wrong answer's diagnoses as students read them, in English and Simplified Chinese,
+and a Chinese translation of every check message and packet-walk step."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from labapp.exercises.results import result_for_people
 from tests.topology.checks.test_checks import make_snapshot
 from topology.checks import MESSAGES
 from topology.grading import judge_answer
+from topology.trace import MESSAGES as STEP_MESSAGES
 
 QUESTION = {"prompt": {"en": "?"}, "expect": {"host_port": {"container": "web", "port": 80}}}
 
@@ -36,9 +38,21 @@ def fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@pytest.mark.parametrize("code", sorted(c for c in MESSAGES if c.startswith("answer.")))
-def test_every_answer_text_has_a_chinese_translation_with_the_same_fields(code):
+TEMPLATES = {
+    **{("checks", c): t for c, t in MESSAGES.items()},
+    **{("trace", c): t for c, t in STEP_MESSAGES.items()},
+}
+
+
+@pytest.mark.parametrize(("catalogue", "code"), sorted(TEMPLATES))
+def test_every_check_message_and_walk_step_has_a_chinese_translation_with_the_same_fields(catalogue, code):
+    template = TEMPLATES[(catalogue, code)]
     with translation.override("zh-hans"):
-        zh = translation.gettext(MESSAGES[code])
+        zh = translation.gettext(template)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), (code, zh)
-    assert fields(zh) == fields(MESSAGES[code])
+    assert fields(zh) == fields(template)
+
+
+def test_a_step_code_is_never_a_check_code():
+    """A check's parameter may be a step's message: one code names one template."""
+    assert not set(MESSAGES) & set(STEP_MESSAGES)
