@@ -4,6 +4,7 @@ may itself be a message: a `trace` check's verdict and the walk's last step, tem
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -48,8 +49,20 @@ def result_for_people(result: dict) -> dict:
     }
 
 
+def _translations(result: dict) -> dict:
+    """A result's texts in every language of the site, for a page in another language than the
+    attempt's (an instructor watching)."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            people = result_for_people(result)
+        texts[language] = {"message": people["message"], "diagnoses": people["diagnoses"]}
+    return texts
+
+
 def graded_frame(*, attempt, tasks: list[dict], states: dict, results: list[dict], kind: str) -> dict:
-    """The `attempt.graded` frame, its texts in the attempt's language."""
+    """The `attempt.graded` frame, its texts in the attempt's language (and each result's in every
+    language of the site: `translations`)."""
     by_id = {r["id"]: r for r in results}
     with translation.override(attempt.language):
         frame_tasks = []
@@ -62,7 +75,9 @@ def graded_frame(*, attempt, tasks: list[dict], states: dict, results: list[dict
                     "passed": state.passed,
                     "score": state.score,
                     "points": task.get("points", 1),
-                    "results": [result_for_people(r) for r in result["checks"]],
+                    "results": [
+                        {**result_for_people(r), "translations": _translations(r)} for r in result["checks"]
+                    ],
                 }
             )
     return {

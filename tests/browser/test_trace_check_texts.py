@@ -1,6 +1,7 @@
 """A `trace` check's result in Chinese, in a real browser: the student's lab page (live, then after a
 reload), the teacher's watch view of it and the class dashboard's failed checks show the walk's
-verdict and last step in Chinese, with no English left; fixed, the passed check too (live on both)."""
+verdict and last step in Chinese, with no English left; when the student, gone on in English, passes
+it, the teacher's Chinese watch view shows the passed check in Chinese, live."""
 
 from __future__ import annotations
 
@@ -82,23 +83,31 @@ def test_a_failed_trace_check_reads_in_chinese_for_student_and_teacher(lab_serve
         teacher.locator("#failed-checks").scroll_into_view_if_needed()
         teacher.screenshot(path=artifacts / "trace-check-dashboard-1440.png")
 
-        # Fixed: the walk is delivered, and its last step (the reply back into the client) is Chinese.
+        # The student goes on in English and fixes the rule: the walk is delivered. The teacher, watching
+        # in Chinese, reads the result and its last step (the reply back into the client) in Chinese, live.
+        student_context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+        student.reload()
         student.set_viewport_size(SIZES["1440"])
+        student.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('root@')", timeout=30_000)
+        prompts = student.evaluate(f"() => ({TERMINAL_TEXT})().split('root@').length")
         student.click("#terminal")
         for command in solution_commands(lab_server, lab_id):
             student.keyboard.type(command)
             student.keyboard.press("Enter")
-        student.wait_for_function(f"() => ({TERMINAL_TEXT})().split('root@').length > 2", timeout=30_000)
+        student.wait_for_function(
+            f"() => ({TERMINAL_TEXT})().split('root@').length > {prompts}", timeout=30_000
+        )
         student.click("#exercise-check")
         student.wait_for_selector(PASSED_TRACE, timeout=90_000)
-        passed = student.text_content(PASSED_TRACE)
+        assert "is delivered, as expected: It leaves router through eth2" in student.text_content(
+            PASSED_TRACE
+        )
+        shots(student, artifacts, "student-passed-en", PASSED_TRACE)
+        watch.wait_for_selector(PASSED_TRACE, timeout=10_000)  # live, without a reload
         assert_chinese(
-            passed,
+            watch.text_content(PASSED_TRACE),
             "报文已送达，符合预期：报文从 router 的 eth2 离开，从 veth 对的另一端、client 中的 eth0 出来。",
         )
-        shots(student, artifacts, "student-passed", PASSED_TRACE)
-        watch.wait_for_selector(PASSED_TRACE, timeout=10_000)  # live, without a reload
-        assert watch.text_content(PASSED_TRACE) == passed
         shots(watch, artifacts, "watch-passed", PASSED_TRACE)
         assert not student_errors and not teacher_errors, (student_errors, teacher_errors)
     except Exception:

@@ -98,10 +98,12 @@ document.getElementById("exercise-check")?.addEventListener("click", () => {
 
 // -- grades ------------------------------------------------------------------------------
 
+// The texts in this page's language: an instructor watching may read another than the student's.
 function resultHtml(r, index) {
   const cls = r.ok === true ? "ok" : r.ok === false ? "fail" : "skipped";
-  const diagnoses = (r.diagnoses || []).map((d) => "<div class=\"diagnosis\">" + esc(d) + "</div>").join("");
-  return "<li class=\"" + cls + "\" data-check=\"" + index + "\">" + esc(r.message) + diagnoses + "</li>";
+  const texts = r.translations?.[document.documentElement.lang] || r;
+  const diagnoses = (texts.diagnoses || []).map((d) => "<div class=\"diagnosis\">" + esc(d) + "</div>").join("");
+  return "<li class=\"" + cls + "\" data-check=\"" + index + "\">" + esc(texts.message) + diagnoses + "</li>";
 }
 
 // A Check shows every result; a continuous grade replaces only the checks it ran (state checks), so
