@@ -233,6 +233,12 @@ MESSAGES: dict[str, str] = {
     "no_route_back": gettext_noop("{ns} has no route back to {address}."),
     "port_in_use": gettext_noop("{proto} port {port} in {ns} is already held by {process}."),
     "wrong_namespace": gettext_noop("{what} exists in {found}, not in {expected}."),
+    # parts of a message, passed as its parameters (`{what}`, `{error}`) to be translated with it
+    "part.link": gettext_noop("Link {name}"),
+    "part.address": gettext_noop("Address {address}"),
+    "part.rule": gettext_noop("The rule {rule}"),
+    "part.port": gettext_noop("{proto} port {port}"),
+    "part.not_logged": gettext_noop("the server's log has no line of it"),
 }
 
 
@@ -247,6 +253,7 @@ def result(kind: str, ok: bool | None, code: str, diagnoses: Iterable[dict] = ()
 
 
 def diagnosis(code: str, /, **params: Any) -> dict:
+    """A diagnosis, or a part of a message (a parameter of it that the page translates too)."""
     return {"code": code, "params": {k: _param(v) for k, v in params.items()}}
 
 

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from labapp.exercises.results import result_for_people
 from tests.topology.checks.test_checks import make_snapshot
-from topology.checks import MESSAGES
+from topology.checks import MESSAGES, check
 from topology.grading import judge_answer
 from topology.trace import MESSAGES as STEP_MESSAGES
 
@@ -56,3 +56,12 @@ def test_every_check_message_and_walk_step_has_a_chinese_translation_with_the_sa
 def test_a_step_code_is_never_a_check_code():
     """A check's parameter may be a step's message: one code names one template."""
     assert not set(MESSAGES) & set(STEP_MESSAGES)
+
+
+def test_a_diagnosis_names_what_it_found_in_chinese():
+    """`wrong_namespace`'s `{what}` is a part of the message (`part.address`), translated with it."""
+    with translation.override("zh-hans"):
+        shown = result_for_people(
+            check("address", {"ns": "host", "address": "172.17.0.2/16"}, make_snapshot())
+        )
+    assert shown["diagnoses"] == ["地址 172.17.0.2/16 存在于 web 中，而不是 host 中。"]
