@@ -239,6 +239,15 @@ MESSAGES: dict[str, str] = {
     "part.rule": gettext_noop("The rule {rule}"),
     "part.port": gettext_noop("{proto} port {port}"),
     "part.not_logged": gettext_noop("the server's log has no line of it"),
+    "part.no_single_expect": gettext_noop("the question has no single expect"),
+    "part.no_link": gettext_noop("there is no link {name} in {ns}"),
+    "part.no_container": gettext_noop("there is no container {name}"),
+    "part.not_published": gettext_noop("container {name} does not publish {port}/{proto}"),
+    "part.not_running": gettext_noop("container {name} is not running"),
+    "part.no_ip": gettext_noop("container {name} has no IP address"),
+    "part.no_pid": gettext_noop("container {name} has no pid"),
+    "part.no_veth": gettext_noop("container {name} has no veth"),
+    "part.unknown_expect": gettext_noop("the question's expect {how} is unknown"),
 }
 
 

@@ -65,3 +65,16 @@ def test_a_diagnosis_names_what_it_found_in_chinese():
             check("address", {"ns": "host", "address": "172.17.0.2/16"}, make_snapshot())
         )
     assert shown["diagnoses"] == ["地址 172.17.0.2/16 存在于 web 中，而不是 host 中。"]
+
+
+def test_why_the_right_answer_cannot_be_read_in_english_and_chinese():
+    question = {"prompt": {"en": "?"}, "expect": {"container_ip": "db"}}
+    assert [shown_for(question, language) for language in ("en", "zh-hans")] == [
+        "The right answer cannot be read from your lab now: there is no container db.",
+        "现在无法从你的实验中读出正确答案：没有名为 db 的容器。",
+    ]
+
+
+def shown_for(question: dict, language: str) -> str:
+    with translation.override(language):
+        return result_for_people(judge_answer(question, "172.17.0.9", make_snapshot()))["message"]
