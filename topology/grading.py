@@ -139,22 +139,23 @@ def _norm(value: Any) -> str:
     return str(value if value is not None else "").strip()
 
 
-def expected_answer(args: Mapping, snap: Mapping) -> tuple[Any, str]:
-    """The right answer to an `answer` question from the live state: (value, "") or (None, reason)."""
+def expected_answer(args: Mapping, snap: Mapping) -> tuple[Any, str | dict]:
+    """The right answer to an `answer` question from the live state: (value, "") or (None, reason), the
+    reason a `part.*` message that `answer.unknown` quotes."""
     expect = args.get("expect") or {}
     if not isinstance(expect, Mapping) or len(expect) != 1:
-        return None, "the question has no single expect"
+        return None, checks.diagnosis("part.no_single_expect")
     ((how, arg),) = expect.items()
     if how == "value":
         return _norm(arg), ""
     if how == "mac":
         ns, name = str(arg.get("ns") or "host"), str(arg.get("link"))
         link = next((x for x in (snap.get("links") or {}).get(ns) or () if x.get("name") == name), None)
-        return (link["mac"], "") if link else (None, f"no link {name} in {ns}")
+        return (link["mac"], "") if link else (None, checks.diagnosis("part.no_link", name=name, ns=ns))
     name = str(arg.get("container") if how == "host_port" else arg)
     c = checks.find_container(snap, name)
     if c is None:
-        return None, f"no container {name}"
+        return None, checks.diagnosis("part.no_container", name=name)
     if how == "host_port":
         port, proto = int(arg.get("port")), str(arg.get("proto") or "tcp")
         ports = sorted(
@@ -164,14 +165,18 @@ def expected_answer(args: Mapping, snap: Mapping) -> tuple[Any, str]:
                 if int(p.get("container_port") or 0) == port and (p.get("proto") or "tcp") == proto
             }
         )
-        return (ports[0], "") if ports else (None, f"{name} does not publish {port}/{proto}")
+        return (
+            (ports[0], "")
+            if ports
+            else (None, checks.diagnosis("part.not_published", name=name, port=port, proto=proto))
+        )
     if c.get("status") != "running":
-        return None, f"container {name} is not running"
+        return None, checks.diagnosis("part.not_running", name=name)
     if how == "container_ip":
         ips = [e.get("ip") for e in c.get("endpoints") or () if e.get("ip")]
-        return (ips[0], "") if ips else (None, f"{name} has no IP address")
+        return (ips[0], "") if ips else (None, checks.diagnosis("part.no_ip", name=name))
     if how == "container_pid":
-        return (int(c["pid"]), "") if c.get("pid") else (None, f"{name} has no pid")
+        return (int(c["pid"]), "") if c.get("pid") else (None, checks.diagnosis("part.no_pid", name=name))
     if how == "veth_of":
         ns = c.get("namespace") or name
         for host_ns, links in (snap.get("links") or {}).items():
@@ -179,8 +184,8 @@ def expected_answer(args: Mapping, snap: Mapping) -> tuple[Any, str]:
                 if host_ns != ns and link.get("peer_namespace") == ns and link.get("peer_name") == "eth0":
                     return link["name"], ""
         veths = [e.get("host_veth") for e in c.get("endpoints") or () if e.get("host_veth")]
-        return (veths[0], "") if veths else (None, f"{name} has no veth")
-    return None, f"unknown expect {how}"
+        return (veths[0], "") if veths else (None, checks.diagnosis("part.no_veth", name=name))
+    return None, checks.diagnosis("part.unknown_expect", how=how)
 
 
 def _same_answer(how: str, given: Any, want: Any) -> bool:

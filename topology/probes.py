@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from topology.access import SandboxAccess
-from topology.checks import result
+from topology.checks import diagnosis, result
 
 __all__ = [
     "PROBES",
@@ -124,7 +124,11 @@ def remote_saw(access: SandboxAccess, args: Mapping, timeout: float = PROBE_TIME
     p = {"from": ns}
     if not seen:
         return result(
-            "remote_saw", False, "remote_saw.no_request", error=error if code else "no log line", **p
+            "remote_saw",
+            False,
+            "remote_saw.no_request",
+            error=error if code else diagnosis("part.not_logged"),
+            **p,
         )
     actual = seen[0]
     if want and actual != want:

@@ -28,6 +28,18 @@ ATTEMPT_GRADED = frame_schema(
                                 "ok": {"type": ["boolean", "null"]},
                                 "message": {"type": "string"},
                                 "diagnoses": {"type": "array", "items": {"type": "string"}},
+                                # {language: {message, diagnoses}} for every language of the site
+                                "translations": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "type": "object",
+                                        "required": ["message", "diagnoses"],
+                                        "properties": {
+                                            "message": {"type": "string"},
+                                            "diagnoses": {"type": "array", "items": {"type": "string"}},
+                                        },
+                                    },
+                                },
                             },
                         },
                     },

@@ -1,8 +1,10 @@
-"""Check results for people: `topology.checks.MESSAGES` templates translated with gettext, and the
-`attempt.graded` frame (docs/exercises.md)."""
+"""Check results for people: `topology.checks.MESSAGES` templates translated with gettext (a parameter
+may itself be a message: a `trace` check's verdict and the walk's last step, templates of
+`topology.trace.MESSAGES`), and the `attempt.graded` frame (docs/exercises.md)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -16,10 +18,11 @@ def message_text(message: dict | None) -> str:
     """A `{"code", "params"}` message in the active language."""
     if not message:
         return ""
-    from topology.checks import MESSAGES
+    from topology.checks import MESSAGES as CHECKS
+    from topology.trace import MESSAGES as STEPS
 
     code = message.get("code", "")
-    template = MESSAGES.get(code)
+    template = CHECKS.get(code) or STEPS.get(code)
     if template is None:
         return code
     params = {k: _param_text(v) for k, v in (message.get("params") or {}).items()}
@@ -29,6 +32,8 @@ def message_text(message: dict | None) -> str:
 def _param_text(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
+    if isinstance(value, dict) and "code" in value:  # a message (a trace check's verdict, last step)
+        return message_text(value)
     if isinstance(value, dict):  # a localised text (a question's prompt)
         return value.get(translation.get_language() or "en") or value.get("en") or str(value)
     return str(value)
@@ -44,8 +49,20 @@ def result_for_people(result: dict) -> dict:
     }
 
 
+def _translations(result: dict) -> dict:
+    """A result's texts in every language of the site, for a page in another language than the
+    attempt's (an instructor watching)."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            people = result_for_people(result)
+        texts[language] = {"message": people["message"], "diagnoses": people["diagnoses"]}
+    return texts
+
+
 def graded_frame(*, attempt, tasks: list[dict], states: dict, results: list[dict], kind: str) -> dict:
-    """The `attempt.graded` frame, its texts in the attempt's language."""
+    """The `attempt.graded` frame, its texts in the attempt's language (and each result's in every
+    language of the site: `translations`)."""
     by_id = {r["id"]: r for r in results}
     with translation.override(attempt.language):
         frame_tasks = []
@@ -58,7 +75,9 @@ def graded_frame(*, attempt, tasks: list[dict], states: dict, results: list[dict
                     "passed": state.passed,
                     "score": state.score,
                     "points": task.get("points", 1),
-                    "results": [result_for_people(r) for r in result["checks"]],
+                    "results": [
+                        {**result_for_people(r), "translations": _translations(r)} for r in result["checks"]
+                    ],
                 }
             )
     return {

@@ -66,8 +66,8 @@ def _other_namespaces(snap: Mapping, section: str, ns: str, pred: Callable[[dict
     return [n for n, items in (snap.get(section) or {}).items() if n != ns and any(pred(x) for x in items)]
 
 
-def wrong_ns(snap: Mapping, section: str, ns: str, what: str, pred: Callable[[dict], bool]) -> list[dict]:
-    """A `wrong_namespace` diagnosis when what was looked for is in other namespaces."""
+def wrong_ns(snap: Mapping, section: str, ns: str, what: dict, pred: Callable[[dict], bool]) -> list[dict]:
+    """A `wrong_namespace` diagnosis when what was looked for (a `part.*` message) is in other namespaces."""
     found = _other_namespaces(snap, section, ns, pred)
     return [diagnosis("wrong_namespace", what=what, found=found, expected=ns)] if found else []
 

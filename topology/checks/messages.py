@@ -233,6 +233,21 @@ MESSAGES: dict[str, str] = {
     "no_route_back": gettext_noop("{ns} has no route back to {address}."),
     "port_in_use": gettext_noop("{proto} port {port} in {ns} is already held by {process}."),
     "wrong_namespace": gettext_noop("{what} exists in {found}, not in {expected}."),
+    # parts of a message, passed as its parameters (`{what}`, `{error}`) to be translated with it
+    "part.link": gettext_noop("Link {name}"),
+    "part.address": gettext_noop("Address {address}"),
+    "part.rule": gettext_noop("The rule {rule}"),
+    "part.port": gettext_noop("{proto} port {port}"),
+    "part.not_logged": gettext_noop("the server's log has no line of it"),
+    "part.no_single_expect": gettext_noop("the question has no single expect"),
+    "part.no_link": gettext_noop("there is no link {name} in {ns}"),
+    "part.no_container": gettext_noop("there is no container {name}"),
+    "part.not_published": gettext_noop("container {name} does not publish {port}/{proto}"),
+    "part.not_running": gettext_noop("container {name} is not running"),
+    "part.no_ip": gettext_noop("container {name} has no IP address"),
+    "part.no_pid": gettext_noop("container {name} has no pid"),
+    "part.no_veth": gettext_noop("container {name} has no veth"),
+    "part.unknown_expect": gettext_noop("the question's expect {how} is unknown"),
 }
 
 
@@ -247,6 +262,7 @@ def result(kind: str, ok: bool | None, code: str, diagnoses: Iterable[dict] = ()
 
 
 def diagnosis(code: str, /, **params: Any) -> dict:
+    """A diagnosis, or a part of a message (a parameter of it that the page translates too)."""
     return {"code": code, "params": {k: _param(v) for k, v in params.items()}}
 
 

@@ -164,7 +164,11 @@ def check_link(args: Mapping, snap: Mapping) -> dict:
         return result("link", True, "link.ok", name=name, ns=ns)
     if not candidates:
         diags = wrong_ns(
-            snap, "links", ns, f"link {name}", lambda x: named(x) and _link_mismatch(x, args) is None
+            snap,
+            "links",
+            ns,
+            diagnosis("part.link", name=name),
+            lambda x: named(x) and _link_mismatch(x, args) is None,
         )
         return result("link", False, "link.missing", diags, name=name, ns=ns)
     for link in candidates:
@@ -222,7 +226,11 @@ def check_address(args: Mapping, snap: Mapping) -> dict:
         return result("address", True, "address.ok", address=text, ns=ns)
     if not same_ip:
         diags = wrong_ns(
-            snap, "addresses", ns, f"address {text}", lambda a: as_ip(a.get("address", "")) == ip
+            snap,
+            "addresses",
+            ns,
+            diagnosis("part.address", address=text),
+            lambda a: as_ip(a.get("address", "")) == ip,
         )
         return result("address", False, "address.missing", diags, address=text, ns=ns)
     on = [a for a in same_ip if not ifname or a.get("ifname") == ifname]
@@ -333,7 +341,7 @@ def check_rule(args: Mapping, snap: Mapping) -> dict:
         return result("rule", True, "rule.absent_ok", **p)
     if found is None:
         diags = [
-            diagnosis("wrong_namespace", what=f"rule {spec}", found=others, expected=ns)
+            diagnosis("wrong_namespace", what=diagnosis("part.rule", rule=spec), found=others, expected=ns)
             for others in [
                 [
                     n
@@ -473,7 +481,7 @@ def check_listening(args: Mapping, snap: Mapping) -> dict:
             snap,
             "sockets",
             ns,
-            f"{proto} port {port}",
+            diagnosis("part.port", proto=proto, port=port),
             lambda s: s.get("port") == port and s.get("proto") == proto,
         )
         return result("listening", False, "listening.missing", diags, **p)

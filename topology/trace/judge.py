@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from topology.checks.messages import result
-from topology.trace.messages import text
+from topology.trace.messages import verdict_message
 from topology.trace.model import Walk
 
 __all__ = ["judge"]
 
 
-def _last(walk: Walk) -> str:
-    return text(walk.steps[-1].message) if walk.steps else "-"
+def _last(walk: Walk) -> dict | str:
+    """The walk's last step, a message the page translates (its English: `topology.trace.text`)."""
+    return walk.steps[-1].message if walk.steps else "-"
 
 
 def _nat(walk: Walk, code: str, side: str, want: str) -> bool:
@@ -40,7 +41,13 @@ def judge(walk: Walk, args: Mapping) -> dict:
     want = str(args.get("verdict") or "delivered")
     if walk.verdict != want:
         return result(
-            "trace", False, "trace.verdict", actual=walk.verdict, expected=want, last=_last(walk), **p
+            "trace",
+            False,
+            "trace.verdict",
+            actual=verdict_message(walk.verdict),
+            expected=verdict_message(want),
+            last=_last(walk),
+            **p,
         )
     if args.get("reason") and walk.reason != str(args["reason"]):
         return result(
@@ -66,4 +73,4 @@ def judge(walk: Walk, args: Mapping) -> dict:
         last = walk.steps[-1] if walk.steps else None
         if last is None or last.kind != "drop" or last.chain != chain:
             return result("trace", False, "trace.not_dropped_in", chain=str(chain), last=_last(walk), **p)
-    return result("trace", True, "trace.ok", verdict=walk.verdict, last=_last(walk), **p)
+    return result("trace", True, "trace.ok", verdict=verdict_message(walk.verdict), last=_last(walk), **p)

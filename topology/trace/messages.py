@@ -1,12 +1,15 @@
-"""The English templates of every step's message (the web translates them with gettext)."""
+"""The English templates of every step's message (the web translates them with gettext), and the
+words for a walk's verdict. A `trace` check's result carries them as messages in its parameters
+(`{code, params}`), so that a page renders them in its reader's language."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from topology.checks.messages import MESSAGES as CHECK_MESSAGES
 from topology.checks.messages import gettext_noop
 
-__all__ = ["MESSAGES", "message", "text"]
+__all__ = ["MESSAGES", "message", "text", "verdict_message"]
 
 MESSAGES: dict[str, str] = {
     "route.out": gettext_noop("{ns} routes the packet for {dst} out of {dev}: {route}"),
@@ -59,6 +62,9 @@ MESSAGES: dict[str, str] = {
     "reply.answer": gettext_noop("{ns} answers ({answer}); the reply goes back to {dst}."),
     "reply.refused": gettext_noop("{ns} answers with {answer}: the connection is refused."),
     "reply.none": gettext_noop("No answer came back to {ns}."),
+    # a walk's verdict, as a word inside a check's message
+    "verdict.delivered": gettext_noop("delivered"),
+    "verdict.dropped": gettext_noop("dropped"),
 }
 
 
@@ -66,6 +72,16 @@ def message(code: str, **params: Any) -> dict[str, Any]:
     return {"code": code, "params": params}
 
 
+def verdict_message(verdict: str) -> dict[str, Any]:
+    """A walk's verdict (delivered, dropped) as a message."""
+    return message(f"verdict.{verdict}")
+
+
 def text(msg: dict[str, Any]) -> str:
-    """A message in English."""
-    return MESSAGES[msg["code"]].format(**msg["params"])
+    """A step's or a trace check's message in English (a parameter may itself be a message)."""
+    params = {k: text(v) if _is_message(v) else v for k, v in msg["params"].items()}
+    return (MESSAGES.get(msg["code"]) or CHECK_MESSAGES[msg["code"]]).format(**params)
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, dict) and value.keys() == {"code", "params"}

@@ -98,10 +98,30 @@ document.getElementById("exercise-check")?.addEventListener("click", () => {
 
 // -- grades ------------------------------------------------------------------------------
 
-function resultHtml(r) {
+// The texts in this page's language: an instructor watching may read another than the student's.
+function resultHtml(r, index) {
   const cls = r.ok === true ? "ok" : r.ok === false ? "fail" : "skipped";
-  const diagnoses = (r.diagnoses || []).map((d) => "<div class=\"diagnosis\">" + esc(d) + "</div>").join("");
-  return "<li class=\"" + cls + "\">" + esc(r.message) + diagnoses + "</li>";
+  const texts = r.translations?.[document.documentElement.lang] || r;
+  const diagnoses = (texts.diagnoses || []).map((d) => "<div class=\"diagnosis\">" + esc(d) + "</div>").join("");
+  return "<li class=\"" + cls + "\" data-check=\"" + index + "\">" + esc(texts.message) + diagnoses + "</li>";
+}
+
+// A Check shows every result; a continuous grade replaces only the checks it ran (state checks), so
+// the last Check's probe and question results (skipped while working) stay in their place.
+function showResults(list, results, kind) {
+  if (kind === "check" || !list.children.length) {
+    const shown = kind === "check" ? results.map(resultHtml) : results.map((r, i) => (r.skipped ? "" : resultHtml(r, i)));
+    list.innerHTML = shown.join("");
+    return;
+  }
+  results.forEach((r, i) => {
+    if (r.skipped) return;
+    const old = list.querySelector(`[data-check="${i}"]`);
+    const next = document.createElement("template");
+    next.innerHTML = resultHtml(r, i);
+    if (old) old.replaceWith(next.content);
+    else list.append(next.content);
+  });
 }
 
 function showGrades(f) {
@@ -113,9 +133,7 @@ function showGrades(f) {
     el.querySelector("[data-status]").textContent = t.passed ? "✓" : "○";
     el.querySelector("[data-status-text]").textContent = t.passed ? gettext("passed") : gettext("not passed yet");
     el.querySelector("[data-score]").textContent = String(Math.round(t.score * 100) / 100);
-    // Continuous grades show what changed without hiding the last Check's probe results.
-    const shown = f.kind === "check" ? t.results : t.results.filter((r) => !r.skipped);
-    if (f.kind === "check" || shown.length) el.querySelector("[data-results]").innerHTML = shown.map(resultHtml).join("");
+    showResults(el.querySelector("[data-results]"), t.results, f.kind);
   }
   // The step the student is on: the first task not passed (a watching instructor's panel marks it).
   const current = root.querySelector(".task:not(.passed)");

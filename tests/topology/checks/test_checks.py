@@ -601,7 +601,7 @@ def test_wrong_namespace_for_links_addresses_sockets_and_rules(snap):
     res = check("address", {"ns": "host", "address": "172.17.0.2/16"}, snap)
     assert diag_codes(res) == ["wrong_namespace"]
     assert res["diagnoses"][0]["params"] == {
-        "what": "address 172.17.0.2/16",
+        "what": {"code": "part.address", "params": {"address": "172.17.0.2/16"}},  # translated with it
         "found": "web",
         "expected": "host",
     }

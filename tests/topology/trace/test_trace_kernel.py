@@ -12,7 +12,7 @@ import pytest
 from tests.polling import wait_for
 from tests.topology.kit import docker, sh
 from topology.client import ClientAccess
-from topology.trace import trace
+from topology.trace import text, trace
 
 pytestmark = pytest.mark.kernel
 
@@ -141,7 +141,14 @@ def test_trace_check_in_grading(lab, client):
     results = graded["checks"]
     assert [r["ok"] for r in results] == [True, False, False]
     assert [r["message"]["code"] for r in results] == ["trace.ok", "trace.verdict", "trace.not_dropped_in"]
-    assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in results[1]["message"]["params"]["last"]
+    # The walk's verdict and last step are messages in the parameters, for the page to translate.
+    params = results[1]["message"]["params"]
+    assert params["actual"] == {"code": "verdict.dropped", "params": {}}
+    assert params["last"]["code"] == "drop.rule"
+    assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in text(params["last"])
+    assert text(results[1]["message"]).startswith(
+        "The tcp packet from client to 203.0.113.2 (port 8080) is dropped, not delivered: Dropped in host"
+    )
 
 
 def test_armed_trace_walks_the_students_own_packet(lab, client):

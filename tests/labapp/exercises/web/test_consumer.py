@@ -46,6 +46,10 @@ def test_check_round_trip_and_continuous_grades(client, user_factory, exercise):
         assert frame["score"] == 0 and not any(t["passed"] for t in frame["tasks"])
         assert "ip_forward" in frame["tasks"][0]["results"][0]["message"]
         assert any("\u4e00" <= ch <= "\u9fff" for ch in frame["tasks"][0]["results"][0]["message"])  # Chinese
+        # An instructor watching in English reads the same result in English.
+        translations = frame["tasks"][0]["results"][0]["translations"]
+        assert translations["zh-hans"]["message"] == frame["tasks"][0]["results"][0]["message"]
+        assert translations["en"]["message"] == "ip_forward in host is 0, expected 1."
 
         await comm.send_json_to({"type": "attempt.check", "answers": {"port": {"x": 1}}})
         error = await log.until(lambda: log.of("error") and log.of("error")[-1])
