@@ -29,10 +29,8 @@ const MIN_FONT_PX = 8; // smaller text is left out rather than drawn
 const CHAR_EM = 0.62; // width of a Latin character, in ems (labels are monospace, titles bold sans)
 const TITLE_ROWS = 1.1; // a box's title band, in rows
 const GAP_ROWS = 0.7; // between boxes in a column
-// The left container column takes no new box below this many rows (the right one then): in a portrait
-// card, MAX_COLUMN_ROWS; in a landscape one, the host box's height (at least MIN_COLUMN_ROWS), so that
-// the drawing is wider than tall.
-const MAX_COLUMN_ROWS = 26;
+// The left container column takes no new box below the host box's height (at least MIN_COLUMN_ROWS)
+// or the right column's end: the right one then, which makes the drawing no wider.
 const MIN_COLUMN_ROWS = 12;
 // Columns (x in abstract units). Containers stand left and right of the host box (graph_layout.js);
 // the right column below the outside world, so that it makes the drawing no wider.
@@ -252,12 +250,10 @@ export class TopologyGraph {
       } else fresh.add(ns.name);
     }
     const preferred = preferredOrder(info, start);
-    for (const [i, name] of preferred.entries()) {
+    for (const name of preferred) {
       if (!fresh.has(name)) continue;
       const rows = Math.max(2, (snap.links[name] || []).length);
-      const prev = preferred.slice(0, i).reverse().map((n) => this.boxes.get(n)).find((b) => b && this.live.has(b));
-      const after = prev ? [CONTAINER_COLUMNS.indexOf(prev.col), prev.top] : null;
-      put(name, rows, choosePlace(this.candidates(rows), costAt(name, rows), after));
+      put(name, rows, choosePlace(this.candidates(rows), costAt(name, rows)));
     }
     for (const name of changed) {
       const box = this.boxes.get(name);
@@ -266,7 +262,7 @@ export class TopologyGraph {
       if (!now) continue;
       this.live.delete(box);
       const cost = costAt(name, box.rows);
-      const place = choosePlace(this.candidates(box.rows), cost, null);
+      const place = choosePlace(this.candidates(box.rows), cost);
       if (place && cost(place) < now) put(name, box.rows, place);
       else {
         this.boxes.set(name, box);
@@ -301,12 +297,16 @@ export class TopologyGraph {
 
   /** Free places for a container box of `rows` rows, in reading order: left column, then right. */
   candidates(rows) {
-    const host = this.boxes.get("host");
-    const portrait = this.el.clientHeight > this.el.clientWidth;
-    const limit = portrait || !host ? MAX_COLUMN_ROWS : Math.max(MIN_COLUMN_ROWS, host.top + TITLE_ROWS + host.rows);
     const height = TITLE_ROWS + rows + GAP_ROWS;
+    const rightTop = this.belowOutside();
+    // The left column's limit: the host box's height, or where the right column ends, so that the
+    // columns end about level.
+    const host = this.boxes.get("host");
+    const rightEnd = Math.max(rightTop, ...this.taken("right").map(([, end]) => end));
+    const limit = Math.max(MIN_COLUMN_ROWS, host ? host.top + TITLE_ROWS + host.rows : 0, rightEnd);
     return CONTAINER_COLUMNS.flatMap((col, colIndex) => {
-      const tops = freeTops(this.taken(col), height, col === "right" ? this.belowOutside() : 0, col === "right" ? Infinity : limit + GAP_ROWS);
+      const tops = col === "left" ? freeTops(this.taken(col), height, 0, limit + GAP_ROWS)
+        : freeTops(this.taken(col), height, rightTop, Infinity);
       return tops.map((top) => ({ col, colIndex, top }));
     });
   }

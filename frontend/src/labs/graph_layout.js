@@ -9,10 +9,9 @@
 // bridge-port lines (inside a band) never cross.
 //
 // Containers keep their place (graph.js); a new one takes the free place where its lines cross the
-// fewest others. Among equally good places it takes the first one, in reading order (left column top
-// to bottom, then the right one), after the container it follows in the preferred order: by the mean
-// position of its bridges (bridges ordered so that a container on two of them sits between them),
-// then by creation time, then by name.
+// fewest others, among equally good places the highest. Several new ones (a page opened on a busy
+// lab) are placed in the preferred order: by the mean position of their bridges (bridges ordered so
+// that a container on two of them sits between them), then by creation time, then by name.
 
 const MAX_PERMUTED = 6; // up to this many bridges, try every order of them; beyond, keep first-seen
 
@@ -149,17 +148,20 @@ export function freeTops(taken, height, start, limit) {
   return tops;
 }
 
-/** The place a new container takes: the candidate ({col, top, ...}, in reading order) with the
- *  fewest crossings (`cost(candidate)`), the first one after `after` (the reading-order position
- *  [col index, top] of the container it follows; null: from the start) among equals. */
-export function choosePlace(candidates, cost, after) {
-  const later = (c) => !after || c.colIndex > after[0] || (c.colIndex === after[0] && c.top > after[1]);
-  const ranked = [...candidates.filter(later), ...candidates.filter((c) => !later(c))];
+/** The place a new container takes: of the `candidates` ({top, colIndex, ...}), the one with the
+ *  fewest crossings (`cost(candidate)`), then the highest (the columns grow evenly, and gaps fill
+ *  first), then the leftmost. */
+export function choosePlace(candidates, cost) {
   let best = null;
-  let bestCost = Infinity;
-  for (const c of ranked) {
-    const k = cost(c);
-    if (k < bestCost) [best, bestCost] = [c, k];
+  let bestKey = null;
+  for (const c of candidates) {
+    const key = [cost(c), c.top, c.colIndex];
+    if (!bestKey || less(key, bestKey)) [best, bestKey] = [c, key];
   }
   return best;
+}
+
+function less(a, b) {
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
 }
