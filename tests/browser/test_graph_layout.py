@@ -60,8 +60,9 @@ def crossing_pairs(segments) -> list:
 
 def assert_untangled(drawn, when: str) -> None:
     assert len(drawn["veth"]) >= 6, drawn["veth"]  # five containers, one of them on two networks
-    assert not crossing_pairs(drawn["veth"]), f"{when}: veth lines cross: {crossing_pairs(drawn['veth'])} {drawn['at']}"
-    assert not crossing_pairs(drawn["ports"]), f"{when}: bridge-port lines cross: {crossing_pairs(drawn['ports'])}"
+    veth, ports = crossing_pairs(drawn["veth"]), crossing_pairs(drawn["ports"])
+    assert not veth, f"{when}: veth lines cross: {veth}; nodes at {drawn['at']}"
+    assert not ports, f"{when}: bridge-port lines cross: {ports}"
 
 
 def container_nodes(drawn, names) -> dict:
@@ -100,7 +101,8 @@ def test_containers_stand_by_their_bridges_and_stay_put(lab_server, student_page
 
         # A page opened now places all six at once: untangled too, at every size, in both languages.
         for language in ("en", "zh-hans"):
-            page.context.add_cookies([{"name": "django_language", "value": language, "url": lab_server.base_url}])
+            cookie = {"name": "django_language", "value": language, "url": lab_server.base_url}
+            page.context.add_cookies([cookie])
             for width, height in SIZES:
                 page.set_viewport_size({"width": width, "height": height})
                 page.reload()
@@ -114,3 +116,60 @@ def test_containers_stand_by_their_bridges_and_stay_put(lab_server, student_page
     except Exception:
         page.screenshot(path=artifacts / "graph-layout-failed.png", full_page=True)
         raise
+
+
+# The layout's pure functions (frontend/src/labs/graph_layout.js), run in chromium as the page runs them.
+LAYOUT_CASES = """async () => {
+  const m = await import('/static/labs/graph_layout.js');
+  const link = (name, kind, master, ifindex) => ({ name, kind, master, ifindex });
+  const host = [link('lo', 'loopback', null, 1), link('eth0', 'veth', null, 2),
+    link('docker0', 'bridge', null, 3), link('br-a', 'bridge', null, 4), link('br-b', 'bridge', null, 5),
+    link('va', 'veth', 'br-a', 6), link('vb', 'veth', 'br-b', 7), link('vx', 'veth', 'br-a', 8),
+    link('vy', 'veth', 'br-b', 9)];
+  const ports = (list) => new Map(list.map(([name, y, side]) => [name, { y, side }]));
+  // x on a and b at the top of the left column, then y on b; z on a in the right column.
+  const p = ports([['va', 2, 'left'], ['vb', 3, 'left'], ['vy', 7, 'left'], ['vx', 5, 'right']]);
+  const rows = m.hostRows(host, p, ['docker0', 'br-a', 'br-b']);
+  const swapped = m.hostRows(host, p, ['docker0', 'br-b', 'br-a']);
+  const cost = (order) => m.crossings(m.hostRows(host, p, order), p);
+  return {
+    // A container on two bridges: between them; the bridge of none: kept in first-seen order.
+    bridges: m.bridgeOrder(['docker0', 'a', 'b', 'c'], [['a'], ['a', 'c'], ['b'], ['c']]),
+    preferred: m.preferredOrder([{ name: 'y', bridges: ['c'], created: '2' },
+      { name: 'x', bridges: ['a', 'c'], created: '1' }, { name: 'w', bridges: ['a'], created: '3' },
+      { name: 'none', bridges: [], created: '0' }], ['docker0', 'a', 'c', 'b']),
+    rows: [...rows.keys()],
+    crossings: m.crossings(rows, p),
+    swappedCrossings: m.crossings(swapped, p),
+    // The bands' order changes only to untangle: from [br-b, br-a] to the order without crossings.
+    untangled: m.bandOrder(['docker0', 'br-b', 'br-a'], cost),
+    kept: m.bandOrder(['docker0', 'br-a', 'br-b'], cost),
+    ownRows: [...m.containerRows([{ name: 'lo' }, { name: 'eth0' }, { name: 'eth1' }],
+      (l) => ({ eth0: 'br-b', eth1: 'br-a' })[l.name], ['br-a', 'br-b']).entries()],
+    tops: m.freeTops([[0, 4], [8, 12]], 3.8, 0, 20),
+    full: m.freeTops([[0, 4], [8, 12]], 3.8, 0, 14),
+    place: m.choosePlace([{ top: 12, colIndex: 0 }, { top: 4, colIndex: 0 }, { top: 4, colIndex: 1 },
+      { top: 0, colIndex: 1 }], (c) => (c.top === 0 ? 1 : 0)),
+  };
+}"""
+
+
+def test_layout_functions(lab_server, browser):
+    page = browser.new_page()
+    try:
+        page.goto(lab_server.base_url + "/")
+        got = page.evaluate(LAYOUT_CASES)
+    finally:
+        page.close()
+    assert got["bridges"] == ["docker0", "a", "c", "b"]
+    assert got["preferred"] == ["w", "x", "y", "none"]  # by their bridges' mean position; none last
+    # lo and eth0 first, then one band per bridge: the bridge, then its ports by their containers' height.
+    assert got["rows"] == ["lo", "eth0", "docker0", "br-a", "va", "vx", "br-b", "vb", "vy"]
+    assert got["crossings"] == 0
+    assert got["swappedCrossings"] == 2  # vb and vy above va: the left side's order broken twice
+    assert got["untangled"] == ["docker0", "br-a", "br-b"]
+    assert got["kept"] == ["docker0", "br-a", "br-b"]
+    assert got["ownRows"] == [["lo", 0], ["eth1", 1], ["eth0", 2]]  # the veth on br-a above the one on br-b
+    assert got["tops"] == [4, 12]  # the gap that fits, then the end
+    assert got["full"] == [4]  # the end is past the limit
+    assert got["place"] == {"top": 4, "colIndex": 0}  # untangled, highest, leftmost

@@ -3,8 +3,9 @@
 //
 // Layout is deterministic and sticky: a namespace keeps its box position and an interface keeps its
 // row inside the box for as long as the page lives, so nothing moves when other things come and go.
-// The exception is the Docker host's box: its interfaces are grouped by bridge and ordered after the
-// containers, so that veth lines do not cross (graph_layout.js says how containers are placed).
+// The exceptions are the rows of the Docker host and of the containers: the host's interfaces are
+// grouped by bridge and follow where the containers stand, a container's veths follow its bridges, so
+// that veth lines do not cross (graph_layout.js, which also says where a new container goes).
 //
 // The drawing always fits its card: the view is zoomed to fit on every change of the topology and of
 // the card's size, unless the student zoomed or panned (their view is kept until they press "Fit").
@@ -59,7 +60,7 @@ export class TopologyGraph {
     this.el = el;
     this.detailsEl = detailsEl;
     this.boxes = new Map(); // namespace -> {col, x0, w, top, rows}
-    this.rows = new Map(); // namespace -> Map(ifname -> row), but for the host and containers
+    this.rows = new Map(); // namespace -> Map(ifname -> row) (the host's and containers' are not kept)
     this.bands = []; // the host's bridges, top first (graph_layout.js)
     this.nodes = new Map(); // key "ns/ifname" -> node info (for clicks)
     this.fontScale = 1;
