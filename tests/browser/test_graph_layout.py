@@ -1,7 +1,7 @@
 """The lab page's topology graph places containers by their bridges: with containers on several
 networks (one on two of them) no veth line crosses another and no bridge-port line crosses another,
-a new container moves no other container, and the page reads at desktop and phone sizes, in English
-and in Chinese."""
+a new or removed container moves no other container, and the page reads at desktop and phone sizes,
+in English and in Chinese. Then the layout's pure functions, in chromium."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ DRAWN = """() => { const g = document.getElementById('graph');
 DRAWN_WITH = """(want) => { const s = window.nslab && window.nslab.snapshot;
   return !!s && Object.entries(want).every(([name, n]) =>
       (s.links[name] || []).filter((l) => l.kind === 'veth').length === n)
+    && document.getElementById('graph').dataset.drawnSeq === String(window.nslab.seq); }"""
+# The page drew the newest snapshot, which lacks the namespace `name`.
+GONE = """(name) => { const s = window.nslab && window.nslab.snapshot;
+  return !!s && !s.namespaces.some((n) => n.name === name)
     && document.getElementById('graph').dataset.drawnSeq === String(window.nslab.seq); }"""
 RENDERED_AT_CARD_SIZE = """() => { const g = document.getElementById('graph');
   const svg = g.querySelector('svg.main-svg');
@@ -98,6 +102,17 @@ def test_containers_stand_by_their_bridges_and_stay_put(lab_server, student_page
         assert_untangled(after, "after y2")
         assert container_nodes(after, want) == container_nodes(before, want)
         page.screenshot(path=artifacts / "graph-layout-added-1440x900.png")
+
+        # One container removed: the others stay too.
+        docker(host, "rm", "-f", "y1")
+        page.wait_for_function(GONE, arg="y1", timeout=60_000)
+        removed = page.evaluate(DRAWN)
+        kept = {**want, "y2": 1}
+        del kept["y1"]
+        assert container_nodes(removed, kept) == container_nodes(after, kept)
+        veth = crossing_pairs(removed["veth"])
+        assert not veth, veth
+        docker(host, "run", "-d", "--name", "y1", "--network", "b", "nginx")
 
         # A page opened now places all six at once: untangled too, at every size, in both languages.
         for language in ("en", "zh-hans"):
