@@ -3,12 +3,18 @@
 //
 // Layout is deterministic and sticky: a namespace keeps its box position and an interface keeps its
 // row inside the box for as long as the page lives, so nothing moves when other things come and go.
+// The exceptions are the rows of the Docker host and of the containers: the host's interfaces are
+// grouped by bridge and follow where the containers stand, a container's veths follow its bridges, so
+// that veth lines do not cross (graph_layout.js, which also says where a new container goes).
 //
 // The drawing always fits its card: the view is zoomed to fit on every change of the topology and of
 // the card's size, unless the student zoomed or panned (their view is kept until they press "Fit").
 // Text does not scale with the zoom, so the labels say less when the view is small (see `detail`).
 import { esc, fmt } from "./dom.js";
 import { linkKindText, namespaceKindText } from "./explain.js";
+import {
+  bandOrder, bridgeOrder, choosePlace, containerRows, crossings, freeTops, hostRows, preferredOrder,
+} from "./graph_layout.js";
 
 const ROW_PX = 46; // vertical pixels per interface row at full size
 const UNIT_PX = 100; // pixels per horizontal unit at full size, so that full labels fit their boxes
@@ -24,13 +30,19 @@ const MIN_FONT_PX = 8; // smaller text is left out rather than drawn
 const CHAR_EM = 0.62; // width of a Latin character, in ems (labels are monospace, titles bold sans)
 const TITLE_ROWS = 1.1; // a box's title band, in rows
 const GAP_ROWS = 0.7; // between boxes in a column
-// Containers start a new column below this many rows: in a portrait card, MAX_COLUMN_ROWS; in a
-// landscape one, the host box's height (at least MIN_COLUMN_ROWS), so that the drawing is wider than tall.
-const MAX_COLUMN_ROWS = 26;
+// The left container column takes no new box below the host box's height (at least MIN_COLUMN_ROWS)
+// or the right column's end: the right one then, which makes the drawing no wider.
 const MIN_COLUMN_ROWS = 12;
-// Columns (x in abstract units): container columns grow to the left of 0.
-const COLUMNS = { host: { x0: 1.8, w: 2.1 }, router: { x0: 4.5, w: 1.5 }, edge: { x0: 6.5, w: 1.4 } };
+// Columns (x in abstract units). Containers stand left and right of the host box (graph_layout.js);
+// the right column below the outside world, so that it makes the drawing no wider.
 const CONTAINER_W = 1.4;
+const COLUMN_GAP = 0.4;
+const COLUMNS = { host: { x0: 1.8, w: 2.1 }, router: { x0: 4.5, w: 1.5 }, edge: { x0: 6.5, w: 1.4 } };
+const CONTAINER_COLUMNS = ["left", "right"];
+const OUTSIDE_PAD_ROWS = 0.3; // the outside world's frame below its boxes
+// The right column stands well clear of the host box (within the outside world's width): the steep
+// lines from the host to its lower containers then pass well left of the nodes of those above.
+const CONTAINER_X = { left: COLUMNS.host.x0 - COLUMN_GAP - CONTAINER_W, right: COLUMNS.router.x0 + 0.6 };
 const COLORS = {
   host: { fill: "rgba(37,99,235,0.07)", line: "#2563eb" },
   container: { fill: "rgba(5,150,105,0.08)", line: "#059669" },
@@ -48,7 +60,8 @@ export class TopologyGraph {
     this.el = el;
     this.detailsEl = detailsEl;
     this.boxes = new Map(); // namespace -> {col, x0, w, top, rows}
-    this.rows = new Map(); // namespace -> Map(ifname -> row)
+    this.rows = new Map(); // namespace -> Map(ifname -> row) (the host's and containers' are not kept)
+    this.bands = []; // the host's bridges, top first (graph_layout.js)
     this.nodes = new Map(); // key "ns/ifname" -> node info (for clicks)
     this.fontScale = 1;
     this.drawing = null; // the model of the last snapshot
@@ -183,34 +196,126 @@ export class TopologyGraph {
     head.insertBefore(group, head.querySelector("#refresh"));
   }
 
-  /** Sticky position of a namespace's box, creating it on first sight. */
+  /** Sticky position of a namespace's box other than a container's, creating it on first sight. */
   place(ns, rowsNeeded) {
     let box = this.boxes.get(ns.name);
     if (box && !this.live.has(box) && this.overlaps(box, rowsNeeded)) box = null; // came back, place taken
     if (!box) {
-      box = this.newBox(ns, rowsNeeded);
+      const fixed = { host: ["host", 0], router: ["router", 0], remote: ["edge", 0], client: ["edge", null] };
+      const [col, top] = fixed[ns.name] || ["edge", null];
+      const c = COLUMNS[col];
+      box = { col, x0: c.x0, w: c.w, top: top ?? this.firstGap(col, rowsNeeded), rows: rowsNeeded };
       this.boxes.set(ns.name, box);
     }
     box.rows = Math.max(box.rows, rowsNeeded);
     return box;
   }
 
-  newBox(ns, rows) {
-    const fixed = { host: ["host", 0], router: ["router", 0], remote: ["edge", 0], client: ["edge", null] };
-    if (fixed[ns.name] && ns.kind !== "container") {
-      const [col, top] = fixed[ns.name];
-      const c = COLUMNS[col];
-      return { col, x0: c.x0, w: c.w, top: top ?? this.firstGap(col, rows, Infinity), rows };
+  /** Containers keep their boxes; new ones (and those whose place was taken) go where their veth
+   *  lines cross the fewest others (graph_layout.js). A container first seen before its veths (Docker
+   *  makes them after the namespace) is placed again once they are there; one whose bridges changed
+   *  (`docker network connect`) moves if a free place makes fewer lines cross. Sets the bands' order
+   *  (`this.bands`). */
+  placeContainers(containers, snap, before) {
+    const hostLinks = snap.links.host || [];
+    const info = containerInfo(containers, snap);
+    const bridgesOf = new Map(info.map((c) => [c.name, [...c.bridges].sort().join(" ")]));
+    const bridges = hostLinks.filter((l) => l.kind === "bridge").sort((a, b) => a.ifindex - b.ifindex).map((l) => l.name);
+    const known = this.bands.filter((b) => bridges.includes(b));
+    const start = known.length ? [...known, ...bridges.filter((b) => !known.includes(b))]
+      : bridgeOrder(bridges, info.map((c) => c.bridges));
+    const bestBands = () => bandOrder(start, (order) => this.arrange(order, containers, snap).crossings);
+    const crossingsNow = () => this.arrange(bestBands(), containers, snap).crossings;
+    const put = (name, rows, c) => {
+      const box = { col: c.col, x0: CONTAINER_X[c.col], w: CONTAINER_W, top: c.top, rows, bridges: bridgesOf.get(name) };
+      this.boxes.set(name, box);
+      this.live.add(box);
+      return box;
+    };
+    const costAt = (name, rows) => (c) => {
+      const box = put(name, rows, c);
+      const k = crossingsNow();
+      this.live.delete(box);
+      return k;
+    };
+    const fresh = new Set();
+    const changed = [];
+    for (const ns of containers) {
+      const needed = (snap.links[ns.name] || []).length;
+      const box = this.boxes.get(ns.name);
+      // A box drawn last time stays (settle() pushes down what it grew into); one coming back, if free.
+      if (box && (box.bridges || !bridgesOf.get(ns.name)) && (before.has(box) || !this.overlaps(box, needed))) {
+        box.rows = Math.max(box.rows, needed, 2);
+        this.live.add(box);
+        if (box.bridges !== bridgesOf.get(ns.name)) changed.push(ns.name);
+      } else fresh.add(ns.name);
     }
-    // Containers: first gap that fits in the nearest column with room.
+    const preferred = preferredOrder(info, start);
+    for (const name of preferred) {
+      if (!fresh.has(name)) continue;
+      const rows = Math.max(2, (snap.links[name] || []).length);
+      put(name, rows, choosePlace(this.candidates(rows), costAt(name, rows)));
+    }
+    for (const name of changed) {
+      const box = this.boxes.get(name);
+      box.bridges = bridgesOf.get(name);
+      const now = crossingsNow();
+      if (!now) continue;
+      this.live.delete(box);
+      const cost = costAt(name, box.rows);
+      const place = choosePlace(this.candidates(box.rows), cost);
+      if (place && cost(place) < now) put(name, box.rows, place);
+      else {
+        this.boxes.set(name, box);
+        this.live.add(box);
+      }
+    }
+    this.bands = bestBands();
+  }
+
+  /** With the bands in `order`: the interface rows of the live containers and of the host, and how
+   *  many veth lines cross. */
+  arrange(order, containers, snap) {
+    const hostLinks = snap.links.host || [];
+    const masters = new Map(hostLinks.map((l) => [l.name, l.master || null]));
+    const bridgeOf = (l) => (l.peer_namespace === "host" && masters.has(l.peer_name) ? masters.get(l.peer_name) : undefined);
+    const rows = new Map();
+    const ports = new Map(); // host veth -> {y, side}: where its container end is
+    for (const ns of containers) {
+      const box = this.boxes.get(ns.name);
+      if (!box || !this.live.has(box)) continue;
+      const links = snap.links[ns.name] || [];
+      const own = containerRows(links, bridgeOf, order);
+      rows.set(ns.name, own);
+      for (const link of links) {
+        if (bridgeOf(link) !== undefined) ports.set(link.peer_name, { y: box.top + TITLE_ROWS + own.get(link.name), side: box.col });
+      }
+    }
+    const host = hostRows(hostLinks, ports, order);
+    rows.set("host", host);
+    return { rows, crossings: crossings(host, ports) };
+  }
+
+  /** Free places for a container box of `rows` rows, in reading order: left column, then right. */
+  candidates(rows) {
+    const height = TITLE_ROWS + rows + GAP_ROWS;
+    const rightTop = this.belowOutside();
+    // The left column's limit: the host box's height, or where the right column ends, so that the
+    // columns end about level.
     const host = this.boxes.get("host");
-    const portrait = this.el.clientHeight > this.el.clientWidth;
-    const limit = portrait || !host ? MAX_COLUMN_ROWS : Math.max(MIN_COLUMN_ROWS, host.top + TITLE_ROWS + host.rows);
-    for (let i = 0; ; i += 1) {
-      const col = "c" + i;
-      const top = this.firstGap(col, rows, limit);
-      if (top !== null) return { col, x0: -i * (CONTAINER_W + 0.6), w: CONTAINER_W, top, rows };
-    }
+    const rightEnd = Math.max(rightTop, ...this.taken("right").map(([, end]) => end));
+    const limit = Math.max(MIN_COLUMN_ROWS, host ? host.top + TITLE_ROWS + host.rows : 0, rightEnd);
+    return CONTAINER_COLUMNS.flatMap((col, colIndex) => {
+      const tops = col === "left" ? freeTops(this.taken(col), height, 0, limit + GAP_ROWS)
+        : freeTops(this.taken(col), height, rightTop, Infinity);
+      return tops.map((top) => ({ col, colIndex, top }));
+    });
+  }
+
+  /** The first row below the outside world's frame. */
+  belowOutside() {
+    const outside = [...this.live].filter((b) => b.col === "router" || b.col === "edge");
+    return Math.max(0, ...outside.map((b) => b.top + TITLE_ROWS + b.rows + OUTSIDE_PAD_ROWS + GAP_ROWS));
   }
 
   overlaps(box, rows) {
@@ -218,17 +323,15 @@ export class TopologyGraph {
     return [...this.live].some((b) => b.col === box.col && b.top < end && box.top < b.top + TITLE_ROWS + b.rows + GAP_ROWS);
   }
 
-  /** The top of the first free stretch of `rows` in a column, or null past `limit`. */
-  firstGap(col, rows, limit) {
-    const taken = [...this.boxes.values()].filter((b) => b.col === col && this.live.has(b))
+  /** The live boxes of a column as [top, bottom with the gap below], top first. */
+  taken(col) {
+    return [...this.boxes.values()].filter((b) => b.col === col && this.live.has(b))
       .map((b) => [b.top, b.top + TITLE_ROWS + b.rows + GAP_ROWS]).sort((a, b) => a[0] - b[0]);
-    let top = 0;
-    for (const [start, end] of taken) {
-      if (top + TITLE_ROWS + rows + GAP_ROWS <= start) break;
-      top = Math.max(top, end);
-    }
-    if (top > 0 && top + rows > limit) return null;
-    return top;
+  }
+
+  /** The top of the first free stretch of `rows` in a column. */
+  firstGap(col, rows) {
+    return freeTops(this.taken(col), TITLE_ROWS + rows + GAP_ROWS, 0, Infinity)[0];
   }
 
   /** Push boxes down only when a box grew into the one below it. */
@@ -264,17 +367,19 @@ export class TopologyGraph {
 
   model(snap) {
     const namespaces = snap.namespaces || [];
+    const before = this.live || new Set(); // the boxes of the last drawing
     this.live = new Set();
     const rowMaps = new Map();
+    const containers = namespaces.filter((ns) => ns.kind === "container");
     for (const ns of namespaces) {
-      const links = snap.links[ns.name] || [];
-      const rows = this.assignRows(ns.name, links);
-      rowMaps.set(ns.name, rows);
-      const needed = Math.max(2, ...[...rows.values()].map((r) => r + 1));
-      const box = this.place(ns, needed);
-      this.live.add(box);
+      if (ns.kind === "container") continue;
+      rowMaps.set(ns.name, this.assignRows(ns.name, snap.links[ns.name] || []));
+      this.live.add(this.place(ns, rowsNeeded(rowMaps.get(ns.name))));
     }
+    this.placeContainers(containers, snap, before);
     this.settle();
+    // The host's and the containers' rows follow the bands (graph_layout.js), so they are not sticky.
+    for (const [name, rows] of this.arrange(this.bands, containers, snap).rows) rowMaps.set(name, rows);
 
     const centre = (name) => {
       const b = this.boxes.get(name);
@@ -322,7 +427,7 @@ export class TopologyGraph {
     if (outsideBoxes.length) {
       const x0 = Math.min(...outsideBoxes.map((b) => b.x0)) - 0.15;
       const x1 = Math.max(...outsideBoxes.map((b) => b.x0 + b.w)) + 0.15;
-      const y1 = Math.max(...outsideBoxes.map((b) => b.top + TITLE_ROWS + b.rows)) + 0.3;
+      const y1 = Math.max(...outsideBoxes.map((b) => b.top + TITLE_ROWS + b.rows)) + OUTSIDE_PAD_ROWS;
       outside = { x0, x1, y1 };
       bottom = Math.max(bottom, y1);
       left = Math.min(left, x0);
@@ -465,6 +570,26 @@ export class TopologyGraph {
     this.detailsEl.querySelector(".close").addEventListener("click", () => { this.detailsEl.hidden = true; });
     this.detailsEl.focus();
   }
+}
+
+/** Rows a namespace's box needs for its interface rows (at least two). */
+function rowsNeeded(rows) {
+  return Math.max(2, ...[...rows.values()].map((r) => r + 1));
+}
+
+/** Each container namespace's bridges (the masters of the host ends of its veths) and creation time. */
+function containerInfo(containers, snap) {
+  const hostLinks = new Map((snap.links.host || []).map((l) => [l.name, l]));
+  const created = new Map();
+  for (const c of snap.docker?.containers || []) {
+    if (c.namespace && (!created.has(c.namespace) || c.created < created.get(c.namespace))) created.set(c.namespace, c.created);
+  }
+  return containers.map((ns) => ({
+    name: ns.name,
+    created: created.get(ns.name) || "",
+    bridges: (snap.links[ns.name] || []).filter((l) => l.peer_namespace === "host")
+      .map((l) => hostLinks.get(l.peer_name)?.master).filter(Boolean),
+  }));
 }
 
 function hoverText(ns, link, addrs) {
