@@ -91,6 +91,24 @@ def logged_in(browser, base: str, username: str, viewport: dict):
     return context, page, errors
 
 
+def create_class(teacher, name: str) -> str:
+    """The teacher makes a class of the Docker networking course; its join code."""
+    teacher.click("header.site a[href='/teach/']")
+    teacher.fill("input[name=name]", name)
+    teacher.select_option("select[name=course]", "docker-networking")
+    teacher.click("#cohort-form button[type=submit]")
+    teacher.wait_for_url("**/teach/*/")
+    return teacher.text_content("#join-code").strip()
+
+
+def join_class(student, code: str) -> None:
+    """The student types a join code and lands on the course."""
+    student.click("header.site a[href='/join/']")
+    student.fill("input[name=code]", code)
+    student.click("button[type=submit].primary")
+    student.wait_for_url("**/courses/docker-networking/")
+
+
 def cell_state(page, student_id: str, exercise_id: str) -> str:
     selector = f'tr[data-student-id="{student_id}"] td.cell[data-exercise-id="{exercise_id}"]'
     return page.get_attribute(selector, "data-state")
@@ -103,21 +121,13 @@ def test_teacher_watches_a_student_join_and_pass(lab_server, browser, artifacts)
     student_context, student, student_errors = logged_in(browser, base, "student", DESKTOP)
     try:
         # The teacher creates a class of the course.
-        teacher.click("header.site a[href='/teach/']")
-        teacher.fill("input[name=name]", "Networking 101")
-        teacher.select_option("select[name=course]", "docker-networking")
-        teacher.click("#cohort-form button[type=submit]")
-        teacher.wait_for_url("**/teach/*/")
-        code = teacher.text_content("#join-code").strip()
+        code = create_class(teacher, "Networking 101")
         cohort_url = teacher.url
 
         # The student types the code and lands on the course; the teacher's grid gets the row.
         teacher.wait_for_selector("#progress-grid[data-live='1'] tr.empty")
         teacher.evaluate("() => { window.notReloaded = true; }")
-        student.click("header.site a[href='/join/']")
-        student.fill("input[name=code]", code.lower())
-        student.click("button[type=submit].primary")
-        student.wait_for_url("**/courses/docker-networking/")
+        join_class(student, code.lower())
         assert "You joined Networking 101." in student.text_content("main")
         teacher.wait_for_selector("#progress-grid tbody tr[data-student-id]", timeout=10_000)
         assert "1 student" in teacher.text_content("#cohort-size")

@@ -81,6 +81,16 @@ def docker(host: ClientAccess, *args: str) -> None:
     assert code == 0, (args, out, err)
 
 
+def new_lab(page, lab_server) -> ClientAccess:
+    """The student opens a new lab at 1440x900; the first graph is drawn; its sandbox, as the student."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.click("form.inline button[type=submit]")  # New lab
+    page.wait_for_url("**/labs/*/")
+    page.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=60_000)
+    (sandbox,) = lab_server.sandboxes()
+    return ClientAccess(sandbox["id"], lab_server.client())
+
+
 def union_area(boxes) -> float:
     return (max(b[2] for b in boxes) - min(b[0] for b in boxes)) * (
         max(b[3] for b in boxes) - min(b[1] for b in boxes)
@@ -110,12 +120,7 @@ def assert_fits_and_reads(geometry, size) -> None:
 def test_graph_fits_its_card_at_every_size_and_keeps_the_students_zoom(lab_server, student_page, artifacts):
     page, page_errors = student_page
     try:
-        page.set_viewport_size({"width": 1440, "height": 900})
-        page.click("form.inline button[type=submit]")  # New lab
-        page.wait_for_url("**/labs/*/")
-        page.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=60_000)
-        (sandbox,) = lab_server.sandboxes()
-        host = ClientAccess(sandbox["id"], lab_server.client())
+        host = new_lab(page, lab_server)
         for network in NETWORKS:
             docker(host, "network", "create", network)
         number = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from topology.client import ClientAccess
+from tests.browser.test_graph_fit import docker, new_lab
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -38,11 +38,6 @@ RENDERED_AT_CARD_SIZE = """() => { const g = document.getElementById('graph');
   const svg = g.querySelector('svg.main-svg');
   return !!svg && Math.abs(svg.getBoundingClientRect().width - g.clientWidth) < 1
     && Math.abs(svg.getBoundingClientRect().height - g.clientHeight) < 1; }"""
-
-
-def docker(host: ClientAccess, *args: str) -> None:
-    code, out, err = host.run("host", ["docker", *args], timeout=30)
-    assert code == 0, (args, out, err)
 
 
 def cross(s, t) -> bool:
@@ -76,12 +71,7 @@ def container_nodes(drawn, names) -> dict:
 def test_containers_stand_by_their_bridges_and_stay_put(lab_server, student_page, browser, artifacts):
     page, page_errors = student_page
     try:
-        page.set_viewport_size({"width": 1440, "height": 900})
-        page.click("form.inline button[type=submit]")  # New lab
-        page.wait_for_url("**/labs/*/")
-        page.wait_for_selector("#graph[data-drawn-seq]", state="attached", timeout=60_000)
-        (sandbox,) = lab_server.sandboxes()
-        host = ClientAccess(sandbox["id"], lab_server.client())
+        host = new_lab(page, lab_server)
         docker(host, "network", "create", "a")
         docker(host, "network", "create", "b")
         docker(host, "run", "-d", "--name", "x1", "--network", "a", "nginx")

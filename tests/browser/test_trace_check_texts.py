@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_classroom import TERMINAL_TEXT, logged_in, solution_commands
+from tests.browser.test_classroom import TERMINAL_TEXT, create_class, join_class, logged_in, solution_commands
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -39,18 +39,10 @@ def test_a_failed_trace_check_reads_in_chinese_for_student_and_teacher(lab_serve
     teacher_context, teacher, teacher_errors = logged_in(browser, base, "teacher", SIZES["1440"])
     student_context, student, student_errors = logged_in(browser, base, "student", SIZES["1440"])
     try:
-        teacher.click("header.site a[href='/teach/']")
-        teacher.fill("input[name=name]", "Trace 101")
-        teacher.select_option("select[name=course]", "docker-networking")
-        teacher.click("#cohort-form button[type=submit]")
-        teacher.wait_for_url("**/teach/*/")
-        code = teacher.text_content("#join-code").strip()
+        code = create_class(teacher, "Trace 101")
         cohort_url = teacher.url
         cohort_id = cohort_url.rstrip("/").rsplit("/", 1)[1]
-        student.click("header.site a[href='/join/']")
-        student.fill("input[name=code]", code)
-        student.click("button[type=submit].primary")
-        student.wait_for_url("**/courses/docker-networking/")
+        join_class(student, code)
         for context in (teacher_context, student_context):
             context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base}])
 
