@@ -108,19 +108,22 @@ class HeldProcess:
 
 
 def start_standins(sb: Sandbox) -> None:
-    """Start the Docker host's dockerd and containerd, as its boot would, without waiting: they
+    """Start the Docker host's dockerd and containerd, as its boot would, in the background: they
     listen within milliseconds, and a request that comes first starts one itself (a second instance
     then waits for the first one's socket and leaves). Started from outside the Docker host (not by
     its init, which bwrap gave no_new_privs), so that what they start, `docker exec` processes
     included, runs without no_new_privs, as on a Docker host."""
     script = "".join(shlex.join(argv) + "\n" for argv in STANDINS.values())
-    proc = sb.popen(
-        [*sb.nsenter_argv("host", student=True), "sh", "-c", script],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    threading.Thread(target=proc.wait, name=f"standins-{sb.id}", daemon=True).start()  # no zombie
+
+    def start() -> None:
+        sb.popen(
+            [*sb.nsenter_argv("host", student=True), "sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ).wait()
+
+    threading.Thread(target=start, name=f"standins-{sb.id}", daemon=True).start()
 
 
 def spawn(
