@@ -24,14 +24,14 @@ class PrivateDaemon:
         self.client = Client(autostart=False)
         self.client.path = self.state_dir / "daemon.sock"
 
-    def spawn(self, argv: list[str]) -> subprocess.Popen:
+    def spawn(self, argv: list[str], cwd: str | Path = ROOT) -> subprocess.Popen:
         """Start `argv` (a daemon, or what runs one) on the state directory, logging to daemon.log, in a
-        session of its own."""
+        session of its own; from `cwd`, whose packages `python -m` imports first."""
         env = {**os.environ, "NSLAB_STATE_DIR": str(self.state_dir), "PYTHONUNBUFFERED": "1"}
         with open(self.state_dir / "daemon.log", "ab") as log:
             return subprocess.Popen(
                 argv,
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
