@@ -593,8 +593,11 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
         env = read_env(list(v["env_file"]), list(v["env"]), p.client, version)
     except GoError as e:
         raise run_failure(command, str(e), version) from None
-    if v["rm"] and v["restart"] not in ("", "no"):
-        raise run_failure(command, "Conflicting options: --restart and --rm", version)
+    if v["rm"] and v["restart"] not in ("", "no"):  # docker/cli's opts.go, each version's words
+        text = "Conflicting options: --restart and --rm"
+        if version != "19.03":
+            text = "conflicting options: cannot specify both --restart and --rm"
+        raise run_failure(command, text, version)
     network, extra, first = _network_modes(v["network"], command, version)
     ignored_keys = {f.key for f in cmd.flags if f.help == IGNORED}
     spec = ContainerSpec(

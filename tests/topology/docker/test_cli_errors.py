@@ -266,6 +266,12 @@ PARSE_ERRORS = [
         125,
     ),
     (
+        V28,
+        ["run", "--rm", "--restart", "always", "nginx"],
+        f"docker: conflicting options: cannot specify both --restart and --rm\n\n{MORE_RUN}",
+        125,
+    ),
+    (
         V19,
         ["create", "-p", "abc", "nginx"],
         "docker: Invalid containerPort: abc.\nSee 'docker create --help'.",
