@@ -541,6 +541,19 @@ def _network_modes(
     return modes[0], modes[1:], first
 
 
+def _endpoint_options_error(network: str, v: dict, first: dict, *, given: bool, version: Version) -> str:
+    """docker/cli's parseNetworkAttachmentOpt on the first network: aliases and (19.03, which sets
+    links on any network given with --network) links only on a user-defined one. 19.03 has no
+    endpoint without --network (the options are dropped); 28 makes one for "default"."""
+    if _is_user_network(network) or (version == "19.03" and not given):
+        return ""
+    if v["aliases"] or first.get("alias"):
+        return "network-scoped aliases are only supported for user-defined networks"
+    if version == "19.03" and v["link"]:
+        return "links are only supported for user-defined networks"
+    return ""
+
+
 def _is_user_network(mode: str) -> bool:
     return mode not in ("", "default", "bridge", "host", "none") and not mode.startswith("container:")
 
@@ -599,6 +612,8 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
             text = "conflicting options: cannot specify both --restart and --rm"
         raise run_failure(command, text, version)
     network, extra, first = _network_modes(v["network"], command, version)
+    if err := _endpoint_options_error(network, v, first, given="network" in p.changed, version=version):
+        raise run_failure(command, err, version)
     ignored_keys = {f.key for f in cmd.flags if f.help == IGNORED}
     spec = ContainerSpec(
         image=p.args[0],

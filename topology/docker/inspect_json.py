@@ -57,6 +57,9 @@ def _endpoint(
     else:
         aliases_value = aliases or None
     ipam = {"IPv4Address": c.requested_ip} if c.requested_ip and user_net else None
+    # --link on a user network is the first network's endpoint option (docker/cli sends it there)
+    first_user_net = user_net and net.name == c.network_mode
+    links = [n if a == n else f"{n}:{a}" for n, a in c.links] if first_user_net and c.links else None
     operational = {
         "NetworkID": net.id if net else "",
         "EndpointID": _derived_id(c.id, net.id if net else "") if live else "",
@@ -71,7 +74,7 @@ def _endpoint(
     if version == "19.03":
         return {
             "IPAMConfig": ipam,
-            "Links": None,
+            "Links": links,
             "Aliases": aliases_value,
             **operational,
             "MacAddress": mac,
@@ -80,7 +83,7 @@ def _endpoint(
     names = dns_names(version, c, aliases) if user_net else None
     return {
         "IPAMConfig": ipam,
-        "Links": None,
+        "Links": links,
         "Aliases": aliases_value,
         "MacAddress": mac,
         "DriverOpts": None,

@@ -241,13 +241,18 @@ def test_host_mode_publishing_is_a_warning(version):
 
 
 def test_container_mode_conflicts_come_in_the_spec_order():
+    # 19.03's CLI refuses --link with any --network but a user-defined one before the daemon sees it
+    linked = ["run", "--net=container:web", "-h", "x", "--link", "db", "nginx"]
+    assert fails(linked, V19).message.startswith("docker: links are only supported for user-defined")
+    assert "hostname and the network mode" in fails(linked, V28).message  # the daemon's order
+    only_link = ["run", "--net=container:web", "--link", "db", "nginx"]
+    assert "can't be used with links" in fails(only_link, V28).message
     argv = [
-        "--net=container:web", "-h", "x", "--link", "db", "--dns", "1.1.1.1", "--add-host", "a:1.2.3.4",
+        "--net=container:web", "-h", "x", "--dns", "1.1.1.1", "--add-host", "a:1.2.3.4",
         "--mac-address", "02:42:ac:11:00:02", "-p", "80", "--expose", "81",
     ]  # fmt: skip
     order = [
         ("-h", 2, "hostname and the network mode"),
-        ("--link", 2, "container type network can't be used with links"),
         ("--dns", 2, "dns and the network mode"),
         ("--add-host", 2, "custom host-to-IP mapping and the network mode"),
         ("--mac-address", 2, "mac-address and the network mode"),

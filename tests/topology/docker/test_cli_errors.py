@@ -265,6 +265,26 @@ PARSE_ERRORS = [
         f"docker: Conflicting options: --restart and --rm.\n{SEE_RUN}",
         125,
     ),
+    # docker/cli's parseNetworkAttachmentOpt: aliases (and in 19.03, links) on a user network only;
+    # 19.03 checks only a network given with --network, 28 also the default one
+    (
+        V19,
+        ["run", "--network", "bridge", "--network-alias", "x", "nginx"],
+        f"docker: network-scoped aliases are only supported for user-defined networks.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V28,
+        ["run", "--network-alias", "x", "nginx"],
+        f"docker: network-scoped aliases are only supported for user-defined networks\n\n{MORE_RUN}",
+        125,
+    ),
+    (
+        V19,
+        ["run", "--net", "bridge", "--link", "db", "nginx"],
+        f"docker: links are only supported for user-defined networks.\n{SEE_RUN}",
+        125,
+    ),
     (
         V28,
         ["run", "--rm", "--restart", "always", "nginx"],
@@ -319,12 +339,17 @@ PARSE_ERRORS = [
         f"docker: Error response from daemon: conflicting options: hostname and the network mode.\n{SEE_RUN}",
         125,
     ),
-    (
+    (  # 19.03's CLI sets --link on the network given (fixed in 28): its own error first
         V19,
         ["run", "--net", "container:web", "--link", "db", "nginx"],
-        "docker: Error response from daemon: conflicting options: container type network can't be used with "
-        "links. "
-        f"This would result in undefined behavior.\n{SEE_RUN}",
+        f"docker: links are only supported for user-defined networks.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V28,
+        ["run", "--net", "container:web", "--link", "db", "nginx"],
+        "docker: Error response from daemon: conflicting options: container type network can't be used "
+        f"with links. This would result in undefined behavior\n\n{MORE_RUN}",
         125,
     ),
     (
@@ -347,12 +372,17 @@ PARSE_ERRORS = [
         f"mode.\n{SEE_RUN}",
         125,
     ),
-    (
+    (  # 19.03's CLI sets --link on the network given (fixed in 28): its own error first
         V19,
         ["run", "--net", "host", "--link", "db", "nginx"],
-        "docker: Error response from daemon: conflicting options: host type networking can't be used with "
-        "links. "
-        f"This would result in undefined behavior.\n{SEE_RUN}",
+        f"docker: links are only supported for user-defined networks.\n{SEE_RUN}",
+        125,
+    ),
+    (
+        V28,
+        ["run", "--net", "host", "--link", "db", "nginx"],
+        "docker: Error response from daemon: conflicting options: host type networking can't be used "
+        f"with links. This would result in undefined behavior\n\n{MORE_RUN}",
         125,
     ),
     (
@@ -535,3 +565,13 @@ def test_ip_without_network_is_dropped_by_1903s_cli_only():
     assert spec_of(["--ip", "abc", "busybox"], V19).ip == ""  # not even checked
     assert spec_of(["--net", "bridge", "--ip", "172.17.0.9", "busybox"], V19).ip == "172.17.0.9"
     assert spec_of(["--ip", "172.17.0.9", "busybox"], V28).ip == "172.17.0.9"  # sent for "default"
+
+
+def test_endpoint_options_the_cli_lets_through():
+    """19.03 drops --network-alias without --network (no endpoint config); 28 keeps a legacy
+    --link on the default bridge, given or not; a user network takes both."""
+    assert spec_of(["--network-alias", "x", "busybox"], V19).aliases == ["x"]  # sent nowhere
+    assert spec_of(["--net", "bridge", "--link", "db", "busybox"], V28).links == ["db"]
+    assert spec_of(["--link", "db", "busybox"], V19).links == ["db"]
+    app = spec_of(["--net", "app", "--network-alias", "x", "--link", "db", "busybox"], V19)
+    assert (app.aliases, app.links) == (["x"], ["db"])

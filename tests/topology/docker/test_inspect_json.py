@@ -164,3 +164,19 @@ def test_format_inspect_is_an_indented_json_array():
         json.loads(inspect_json.format_inspect([inspect_json.inspect_container(web(), NETWORKS)]))[0]["Name"]
         == "/web"
     )
+
+
+@pytest.mark.parametrize("version", [V19, V28])
+def test_links_on_a_user_network_are_its_endpoint_option(version):
+    """docker/cli sends --link on a user network as the first network's endpoint Links (an alias
+    there), not as a legacy link: HostConfig.Links stays null."""
+    c = web()
+    c.network_mode = "lab"
+    c.links = [("db", "database"), ("cache", "cache")]
+    c.endpoints = [Endpoint("lab", "172.18.0.5", 16, "172.18.0.1", "02:42:ac:12:00:05", "eth0", "veth5", [])]
+    d = inspect_json.inspect_container(c, NETWORKS, version=version)
+    assert d["NetworkSettings"]["Networks"]["lab"]["Links"] == ["db:database", "cache"]
+    assert d["HostConfig"]["Links"] is None
+    c.network_mode, c.endpoints = "bridge", []
+    legacy = inspect_json.inspect_container(c, NETWORKS, version=version)
+    assert legacy["HostConfig"]["Links"] == ["/db:/web/database", "/cache:/web/cache"]
