@@ -180,6 +180,7 @@ def test_ctrl_z_stops_the_job_and_fg_bg_resume_it(background, sid, term):
     )
     start = term.type("\x1a")
     term.expect(r"Stopped\s+sleep 4203", since=start)
+    term.expect(re.escape(PROMPT), since=start)  # the prompt after it, before typing on
     assert re.search(r"\[1\]\+\s+sleep 4203 &", term.command("bg"))
     assert re.search(r"\[1\]\+\s+Running\s+sleep 4203 &", term.command("jobs"))
     term.command("kill %1")
