@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import capabilities, cli, eventtext, filters, inspect_json, output, signals
+from topology.docker import capabilities, cli, eventtext, filters, inspect_json, networks, output, signals
 from topology.docker.clierrors import CliError, daemon_error, exec_start_failure
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.envfile import ClientSide
@@ -678,7 +678,8 @@ def _network_ls(engine: Engine, req: NetworkLsRequest, out: Output, *_):
 def _network_create(engine: Engine, req: NetworkCreateRequest, out: Output, *_):
     with engine.lock:
         try:
-            net = engine.create_network(
+            net = networks.create_network(
+                engine,
                 name=req.name,
                 subnet=req.subnet,
                 gateway=req.gateway,
@@ -700,7 +701,7 @@ def _network_rm(engine: Engine, req: NetworkRmRequest, out: Output, *_):
     for name in req.names:
         try:
             with engine.lock:
-                engine.remove_network(engine.find_network(name))
+                networks.remove_network(engine, engine.find_network(name))
             out.print(name)
         except EngineError as exc:
             out.warn("Error response from daemon: " + exc.message)
@@ -739,7 +740,7 @@ def _network_prune(engine: Engine, req: NetworkPruneRequest, out: Output, stdio,
         used = {ep.network for c in engine.containers.values() for ep in c.endpoints}
         for net in list(engine.networks.values()):
             if net.name not in ("bridge", "host", "none") and net.name not in used and allowed(net):
-                engine.remove_network(net)
+                networks.remove_network(engine, net)
                 removed.append(net.name)
     if removed:
         out.print("Deleted Networks:\n" + "\n".join(removed) + "\n")

@@ -166,7 +166,7 @@ class Engine:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
-    def _emit(self, kind: str, name: str, action: str, netns: str | None = None) -> None:
+    def emit(self, kind: str, name: str, action: str, netns: str | None = None) -> None:
         event = {"type": f"{kind}.changed", "name": name, "action": action}
         if netns is not None:
             event["netns"] = netns
@@ -179,7 +179,7 @@ class Engine:
         attributes = {**c.labels, **attributes, "image": c.image, "name": c.name}
         self.events.log("container", action, c.id, attributes)
 
-    def _network_event(self, net: Network, action: str, container: Container | None = None) -> None:
+    def network_event(self, net: Network, action: str, container: Container | None = None) -> None:
         """Log a network event as moby's LogNetworkEventWithAttributes (name and type, with the
         container's id for connect and disconnect)."""
         attributes = {"container": container.id} if container is not None else {}
@@ -430,9 +430,9 @@ class Engine:
         c.status, c.error, c.exit_code = "running", "", 0
         self._dns_update()
         own_netns = mode != "host" and not join_pid
-        self._emit("container", c.name, "start", proc.netns if own_netns else None)
+        self.emit("container", c.name, "start", proc.netns if own_netns else None)
         for attached in self._attached_networks(c):
-            self._network_event(attached, "connect", c)
+            self.network_event(attached, "connect", c)
         self.container_event(c, "start")
         c.started_at = now()
         c.finished_at = "0001-01-01T00:00:00Z"
@@ -581,13 +581,13 @@ class Engine:
         script += self._endpoint_script(c, ep, net, proc, gateway_endpoint=gateway_endpoint)
         script += "wait $rules\n" if rules_text else ""
         try:
-            self._note_ifindex(host_script(self.sb, script))
+            self.note_ifindex(host_script(self.sb, script))
         finally:  # a later endpoint (network connect) publishes nothing: keep the first one's proxies
             self.publisher.keep(c, proxies)
         if failure := self.publisher.failure(c, ep, proxies):
             raise self._network_failure(failure)
 
-    def _note_ifindex(self, output: str) -> None:
+    def note_ifindex(self, output: str) -> None:
         self.ifindex = max(self.ifindex, highest_ifindex(output))
 
     def _dns_attach(self, c: Container, proc) -> str:
@@ -668,14 +668,14 @@ class Engine:
                 self._teardown_network(c)
                 self.procs.pop(c.id, None)
                 c.status = "exited"
-                self._emit("container", c.name, "die", "")
+                self.emit("container", c.name, "die", "")
                 c.exit_code = exit_status(code)
                 c.finished_at = now()
                 c.pid = 0
                 self._exit_events(c, attached)
                 if c.auto_remove:
                     self.containers.pop(c.id, None)
-                    self._emit("container", c.name, "destroy")
+                    self.emit("container", c.name, "destroy")
                     self.container_event(c, "destroy")
         done.set()
 
@@ -690,7 +690,7 @@ class Engine:
         if self.version == "19.03":
             self.container_event(c, "die", exitCode=str(c.exit_code))
         for net in attached:
-            self._network_event(net, "disconnect", c)
+            self.network_event(net, "disconnect", c)
         if self.version != "19.03":
             self.container_event(c, "die", exitCode=str(c.exit_code), execDuration=str(ran))
 
@@ -753,8 +753,8 @@ class Engine:
         for other in self.containers.values():
             other.links = [(c.name if child == old else child, alias) for child, alias in other.links]
         if netns:  # the event stream watches it under its name
-            self._emit("container", old, "rename", "")
-        self._emit("container", c.name, "rename", netns)
+            self.emit("container", old, "rename", "")
+        self.emit("container", c.name, "rename", netns)
         self.container_event(c, "rename", oldName="/" + old)
         self._dns_update()
 
@@ -777,116 +777,11 @@ class Engine:
             if done is not None:
                 done.wait(10)
         self.containers.pop(c.id, None)
-        self._emit("container", c.name, "destroy")
+        self.emit("container", c.name, "destroy")
         with self.lock:
             self.container_event(c, "destroy")
 
     # -- networks ------------------------------------------------------------------------
-
-    def create_network(
-        self,
-        *,
-        name: str,
-        subnet: str = "",
-        gateway: str = "",
-        internal: bool = False,
-        options: dict[str, str] | None = None,
-        driver: str = "bridge",
-        masquerade: bool = True,
-        ip_range: str = "",
-    ) -> Network:
-        options = dict(options or {})
-        if driver != "bridge":
-            raise EngineError(f'plugin "{driver}" not found')
-        if any(n.name == name for n in self.networks.values()):
-            raise EngineError(f"network with name {name} already exists")
-        nid = secrets.token_hex(32)
-        icc = options.get("com.docker.network.bridge.enable_icc", "true").lower() not in ("false", "0")
-        bridge = options.get("com.docker.network.bridge.name") or f"br-{nid[:12]}"
-        if len(bridge) > 15:
-            raise EngineError(f"failed to create network {name}: Error: interface name {bridge} too long")
-        if any(n.bridge == bridge for n in self.networks.values()):
-            raise EngineError(f"bridge name {bridge} already in use")
-        try:
-            if user_subnet := bool(subnet):
-                pool = self.ipam.request_subnet(subnet, gateway=gateway or None, ip_range=ip_range)
-            else:
-                pool = self.ipam.allocate_pool(host_routes=self._host_routes(), gateway=gateway or None)
-            subnet, gateway = pool.subnet, pool.gateway
-        except ipam_mod.IpamError as exc:
-            raise EngineError(f"{exc}") from None
-        net = Network(
-            id=nid,
-            name=name,
-            driver="bridge",
-            created=now(),
-            subnet=subnet,
-            gateway=gateway,
-            bridge=bridge,
-            internal=internal,
-            icc=icc,
-            masquerade=masquerade,
-            ip_range=ip_range,
-            options=options,
-            user_subnet=user_subnet,
-        )
-        try:
-            program = rules.network_create(
-                self.version,
-                rules.Ruleset.parse(iptables_save(self.sb)),
-                bridge=bridge,
-                subnet=subnet,
-                internal=internal,
-                icc=icc,
-                masquerade=masquerade,
-            )
-            before, up = bridge_up_script(
-                bridge=bridge,
-                mac=ipam_mod.bridge_mac(self.version),
-                gateway=gateway,
-                prefixlen=ipaddress.ip_network(subnet).prefixlen,
-                last_ifindex=self.ifindex,
-            )
-            self._note_ifindex(host_script(self.sb, before + restore(program.render()) + up))
-        except BaseException:
-            self.ipam.release_pool(subnet)
-            raise
-        self.networks[nid] = net
-        self._emit("network", name, "create")
-        self._network_event(net, "create")
-        return net
-
-    def _host_routes(self) -> list[tuple[str, str]]:
-        """The Docker host's routes with a destination, as (destination, scope) pairs."""
-        out = host_script(self.sb, "ip -4 route show table main")
-        routes = []
-        for line in out.splitlines():
-            words = line.split()
-            if words and words[0][0].isdigit():
-                scope = words[words.index("scope") + 1] if "scope" in words else "global"
-                routes.append((words[0], scope))
-        return routes
-
-    def remove_network(self, net: Network) -> None:
-        if net.name in ("bridge", "host", "none"):
-            raise EngineError(f"{net.name} is a pre-defined network and cannot be removed")
-        if any(ep.network == net.name for c in self.containers.values() for ep in c.endpoints):
-            raise EngineError(
-                f"error while removing network: network {net.name} id {net.id} has active endpoints"
-            )
-        program = rules.network_remove(
-            self.version,
-            rules.Ruleset.parse(iptables_save(self.sb)),
-            bridge=net.bridge,
-            subnet=net.subnet,
-            internal=net.internal,
-            icc=net.icc,
-        )
-        host_script(self.sb, restore(program.render()) + f"ip link del {net.bridge} 2>/dev/null || true\n")
-        self.ipam.release_pool(net.subnet)
-        del self.networks[net.id]
-        self._emit("network", net.name, "destroy")
-        self._network_event(net, "destroy")
 
     def connect(self, net: Network, c: Container, ip: str = "", aliases: list[str] | None = None) -> None:
         if any(ep.network == net.name for ep in c.endpoints):
@@ -903,7 +798,7 @@ class Engine:
             raise EngineError(f"Container {c.id} is not running")
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
         self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
-        self._network_event(net, "connect", c)
+        self.network_event(net, "connect", c)
         self._dns_update()
         pid = self.procs[c.id].host_pid
         host_script(self.sb, containerfiles.connected_script(self.version, pid, c, resolver=first_resolver))
@@ -928,7 +823,7 @@ class Engine:
         # 19.03 logs it twice: as it leaves the network (disconnectFromNetwork), then again at the
         # end of DisconnectFromNetwork
         for _ in range(2 if self.version == "19.03" else 1):
-            self._network_event(net, "disconnect", c)
+            self.network_event(net, "disconnect", c)
         self._dns_update()
 
 
