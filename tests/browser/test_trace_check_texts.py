@@ -5,6 +5,8 @@ it, the teacher's Chinese watch view shows the passed check in Chinese, live."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.test_classroom import TERMINAL_TEXT, create_class, join_class, logged_in, solution_commands
@@ -71,6 +73,10 @@ def test_a_failed_trace_check_reads_in_chinese_for_student_and_teacher(lab_serve
         teacher.wait_for_selector("#failed-checks li", timeout=30_000)
         reasons = teacher.text_content("#failed-checks")
         assert_chinese(reasons)
+        # the student's presence: a time of day as the page's language writes it (the browser's is en-US)
+        presence = teacher.locator("td.presence[data-online='1']")
+        presence.wait_for(timeout=30_000)
+        assert re.fullmatch(r"\d\d:\d\d 起在线.*", presence.text_content()), presence.text_content()
         teacher.set_viewport_size(SIZES["1440"])
         teacher.locator("#failed-checks").scroll_into_view_if_needed()
         teacher.screenshot(path=artifacts / "trace-check-dashboard-1440.png")

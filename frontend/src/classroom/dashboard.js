@@ -1,5 +1,6 @@
 // The instructor's progress grid: the server renders it, the cohort's socket keeps it live
 // (classroom.grid on connect, then classroom.cell and classroom.presence as they change).
+import { clockTime } from "../labs/dom.js";
 import { LabSocket } from "../labs/socket.js";
 import { drawFailedChecks, drawPassRate, drawTimeToPass } from "./charts.js";
 
@@ -93,7 +94,7 @@ function applyPresence(presence) {
     return;
   }
   const since = presence.since ? new Date(presence.since) : null;
-  const time = since ? since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  const time = since ? clockTime(since) : "";
   const where = presence.exercise_id ? exerciseTitle(presence.exercise_id) : gettext("a lab of their own");
   td.textContent = interpolate(gettext("online since %(time)s"), { time }, true);
   td.title = interpolate(gettext("In %(where)s since %(time)s"), { where, time }, true);

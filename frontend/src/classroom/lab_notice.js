@@ -1,7 +1,7 @@
 // On the student's lab page (classroom's panel, labapp/classroom/web/lab_page.py): a notice while an
 // instructor watches the lab (who), and the instructors' messages. The page's alert area (#messages)
 // shows them; the lab socket brings classroom.watchers and classroom.message as they happen.
-import { esc, fmt } from "../labs/dom.js";
+import { clockTime, esc, fmt } from "../labs/dom.js";
 
 const data = JSON.parse(document.getElementById("classroom-lab-notice").textContent);
 const area = document.getElementById("messages");
@@ -29,7 +29,7 @@ function message(m) {
   const item = document.createElement("div");
   item.className = "message teacher";
   item.dataset.id = "classroom-message-" + m.id;
-  const time = new Date(m.sent_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = clockTime(new Date(m.sent_at));
   item.innerHTML = "<span><strong>" + esc(fmt(gettext("%(name)s, %(time)s:"), { name: m.sender, time })) +
     "</strong> " + esc(m.text) + "</span><button type=\"button\" class=\"close\" aria-label=\"" +
     esc(gettext("Dismiss")) + "\">×</button>";

@@ -2,7 +2,7 @@
 // (labs/*.js) on the watch socket, which relays the lab's frames and takes no input. The toolbar's
 // Reset, Stop and Start act on the student's lab; the form above the grid sends the student a message.
 import { Controls } from "../labs/controls.js";
-import { fmt } from "../labs/dom.js";
+import { clockTime, fmt } from "../labs/dom.js";
 import { TopologyGraph } from "../labs/graph.js";
 import { trackGridTop } from "../labs/layout.js";
 import { Panels } from "../labs/panels.js";
@@ -110,7 +110,7 @@ form.addEventListener("submit", async (ev) => {
       credentials: "same-origin",
     });
     if (!res.ok) throw new Error(String(res.status));
-    status.textContent = fmt(gettext("Sent at %(time)s."), { time: new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+    status.textContent = fmt(gettext("Sent at %(time)s."), { time: clockTime(new Date()) });
     input.value = "";
   } catch {
     status.textContent = gettext("The message was not sent. Try again.");

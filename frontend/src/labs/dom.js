@@ -43,3 +43,9 @@ export function fillSelect(select, values, preferred, label = (v) => v) {
   select.value = values.includes(current) ? current : values[0] ?? "";
   return select.value;
 }
+
+/** A time of day as hours and minutes in the page's language (not the browser's: a Chinese page in
+ * an English browser says 17:30, not 05:30 PM). */
+export function clockTime(date) {
+  return date.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+}
