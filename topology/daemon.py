@@ -294,7 +294,7 @@ class Daemon:
 
     def _destroy(self, lab: LabHandle) -> None:
         lab.engine.detach()
-        _close_listener(lab.listener)
+        _stop_listening(lab.listener)
         lab.sandbox.destroy()
         try:
             os.waitpid(lab.sandbox.holder_pid, 0)
@@ -428,12 +428,18 @@ class Daemon:
             raise ValueError(f"unknown op {op!r}")
 
     def _serve_docker(self, lab: LabHandle) -> None:
-        while True:
-            try:
-                conn, _ = lab.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._docker_client, args=(lab, conn), daemon=True).start()
+        """Accept on the lab's docker.sock until a teardown shuts it down; then close it (here, not
+        there: closed while this thread may be about to accept, its number could be another lab's
+        listener by then, and that lab's commands would reach this engine)."""
+        try:
+            while True:
+                try:
+                    conn, _ = lab.listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=self._docker_client, args=(lab, conn), daemon=True).start()
+        finally:
+            lab.listener.close()
 
     def _docker_client(self, lab: LabHandle, conn: socket.socket) -> None:
         reader = protocol.Reader(conn)
@@ -503,14 +509,13 @@ def _listen(directory: Path) -> socket.socket:
     return listener
 
 
-def _close_listener(listener: socket.socket) -> None:
-    """Close a docker.sock: shut down first, which wakes the thread blocked in its accept()
-    (a close alone does not, and that thread would stay for good)."""
+def _stop_listening(listener: socket.socket) -> None:
+    """Shut a docker.sock down: its accept() fails, and the thread serving it ends and closes it
+    (a close alone would not wake that thread, which would stay for good)."""
     try:
         listener.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
-    listener.close()
 
 
 def _reply(conn: socket.socket, message: dict) -> None:

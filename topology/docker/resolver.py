@@ -140,8 +140,12 @@ class EmbeddedDns:
         self.selector = selectors.DefaultSelector()
         self.lock = threading.RLock()
         self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)  # a full pipe wakes it all the same
         self.selector.register(self.wake_r, selectors.EVENT_READ)
         self.closed = False
+        # Sockets detached, closed by the serving thread: closed here, a number the thread is about to
+        # read could be reused meanwhile (another container's socket, or anything of the daemon's).
+        self.retired: list[socket.socket] = []
         self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         threading.Thread(target=self._serve, name="embedded-dns", daemon=True).start()
 
@@ -169,7 +173,7 @@ class EmbeddedDns:
             self.listeners[cid] = listener
             self.selector.register(udp, selectors.EVENT_READ, (cid, "udp"))
             self.selector.register(tcp, selectors.EVENT_READ, (cid, "tcp"))
-        os.write(self.wake_w, b"x")
+        self._wake()
         return udp_port, tcp_port
 
     def attached(self, cid: str) -> bool:
@@ -181,14 +185,16 @@ class EmbeddedDns:
             listener.external = external
 
     def detach(self, cid: str) -> None:
-        """Close a container's sockets (they hold its network namespace alive)."""
+        """Stop serving a container; its sockets (they hold its network namespace alive) are closed
+        right away by the serving thread."""
         with self.lock:
             listener = self.listeners.pop(cid, None)
             if listener is None:
                 return
             for s in (listener.udp, listener.tcp):
                 self.selector.unregister(s)
-                s.close()
+                self.retired.append(s)
+        self._wake()
 
     def update(self, directories: dict[str, dnsmsg.Directory]) -> None:
         """The names each container's resolver answers (rebuilt by the engine on every change)."""
@@ -196,16 +202,36 @@ class EmbeddedDns:
 
     def close(self) -> None:
         """Stop serving: close every socket and the helper."""
-        self.closed = True
-        for cid in list(self.listeners):
-            self.detach(cid)
-        os.write(self.wake_w, b"x")
+        with self.lock:
+            for cid in list(self.listeners):
+                self.detach(cid)
+            self.closed = True
+        self._wake()
         self.maker.close()
+
+    def _wake(self) -> None:
+        """Make the serving thread look at its sockets again (once it has ended, nothing to do)."""
+        with self.lock:
+            if self.wake_w >= 0:
+                try:
+                    os.write(self.wake_w, b"x")
+                except BlockingIOError:
+                    pass
 
     # -- serving ----------------------------------------------------------------------------
 
     def _serve(self) -> None:
-        while not self.closed:
+        while True:
+            with self.lock:
+                for s in self.retired:
+                    s.close()
+                self.retired.clear()
+                if self.closed:
+                    os.close(self.wake_r)
+                    os.close(self.wake_w)
+                    self.wake_w = -1
+                    self.selector.close()
+                    return
             for key, _events in self.selector.select():
                 if key.fileobj == self.wake_r:
                     os.read(self.wake_r, 512)
@@ -220,10 +246,7 @@ class EmbeddedDns:
                         conn, _peer = key.fileobj.accept()
                         self._in_thread(self._tcp_client, cid, conn, refused=conn.close)
                 except OSError:
-                    continue  # closed by detach meanwhile, or a client gone
-        os.close(self.wake_r)
-        os.close(self.wake_w)
-        self.selector.close()
+                    continue  # a client gone
 
     def _in_thread(self, work, *args, refused) -> None:
         """Run `work(*args)` in a thread of its own if a slot is free, else call `refused()`."""

@@ -77,6 +77,43 @@ kill $m
 """
 
 
+class _Drained:
+    """A started command whose output one thread of its own reads to the end (`on_chunk` per chunk,
+    then `then()`). Its pipes and connection are closed only once that thread is done: a file closed
+    while another thread reads it frees its number, and the read lands on what reuses the number next
+    (another request's connection, whose answer it swallows: a trace's snapshot failed so)."""
+
+    def __init__(self, spawned: Spawned, name: str, on_chunk, then=None):
+        self.spawned = spawned
+        self._lock = threading.Lock()
+        self._finished = self._released = False
+        self._thread = threading.Thread(target=self._read, args=(on_chunk, then), name=name, daemon=True)
+        self._thread.start()
+
+    def _read(self, on_chunk, then) -> None:
+        try:
+            while chunk := self.spawned.output.read(65536):
+                on_chunk(chunk)
+        except (OSError, ValueError):
+            pass
+        if then is not None:
+            then()
+        with self._lock:
+            self._finished = True
+            if self._released:
+                self.spawned.close()
+
+    def release(self, wait: float) -> None:
+        """Hang up (the daemon kills the command, so its output ends), wait up to `wait` seconds for
+        the reader, and close; a reader still reading then closes everything as it ends."""
+        self.spawned.stop()
+        self._thread.join(wait)
+        with self._lock:
+            self._released = True
+            if self._finished:
+                self.spawned.close()
+
+
 class _Monitor:
     """One namespace's monitor shell, read by a thread of its own."""
 
@@ -84,16 +121,14 @@ class _Monitor:
         self.ns, self.spawned, self.changed = ns, spawned, changed
         self.text = ""
         self.start = 0  # where the armed trace starts in `text`
-        threading.Thread(target=self._read, name=f"trace-{ns}", daemon=True).start()
+        self.reader = _Drained(spawned, f"trace-{ns}", self._add, self._ended)
 
-    def _read(self) -> None:
-        try:
-            while chunk := self.spawned.output.read(65536):
-                with self.changed:
-                    self.text += chunk.decode(errors="replace")
-                    self.changed.notify_all()
-        except (OSError, ValueError):  # closed at the capture's end
-            pass
+    def _add(self, chunk: bytes) -> None:
+        with self.changed:
+            self.text += chunk.decode(errors="replace")
+            self.changed.notify_all()
+
+    def _ended(self) -> None:
         with self.changed:
             self.changed.notify_all()
 
@@ -152,7 +187,9 @@ def capture(
         return Capture(texts, exit_code, error, probe)
     finally:
         for m in monitors.values():
-            m.spawned.close()
+            m.spawned.stop()  # all hang up at once; then each reader ends
+        for m in monitors.values():
+            m.reader.release(DRAIN_TIMEOUT)
         for ns in [] if disarmed else monitors:
             try:  # a table left armed (an error, a monitor gone): removed all the same
                 access.run(ns, ["nft", "delete", "table", "inet", probe.table])
@@ -268,24 +305,20 @@ def _wait_sender(
 ) -> tuple[int | None, str]:
     """Wait for the sender to exit, or for a namespace to drop the packet (no need to wait for
     its retransmissions then)."""
+    output: list[bytes] = []
     result: list = []
     done = threading.Event()
 
-    def read() -> None:
-        try:
-            out = sender.output.read()
-        except (OSError, ValueError):
-            out = b""
-        result.extend([sender.wait(), out.decode(errors="replace").strip() if out else ""])
+    def ended() -> None:
+        out = b"".join(output).decode(errors="replace").strip()
+        result.extend([sender.wait(), out])
         done.set()
         with changed:
             changed.notify_all()
 
-    threading.Thread(target=read, name="trace-sender", daemon=True).start()
+    reader = _Drained(sender, "trace-sender", output.append, ended)
     try:
         _wait(changed, lambda: done.is_set() or _dropped(monitors, probe), timeout)
     finally:
-        sender.stop()
-    done.wait(1.0)
-    sender.close()
-    return (result[0], result[1]) if result else (None, "")
+        reader.release(1.0)
+    return (result[0], result[1]) if done.is_set() else (None, "")

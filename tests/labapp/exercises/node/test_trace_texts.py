@@ -52,7 +52,8 @@ def test_exercise_25s_trace_check_reads_in_chinese():
     finally:
         client.down(sandbox_id)
 
-    assert dropped["message"]["code"] == "trace.verdict" and delivered["message"]["code"] == "trace.ok"
+    assert dropped["message"]["code"] == "trace.verdict", dropped["message"]
+    assert delivered["message"]["code"] == "trace.ok", delivered["message"]
     assert dropped["message"]["params"]["last"]["code"] == "drop.rule"
     assert delivered["message"]["params"]["verdict"] == {"code": "verdict.delivered", "params": {}}
     with translation.override("zh-hans"):
