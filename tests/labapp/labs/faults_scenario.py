@@ -85,7 +85,8 @@ def test_a_provision_killed_with_its_worker_runs_again(worker, user_factory, exe
     assert (lab.status, lab.error) == ("ready", "")
     # The half-made sandbox was reaped as an orphan; the lab's is the only one of the node.
     assert node_sandboxes(worker.node) == {lab.sandbox_id} and lab.sandbox_id not in half_made
-    assert unacked_tasks(node_channel(worker.node)) == []
+    # Acknowledged once the task returns, just after it marked the lab ready.
+    wait_for(lambda: unacked_tasks(node_channel(worker.node)) == [], 10, what="the provision acknowledged")
 
 
 def test_a_check_killed_with_its_worker_is_graded_once(worker, client, user_factory, exercise):
@@ -113,7 +114,8 @@ def test_a_check_killed_with_its_worker_is_graded_once(worker, client, user_fact
     run_async(scenario)
     checks = Submission.objects.filter(attempt=attempt, kind="check")
     assert checks.count() == 1 and checks[0].request_id
-    assert unacked_tasks(queue) == []
+    # Acknowledged once the task returns, just after it sent the grades.
+    wait_for(lambda: unacked_tasks(queue) == [], 10, what="the Check acknowledged")
 
 
 def test_labs_of_a_dead_node_are_lost_and_start_again_elsewhere(worker, tmp_path, client, user_factory):
