@@ -104,9 +104,14 @@ class _Drained:
                 self.spawned.close()
 
     def release(self, wait: float) -> None:
-        """Hang up (the daemon kills the command, so its output ends), wait up to `wait` seconds for
-        the reader, and close; a reader still reading then closes everything as it ends."""
+        """Hang up (the daemon kills the command, so its output ends) and end its input (a monitor
+        shell then ends itself, should the daemon be gone); wait up to `wait` seconds for the reader,
+        and close; a reader still reading then closes everything as it ends."""
         self.spawned.stop()
+        try:
+            self.spawned.input.close()  # no other thread writes it
+        except OSError:
+            pass
         self._thread.join(wait)
         with self._lock:
             self._released = True

@@ -36,6 +36,7 @@ def test_release_leaves_a_reading_thread_its_file_and_that_thread_closes_it():
 
     assert daemon_side.recv(16) == b""  # hung up: the daemon sees the end of the connection
     assert not spawned.output.closed and spawned.sock.fileno() >= 0  # still the reader's
+    assert spawned.input.closed  # the command's input ends (a monitor shell ends on it)
     os.write(out_w, b" second")
     os.close(out_w)
     assert ended.wait(5)
