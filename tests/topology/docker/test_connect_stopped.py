@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from tests.polling import wait_for
 from tests.topology.kit import docker, sh
 
 pytestmark = pytest.mark.kernel
@@ -224,3 +225,25 @@ def test_events(request, fixture):
         "container start box <no value>",
     ]
     assert lines.splitlines() == expected
+
+
+@BOTH
+def test_published_ports_go_with_the_gateway_endpoint(request, fixture):
+    """Connected while stopped, `alpha` sorts before `bridge`: its endpoint (eth1) is the gateway
+    endpoint, with the default route and the published port (libnetwork programs external
+    connectivity on the gateway endpoint only). All of it goes with the container."""
+    lab = request.getfixturevalue(fixture)
+    rules = "{ iptables-save -t nat; iptables-save -t filter; } | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'"
+    state = rules + "; ip -o link | cut -d' ' -f2"
+    ok(lab, "network create alpha")
+    before = sh(lab, state).stdout
+    ok(lab, "create --name web -p 8080:80 nginx")
+    ok(lab, "network connect alpha web")
+    ok(lab, "start web")
+    assert addresses(lab, "web") == [("eth0", "172.17.0.2/16"), ("eth1", "172.18.0.2/16")]
+    assert sh(lab, "ip route show default", ns="web").stdout == "default via 172.18.0.1 dev eth1 \n"
+    assert "--to-destination 172.18.0.2:80" in sh(lab, "iptables -t nat -S DOCKER").stdout
+    page = wait_for(lambda: sh(lab, "wget -q -O - http://127.0.0.1:8080/ 2>/dev/null || true").stdout)
+    assert "Welcome to nginx!" in page
+    ok(lab, "rm -f web")
+    assert sh(lab, state).stdout == before
