@@ -337,26 +337,24 @@ class Engine:
 
     def _start(self, c: Container, stdio: tuple[int, int, int] | None) -> None:
         sb = self.sb
-        mode = c.network_mode
+        mode, join_pid = c.network_mode, 0
         if mode.startswith("container:"):
             target = self.containers.get(mode.split(":", 1)[1]) or self.lookup(mode.split(":", 1)[1])
             if target is None:
                 raise EngineError(f"No such container: {mode.split(':', 1)[1]}")
             mode = c.network_mode = f"container:{target.id}"
+            if target.status != "running":
+                raise EngineError(f"cannot join network of a non running container: {target.id}")
+            join_pid = self.procs[target.id].host_pid
         joins = netconfig.plan_joins(self, c)  # (network, endpoint: none for host and none types)
         bridges = [(n, ep) for n, ep in joins if ep is not None]
         gateway = netconfig.gateway_network(self.version, [n for n, _ in bridges])
-        join_pid = 0
         try:
             hosts_text, resolv, hostname = self._container_files(c, [n for n, _ in bridges])
         except EngineError:
             self.release_addresses(c)
             raise
-        if mode.startswith("container:"):
-            target = self.containers.get(mode.split(":", 1)[1])
-            if target is None or target.status != "running":
-                raise EngineError(f"cannot join network of a non running container: {mode.split(':', 1)[1]}")
-            join_pid = self.procs[target.id].host_pid
+        if join_pid:
             target_nets = [self.find_network(ep.network) for ep in target.endpoints]
             hosts_text, resolv, hostname = self._container_files(target, target_nets)
             c.hostname, hostname = target.hostname, target.hostname  # as the daemon copies them

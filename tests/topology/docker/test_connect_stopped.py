@@ -247,3 +247,33 @@ def test_published_ports_go_with_the_gateway_endpoint(request, fixture):
     assert "Welcome to nginx!" in page
     ok(lab, "rm -f web")
     assert sh(lab, state).stdout == before
+
+
+@BOTH
+def test_container_mode_and_force(request, fixture):
+    """A container: mode container has no entry to conflict with: connect records the network. 19.03's
+    allocateNetwork skips such a container; 28's joins its entries, and connectToNetwork refuses. With
+    --force, a network not found is looked for among the entries even while the container runs."""
+    lab = request.getfixturevalue(fixture)
+    v19 = fixture == "lab"
+    ok(lab, "network create net1")
+    box = ok(lab, "run -d --name box busybox sleep 300").strip()
+    ok(lab, "create --name side --network container:box busybox sleep 300")
+    assert ok(lab, "network connect net1 side") == ""
+    assert list(networks(lab, "side")) == ["net1"]
+    if v19:
+        assert ok(lab, "start side") == "side\n"
+        assert [ifname for ifname, _ in addresses(lab, "side")] == ["eth0"]  # box's
+    else:
+        assert fails(lab, "start side") == (
+            "Error response from daemon: failed to set up container networking: container sharing network "
+            "namespace with another container or host cannot be connected to any other network\n"
+            "Error: failed to start containers: side\n"
+        )
+    assert (
+        fails(lab, "network disconnect nosuch box")
+        == "Error response from daemon: network nosuch not found\n"
+    )
+    assert fails(lab, "network disconnect -f nosuch box") == (
+        f"Error response from daemon: container {box} is not connected to the network nosuch\n"
+    )
