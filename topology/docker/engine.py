@@ -743,10 +743,44 @@ class Engine:
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
         ep = self.plan_endpoint(c, net, ip=ip, aliases=aliases)
         self._connect(c, net, self.procs[c.id], ep, gateway=False)
+        self._move_gateway(c)
         self.network_event(net, "connect", c)
         self._dns_update()
         pid = self.procs[c.id].host_pid
         host_script(self.sb, containerfiles.connected_script(self.version, pid, c, resolver=first_resolver))
+
+    def _move_gateway(self, c: Container) -> None:
+        """libnetwork's sbJoin and sbLeave: when another endpoint becomes the gateway endpoint (see
+        netconfig.gateway_network), the old one's external connectivity (published ports) is revoked
+        and the new one's programmed, and the default route follows (updateGateway)."""
+        nets = {ep.network: self.find_network(ep.network) for ep in c.endpoints}
+        best = netconfig.gateway_network(self.version, list(nets.values()))
+        new = next((ep for ep in c.endpoints if best is not None and ep.network == best.name), None)
+        old = next((ep for ep in c.endpoints if ep.is_gateway), None)
+        if new is None or new is old:
+            return
+        rs, script, proxies = rules.Ruleset.parse(iptables_save(self.sb)), "", []
+        if old is not None:
+            old.is_gateway = False
+            rs, script = self.publisher.unpublish_script(rs, c, nets[old.network], old)
+            self.publisher.stop_proxies(c)
+            self.publisher.release(c)
+        new.is_gateway, net = True, nets[new.network]
+        if not net.internal:
+            try:
+                text, proxies = self.publisher.publish(c, net, new, rs)
+            except PublishError as exc:
+                raise EngineError(str(exc)) from None
+            script += text
+        if net.gateway and not (net.internal and self.version != "19.03"):
+            route = f"ip route replace default via {net.gateway} dev {new.ifname}"
+            script += f"nsenter --net={self.procs[c.id].netns} {route}\n"
+        try:
+            host_script(self.sb, script)
+        finally:
+            self.publisher.keep(c, proxies)
+        if failure := self.publisher.failure(c, new, proxies):
+            raise EngineError(failure)
 
     def leave_running(self, c: Container, net: Network, ep: Endpoint) -> None:
         """A running container leaves a network (network disconnect): its ports with its gateway endpoint."""
@@ -763,6 +797,7 @@ class Engine:
         host_script(self.sb, script)
         self.ipam.pool(net.subnet).release_address(ep.ip)
         c.endpoints.remove(ep)
+        self._move_gateway(c)
         # 19.03 logs it twice: as it leaves the network (disconnectFromNetwork), then again at the
         # end of DisconnectFromNetwork
         for _ in range(2 if self.version == "19.03" else 1):

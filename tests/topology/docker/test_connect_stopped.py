@@ -22,6 +22,11 @@ pytestmark = pytest.mark.kernel
 
 BOTH = pytest.mark.parametrize("fixture", ["lab", "lab28"])
 START_FAILED = "Error: failed to start containers: box\n"
+# The Docker host's nat and filter rules without counters, and its links
+STATE = (
+    "{ iptables-save -t nat; iptables-save -t filter; } | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'; "
+    "ip -o link | cut -d' ' -f2"
+)
 
 
 def ok(lab, args: str) -> str:
@@ -39,6 +44,11 @@ def fails(lab, args: str) -> str:
 
 def networks(lab, name: str) -> dict:
     return json.loads(ok(lab, f"inspect -f '{{{{json .NetworkSettings.Networks}}}}' {name}"))
+
+
+def page(lab) -> str:
+    """What the published port 8080 answers on the Docker host ("" until it does)."""
+    return sh(lab, "wget -q -O - http://127.0.0.1:8080/ 2>/dev/null || true").stdout
 
 
 def addresses(lab, name: str) -> list[tuple[str, str]]:
@@ -233,20 +243,17 @@ def test_published_ports_go_with_the_gateway_endpoint(request, fixture):
     endpoint, with the default route and the published port (libnetwork programs external
     connectivity on the gateway endpoint only). All of it goes with the container."""
     lab = request.getfixturevalue(fixture)
-    rules = "{ iptables-save -t nat; iptables-save -t filter; } | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'"
-    state = rules + "; ip -o link | cut -d' ' -f2"
     ok(lab, "network create alpha")
-    before = sh(lab, state).stdout
+    before = sh(lab, STATE).stdout
     ok(lab, "create --name web -p 8080:80 nginx")
     ok(lab, "network connect alpha web")
     ok(lab, "start web")
     assert addresses(lab, "web") == [("eth0", "172.17.0.2/16"), ("eth1", "172.18.0.2/16")]
     assert sh(lab, "ip route show default", ns="web").stdout == "default via 172.18.0.1 dev eth1 \n"
     assert "--to-destination 172.18.0.2:80" in sh(lab, "iptables -t nat -S DOCKER").stdout
-    page = wait_for(lambda: sh(lab, "wget -q -O - http://127.0.0.1:8080/ 2>/dev/null || true").stdout)
-    assert "Welcome to nginx!" in page
+    assert "Welcome to nginx!" in wait_for(lambda: page(lab))
     ok(lab, "rm -f web")
-    assert sh(lab, state).stdout == before
+    assert sh(lab, STATE).stdout == before
 
 
 @BOTH
@@ -277,3 +284,26 @@ def test_container_mode_and_force(request, fixture):
     assert fails(lab, "network disconnect -f nosuch box") == (
         f"Error response from daemon: container {box} is not connected to the network nosuch\n"
     )
+
+
+@BOTH
+def test_running_connect_moves_the_gateway_endpoint(request, fixture):
+    """The same order for a running container (libnetwork's sbJoin/sbLeave): joining `alpha` moves
+    the published port and the default route to it; leaving it moves them back."""
+    lab = request.getfixturevalue(fixture)
+    ok(lab, "network create alpha")
+    before = sh(lab, STATE).stdout
+    ok(lab, "run -d --name web -p 8080:80 nginx")
+    ok(lab, "network connect alpha web")
+    assert sh(lab, "ip route show default", ns="web").stdout == "default via 172.18.0.1 dev eth1 \n"
+    dnat = sh(lab, "iptables -t nat -S DOCKER | grep DNAT").stdout
+    assert "--to-destination 172.18.0.2:80" in dnat and "172.17.0.2" not in dnat
+    assert "Welcome to nginx!" in wait_for(lambda: page(lab))
+    ok(lab, "network disconnect alpha web")
+    assert sh(lab, "ip route show default", ns="web").stdout == "default via 172.17.0.1 dev eth0 \n"
+    dnat = sh(lab, "iptables -t nat -S DOCKER | grep DNAT").stdout
+    assert "--to-destination 172.17.0.2:80" in dnat and "172.18.0.2" not in dnat
+    assert "Welcome to nginx!" in wait_for(lambda: page(lab))
+    assert ok(lab, "port web 80/tcp").startswith("0.0.0.0:8080\n")
+    ok(lab, "rm -f web")
+    assert sh(lab, STATE).stdout == before
