@@ -67,10 +67,11 @@ def _endpoint(
         aliases_value = list(dict.fromkeys([*aliases, c.short_id]))
     else:
         aliases_value = aliases if connected else aliases or None
+    ip = cfg.ip if cfg is not None else c.requested_ip
     if connected:
-        ipam = {"IPv4Address": cfg.ip} if cfg.ip else {}
+        ipam = {"IPv4Address": ip} if ip else {}
     else:
-        ipam = {"IPv4Address": c.requested_ip} if c.requested_ip and user_net else None
+        ipam = {"IPv4Address": ip} if ip and user_net else None
     # --link on a user network is the first network's endpoint option (docker/cli sends it there)
     first_user_net = user_net and net.name == c.network_mode
     links = [n if a == n else f"{n}:{a}" for n, a in c.links] if first_user_net and c.links else None
