@@ -756,7 +756,7 @@ class Engine:
         nets = {ep.network: self.find_network(ep.network) for ep in c.endpoints}
         best = netconfig.gateway_network(self.version, list(nets.values()))
         new = next((ep for ep in c.endpoints if best is not None and ep.network == best.name), None)
-        old = next((ep for ep in c.endpoints if ep.is_gateway), None)
+        old = published_endpoint(c)
         if new is None or new is old:
             return
         rs, script, proxies = rules.Ruleset.parse(iptables_save(self.sb)), "", []
