@@ -348,7 +348,7 @@ class Engine:
             join_pid = self.procs[target.id].host_pid
         joins = netconfig.plan_joins(self, c)  # (network, endpoint: none for host and none types)
         bridges = [(n, ep) for n, ep in joins if ep is not None]
-        gateway = netconfig.gateway_network(self.version, [n for n, _ in bridges])
+        *passed, gateway = netconfig.gateway_history(self.version, [n for n, _ in bridges]) or [None]
         try:
             hosts_text, resolv, hostname = self._container_files(c, [n for n, _ in bridges])
         except EngineError:
@@ -390,6 +390,11 @@ class Engine:
         self.procs[c.id] = proc
         c.pid = proc.inner_pid
         try:
+            try:  # gateway endpoints before the last join: their ports come and go
+                for _ in [net for net in passed if not net.internal]:
+                    self.publisher.churn(c)
+            except PublishError as exc:
+                raise self.network_failure(str(exc)) from None
             rs = rules.Ruleset.parse(ruleset()) if bridges else None
             for net, ep in bridges:  # in Docker's order: eth0, eth1...
                 self._connect(c, net, proc, ep, gateway=net is gateway, rs=rs)

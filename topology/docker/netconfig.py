@@ -189,3 +189,15 @@ def gateway_network(version: str, nets: list[Network]) -> Network | None:
     gateway (getGatewayEndpoint; since 25.0 an internal network gives none)."""
     candidates = [n for n in nets if version == "19.03" or not n.internal]
     return min(candidates, key=lambda n: (n.internal, n.name), default=None)
+
+
+def gateway_history(version: str, nets: list[Network]) -> list[Network]:
+    """The gateway networks a start goes through as it joins `nets` in order (sbJoin elects the
+    gateway endpoint again at each join, revoking the old one's published ports): the last one is
+    the gateway_network of them all."""
+    history: list[Network] = []
+    for k in range(len(nets)):
+        gateway = gateway_network(version, nets[: k + 1])
+        if gateway is not None and (not history or history[-1] is not gateway):
+            history.append(gateway)
+    return history

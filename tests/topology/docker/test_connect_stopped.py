@@ -307,3 +307,16 @@ def test_running_connect_moves_the_gateway_endpoint(request, fixture):
     assert ok(lab, "port web 80/tcp").startswith("0.0.0.0:8080\n")
     ok(lab, "rm -f web")
     assert sh(lab, STATE).stdout == before
+
+
+@BOTH
+def test_start_takes_the_ports_of_each_gateway_endpoint_it_passes(request, fixture):
+    """Joining `bridge` then `alpha`, the start publishes on bridge's endpoint, then moves the ports
+    to alpha's (sbJoin: revoked, programmed again): the allocator's next dynamic port is taken."""
+    lab = request.getfixturevalue(fixture)
+    ok(lab, "network create alpha")
+    ok(lab, "create --name web -p 80 nginx")
+    ok(lab, "network connect alpha web")
+    ok(lab, "start web")
+    assert ok(lab, "port web 80/tcp").splitlines()[0] == "0.0.0.0:32769"
+    assert "--to-destination 172.18.0.2:80" in sh(lab, "iptables -t nat -S DOCKER").stdout
