@@ -133,7 +133,7 @@ class Container:
     ports: list[PortBinding] = field(default_factory=list)  # the bound ones, while running
     endpoints: list[Endpoint] = field(default_factory=list)  # live while running
     # NetworkSettings.Networks once connect or disconnect changed it or the container started (None:
-    # its network mode's network, with requested_ip and aliases); see netconfig.configured
+    # its network mode's network, with requested_ip and aliases): see configured_networks
     networks: list[NetworkConfig] | None = None
     requested_ip: str = ""
     requested_mac: str = ""
