@@ -19,7 +19,17 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from topology.docker import capabilities, cli, eventtext, filters, inspect_json, networks, output, signals
+from topology.docker import (
+    capabilities,
+    cli,
+    eventtext,
+    filters,
+    inspect_json,
+    netconfig,
+    networks,
+    output,
+    signals,
+)
 from topology.docker.clierrors import CliError, daemon_error, exec_start_failure
 from topology.docker.engine import Engine, EngineError, Output
 from topology.docker.envfile import ClientSide
@@ -712,11 +722,11 @@ def _network_rm(engine: Engine, req: NetworkRmRequest, out: Output, *_):
 def _network_connect(engine: Engine, req, out: Output, *_):
     with engine.lock:
         try:
-            net, c = engine.find_network(req.network), engine.find_container(req.container)
+            c = engine.find_container(req.container)  # the daemon looks the network up after it
             if isinstance(req, NetworkConnectRequest):
-                engine.connect(net, c, ip=req.ip, aliases=req.aliases)
+                netconfig.connect(engine, c, req.network, ip=req.ip, aliases=req.aliases)
             else:
-                engine.disconnect(net, c)
+                netconfig.disconnect(engine, c, req.network, force=req.force)
         except EngineError as exc:
             raise daemon_error("network", exc.message, engine.version) from None
     return 0

@@ -139,10 +139,11 @@ def _next_contiguous(ports: list[ExposedPort], index: int) -> int:
 
 
 def container_files(
-    version: Version, lookup: Lookup, c: Container, net: Network | None, host_gateway: str
+    version: Version, lookup: Lookup, c: Container, nets: list[Network], host_gateway: str
 ) -> tuple[str, str, str]:
-    """The container's /etc/hosts, /etc/resolv.conf and hostname for its network `net` (None:
-    host, none or container: mode); sets its links' environment (`c.link_env`)."""
+    """The container's /etc/hosts, /etc/resolv.conf and hostname for the bridge networks `nets` it
+    joins (none: host, none or container: mode, or no network), one /etc/hosts line per endpoint;
+    sets its links' environment (`c.link_env`)."""
     extra = etcfiles.extra_hosts(c.dns.extra_hosts, host_gateway)
     if c.network_mode == "host":
         resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=False, host_mode=True, dns=c.dns)
@@ -150,11 +151,11 @@ def container_files(
         hosts = etcfiles.hosts(version, extra=extra, own=[], hostname=HOSTNAME) if extra else HOST_HOSTS
         return hosts, resolv, HOSTNAME
     c.link_env = []
-    if net is not None and net.is_default_bridge:
+    if any(net.is_default_bridge for net in nets):
         link_lines, c.link_env = links(lookup, version, c)
         extra += link_lines
-    own = [ep.ip for ep in c.endpoints] if net is not None else []
-    embedded = net is not None and net.user_defined
+    own = [ep.ip for ep in c.endpoints] if nets else []
+    embedded = any(net.user_defined for net in nets)
     resolv = etcfiles.resolv_conf(version, HOST_RESOLV_CONF, embedded=embedded, dns=c.dns)
     hosts = etcfiles.hosts(version, extra=extra, own=own, hostname=c.hostname, domainname=c.dns.domainname)
     return hosts, resolv, c.hostname

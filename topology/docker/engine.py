@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from topology.docker import containerfiles, etcfiles, images, names, resolver, rules
+from topology.docker import containerfiles, etcfiles, images, names, netconfig, resolver, rules
 from topology.docker import ipam as ipam_mod
+from topology.docker.errors import EngineError
 from topology.docker.eventlog import EventLog
 from topology.docker.model import (
     NO_DNS,
@@ -30,6 +31,7 @@ from topology.docker.model import (
     Network,
     PortBinding,
     process_env,
+    published_endpoint,
 )
 from topology.docker.publishing import Publisher, PublishError
 from topology.docker.runtime import (
@@ -53,17 +55,6 @@ from topology.sandbox import HOST_RESOLV_CONF, HOSTNAME, Sandbox
 
 DEFAULT_SUBNET = "172.17.0.0/16"
 WEB_ROOT = "/var/www/html"
-
-
-class EngineError(Exception):
-    """The daemon refused a request; the text is the daemon's, the CLI frames it per command."""
-
-    def __init__(self, message: str, *, at_start: bool = False, not_found: bool = False, preamble: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.preamble = preamble  # printed before the error (e.g. "Unable to find image ... locally")
-        self.at_start = at_start  # failed while starting the container (run frames these differently)
-        self.not_found = not_found
 
 
 @dataclass
@@ -244,11 +235,6 @@ class Engine:
             return matches[0]
         raise EngineError(f"network {ref} not found", not_found=True)
 
-    def network_of_mode(self, mode: str) -> Network | None:
-        if mode.startswith("container:") or mode in ("host", "none"):
-            return None
-        return self.find_network("bridge" if mode == "default" else mode)
-
     # -- containers ----------------------------------------------------------------------
 
     def create_container(
@@ -344,43 +330,33 @@ class Engine:
             c.exit_code = c.exit_code or 128
             raise
 
-    def _network_failure(self, message: str) -> EngineError:
+    def network_failure(self, message: str) -> EngineError:
         """An error of 28's allocateNetwork (after the task is created), or 19.03's."""
         prefix = "failed to set up container networking: " if self.version != "19.03" else ""
         return EngineError(prefix + message)
 
     def _start(self, c: Container, stdio: tuple[int, int, int] | None) -> None:
         sb = self.sb
-        mode = c.network_mode
+        mode, join_pid = c.network_mode, 0
         if mode.startswith("container:"):
             target = self.containers.get(mode.split(":", 1)[1]) or self.lookup(mode.split(":", 1)[1])
             if target is None:
                 raise EngineError(f"No such container: {mode.split(':', 1)[1]}")
             mode = c.network_mode = f"container:{target.id}"
-        try:
-            net = self.network_of_mode(mode)
-        except EngineError as exc:
-            raise self._network_failure(exc.message) from None
-        join_pid = 0
-        if err := ipam_mod.static_address_error(self.version, c.requested_ip, mode, net):
-            raise EngineError(err)
-        try:
-            ep = self._plan_endpoint(c, net, gateway_endpoint=True) if net is not None else None
-        except EngineError as exc:
-            raise self._network_failure(exc.message) from None
-        try:
-            hosts_text, resolv, hostname = self._container_files(c, net)
-        except EngineError:
-            self._release_addresses(c)
-            raise
-        if mode.startswith("container:"):
-            target = self.containers.get(mode.split(":", 1)[1])
-            if target is None or target.status != "running":
-                raise EngineError(f"cannot join network of a non running container: {mode.split(':', 1)[1]}")
+            if target.status != "running":
+                raise EngineError(f"cannot join network of a non running container: {target.id}")
             join_pid = self.procs[target.id].host_pid
-            hosts_text, resolv, hostname = self._container_files(
-                target, self.network_of_mode(target.network_mode)
-            )
+        joins = netconfig.plan_joins(self, c)  # (network, endpoint: none for host and none types)
+        bridges = [(n, ep) for n, ep in joins if ep is not None]
+        *passed, gateway = netconfig.gateway_history(self.version, [n for n, _ in bridges]) or [None]
+        try:
+            hosts_text, resolv, hostname = self._container_files(c, [n for n, _ in bridges])
+        except EngineError:
+            self.release_addresses(c)
+            raise
+        if join_pid:
+            target_nets = [self.find_network(ep.network) for ep in target.endpoints]
+            hosts_text, resolv, hostname = self._container_files(target, target_nets)
             c.hostname, hostname = target.hostname, target.hostname  # as the daemon copies them
             c.dns = replace(c.dns, domainname=target.dns.domainname)
         files = {
@@ -391,7 +367,7 @@ class Engine:
         files["/etc/passwd"], files["/etc/group"] = images.accounts(c.image.split(":")[0])
         program, argv = self._argv(c, files)
         env = process_env(c, c.tty)
-        ruleset = iptables_save_started(sb) if net is not None else None  # read while the process starts
+        ruleset = iptables_save_started(sb) if bridges else None  # read while the process starts
         try:
             proc = spawn_container(
                 sb,
@@ -409,14 +385,21 @@ class Engine:
                 workdir=c.workdir,
             )
         except BaseException:
-            self._release_addresses(c)
+            self.release_addresses(c)
             raise
         self.procs[c.id] = proc
         c.pid = proc.inner_pid
         try:
-            if net is not None:
-                self._connect(c, net, proc, gateway_endpoint=True, ep=ep, rs=rules.Ruleset.parse(ruleset()))
-            elif mode != "host":  # none, container:: a sysfs of the namespace it has or joins
+            try:  # gateway endpoints before the last join: their ports come and go
+                for _ in [net for net in passed if not net.internal]:
+                    self.publisher.churn(c)
+            except PublishError as exc:
+                raise self.network_failure(str(exc)) from None
+            rs = rules.Ruleset.parse(ruleset()) if bridges else None
+            for net, ep in bridges:  # in Docker's order: eth0, eth1...
+                self._connect(c, net, proc, ep, gateway=net is gateway, rs=rs)
+                rs = None
+            if not bridges and mode != "host":  # none, container:: a sysfs of the namespace it has or joins
                 script = mount_sysfs(sb, proc) + "\n"
                 if not join_pid:
                     script += f"nsenter --net={proc.netns} sh -c {shlex.quote(self._netns_sysctls())}\n"
@@ -460,39 +443,30 @@ class Engine:
             return "/bin/busybox", cmd
         return "", cmd
 
-    def _container_files(self, c: Container, net: Network | None) -> tuple[str, str, str]:
+    def _container_files(self, c: Container, nets: list[Network]) -> tuple[str, str, str]:
         try:
             gateway = self.find_network("bridge").gateway  # the daemon's host-gateway address
-            return containerfiles.container_files(self.version, self.lookup, c, net, gateway)
+            return containerfiles.container_files(self.version, self.lookup, c, nets, gateway)
         except containerfiles.LinkError as exc:
             raise EngineError(str(exc)) from None
 
-    def _plan_endpoint(
-        self,
-        c: Container,
-        net: Network,
-        *,
-        gateway_endpoint: bool,
-        ip: str = "",
-        aliases: list[str] | None = None,
+    def plan_endpoint(
+        self, c: Container, net: Network, *, ip: str = "", aliases=(), mac: str = ""
     ) -> Endpoint:
         """Allocate the endpoint's address, MAC and veth names (no kernel work yet)."""
         try:
-            ip = self.ipam.pool(net.subnet).request_address(
-                (c.requested_ip if gateway_endpoint else ip) or None, network=net.name, network_id=net.id
-            )
+            ip = self.ipam.pool(net.subnet).request_address(ip or None, network=net.name, network_id=net.id)
         except ipam_mod.IpamError as exc:
             raise EngineError(str(exc)) from None
-        mac = c.requested_mac if gateway_endpoint and c.requested_mac else ipam_mod.mac_for(self.version, ip)
         ep = Endpoint(
             network=net.name,
             ip=ip,
             prefixlen=ipaddress.ip_network(net.subnet).prefixlen,
             gateway=net.gateway,
-            mac=mac,
+            mac=mac or ipam_mod.mac_for(self.version, ip),
             ifname=f"eth{len(c.endpoints)}",
             host_veth=random_veth(),
-            aliases=list(c.aliases if gateway_endpoint else aliases or []),
+            aliases=list(aliases),
         )
         c.endpoints.append(ep)
         return ep
@@ -511,9 +485,7 @@ class Engine:
             '{ echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range; } 2>/dev/null || :'
         )
 
-    def _endpoint_script(
-        self, c: Container, ep: Endpoint, net: Network, proc, *, gateway_endpoint: bool
-    ) -> str:
+    def _endpoint_script(self, c: Container, ep: Endpoint, net: Network, proc, *, gateway: bool) -> str:
         """Shell text wiring an endpoint as Docker does: veth pair, container end renamed and addressed."""
         peer, ifname, mtu = random_veth(), ep.ifname, 1500 if self.version != "19.03" else 0
         # The peer is created straight in the container's netns, with the index a move would keep.
@@ -533,7 +505,7 @@ class Engine:
         if mtu:
             inside.append(f"link set {ifname} mtu {mtu}")
         inside += [f"addr add {ep.ip}/{ep.prefixlen} brd + dev {ifname}", f"link set {ifname} up"]
-        if gateway_endpoint and net.gateway and not (net.internal and self.version != "19.03"):
+        if gateway and net.gateway and not (net.internal and self.version != "19.03"):
             inside.append(f"route add default via {net.gateway} dev {ifname}")
         sysctl = self._netns_sysctls(peer)
         inside_command = f"nsenter --net={proc.netns} sh -c {shlex.quote(sysctl + '; exec ip -batch -')}"
@@ -550,42 +522,32 @@ class Engine:
             )
         return script
 
-    def _connect(
-        self,
-        c: Container,
-        net: Network,
-        proc,
-        *,
-        gateway_endpoint: bool,
-        ip: str = "",
-        aliases: list[str] | None = None,
-        ep: Endpoint | None = None,
-        rs: rules.Ruleset | None = None,
-    ) -> None:
-        """Attach a started container to a network: endpoint, rules, its ports if gateway, embedded DNS."""
-        ep = ep or self._plan_endpoint(c, net, gateway_endpoint=gateway_endpoint, ip=ip, aliases=aliases)
+    def _connect(self, c: Container, net: Network, proc, ep: Endpoint, *, gateway: bool, rs=None) -> None:
+        """Attach a started container to a network: endpoint, rules, its ports if the gateway
+        endpoint, embedded DNS."""
+        ep.is_gateway = gateway
         rs = rs or rules.Ruleset.parse(iptables_save(self.sb))
         program = rules.endpoint_add(self.version, rs, bridge=net.bridge, ip=ep.ip, internal=net.internal)
         rules_text = restore(program.render())
         proxies = []
-        if gateway_endpoint and not net.internal:
+        if gateway and not net.internal:
             try:
                 text, proxies = self.publisher.publish(c, net, ep, program.ruleset)
             except PublishError as exc:
-                raise self._network_failure(str(exc)) from None
+                raise self.network_failure(str(exc)) from None
             rules_text += text
         if net.user_defined:
             rules_text += self._dns_attach(c, proc)
         # Rules and links are independent: program them side by side.
         script = f"(\n{rules_text}) &\nrules=$!\n" if rules_text else ""
-        script += self._endpoint_script(c, ep, net, proc, gateway_endpoint=gateway_endpoint)
+        script += self._endpoint_script(c, ep, net, proc, gateway=gateway)
         script += "wait $rules\n" if rules_text else ""
         try:
             self.note_ifindex(host_script(self.sb, script))
         finally:  # a later endpoint (network connect) publishes nothing: keep the first one's proxies
             self.publisher.keep(c, proxies)
         if failure := self.publisher.failure(c, ep, proxies):
-            raise self._network_failure(failure)
+            raise self.network_failure(failure)
 
     def note_ifindex(self, output: str) -> None:
         self.ifindex = max(self.ifindex, highest_ifindex(output))
@@ -622,10 +584,8 @@ class Engine:
         script = ""
         try:
             rs = rules.Ruleset.parse(iptables_save(self.sb))
-            if c.endpoints:
-                net = self.find_network(c.endpoints[0].network)
-                ep = c.endpoints[0]
-                rs, unpublish = self.publisher.unpublish_script(rs, c, net, ep)
+            if ep := published_endpoint(c):
+                rs, unpublish = self.publisher.unpublish_script(rs, c, self.find_network(ep.network), ep)
                 script += unpublish
             for ep in c.endpoints:
                 net = self.find_network(ep.network)
@@ -647,12 +607,12 @@ class Engine:
                 host_script(self.sb, script)
         except (KernelError, EngineError, subprocess.TimeoutExpired, OSError):
             pass  # OSError: the sandbox is being destroyed with its daemon's files
-        self._release_addresses(c)
+        self.release_addresses(c)
         if self.dns is not None and not self.detached:
             self.dns.detach(c.id)
             self._dns_update()
 
-    def _release_addresses(self, c: Container) -> None:
+    def release_addresses(self, c: Container) -> None:
         """Give the container's host ports and addresses back to the allocators."""
         self.publisher.release(c)
         for ep in c.endpoints:
@@ -783,33 +743,55 @@ class Engine:
 
     # -- networks ------------------------------------------------------------------------
 
-    def connect(self, net: Network, c: Container, ip: str = "", aliases: list[str] | None = None) -> None:
-        if any(ep.network == net.name for ep in c.endpoints):
-            raise EngineError(f"endpoint with name {c.name} already exists in network {net.name}")
-        if c.network_mode in ("host", "none") or c.network_mode.startswith("container:"):
-            raise EngineError(
-                "container cannot be disconnected from host network or connected to host network"
-                if c.network_mode == "host"
-                else f"Error response from daemon: Container {c.id[:12]} is not connected to a bridge network"
-            )
-        if err := ipam_mod.static_address_error(self.version, ip, net.name, net):
-            raise EngineError(err)
-        if c.status != "running":
-            raise EngineError(f"Container {c.id} is not running")
+    def join_running(self, c: Container, net: Network, *, ip: str, aliases: list[str]) -> None:
+        """A running container joins a network (network connect): endpoint, events, DNS, its files."""
         first_resolver = net.user_defined and not (self.dns and self.dns.attached(c.id))
-        self._connect(c, net, self.procs[c.id], gateway_endpoint=False, ip=ip, aliases=aliases)
+        ep = self.plan_endpoint(c, net, ip=ip, aliases=aliases)
+        self._connect(c, net, self.procs[c.id], ep, gateway=False)
+        self._move_gateway(c)
         self.network_event(net, "connect", c)
         self._dns_update()
         pid = self.procs[c.id].host_pid
         host_script(self.sb, containerfiles.connected_script(self.version, pid, c, resolver=first_resolver))
 
-    def disconnect(self, net: Network, c: Container) -> None:
-        ep = next((e for e in c.endpoints if e.network == net.name), None)
-        if ep is None:
-            raise EngineError(f"container {c.id} is not connected to network {net.name}")
+    def _move_gateway(self, c: Container) -> None:
+        """libnetwork's sbJoin and sbLeave: when another endpoint becomes the gateway endpoint (see
+        netconfig.gateway_network), the old one's external connectivity (published ports) is revoked
+        and the new one's programmed, and the default route follows (updateGateway)."""
+        nets = {ep.network: self.find_network(ep.network) for ep in c.endpoints}
+        best = netconfig.gateway_network(self.version, list(nets.values()))
+        new = next((ep for ep in c.endpoints if best is not None and ep.network == best.name), None)
+        old = published_endpoint(c)
+        if new is None or new is old:
+            return
+        rs, script, proxies = rules.Ruleset.parse(iptables_save(self.sb)), "", []
+        if old is not None:
+            old.is_gateway = False
+            rs, script = self.publisher.unpublish_script(rs, c, nets[old.network], old)
+            self.publisher.stop_proxies(c)
+            self.publisher.release(c)
+        new.is_gateway, net = True, nets[new.network]
+        if not net.internal:
+            try:
+                text, proxies = self.publisher.publish(c, net, new, rs)
+            except PublishError as exc:
+                raise EngineError(str(exc)) from None
+            script += text
+        if net.gateway and not (net.internal and self.version != "19.03"):
+            route = f"ip route replace default via {net.gateway} dev {new.ifname}"
+            script += f"nsenter --net={self.procs[c.id].netns} {route}\n"
+        try:
+            host_script(self.sb, script)
+        finally:
+            self.publisher.keep(c, proxies)
+        if failure := self.publisher.failure(c, new, proxies):
+            raise EngineError(failure)
+
+    def leave_running(self, c: Container, net: Network, ep: Endpoint) -> None:
+        """A running container leaves a network (network disconnect): its ports with its gateway endpoint."""
         rs = rules.Ruleset.parse(iptables_save(self.sb))
         script = ""
-        if ep is c.endpoints[0] and c.ports:
+        if ep is published_endpoint(c) and c.ports:
             rs, unpublish = self.publisher.unpublish_script(rs, c, net, ep)
             script += unpublish
             self.publisher.stop_proxies(c)
@@ -820,6 +802,7 @@ class Engine:
         host_script(self.sb, script)
         self.ipam.pool(net.subnet).release_address(ep.ip)
         c.endpoints.remove(ep)
+        self._move_gateway(c)
         # 19.03 logs it twice: as it leaves the network (disconnectFromNetwork), then again at the
         # end of DisconnectFromNetwork
         for _ in range(2 if self.version == "19.03" else 1):

@@ -13,8 +13,10 @@ from topology.docker.model import (
     Container,
     Endpoint,
     Network,
+    NetworkConfig,
     PortBinding,
     Version,
+    configured_networks,
     dns_names,
     is_running,
     own_netns,
@@ -46,22 +48,37 @@ def _port_bindings(c: Container) -> dict:
 
 
 def _endpoint(
-    c: Container, net: Network | None, version: Version, *, ep: Endpoint | None = None, live: bool = False
+    c: Container,
+    net: Network | None,
+    version: Version,
+    *,
+    ep: Endpoint | None = None,
+    live: bool = False,
+    cfg: NetworkConfig | None = None,
 ) -> dict:
-    """One NetworkSettings.Networks entry (EndpointSettings), in the Go struct's field order."""
+    """One NetworkSettings.Networks entry (EndpointSettings), in the Go struct's field order. An
+    entry `docker network connect` made keeps what its CLI sent: IPAMConfig, Aliases and DriverOpts
+    even empty ({}, [], {}); NetworkID is set once the container joined it."""
+    connected = cfg is not None and cfg.connected
     user_net = net is not None and net.name not in ("bridge", "host", "none")
-    aliases = list(ep.aliases) if ep is not None else []
-    if version == "19.03":
+    aliases = list(ep.aliases) if ep is not None else list(cfg.aliases) if connected else []
+    if version == "19.03" and user_net:
         # The daemon appends the short id to a user network's aliases (updateNetworkConfig).
-        aliases_value = list(dict.fromkeys([*aliases, c.short_id])) if user_net else (aliases or None)
+        aliases_value = list(dict.fromkeys([*aliases, c.short_id]))
     else:
-        aliases_value = aliases or None
-    ipam = {"IPv4Address": c.requested_ip} if c.requested_ip and user_net else None
+        aliases_value = aliases if connected else aliases or None
+    ip = cfg.ip if cfg is not None else c.requested_ip
+    if connected:
+        ipam = {"IPv4Address": ip} if ip else {}
+    else:
+        ipam = {"IPv4Address": ip} if ip and user_net else None
     # --link on a user network is the first network's endpoint option (docker/cli sends it there)
     first_user_net = user_net and net.name == c.network_mode
     links = [n if a == n else f"{n}:{a}" for n, a in c.links] if first_user_net and c.links else None
+    network_id = (net.id if live or cfg.network_id else "") if connected else net.id if net else ""
+    driver_opts = {} if connected else None
     operational = {
-        "NetworkID": net.id if net else "",
+        "NetworkID": network_id,
         "EndpointID": _derived_id(c.id, net.id if net else "") if live else "",
         "Gateway": ep.gateway if ep else "",
         "IPAddress": ep.ip if ep else "",
@@ -78,7 +95,7 @@ def _endpoint(
             "Aliases": aliases_value,
             **operational,
             "MacAddress": mac,
-            "DriverOpts": None,
+            "DriverOpts": driver_opts,
         }
     names = dns_names(version, c, aliases) if user_net else None
     return {
@@ -86,7 +103,7 @@ def _endpoint(
         "Links": links,
         "Aliases": aliases_value,
         "MacAddress": mac,
-        "DriverOpts": None,
+        "DriverOpts": driver_opts,
         "GwPriority": 0,
         **operational,
         "DNSNames": names,
@@ -97,12 +114,14 @@ def _network_settings(c: Container, nets: Mapping[str, Network], version: Versio
     running = is_running(c)
     container_mode = c.network_mode.startswith("container:")
     networks: dict[str, dict] = {}
+    configs = {cfg.name: cfg for cfg in configured_networks(c)}
     if running and c.endpoints:
         for ep in c.endpoints:
-            networks[ep.network] = _endpoint(c, nets.get(ep.network), version, ep=ep, live=True)
-    elif not container_mode:
-        mode = c.network_mode
-        networks[mode] = _endpoint(c, nets.get(mode), version, live=running)
+            cfg = configs.get(ep.network)
+            networks[ep.network] = _endpoint(c, nets.get(ep.network), version, ep=ep, live=True, cfg=cfg)
+    else:
+        for name, cfg in configs.items():
+            networks[name] = _endpoint(c, nets.get(name), version, live=running, cfg=cfg)
     ports: dict[str, list | None] = {}
     if running and own_netns(c):
         ports.update(dict.fromkeys(c.exposed))

@@ -328,33 +328,50 @@ ON_USER_NETWORKS_ONLY = "user specified IP address is supported on user defined 
 USER_SUBNETS_ONLY = (
     "user specified IP address is supported only when connecting to networks with user configured subnets"
 )
+ALIASES_ON_USER_NETWORKS_ONLY = (
+    "network-scoped alias is supported only for containers in user defined networks"
+)
 
 
-def static_address_error(version: str, ip: str, mode: str, net: Network | None) -> str:
-    """Why the daemon refuses `--ip` on network `mode` ("" when it accepts it): 19.03's
-    validateNetworkingConfig (at start and connect: the first failed check), 28's
-    validateEndpointSettings (at create and connect: every failed check, as its multierror joins them;
-    a predefined network has no static subnet, as on a daemon that created docker0 itself)."""
-    if not ip or mode.startswith("container:"):
+def static_address_error(
+    version: str, ip: str, mode: str, net: Network | None, *, aliases: bool = False
+) -> str:
+    """Why the daemon refuses `--ip` (or, `aliases`, network-scoped aliases) on network `mode` (""
+    when it accepts them): 19.03's validateNetworkingConfig (at start and connect: the first failed
+    check), 28's validateEndpointSettings (at create and connect: every failed check, as its
+    multierror joins them; a predefined network has no static subnet, as on a daemon that created
+    docker0 itself)."""
+    if not (ip or aliases) or mode.startswith("container:"):
         return ""
     predefined = mode in ("default", "bridge", "host", "none")
     user_subnet = net.subnet if net is not None and net.user_subnet else ""
     if version == "19.03":
         if predefined:
-            return ON_USER_NETWORKS_ONLY
-        return USER_SUBNETS_ONLY if net is not None and not user_subnet else ""
-    errs = [ON_USER_NETWORKS_ONLY] if predefined else []
+            return ON_USER_NETWORKS_ONLY if ip else ALIASES_ON_USER_NETWORKS_ONLY
+        return USER_SUBNETS_ONLY if ip and net is not None and not user_subnet else ""
+    errs = [ON_USER_NETWORKS_ONLY] if predefined and ip else []
+    if predefined and aliases:
+        errs.append(ALIASES_ON_USER_NETWORKS_ONLY)
+    if ip:
+        errs += _address_errors(ip, net is not None or predefined, user_subnet)
+    if not errs:
+        return ""
+    return "invalid endpoint settings:\n" + (errs[0] if len(errs) == 1 else "* " + "\n* ".join(errs))
+
+
+def _address_errors(ip: str, checked: bool, user_subnet: str) -> list[str]:
+    """28's checks of a static IPv4 address: valid, and (`checked`: the network is known) in the
+    network's own subnet."""
+    errs = []
     try:
         address = ipaddress.IPv4Address(ip)
     except ValueError:
         address = None
     if address is None or address.is_unspecified:
         errs.append(f"invalid IPv4 address: {ip}")
-    if net is not None or predefined:
+    if checked:
         if not user_subnet:
             errs.append(USER_SUBNETS_ONLY)
         elif address is None or address not in ipaddress.ip_network(user_subnet):
             errs.append(f"no configured subnet or ip-range contain the IP address {ip}")
-    if not errs:
-        return ""
-    return "invalid endpoint settings:\n" + (errs[0] if len(errs) == 1 else "* " + "\n* ".join(errs))
+    return errs

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from topology.docker import etcfiles, resolver, state
 from topology.docker.engine import Engine, now
+from topology.docker.model import published_endpoint
 from topology.docker.runtime import ContainerProcess, start_proxy, stop_process_tree, wait_proxy
 from topology.docker.spawner import LOST_EXIT, HeldProcess
 from topology.sandbox import HOST_RESOLV_CONF, Sandbox, pidfd_getfd, start_time
@@ -133,7 +134,7 @@ def _keep_proxies(engine: Engine, c) -> None:
         return
     for p in proxies:
         stop_process_tree(p)
-    ip = c.endpoints[0].ip if c.endpoints else ""
+    ip = ep.ip if (ep := published_endpoint(c)) else ""
     started = [start_proxy(engine.sb, b, container_ip=ip) for b in c.ports]
     engine.publisher.proxies[c.id] = [proc for proc, _fd in started]
     for proc, fd in started:

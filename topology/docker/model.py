@@ -81,6 +81,20 @@ class Endpoint:
     ifname: str  # inside the container: eth0, eth1...
     host_veth: str  # vethXXXXXXX on the Docker host
     aliases: list[str] = field(default_factory=list)
+    is_gateway: bool = False  # the sandbox's gateway endpoint: the default route and published ports
+
+
+@dataclass
+class NetworkConfig:
+    """An entry of a container's NetworkSettings.Networks, kept while it is not running (the daemon's
+    EndpointSettings): what `docker run`/`create` asked for its network mode's network, or what
+    `docker network connect` gave (the CLI's IPAMConfig, Aliases and DriverOpts, sent even empty)."""
+
+    name: str  # the network's name, or the reference given for a network not found (kept so)
+    ip: str = ""  # IPAMConfig.IPv4Address (--ip)
+    aliases: list[str] = field(default_factory=list)
+    network_id: str = ""  # NetworkID: set when the container first joins it, kept after
+    connected: bool = False  # given by `docker network connect`
 
 
 @dataclass
@@ -118,6 +132,9 @@ class Container:
     published: list[PortBinding] = field(default_factory=list)  # the -p bindings asked for, bound at start
     ports: list[PortBinding] = field(default_factory=list)  # the bound ones, while running
     endpoints: list[Endpoint] = field(default_factory=list)  # live while running
+    # NetworkSettings.Networks once connect or disconnect changed it or the container started (None:
+    # its network mode's network, with requested_ip and aliases): see configured_networks
+    networks: list[NetworkConfig] | None = None
     requested_ip: str = ""
     requested_mac: str = ""
     sandbox_key: str = ""  # /var/run/docker/netns/<12 hex>
@@ -192,13 +209,29 @@ def port_entries(c: Container) -> list[tuple[str, int, int, str]]:
     return entries
 
 
+def published_endpoint(c: Container) -> Endpoint | None:
+    """The endpoint its ports are published on: its gateway endpoint (the first one, in a state
+    written before endpoints said so)."""
+    fallback = c.endpoints[0] if c.ports and c.endpoints else None
+    return next((ep for ep in c.endpoints if ep.is_gateway), fallback)
+
+
 def network_names(c: Container) -> list[str]:
     """The keys of the container's NetworkSettings.Networks (none in a container: mode)."""
     if c.endpoints:
         return [ep.network for ep in c.endpoints]
+    return [cfg.name for cfg in configured_networks(c)]
+
+
+def configured_networks(c: Container) -> list[NetworkConfig]:
+    """The container's NetworkSettings.Networks: what connect and disconnect left, else its network
+    mode's network (none for a container: mode)."""
+    if c.networks is not None:
+        return c.networks
     if c.network_mode.startswith("container:"):
         return []
-    return ["bridge" if c.network_mode == "default" else c.network_mode]
+    name = "bridge" if c.network_mode == "default" else c.network_mode
+    return [NetworkConfig(name, ip=c.requested_ip, aliases=list(c.aliases))]
 
 
 def process_env(c: Container, tty: bool) -> dict[str, str]:

@@ -27,40 +27,53 @@ class Publisher:
 
     def publish(self, c: Container, net: Network, ep: Endpoint, rs: rules.Ruleset) -> tuple[str, list]:
         """Allocate host ports, return the rules to apply and the docker-proxies started for them."""
+        c.ports = self._bind(c)
+        text = ""
+        for binding in c.ports:
+            if ":" in binding.host_ip:  # an IPv4-only container's IPv6 binding: docker-proxy's alone
+                continue
+            program = rules.port_publish(
+                self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
+            )
+            rs = program.ruleset
+            text += restore(program.render())
+        # The proxies start while the kernel is being programmed; their status is read afterwards.
+        proxies = [(*start_proxy(self.sb, b, container_ip=ep.ip), b) for b in c.ports]
+        return text, proxies
+
+    def churn(self, c: Container) -> None:
+        """The ports a start programs on an endpoint that its next join makes no longer the gateway
+        one (libnetwork's sbJoin revokes them): taken and given back, so that the allocator's next
+        dynamic port has moved on, as dockerd's."""
+        for b in self._bind(c):
+            self.ports.release(b.host_ip, b.proto, b.host_port)
+
+    def _bind(self, c: Container) -> list[PortBinding]:
+        """Host ports for the bindings `c` asks for (-p, and -P's exposed ports), in Docker's order;
+        PublishError (with none of them kept) when one cannot be had."""
         wanted = list(c.published)
         if c.publish_all:
             explicit = {b.target for b in wanted}
             wanted += [PortBinding(e.port, e.proto) for e in c.exposed if e not in explicit]
-        if not wanted:
-            return "", []
-        if self.ports is None:
+        if wanted and self.ports is None:
             port_range = host_script(self.sb, "cat /proc/sys/net/ipv4/ip_local_port_range")
             self.ports = ports_mod.PortAllocator(self.version, port_range)
-        text = ""
+        bound: list[PortBinding] = []
         try:
             for b in ports_mod.sort_bindings(self.version, wanted):
                 ips = self.addresses(b)
                 host_port = self.ports.request(
                     ips if self.version != "19.03" else ips[0], b.proto, b.host_port, b.host_port_end or None
                 )
-                for ip in ips:
-                    binding = PortBinding(b.container_port, b.proto, ip, host_port)
-                    c.ports.append(binding)
-                    if ":" in ip:  # an IPv4-only container's IPv6 binding: docker-proxy's alone
-                        continue
-                    program = rules.port_publish(
-                        self.version, rs, bridge=net.bridge, container_ip=ep.ip, binding=binding
-                    )
-                    rs = program.ruleset
-                    text += restore(program.render())
+                bound += [PortBinding(b.container_port, b.proto, ip, host_port) for ip in ips]
         except ports_mod.PortError as exc:
+            for b in bound:
+                self.ports.release(b.host_ip, b.proto, b.host_port)
             raise PublishError(
                 f"driver failed programming external connectivity on endpoint {c.name} "
                 f"({secrets.token_hex(32)}): {exc}"
             ) from None
-        # The proxies start while the kernel is being programmed; their status is read afterwards.
-        proxies = [(*start_proxy(self.sb, b, container_ip=ep.ip), b) for b in c.ports]
-        return text, proxies
+        return bound
 
     def keep(self, c: Container, proxies: list) -> None:
         """Own the proxies `publish` started for `c` (a later endpoint publishes none: keep these)."""

@@ -156,9 +156,10 @@ def test_stop_start_rm_cycle_frees_kernel_state(lab):
 
 def test_prune_takes_networks_that_only_stopped_containers_use(lab):
     # As moby: a network without endpoints (no running container) is unused; its stopped container
-    # then cannot start, and `docker start` ends with its summary line.
+    # then cannot start, and `docker start` ends with its summary line. The container joined the
+    # network before: it is looked up by the NetworkID its entry kept (getNetworkID).
+    mynet = docker(lab, "network create mynet").stdout.strip()
     for args in (
-        "network create mynet",
         "run -d --name box --network mynet busybox sleep 300",
         "stop -t 1 box",
     ):
@@ -168,5 +169,5 @@ def test_prune_takes_networks_that_only_stopped_containers_use(lab):
     assert (r.returncode, r.stdout, r.stderr) == (
         1,
         "",
-        "Error response from daemon: network mynet not found\nError: failed to start containers: box\n",
+        f"Error response from daemon: network {mynet} not found\nError: failed to start containers: box\n",
     )
