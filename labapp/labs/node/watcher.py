@@ -21,22 +21,41 @@ class _CuttableClient(Client):
 
     def __init__(self):
         super().__init__()
-        self._sock: socket.socket | None = None
+        self.lock = threading.Lock()  # cut() and the connection's close never interleave
+        self.sock: _Connection | None = None
         self._cut = False
 
     def _connect(self) -> socket.socket:
-        self._sock = super()._connect()
-        if self._cut:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        return self._sock
+        sock = _Connection(self, super()._connect())
+        with self.lock:
+            self.sock = sock
+            if self._cut:
+                sock.shutdown(socket.SHUT_RDWR)
+        return sock
 
     def cut(self) -> None:
-        self._cut = True
-        if self._sock is not None:
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        with self.lock:
+            self._cut = True
+            if self.sock is not None:
+                try:
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _Connection(socket.socket):
+    """A _CuttableClient's connection, closed under its lock: a shutdown from cut() never lands on a
+    number the close has just freed (and something else taken)."""
+
+    def __init__(self, owner: _CuttableClient, sock: socket.socket):
+        super().__init__(sock.family, sock.type, fileno=sock.detach())
+        self.owner = owner
+
+    def close(self) -> None:
+        with self.owner.lock:
+            if self.owner.sock is self:
+                self.owner.sock = None
+            super().close()
 
 
 class Watcher:

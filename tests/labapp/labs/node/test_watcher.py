@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 
 import pytest
 
-from labapp.labs.node.watcher import Watcher
+from labapp.labs.node.watcher import Watcher, _CuttableClient
 from topology.client import Client
 
 pytestmark = pytest.mark.kernel
@@ -81,3 +82,25 @@ def test_neighbour_changes_wait_for_the_next_snapshot(sandboxes_cleaned):
             watcher.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_cut_ends_the_change_stream_it_blocks_on(sandboxes_cleaned):
+    # Watcher.stop() cuts the stream its events thread follows (_CuttableClient.cut, from another
+    # thread): the iteration ends, however quiet the sandbox is.
+    sid = Client().up()["id"]
+    client = _CuttableClient()
+    following = threading.Event()
+    ended = threading.Event()
+
+    def follow() -> None:
+        for _change in client.events(sid):
+            following.set()
+        ended.set()
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    assert following.wait(DEADLINE)  # the stream's first message (ready) came
+    client.cut()
+    thread.join(DEADLINE)
+    assert ended.is_set()
+    assert client.sock is None  # closed by the stream, under the client's lock
