@@ -469,7 +469,7 @@ def _client_side(request: dict, conn: socket.socket, reader: protocol.Reader) ->
     """The student's side of a docker command: the environment its `docker` sent (hex of environ's
     NUL-separated entries), and its files, which that `docker` reads when the daemon asks ("read
     HEXPATH"; it answers {"file": HEX} or {"error": "open"|"read", "errno": N}): the daemon never
-    opens a path a student names."""
+    opens a path a student names. And its terminal's size ("size": [columns, rows]) when it has one."""
     env: dict[str, str] = {}
     try:
         entries = bytes.fromhex(str(request.get("env", ""))).split(b"\0")
@@ -492,7 +492,9 @@ def _client_side(request: dict, conn: socket.socket, reader: protocol.Reader) ->
             return bytes.fromhex(answer["file"])
         raise ClientFileError(str(answer.get("error", "read")), int(answer.get("errno", errno.EIO)))
 
-    return ClientSide(env, read)
+    size = request.get("size")
+    valid = isinstance(size, list) and len(size) == 2 and all(type(n) is int and 0 < n < 65536 for n in size)
+    return ClientSide(env, read, (size[0], size[1]) if valid else None)
 
 
 def _listen(directory: Path) -> socket.socket:

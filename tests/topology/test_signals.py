@@ -195,6 +195,18 @@ def test_ctrl_c_reaches_the_foreground_process_in_docker_exec_it(background, sid
     _gone(background, sid, "sleep 4204")
 
 
+def test_ctrl_c_ends_docker_exec_t_alone_and_the_command_goes_on(background, sid, term):
+    # Without -i the terminal stays cooked: Ctrl-C is the client's SIGINT, as with Docker's CLI
+    tty = term.command("tty").strip()
+    term.type("docker exec -t web sleep 4209\r")
+    _started(background, sid, "sleep 4209")
+    assert re.search(r"(^|\s)isig icanon ", background.run(sid, ["stty", "-F", tty, "-a"])[1])
+    start = term.type("\x03")
+    term.expect(re.escape(PROMPT), since=start)
+    assert term.command("echo $?") == "130\n"
+    assert background.running(sid, "sleep 4209")
+
+
 def test_a_shell_in_docker_run_it_has_job_control(background, sid, term):
     start = _attached(background, sid, term, "docker run -it --rm --name box busybox sh")
     term.expect("/ # ", since=start)

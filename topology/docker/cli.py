@@ -665,7 +665,8 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
 
 def _build_run(cmd: Command, p: Parsed) -> Request:
     spec, warnings = _container_spec(cmd, p)
-    return RunRequest(spec, detach=bool(p.values["detach"]), warnings=warnings)
+    detach = bool(p.values["detach"])
+    return RunRequest(spec, detach, warnings, p.client.console_size)
 
 
 def _build_create(cmd: Command, p: Parsed) -> Request:
@@ -703,6 +704,7 @@ def _build_events(cmd: Command, p: Parsed) -> Request:
 def _build_exec(cmd: Command, p: Parsed) -> Request:
     request = _auto(ExecRequest, "container cmd*")(cmd, p)
     assert isinstance(request, ExecRequest)
+    request.console_size = p.client.console_size
     try:
         request.env = read_env(list(p.values.get("env_file", [])), request.env, p.client, p.version)
     except GoError as e:

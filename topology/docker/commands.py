@@ -71,10 +71,9 @@ from topology.docker.runtime import (
     exec_argv,
     exec_report,
     exit_status,
-    open_pty,
-    relay_pty,
     start_exec,
 )
+from topology.docker.terminal import attach_terminal, open_pty, relay_pty
 from topology.fdwait import readable
 
 log = logging.getLogger("topology.docker")
@@ -193,7 +192,7 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
             if req.detach:
                 engine.start_container(c)
             elif attach_tty:
-                master, slave = open_pty(None)
+                master, slave = open_pty(req.console_size)
                 engine.start_container(c, stdio=(slave, slave, slave))
             else:
                 stdin = stdio[0] if spec.interactive else os.open(os.devnull, os.O_RDONLY)
@@ -220,7 +219,7 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
     out.out.clear()
     out.err.clear()
     if attach_tty:
-        relay_pty(master, stdio[0], stdio[1], conn, proc)
+        relay_pty(master, stdio[0], stdio[1], conn, proc, interactive=spec.interactive)
     else:
         proc.wait()
     done.wait(30)
@@ -469,7 +468,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         if req.detach:
             io = (-1, -1, -1)
         elif req.tty:
-            master, slave = open_pty(None)
+            master, slave = open_pty(req.console_size)
             io = (slave, slave, slave)
         else:
             io = (stdio[0] if req.interactive else -1, stdio[1], stdio[2])
@@ -496,6 +495,8 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         text, code = exec_start_failure(report, req.cmd[0], req.workdir, engine.version)
         if req.detach:  # the daemon answers the start request with the error
             raise daemon_error("exec", text, engine.version)
+        if req.tty and req.interactive:  # on the attached stream: after the CLI made its terminal raw
+            attach_terminal(conn, interactive=True)
         out.out.append(text + "\r\n")
         return code
 
@@ -508,7 +509,7 @@ def _exec(engine: Engine, req: ExecRequest, out: Output, stdio, tty, conn) -> in
         threading.Thread(target=lambda: died(proc.wait()), daemon=True).start()
         return 0
     if req.tty:
-        return died(relay_pty(master, stdio[0], stdio[1], conn, proc))
+        return died(relay_pty(master, stdio[0], stdio[1], conn, proc, interactive=req.interactive))
     return died(proc.wait())
 
 

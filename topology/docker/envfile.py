@@ -30,11 +30,13 @@ class ClientFileError(Exception):
 
 @dataclass(frozen=True)
 class ClientSide:
-    """What the docker CLI sees where it runs: its environment, and its files (`read` returns a
-    file's bytes or raises ClientFileError; None: no file can be read)."""
+    """What the docker CLI sees where it runs: its environment, its files (`read` returns a file's
+    bytes or raises ClientFileError; None: no file can be read), and its terminal's size (columns,
+    rows) when its output is one."""
 
     env: dict[str, str] = field(default_factory=dict)
     read: Callable[[str], bytes] | None = None
+    console_size: tuple[int, int] | None = None
 
 
 def read_env(files: list[str], override: list[str], client: ClientSide, version: Version) -> list[str]:

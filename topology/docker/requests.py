@@ -53,6 +53,7 @@ class RunRequest(Request):
     spec: ContainerSpec
     detach: bool = False
     warnings: list[str] = field(default_factory=list)  # printed on stderr, e.g. HOST_MODE_WARNING
+    console_size: tuple[int, int] | None = None  # the client's (columns, rows): its pty's from the start
 
 
 @dataclass
@@ -109,6 +110,7 @@ class ExecRequest(Request):
     env: list[str] = field(default_factory=list)
     user: str = ""
     workdir: str = ""
+    console_size: tuple[int, int] | None = None  # as RunRequest's
 
 
 @dataclass

@@ -6,22 +6,20 @@ machine's own namespaces or files.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 import os
 import secrets
 import shutil
 import signal
-import struct
 import subprocess
-import termios
 import time
 from pathlib import Path
 
 from topology.docker import capabilities
 from topology.docker.model import PortBinding, Privileges
 from topology.docker.spawner import HeldProcess, KernelError, spawn
+from topology.docker.terminal import write_all
 from topology.fdwait import readable
 from topology.sandbox import USR_ETC, USR_ROOT_ARGS, Sandbox, child_pids, parent_pid, student_env
 
@@ -378,7 +376,7 @@ def spawn_container(
         (args_r, args_w, args),
     ):
         os.close(r)
-        _write_all(w, b"".join(a.encode() + b"\0" for a in words))
+        write_all(w, b"".join(a.encode() + b"\0" for a in words))
         os.close(w)
     for fd in (info_w, block_r, status_w, *pipes, *([netns] if join_pid else [])):
         os.close(fd)
@@ -576,71 +574,3 @@ def wait_proxy(proc: subprocess.Popen, fd: int, timeout: float = 16) -> str:
         return ""
     proc.wait()
     return data[2:].strip() or "proxy exited"
-
-
-def open_pty(size: list[int] | None) -> tuple[int, int]:
-    """A pseudo-terminal pair (master, slave) with the client's window size."""
-    master, slave = os.openpty()
-    if size and len(size) == 2:
-        set_winsize(master, int(size[0]), int(size[1]))
-    return master, slave
-
-
-def set_winsize(fd: int, cols: int, rows: int) -> None:
-    """Set a terminal's size (TIOCSWINSZ)."""
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
-
-
-def relay_pty(master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen) -> int:
-    """Copy keys from the client's stdin to the pty and output back until the process exits."""
-    conn.sendall(b"raw\n")
-    sources = [master, stdin, conn.fileno()]
-    try:
-        pidfd = os.pidfd_open(proc.pid)  # readable once it exits: no polling for that
-        sources.append(pidfd)
-    except OSError:
-        pidfd = -1
-    buf = b""
-    while True:
-        try:
-            ready = readable(sources, None if pidfd >= 0 else 0.1)
-        except (OSError, ValueError):
-            break
-        if master in ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            _write_all(stdout, data)
-        if stdin in ready:
-            data = os.read(stdin, 65536)
-            if data:
-                os.write(master, data)
-            else:
-                sources.remove(stdin)
-        if conn.fileno() in ready:
-            chunk = conn.recv(4096)
-            if not chunk:
-                proc.kill()
-                break
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                try:
-                    size = json.loads(line).get("size")
-                    set_winsize(master, int(size[0]), int(size[1]))
-                except (ValueError, TypeError, AttributeError, IndexError):
-                    pass
-        if proc.poll() is not None and master not in readable([master], 0):
-            break
-    os.close(master)
-    if pidfd >= 0:
-        os.close(pidfd)
-    return proc.wait()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    while data:
-        data = data[os.write(fd, data) :]

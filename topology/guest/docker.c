@@ -15,13 +15,20 @@ static void json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+static void send_line(const char *line) {
+    int saved = errno; /* also called from a signal handler */
+    ssize_t n = write(engine, line, strlen(line));
+    (void)n;
+    errno = saved;
+}
+
 static void send_size(int sig) {
     (void)sig;
     struct winsize ws;
     char buf[64];
     if (ioctl(1, TIOCGWINSZ, &ws) == 0) {
-        int n = snprintf(buf, sizeof buf, "{\"size\":[%d,%d]}\n", ws.ws_col, ws.ws_row);
-        if (write(engine, buf, n) < 0) return;
+        snprintf(buf, sizeof buf, "{\"size\":[%d,%d]}\n", ws.ws_col, ws.ws_row);
+        send_line(buf);
     }
 }
 
@@ -105,7 +112,10 @@ int docker_main(int argc, char **argv) {
         hex(f, (const unsigned char *)*e, n);
         env_size += n;
     }
-    fprintf(f, "\",\"tty\":%s}\n", tty ? "true" : "false");
+    fprintf(f, "\",\"tty\":%s", tty ? "true" : "false");
+    struct winsize ws; /* the console size a -t command's pty starts with */
+    if (ioctl(1, TIOCGWINSZ, &ws) == 0) fprintf(f, ",\"size\":[%d,%d]", ws.ws_col, ws.ws_row);
+    fputs("}\n", f);
     fclose(f);
 
     int fds[3] = {0, 1, 2};
@@ -123,28 +133,31 @@ int docker_main(int argc, char **argv) {
     }
     free(msg);
 
-    /* The engine answers {"exit":N}; before that it may say "raw" when it relays a pseudo-terminal. */
+    /* The engine answers {"exit":N}; before that, when it relays a pseudo-terminal, it says "raw" (-it:
+     * the terminal goes raw, which this confirms with {"ready":true} before any output) or "tty" (-t
+     * alone: the terminal stays cooked). Either way the window size follows (topology/docker/terminal.py). */
     char reply[3 * PATH_MAX];
     size_t got = 0;
     struct termios saved;
-    int raw = 0;
+    int raw = 0, attached = 0;
     for (;;) {
         ssize_t n = read(engine, reply + got, sizeof reply - 1 - got);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         got += (size_t)n;
         reply[got] = 0;
-        if (!raw && strncmp(reply, "raw\n", 4) == 0) {
-            if (isatty(0) && tcgetattr(0, &saved) == 0) {
+        int word_raw = !strncmp(reply, "raw\n", 4);
+        if (!attached && (word_raw || !strncmp(reply, "tty\n", 4))) {
+            attached = 1;
+            if (word_raw && isatty(0) && tcgetattr(0, &saved) == 0) {
                 struct termios t = saved;
                 cfmakeraw(&t);
                 tcsetattr(0, TCSADRAIN, &t);
                 raw = 1;
-                signal(SIGWINCH, send_size);
-                send_size(0);
-            } else {
-                raw = 2;
             }
+            signal(SIGWINCH, send_size);
+            send_size(0);
+            if (word_raw) send_line("{\"ready\":true}\n");
             memmove(reply, reply + 4, got - 4);
             got -= 4;
             reply[got] = 0;
