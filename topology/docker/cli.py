@@ -666,7 +666,7 @@ def _container_spec(cmd: Command, p: Parsed) -> tuple[ContainerSpec, list[str]]:
 def _build_run(cmd: Command, p: Parsed) -> Request:
     spec, warnings = _container_spec(cmd, p)
     detach = bool(p.values["detach"])
-    return RunRequest(spec, detach, warnings, p.client.console_size)
+    return RunRequest(spec, detach, warnings, p.client.console_size, bool(p.values["sig_proxy"]))
 
 
 def _build_create(cmd: Command, p: Parsed) -> Request:

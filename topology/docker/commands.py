@@ -6,6 +6,7 @@ after the lock is released, and attached processes are waited for without it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -73,7 +74,7 @@ from topology.docker.runtime import (
     exit_status,
     start_exec,
 )
-from topology.docker.terminal import attach_terminal, open_pty, relay_pty
+from topology.docker.terminal import attach_terminal, open_pty, relay_pty, wait_proxying_signals
 from topology.fdwait import readable
 
 log = logging.getLogger("topology.docker")
@@ -220,10 +221,20 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
     out.err.clear()
     if attach_tty:
         relay_pty(master, stdio[0], stdio[1], conn, proc, interactive=spec.interactive)
+    elif req.sig_proxy:
+        wait_proxying_signals(conn, proc, lambda number: _proxied_signal(engine, c, number))
     else:
         proc.wait()
     done.wait(30)
     return c.exit_code
+
+
+def _proxied_signal(engine: Engine, c: Container, number: int) -> None:
+    """A signal the client proxies (docker/cli's ForwardAllSignals): ContainerKill with it, whose
+    errors the CLI only logs at debug level."""
+    if number in signals.SIGNALS.values():
+        with contextlib.suppress(EngineError):
+            engine.kill_container(c, number)
 
 
 def _create_cmd(engine: Engine, req: CreateRequest, out: Output, *_):

@@ -54,6 +54,7 @@ class RunRequest(Request):
     detach: bool = False
     warnings: list[str] = field(default_factory=list)  # printed on stderr, e.g. HOST_MODE_WARNING
     console_size: tuple[int, int] | None = None  # the client's (columns, rows): its pty's from the start
+    sig_proxy: bool = True  # attached without -t: the client's signals go to the container (--sig-proxy)
 
 
 @dataclass

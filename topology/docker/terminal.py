@@ -8,6 +8,11 @@ The engine tells the client on the docker connection: "raw\\n" (-it) or "tty\\n"
 client answers with lines of its own on that connection: {"size": [cols, rows]} at first and on each
 SIGWINCH, and after "raw", {"ready": true} once its terminal is raw; output waits for that word, so
 that no byte reaches the terminal before the mode change.
+
+An attached `docker run` without -t proxies the client's signals (docker/cli's --sig-proxy, default
+true: run.go's ForwardAllSignals): the engine says "proxy\\n", and the client then catches the signals
+the CLI forwards and sends each as {"signal": N}, which the engine delivers to the container as
+`docker kill -s N` would, until the container exits.
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ def write_all(fd: int, data: bytes) -> None:
 class ClientLines:
     """The client's lines on the docker connection while its terminal is attached."""
 
-    def __init__(self, conn, master: int = -1):
+    def __init__(self, conn, master: int = -1, on_signal=None):
         self.conn = conn
         self.master = master  # the pty that follows the client's window size; -1: none
+        self.on_signal = on_signal  # called with each signal number the client proxies; None: ignored
         self.buf = b""
         self.ready = False
 
@@ -69,6 +75,9 @@ class ClientLines:
             if not isinstance(msg, dict):
                 continue
             self.ready = self.ready or msg.get("ready") is True
+            number = msg.get("signal")
+            if self.on_signal and isinstance(number, int) and not isinstance(number, bool):
+                self.on_signal(number)
             size = msg.get("size")
             if self.master >= 0 and isinstance(size, list) and len(size) == 2:
                 try:
@@ -88,6 +97,25 @@ def attach_terminal(conn, interactive: bool, master: int = -1) -> ClientLines | 
             if not lines.take():
                 return None
     return lines
+
+
+def wait_proxying_signals(conn, proc: subprocess.Popen, deliver) -> int:
+    """Wait for an attached container's process while the client proxies its signals: tell it to
+    ("proxy"), then pass each signal it sends to `deliver`. Should the client go away, the process
+    runs on and this waits for it."""
+    lines = ClientLines(conn, on_signal=deliver)
+    try:
+        conn.sendall(b"proxy\n")
+        pidfd = os.pidfd_open(proc.pid)
+    except OSError:
+        return proc.wait()
+    try:
+        while proc.poll() is None:
+            if conn in readable([conn, pidfd], None) and not lines.take():
+                break
+    finally:
+        os.close(pidfd)
+    return proc.wait()
 
 
 def relay_pty(

@@ -32,6 +32,28 @@ static void send_size(int sig) {
     }
 }
 
+/* docker/cli's ForwardAllSignals (signals.go): every signal it can catch goes to the container with
+ * ContainerKill, but SIGCHLD and SIGPIPE, and SIGURG, the Go runtime's own. Faults (SIGSEGV...) are
+ * this program's own here. The engine's "proxy" word (topology/docker/terminal.py) turns it on. */
+static void send_signal(int sig) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "{\"signal\":%d}\n", sig);
+    send_line(buf);
+}
+
+static void proxy_signals(void) {
+    struct sigaction sa = {.sa_handler = send_signal, .sa_flags = SA_RESTART};
+    sigfillset(&sa.sa_mask); /* one line at a time */
+    for (int sig = 1; sig <= SIGRTMAX; sig++) {
+        switch (sig) {
+        case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGPIPE: case SIGURG:
+        case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS: case SIGABRT:
+            continue;
+        }
+        if (sig < 32 || sig >= SIGRTMIN) sigaction(sig, &sa, NULL);
+    }
+}
+
 #define FILE_LIMIT (256 << 10) /* an --env-file's bytes, hex-encoded in one daemon message (1 MiB) */
 #define ENV_LIMIT (128 << 10)
 
@@ -135,7 +157,8 @@ int docker_main(int argc, char **argv) {
 
     /* The engine answers {"exit":N}; before that, when it relays a pseudo-terminal, it says "raw" (-it:
      * the terminal goes raw, which this confirms with {"ready":true} before any output) or "tty" (-t
-     * alone: the terminal stays cooked). Either way the window size follows (topology/docker/terminal.py). */
+     * alone: the terminal stays cooked). Either way the window size follows (topology/docker/terminal.py).
+     * Attached without a pseudo-terminal, it says "proxy": the client's signals go to the container. */
     char reply[3 * PATH_MAX];
     size_t got = 0;
     struct termios saved;
@@ -167,6 +190,13 @@ int docker_main(int argc, char **argv) {
             send_file(reply + 5, (size_t)(nl - reply - 5));
             got -= (size_t)(nl + 1 - reply);
             memmove(reply, nl + 1, got);
+            reply[got] = 0;
+        }
+        if (!attached && !strncmp(reply, "proxy\n", 6)) {
+            attached = 1;
+            proxy_signals();
+            memmove(reply, reply + 6, got - 6);
+            got -= 6;
             reply[got] = 0;
         }
         if (memchr(reply, '\n', got)) break;
