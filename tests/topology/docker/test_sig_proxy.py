@@ -20,20 +20,25 @@ pytestmark = pytest.mark.kernel
 CLIENT = "pgrep -f '^(/[^ ]*/)?docker run'"
 CATCHING = f"until p=$({CLIENT}) && grep -q '^SigCgt:.*[2367abef]$' /proc/$p/status; do sleep 0.1; done"
 RUNNING = "until [ \"$(docker inspect -f '{{.State.Status}}' sp 2>&1)\" = running ]; do sleep 0.1; done"
-# Until the engine logged the kill event of the proxied SIGINT.
-KILLED = (
-    "until docker events --since 1m --until $(date +%s.%N) -f event=kill -f container=sp"
-    " --format '{{.Actor.Attributes.signal}}' | grep -qx 2; do sleep 0.1; done"
-)
+CTRL_C = "printf '\\003' >&3"  # in ctrl_c's shell text: typed on the terminal
+
+
+def killed(count: int) -> str:
+    """Until the engine logged `count` kill events of a proxied SIGINT."""
+    replay = "docker events --since 1m --until $(date +%s.%N) -f event=kill"
+    replay += " --format '{{.Actor.Attributes.signal}}'"
+    return f"until [ $({replay} | grep -cx 2) = {count} ]; do sleep 0.1; done"
 
 
 def ctrl_c(command: str, *, then: str = "", typing_first: str = "") -> str:
     """Shell text running `command` (then `echo status=$?`) under bash, which traps SIGINT, on a pty of
     its own (script's), typing Ctrl-C once the container runs (and, unless `typing_first` says when,
-    the client catches it), then running `then` beside it. Script's stdin stays open meanwhile; CRs
-    show as "~"."""
+    the client catches it), then running `then` beside it (CTRL_C types another). Script's stdin stays
+    open meanwhile; CRs show as "~"."""
     wait = typing_first or f"{RUNNING}; {CATCHING}"
-    typing = f"{{ {wait}; }} >/dev/null 2>&1; printf '\\003'; {{ {then or ':'}; }} >/dev/null 2>&1; sleep 20"
+    typing = (
+        f"exec 3>&1; {{ {wait}; }} >/dev/null 2>&1; {CTRL_C}; {{ {then or ':'}; }} >/dev/null 2>&1; sleep 20"
+    )
     line = shlex.quote(f"trap : INT; {command}; echo status=$?")  # bash would die of it with the client
     return f"{{ ({typing}) 2>/dev/null & }} | SHELL=/bin/bash script -qec {line} /dev/null | tr '\\r' '~'"
 
@@ -50,15 +55,18 @@ def test_ctrl_c_stops_nginx_and_the_client_returns_its_exit_code(request, fixtur
 
 
 def test_ctrl_c_leaves_sleep_as_pid_1_running_and_the_client_waiting(lab):
-    # The proxied SIGINT is logged and dropped; the client still waits (no process ended it), until a
-    # `docker kill` from beside it: then it returns the container's 137.
+    # Each proxied SIGINT is logged and dropped (a second Ctrl-C is forwarded too: the CLI does not
+    # escalate); the client still waits, until a `docker kill` beside it: then it returns 137.
     alive = f"{CLIENT} >/dev/null && echo client=waiting >> /tmp/seen"
-    kill = f"{KILLED}; docker inspect -f '{{{{.State.Status}}}}' sp > /tmp/seen; {alive}; docker kill sp"
-    r = sh(lab, ctrl_c("docker run --name sp busybox sleep 100", then=kill))
-    assert r.stdout == "^Cstatus=137~\n", r
+    inspect = "docker inspect -f '{{.State.Status}}' sp > /tmp/seen"
+    then = f"{killed(1)}; {CTRL_C}; {killed(2)}; {inspect}; {alive}; docker kill sp"
+    r = sh(lab, ctrl_c("docker run --name sp busybox sleep 100", then=then))
+    assert r.stdout == "^C^Cstatus=137~\n", r
     assert sh(lab, "cat /tmp/seen").stdout == "running\nclient=waiting\n"
     signals = "{{.Actor.Attributes.signal}}"
-    assert ok(lab, f"events --since 1m --until $(date +%s.%N) -f event=kill --format '{signals}'") == "2\n9"
+    assert (
+        ok(lab, f"events --since 1m --until $(date +%s.%N) -f event=kill --format '{signals}'") == "2\n2\n9"
+    )
 
 
 def test_without_sig_proxy_ctrl_c_ends_the_client_and_the_container_runs_on(lab):
