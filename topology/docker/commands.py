@@ -219,10 +219,11 @@ def _run(engine: Engine, req: RunRequest, out: Output, stdio, tty, conn) -> int:
     _flush(out, stdio)
     out.out.clear()
     out.err.clear()
+    proxy = (lambda number: _proxied_signal(engine, c, number)) if req.sig_proxy else None
     if attach_tty:
-        relay_pty(master, stdio[0], stdio[1], conn, proc, interactive=spec.interactive)
-    elif req.sig_proxy:
-        wait_proxying_signals(conn, proc, lambda number: _proxied_signal(engine, c, number))
+        relay_pty(master, stdio[0], stdio[1], conn, proc, interactive=spec.interactive, on_signal=proxy)
+    elif proxy:
+        wait_proxying_signals(conn, proc, proxy)
     else:
         proc.wait()
     done.wait(30)

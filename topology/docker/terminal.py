@@ -2,17 +2,19 @@
 
 As Docker's CLI does (cli/command/container/hijack.go setupInput), the client makes its terminal raw
 and its keys reach the container only with -i and -t; with -t alone its terminal stays cooked (Ctrl-C
-ends the client, typed keys stay on its side) and only its window size follows the container's pty.
+is the client's: `docker exec` ends with it, `docker run` proxies it) and typed keys stay on its side;
+its window size follows the container's pty either way.
 
 The engine tells the client on the docker connection: "raw\\n" (-it) or "tty\\n" (-t alone). The
 client answers with lines of its own on that connection: {"size": [cols, rows]} at first and on each
 SIGWINCH, and after "raw", {"ready": true} once its terminal is raw; output waits for that word, so
 that no byte reaches the terminal before the mode change.
 
-An attached `docker run` without -t proxies the client's signals (docker/cli's --sig-proxy, default
-true: run.go's ForwardAllSignals): the engine says "proxy\\n", and the client then catches the signals
-the CLI forwards and sends each as {"signal": N}, which the engine delivers to the container as
-`docker kill -s N` would, until the container exits.
+An attached `docker run` proxies the client's signals (docker/cli's --sig-proxy, default true: run.go's
+ForwardAllSignals; with a TTY too since 19.03.5's "Do not disable sig-proxy when using a TTY"): the
+engine says "proxy\\n" (after "raw\\n"/"tty\\n" with a TTY), and the client then catches the signals the
+CLI forwards and sends each as {"signal": N}, which the engine delivers to the container as `docker
+kill -s N` would, until the container exits. `docker exec` proxies none.
 """
 
 from __future__ import annotations
@@ -87,11 +89,12 @@ class ClientLines:
         return True
 
 
-def attach_terminal(conn, interactive: bool, master: int = -1) -> ClientLines | None:
+def attach_terminal(conn, interactive: bool, master: int = -1, on_signal=None) -> ClientLines | None:
     """Tell the client how to set its terminal: raw with `interactive` (-i with -t), where this waits
-    (up to READY_TIMEOUT) for its word that it is; cooked otherwise. None if it hung up meanwhile."""
-    lines = ClientLines(conn, master)
-    conn.sendall(b"raw\n" if interactive else b"tty\n")
+    (up to READY_TIMEOUT) for its word that it is; cooked otherwise. With `on_signal`, it proxies its
+    signals too (see ClientLines). None if it hung up meanwhile."""
+    lines = ClientLines(conn, master, on_signal)
+    conn.sendall((b"raw\n" if interactive else b"tty\n") + (b"proxy\n" if on_signal else b""))
     if interactive:
         while not lines.ready and readable([conn], READY_TIMEOUT):
             if not lines.take():
@@ -119,13 +122,13 @@ def wait_proxying_signals(conn, proc: subprocess.Popen, deliver) -> int:
 
 
 def relay_pty(
-    master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen, *, interactive: bool
+    master: int, stdin: int, stdout: int, conn, proc: subprocess.Popen, *, interactive: bool, on_signal=None
 ) -> int:
     """Relay a container's pty to the client until the process exits: its output to the client's
     stdout and, with `interactive`, the client's keys (its stdin) to it. Should the client go away, an
     interactive process is killed (its input is gone); with -t alone it runs on, as with Docker, and
-    its output is read and dropped."""
-    lines = attach_terminal(conn, interactive, master)
+    its output is read and dropped. `on_signal`: see attach_terminal."""
+    lines = attach_terminal(conn, interactive, master, on_signal)
     if lines is None:  # only an interactive attach waits, for the client's word
         proc.kill()
         os.close(master)

@@ -41,16 +41,23 @@ static void send_signal(int sig) {
     send_line(buf);
 }
 
-static void proxy_signals(void) {
+static void send_size_and_signal(int sig) { /* with a TTY, a resize is both (MonitorTtySize too) */
+    send_size(sig);
+    send_signal(sig);
+}
+
+static void proxy_signals(int tty) {
     struct sigaction sa = {.sa_handler = send_signal, .sa_flags = SA_RESTART};
     sigfillset(&sa.sa_mask); /* one line at a time */
+    struct sigaction winch = sa;
+    winch.sa_handler = send_size_and_signal;
     for (int sig = 1; sig <= SIGRTMAX; sig++) {
         switch (sig) {
         case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGPIPE: case SIGURG:
         case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS: case SIGABRT:
             continue;
         }
-        if (sig < 32 || sig >= SIGRTMIN) sigaction(sig, &sa, NULL);
+        if (sig < 32 || sig >= SIGRTMIN) sigaction(sig, tty && sig == SIGWINCH ? &winch : &sa, NULL);
     }
 }
 
@@ -158,11 +165,11 @@ int docker_main(int argc, char **argv) {
     /* The engine answers {"exit":N}; before that, when it relays a pseudo-terminal, it says "raw" (-it:
      * the terminal goes raw, which this confirms with {"ready":true} before any output) or "tty" (-t
      * alone: the terminal stays cooked). Either way the window size follows (topology/docker/terminal.py).
-     * Attached without a pseudo-terminal, it says "proxy": the client's signals go to the container. */
+     * An attached `docker run` then says "proxy" (after either with a TTY): its signals go to the container. */
     char reply[3 * PATH_MAX];
     size_t got = 0;
     struct termios saved;
-    int raw = 0, attached = 0;
+    int raw = 0, attached = 0, proxied = 0;
     for (;;) {
         ssize_t n = read(engine, reply + got, sizeof reply - 1 - got);
         if (n < 0 && errno == EINTR) continue;
@@ -192,9 +199,9 @@ int docker_main(int argc, char **argv) {
             memmove(reply, nl + 1, got);
             reply[got] = 0;
         }
-        if (!attached && !strncmp(reply, "proxy\n", 6)) {
-            attached = 1;
-            proxy_signals();
+        if (!proxied && !strncmp(reply, "proxy\n", 6)) {
+            proxied = 1;
+            proxy_signals(attached);
             memmove(reply, reply + 6, got - 6);
             got -= 6;
             reply[got] = 0;

@@ -74,3 +74,15 @@ def test_without_sig_proxy_ctrl_c_ends_the_client_and_the_container_runs_on(lab)
     assert r.stdout == "^Cstatus=130~\n", r
     assert ok(lab, "inspect -f '{{.State.Status}}' sp") == "running"
     assert ok(lab, "events --since 1m --until $(date +%s.%N) -f event=kill") == ""
+
+
+@pytest.mark.parametrize("fixture", ["lab", "lab28"])
+def test_with_a_tty_alone_ctrl_c_is_proxied_too(request, fixture):
+    # docker/cli 19.03.5+ "Do not disable sig-proxy when using a TTY": the terminal stays cooked (no
+    # -i), its Ctrl-C is the client's, which sends it on.
+    lab = request.getfixturevalue(fixture)
+    r = sh(lab, ctrl_c("docker run -t --name sp nginx >/dev/null 2>&1"))
+    assert r.stdout == "^Cstatus=0~\n", r
+    assert ok(lab, "inspect -f '{{.State.Status}} {{.State.ExitCode}}' sp") == "exited 0"
+    replay = "events --since 1m --until $(date +%s.%N) -f container=sp -f event=kill"
+    assert ok(lab, f"{replay} --format '{{{{.Actor.Attributes.signal}}}}'") == "2"
