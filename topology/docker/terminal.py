@@ -92,9 +92,13 @@ class ClientLines:
 def attach_terminal(conn, interactive: bool, master: int = -1, on_signal=None) -> ClientLines | None:
     """Tell the client how to set its terminal: raw with `interactive` (-i with -t), where this waits
     (up to READY_TIMEOUT) for its word that it is; cooked otherwise. With `on_signal`, it proxies its
-    signals too (see ClientLines). None if it hung up meanwhile."""
+    signals too (see ClientLines). None if an interactive client hung up meanwhile (one with -t alone
+    may go: what it ran runs on)."""
     lines = ClientLines(conn, master, on_signal)
-    conn.sendall((b"raw\n" if interactive else b"tty\n") + (b"proxy\n" if on_signal else b""))
+    try:
+        conn.sendall((b"raw\n" if interactive else b"tty\n") + (b"proxy\n" if on_signal else b""))
+    except OSError:  # gone already (its Ctrl-C came before the word)
+        return None if interactive else lines
     if interactive:
         while not lines.ready and readable([conn], READY_TIMEOUT):
             if not lines.take():
